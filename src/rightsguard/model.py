@@ -1,0 +1,211 @@
+"""Core records shared by every layer. No third-party imports.
+
+Units, everywhere in rightsguard:
+
+* Spans are half-open ``[start, end)`` in **Unicode code points of the original decoded text**
+  (not of the normalised text, not bytes).
+* Lines and columns are **1-based**; ``end_line`` is the line of the last code point in the span.
+* ``matched_chars_nows`` counts code points of the output that are not whitespace (the unit of
+  GitHub Copilot's ~150 character code-referencing threshold).
+* ``matched_tokens`` / ``longest_run_tokens`` count tokens of the channel that found the match
+  (code tokens for the ``code-*`` channels, rightsguard text tokens for ``text``).
+* Coverages are fractions in ``[0, 1]``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Verdict(enum.IntEnum):
+    """Outcome of a screening, ordered by severity (the run's verdict is the maximum).
+
+    Exit codes of ``rightsguard check``: clean 0, attribute 0, review 1, block 1 (errors exit 2).
+    """
+
+    CLEAN = 0
+    ATTRIBUTE = 1
+    REVIEW = 2
+    BLOCK = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self >= Verdict.REVIEW else 0
+
+    @classmethod
+    def parse(cls, value: str) -> Verdict:
+        try:
+            return cls[value.strip().upper()]
+        except KeyError:
+            allowed = ", ".join(v.label for v in cls)
+            raise ValueError(f"unknown verdict {value!r}; allowed: {allowed}") from None
+
+
+class LicenceCategory(enum.StrEnum):
+    """ScanCode licence categories, folded to the six rightsguard acts on.
+
+    Source: ScanCode LicenseDB ``category`` field (licensedcode-data); folding in
+    :func:`rightsguard.signals.licences.category_of`.
+    """
+
+    PERMISSIVE = "permissive"
+    COPYLEFT = "copyleft"
+    COPYLEFT_LIMITED = "copyleft-limited"
+    PROPRIETARY = "proprietary"
+    PUBLIC_DOMAIN = "public-domain"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a work was found: a URI, and for repositories the URL, commit and path."""
+
+    uri: str
+    repository: str | None = None
+    commit: str | None = None
+    path: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in (("uri", self.uri), ("repository", self.repository),
+                                  ("commit", self.commit), ("path", self.path)) if v is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class Work:
+    """A protected work: one file (code or text) or one catalogue row.
+
+    ``work_id`` is the lowercase hex SHA-256 of the raw bytes (the audit manifest's content hash).
+    ``licence`` is an SPDX expression (``LicenseRef-…`` and ``NOASSERTION`` allowed).
+    ``kind`` is ``code``, ``text``, ``lyrics``, ``poem`` or ``licence-text``; ``famous`` works are
+    reported even where their fingerprints are frequent (DESIGN.md: widely copied text matters).
+    """
+
+    work_id: str
+    title: str
+    holders: tuple[str, ...]
+    licence: str
+    licence_category: LicenceCategory
+    modality: str  # "code" | "text"
+    language: str | None = None
+    kind: str = "code"
+    sources: tuple[Source, ...] = ()
+    identifiers: tuple[tuple[str, str], ...] = ()  # (scheme, value), e.g. ("ISBN", "978-…")
+    famous: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.work_id,
+            "title": self.title,
+            "holders": list(self.holders),
+            "licence": self.licence,
+            "licence_category": self.licence_category.value,
+            "kind": self.kind,
+            "source": self.sources[0].to_dict() if self.sources else None,
+            "sources": [s.to_dict() for s in self.sources],
+            "identifiers": {k: v for k, v in self.identifiers},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A half-open span of code points with its 1-based first and last line."""
+
+    start: int
+    end: int
+    start_line: int
+    end_line: int
+
+    def to_dict(self) -> dict[str, int]:
+        return {"start": self.start, "end": self.end,
+                "start_line": self.start_line, "end_line": self.end_line}
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One reproduction of (part of) a work in a screened output.
+
+    ``kind``: ``verbatim`` (same characters, whitespace aside), ``renamed`` (same token structure,
+    identifiers/literals changed), ``near-verbatim`` (same text tokens after NFKC + case folding,
+    or several verbatim fragments of one work interleaved with new material).
+    ``channel``: ``code-exact`` | ``code-normalised`` | ``text``. ``matcher`` names the step that
+    produced it. ``approx`` is true when the span ends were inferred from fingerprints rather than
+    verified character by character.
+    """
+
+    work: Work
+    output_span: Span
+    work_span: Span
+    matched_chars_nows: int
+    matched_tokens: int
+    longest_run_tokens: int
+    output_coverage: float
+    work_coverage: float
+    kind: str
+    channel: str
+    matcher: str
+    approx: bool
+    fragments: int = 1
+    verdict: Verdict = Verdict.REVIEW
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "work": self.work.to_dict(),
+            "output_span": self.output_span.to_dict(),
+            "work_span": self.work_span.to_dict(),
+            "matched_chars_nows": self.matched_chars_nows,
+            "matched_tokens": self.matched_tokens,
+            "longest_run_tokens": self.longest_run_tokens,
+            "output_coverage": round(self.output_coverage, 4),
+            "work_coverage": round(self.work_coverage, 4),
+            "kind": self.kind,
+            "channel": self.channel,
+            "matcher": self.matcher,
+            "approx": self.approx,
+            "fragments": self.fragments,
+            "verdict": self.verdict.label,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenResult:
+    """Screening of one input (a file, stdin, or one part of a mixed prose/code output)."""
+
+    input: str
+    modality: str
+    language: str | None
+    verdict: Verdict
+    matches: tuple[Match, ...] = ()
+    notes: tuple[str, ...] = ()  # e.g. "invalid UTF-8 decoded with replacement"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "input": self.input,
+            "modality": self.modality,
+            "language": self.language,
+            "verdict": self.verdict.label,
+            "notes": list(self.notes),
+            "matches": [m.to_dict() for m in self.matches],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenReport:
+    """Screening of a run: the most severe verdict of its results."""
+
+    results: tuple[ScreenResult, ...] = field(default_factory=tuple)
+
+    @property
+    def verdict(self) -> Verdict:
+        return max((r.verdict for r in self.results), default=Verdict.CLEAN)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"schema_version": 1, "verdict": self.verdict.label,
+                "results": [r.to_dict() for r in self.results]}
