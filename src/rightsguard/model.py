@@ -209,3 +209,31 @@ class ScreenReport:
     def to_dict(self) -> dict[str, Any]:
         return {"schema_version": 1, "verdict": self.verdict.label,
                 "results": [r.to_dict() for r in self.results]}
+
+
+@dataclass(frozen=True, slots=True)
+class WorkInput:
+    """A work as an importer hands it to the index: raw bytes plus rights metadata.
+
+    ``work_id`` of the resulting :class:`Work` is SHA-256 of ``raw``. ``language`` is the code
+    language name used by :mod:`rightsguard.fingerprint.code` (``python``, ``java``, …) or None.
+    """
+
+    raw: bytes
+    title: str
+    holders: tuple[str, ...]
+    licence: str
+    source: Source
+    modality: str  # "code" | "text"
+    language: str | None = None
+    kind: str = "code"
+    identifiers: tuple[tuple[str, str], ...] = ()
+    famous: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """An item a batch went past, with the reason (never silently dropped)."""
+
+    input: str
+    reason: str
