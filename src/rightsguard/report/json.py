@@ -1,0 +1,24 @@
+"""The JSON report: ``ScreenReport.to_dict()`` serialised, documented in ``docs/json-format.md``.
+
+Format version 1 (``schema_version``). Keys keep the order :meth:`ScreenReport.to_dict` builds
+(not sorted), two-space indent, non-ASCII characters written as themselves (UTF-8), no NaN or
+infinity (they are not JSON). Adding a key is compatible; renaming or removing one, or changing a
+unit, bumps ``schema_version``.
+"""
+
+from __future__ import annotations
+
+import json
+
+from rightsguard.model import ScreenReport
+
+__all__ = ["to_json"]
+
+
+def to_json(report: ScreenReport) -> str:
+    """Render ``report`` as a JSON document (no trailing newline).
+
+    Raises ``ValueError`` if a float in the report is NaN or infinite (a bug upstream: coverages
+    are fractions in ``[0, 1]``).
+    """
+    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from rightsguard.model import ScreenReport
+from rightsguard.report import to_json
+
+GOLDEN = Path(__file__).parent / "golden" / "report.json"
+REGEN = os.environ.get("RIGHTSGUARD_REGEN_GOLDEN") == "1"
+
+
+def test_round_trips_to_the_dict(report: ScreenReport) -> None:
+    assert json.loads(to_json(report)) == report.to_dict()
+
+
+def test_matches_golden_file(report: ScreenReport) -> None:
+    """Regenerate with ``RIGHTSGUARD_REGEN_GOLDEN=1 uv run pytest tests/report``."""
+    text = to_json(report) + "\n"
+    if REGEN:
+        GOLDEN.write_text(text, encoding="utf-8")
+    assert GOLDEN.read_text(encoding="utf-8") == text
+
+
+def test_keeps_documented_key_order_and_unicode(report: ScreenReport) -> None:
+    doc = json.loads(to_json(report))
+    assert list(doc) == ["schema_version", "verdict", "results"]
+    assert doc["schema_version"] == 1
+    assert doc["verdict"] == "block"
+    assert list(doc["results"][0]) == ["input", "modality", "language", "verdict", "notes",
+                                       "matches"]
+    text = to_json(report)
+    assert "吾輩は猫である" in text
+    assert '\n  "verdict": "block"' in text
+
+
+def test_empty_report_is_clean() -> None:
+    assert json.loads(to_json(ScreenReport())) == {
+        "schema_version": 1, "verdict": "clean", "results": []
+    }
+
+
+def test_documented_fields_exist(report: ScreenReport) -> None:
+    """Every key the report writes is documented in docs/json-format.md."""
+    doc = (Path(__file__).parents[2] / "docs" / "json-format.md").read_text(encoding="utf-8")
+
+    def keys(value: object) -> set[str]:
+        if isinstance(value, dict):
+            found = set(value)
+            for v in value.values():
+                found |= keys(v)
+            return found
+        if isinstance(value, list):
+            return set().union(*(keys(v) for v in value)) if value else set()
+        return set()
+
+    missing = sorted(k for k in keys(report.to_dict()) if f"`{k}`" not in doc)
+    if missing:
+        pytest.fail(f"undocumented keys in docs/json-format.md: {missing}")
