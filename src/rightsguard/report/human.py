@@ -1,0 +1,193 @@
+"""The human report: Rich tables for a terminal, plain text when the console is not one.
+
+Everything prints through the ``console`` passed in, so colour, width and recording follow it
+(Rich drops colour codes when the console is not a terminal). Work titles, holders and other
+values from the index are printed as plain :class:`~rich.text.Text`, never parsed as markup.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from rightsguard.model import Match, ScreenReport, ScreenResult, Verdict, Work
+
+__all__ = ["attribution_notice", "render_human", "render_side_by_side"]
+
+_STYLES: dict[Verdict, str] = {
+    Verdict.BLOCK: "bold red",
+    Verdict.REVIEW: "bold yellow",
+    Verdict.ATTRIBUTE: "bold cyan",
+    Verdict.CLEAN: "bold green",
+}
+
+
+def _verdict_text(verdict: Verdict) -> Text:
+    return Text(verdict.label, style=_STYLES[verdict])
+
+
+def _join(names: tuple[str, ...]) -> str:
+    if not names:
+        return "unknown holders"
+    if len(names) == 1:
+        return names[0]
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _lines(first: int, last: int) -> str:
+    return str(first) if first == last else f"{first}–{last}"
+
+
+def attribution_notice(work: Work) -> str:
+    """The notice a user pastes next to output that reproduces ``work``.
+
+    ``This output reproduces <title> by <holders>, licensed <licence>. Source: <uri>`` (the
+    source sentence is left out when the work has no recorded source).
+    """
+    holders = _join(work.holders)
+    notice = f"This output reproduces {work.title} by {holders}, licensed {work.licence}."
+    if work.sources:
+        notice += f" Source: {work.sources[0].uri}"
+    return notice
+
+
+def _pct(fraction: float) -> str:
+    """A coverage as a percentage, with enough digits that a small non-zero one is not 0.0%."""
+    if 0 < fraction < 0.001:
+        return f"{fraction:.2%}"
+    return f"{fraction:.1%}"
+
+
+def _top_match(result: ScreenResult) -> Match | None:
+    """The most severe match, then the longest (non-whitespace characters), then the first."""
+    if not result.matches:
+        return None
+    return max(result.matches, key=lambda m: (m.verdict, m.matched_chars_nows))
+
+
+def _match_table(result: ScreenResult) -> Table:
+    table = Table(
+        title=Text.assemble((result.input, "bold"), " — ", _verdict_text(result.verdict)),
+        title_justify="left",
+        show_lines=True,
+    )
+    # Values fold rather than end in "…": nothing the user needs is cut off at any width.
+    table.add_column("Verdict", overflow="fold")
+    table.add_column("Work", overflow="fold")
+    table.add_column("Holders", overflow="fold")
+    table.add_column("Licence", overflow="fold")
+    table.add_column("Lines", justify="right", overflow="fold")
+    table.add_column("Length", justify="right", overflow="fold")
+    table.add_column("Coverage", justify="right", overflow="fold")
+    table.add_column("Kind / channel", overflow="fold")
+    for match in result.matches:
+        work = match.work
+        table.add_row(
+            _verdict_text(match.verdict),
+            Text(work.title),
+            Text(_join(work.holders)),
+            Text(f"{work.licence}\n({work.licence_category.value})"),
+            Text(_lines(match.output_span.start_line, match.output_span.end_line)),
+            Text(
+                f"{match.matched_chars_nows} chars\n{match.matched_tokens} tokens"
+                f"\nlongest {match.longest_run_tokens}"
+            ),
+            Text(f"output {_pct(match.output_coverage)}\nwork {_pct(match.work_coverage)}"),
+            Text(f"{match.kind}\n{match.channel}" + ("\napproximate" if match.approx else "")),
+        )
+    return table
+
+
+def _render_result(result: ScreenResult, console: Console, *, show_notice: bool) -> None:
+    if not result.matches:
+        console.print(
+            Text.assemble(
+                (result.input, "bold"),
+                " — ",
+                _verdict_text(result.verdict),
+                ": no reproductions found",
+            )
+        )
+    else:
+        console.print(_match_table(result))
+        for match in result.matches:
+            if match.reason:
+                console.print(
+                    Text.assemble(
+                        "  ", _verdict_text(match.verdict), f" {match.work.title}: ", match.reason
+                    )
+                )
+    for note in result.notes:
+        console.print(Text(f"  note: {note}", style="dim"))
+    if not show_notice:
+        return
+    seen: set[str] = set()
+    for match in result.matches:
+        if match.verdict != Verdict.ATTRIBUTE or match.work.work_id in seen:
+            continue
+        seen.add(match.work.work_id)
+        console.print(Text("Attribution notice (keep it with the output):", style="bold cyan"))
+        # soft_wrap: no line breaks inserted, so the notice pastes as one line.
+        console.print(Text(attribution_notice(match.work)), soft_wrap=True)
+
+
+def render_human(report: ScreenReport, console: Console, *, show_notice: bool = True) -> None:
+    """Print one table per input, attribution notices and a closing run-verdict line.
+
+    ``show_notice`` prints, under each input, a paste-ready attribution notice for every work
+    matched there with verdict ``attribute`` (once per work).
+    """
+    for result in report.results:
+        _render_result(result, console, show_notice=show_notice)
+        console.print()
+    counts = {v: 0 for v in Verdict}
+    for result in report.results:
+        for match in result.matches:
+            counts[match.verdict] += 1
+    total = sum(counts.values())
+    breakdown = ", ".join(
+        f"{counts[v]} {v.label}" for v in sorted(Verdict, reverse=True) if counts[v]
+    )
+    inputs = len(report.results)
+    counted = (
+        f"{inputs} input{'s' if inputs != 1 else ''}, {total} match{'es' if total != 1 else ''}"
+    )
+    summary = Text.assemble(
+        "Run verdict: ",
+        _verdict_text(report.verdict),
+        f" — {counted}",
+        f" ({breakdown})" if breakdown else "",
+    )
+    console.print(summary)
+
+
+def _top_match_text(result: ScreenResult) -> Text:
+    match = _top_match(result)
+    if match is None:
+        return Text("no reproduction found", style="dim")
+    work = match.work
+    more = len(result.matches) - 1
+    return Text.assemble(
+        (work.title, "bold"),
+        f"\n{_join(work.holders)}",
+        f"\n{work.licence} ({work.licence_category.value})",
+        f"\n{match.matched_chars_nows} chars, {match.matched_tokens} tokens",
+        f"\n{match.kind}, {match.channel}",
+        f"\n+{more} more match{'es' if more != 1 else ''}" if more else "",
+    )
+
+
+def render_side_by_side(rows: list[tuple[str, ScreenResult]], console: Console) -> None:
+    """Print one table with a column per ``(label, result)``: its verdict and its top match.
+
+    The top match is the most severe one, then the longest. Used by ``rightsguard demo`` to show
+    outcomes (for example block, attribute, clean) next to each other.
+    """
+    table = Table(show_lines=True)
+    table.add_column("")
+    for label, _result in rows:
+        table.add_column(Text(label), overflow="fold")
+    table.add_row(Text("verdict", style="bold"), *(_verdict_text(r.verdict) for _, r in rows))
+    table.add_row(Text("top match", style="bold"), *(_top_match_text(r) for _, r in rows))
+    console.print(table)

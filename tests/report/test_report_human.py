@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from rightsguard.model import (
+    LicenceCategory,
+    ScreenReport,
+    Work,
+)
+from rightsguard.report import attribution_notice, render_human, render_side_by_side
+
+NOTICE = (
+    "This output reproduces Lib/json/decoder.py by Python Software Foundation, licensed PSF-2.0. "
+    "Source: https://github.com/python/cpython/blob/0fb18b02c8ad56299d6a2910be0bab8ad601ef24/"
+    "Lib/json/decoder.py"
+)
+
+
+def _console() -> tuple[Console, io.StringIO]:
+    out = io.StringIO()
+    return Console(file=out, record=True, width=120), out
+
+
+def test_tables_name_work_licence_and_verdicts(report: ScreenReport) -> None:
+    console, out = _console()
+    render_human(report, console)
+    text = console.export_text()
+    for expected in (
+        "src/app/jsonutil.py",
+        "Lib/json/decoder.py",
+        "Python Software Foundation",
+        "PSF-2.0",
+        "(permissive)",
+        "GPL-3.0-or-later",
+        "吾輩は猫である",
+        "903 chars",
+        "241 tokens",
+        "output 61.2%",
+        "verbatim",
+        "code-exact",
+        "no reproductions found",
+        "invalid UTF-8 decoded with replacement",
+        "copyleft code over 150 non-whitespace characters",
+    ):
+        assert expected in text, expected
+    assert "\x1b[" not in out.getvalue()  # not a terminal: no colour codes
+
+
+def test_attribution_notice_is_one_pasteable_line(report: ScreenReport) -> None:
+    console, _ = _console()
+    render_human(report, console)
+    lines = console.export_text().splitlines()
+    assert NOTICE in lines
+    # only the attribute match gets a notice
+    assert sum(line.startswith("This output reproduces") for line in lines) == 1
+
+
+def test_notice_can_be_turned_off(report: ScreenReport) -> None:
+    console, _ = _console()
+    render_human(report, console, show_notice=False)
+    assert "This output reproduces" not in console.export_text()
+
+
+def test_summary_line(report: ScreenReport) -> None:
+    console, _ = _console()
+    render_human(report, console)
+    last = console.export_text().rstrip().splitlines()[-1]
+    expected = "Run verdict: block — 4 inputs, 4 matches (1 block, 1 review, 1 attribute, 1 clean)"
+    assert last == expected
+
+
+def test_empty_report_summary() -> None:
+    console, _ = _console()
+    render_human(ScreenReport(), console)
+    assert console.export_text().strip() == "Run verdict: clean — 0 inputs, 0 matches"
+
+
+def test_values_are_not_rich_markup() -> None:
+    work = Work(
+        work_id="0" * 64,
+        title="[red]x[/red] [bold]",
+        holders=("A [b]",),
+        licence="MIT",
+        licence_category=LicenceCategory.PERMISSIVE,
+        modality="code",
+    )
+    assert attribution_notice(work) == (
+        "This output reproduces [red]x[/red] [bold] by A [b], licensed MIT."
+    )
+    console, _ = _console()
+    console.print(attribution_notice(work), markup=False)
+    assert "[red]x[/red] [bold]" in console.export_text()
+
+
+def test_side_by_side(report: ScreenReport) -> None:
+    rows = [
+        ("copied GPL", report.results[1]),
+        ("stdlib json", report.results[0]),
+        ("fresh code", report.results[3]),
+    ]
+    console, _ = _console()
+    render_side_by_side(rows, console)
+    text = console.export_text()
+    for expected in (
+        "copied GPL",
+        "stdlib json",
+        "fresh code",
+        "block",
+        "attribute",
+        "clean",
+        "history.c",
+        "Lib/json/decoder.py",
+        "no reproduction found",
+    ):
+        assert expected in text, expected
+    header = next(line for line in text.splitlines() if "copied GPL" in line)
+    assert header.index("copied GPL") < header.index("stdlib json") < header.index("fresh code")
+
+
+def test_side_by_side_top_match_is_most_severe(report: ScreenReport) -> None:
+    result = report.results[2]  # a clean match first, then a review match
+    console, _ = _console()
+    render_side_by_side([("mixed", result)], console)
+    text = console.export_text()
+    assert "Council votes to close the harbour bridge" in text
+    assert "+1 more match" in text
+    assert "吾輩は猫である" not in text
