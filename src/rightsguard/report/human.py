@@ -77,7 +77,7 @@ def _match_table(result: ScreenResult) -> Table:
     table.add_column("Work", overflow="fold")
     table.add_column("Holders", overflow="fold")
     table.add_column("Licence", overflow="fold")
-    table.add_column("Output lines", justify="right", overflow="fold")
+    table.add_column("Lines", justify="right", overflow="fold")  # of the output
     table.add_column("Length", justify="right", overflow="fold")
     table.add_column("Coverage", justify="right", overflow="fold")
     table.add_column("Kind / channel", overflow="fold")
