@@ -1,0 +1,112 @@
+"""What every corpus importer shares: the licence-resolver protocol and the item type.
+
+Importers (:mod:`.files`, :mod:`.pyenv`, :mod:`.catalogue`) turn sources into
+:class:`~rightsguard.model.WorkInput` records. They never detect licences themselves: ``corpus``
+and ``signals`` are sibling layers and stay independent, so each importer takes a
+:class:`LicenceResolver`, and the index layer passes one backed by ``rightsguard.signals.licences``.
+
+Importers yield :class:`~rightsguard.model.Skipped` for an item they could not turn into a work
+(binary, too large, bad licence, bad row) and go on; a whole source that cannot be opened raises
+:class:`~rightsguard.errors.InputError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from rightsguard.errors import LicenceError, RightsguardError
+from rightsguard.model import Skipped, WorkInput
+
+__all__ = [
+    "NOASSERTION",
+    "LicenceEvidence",
+    "LicenceResolver",
+    "WorkItem",
+    "combine_expressions",
+    "dedupe",
+]
+
+NOASSERTION = "NOASSERTION"
+"""SPDX value for "no licence could be determined"."""
+
+WorkItem = WorkInput | Skipped
+"""What an importer yields."""
+
+RESOLVER_ERRORS: tuple[type[Exception], ...] = (RightsguardError, ValueError)
+"""Exceptions a resolver may raise for a bad expression (see :meth:`LicenceResolver.normalise`)."""
+
+
+@runtime_checkable
+class LicenceResolver(Protocol):
+    """Licence and copyright detection, supplied by the caller (the index layer).
+
+    Every method returns SPDX expressions already normalised (``LicenseRef-…`` allowed).
+    """
+
+    def file_licence(self, text: str) -> str | None:
+        """The expression of a file's own ``SPDX-License-Identifier:`` lines, or None.
+
+        May raise :class:`~rightsguard.errors.LicenceError` when an identifier line is not SPDX.
+        """
+        ...
+
+    def licence_file(self, text: str) -> str | None:
+        """The expression a LICENSE / COPYING / NOTICE text grants, or None if not recognised."""
+        ...
+
+    def holders(self, text: str) -> list[str]:
+        """Copyright holders named in notices in ``text`` (may be empty)."""
+        ...
+
+    def normalise(self, expression: str) -> str:
+        """The normalised SPDX form of ``expression``.
+
+        Raises :class:`~rightsguard.errors.LicenceError` (or ``ValueError``) when it is not SPDX.
+        """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class LicenceEvidence:
+    """Why a group of works got its licence: the expression, how it was found and from where.
+
+    ``method``: ``override`` | ``spdx-identifier`` | ``licence-file`` | ``metadata`` |
+    ``classifier`` | ``default`` (NOASSERTION, nothing found). ``files`` are the files read
+    (absolute paths or URIs). ``note`` says what was odd, e.g. a licence file not recognised.
+    """
+
+    expression: str
+    method: str
+    files: tuple[str, ...] = ()
+    note: str = ""
+
+
+def dedupe(items: Iterable[str]) -> tuple[str, ...]:
+    """Stripped, non-empty items in first-seen order, without duplicates."""
+    seen: dict[str, None] = {}
+    for item in items:
+        item = item.strip()
+        if item and item not in seen:
+            seen[item] = None
+    return tuple(seen)
+
+
+def combine_expressions(expressions: Iterable[str], resolver: LicenceResolver) -> str | None:
+    """Join distinct expressions with ``AND`` (all may apply: the conservative reading).
+
+    Several licence files or licence classifiers may also mean a choice (``OR``), which metadata
+    cannot tell; ``AND`` never understates what a reproduction must comply with.
+    Returns None for no expressions.
+    """
+    distinct = dedupe(expressions)
+    if not distinct:
+        return None
+    if len(distinct) == 1:
+        return distinct[0]
+    joined = " AND ".join(f"({e})" if " " in e else e for e in distinct)
+    try:
+        return resolver.normalise(joined)
+    except RESOLVER_ERRORS as exc:  # each part was valid, so this is a resolver defect
+        raise LicenceError(f"cannot combine licence expressions {distinct}: {exc}") from exc

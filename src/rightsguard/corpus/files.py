@@ -1,0 +1,343 @@
+"""Import files and folders: every code or prose file becomes one work.
+
+Licence of a file, first found wins: the ``licence`` override; the file's own
+``SPDX-License-Identifier`` lines; the nearest LICENSE / LICENCE / COPYING (then NOTICE /
+COPYRIGHT) file in its folder or an ancestor up to the root that was passed in; ``NOASSERTION``.
+Holders: the override; copyright notices in the file; notices in that licence file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+from rightsguard.corpus._git import GitCheckout, describe, find_top
+from rightsguard.corpus.base import (
+    NOASSERTION,
+    RESOLVER_ERRORS,
+    LicenceEvidence,
+    LicenceResolver,
+    WorkItem,
+    combine_expressions,
+    dedupe,
+)
+from rightsguard.corpus.languages import is_text_path, language_for_path, language_for_shebang
+from rightsguard.corpus.reading import DEFAULT_MAX_BYTES, read_source
+from rightsguard.errors import InputError
+from rightsguard.model import Skipped, Source, WorkInput
+
+__all__ = [
+    "IGNORED_DIRS",
+    "FolderLicence",
+    "FolderWorks",
+    "is_licence_file",
+    "iter_folder_works",
+]
+
+IGNORED_DIRS = frozenset({
+    ".git", ".hg", ".svn", ".bzr", "__pycache__", "node_modules", ".venv", ".tox", ".nox",
+    ".mypy_cache", ".pytest_cache", ".ruff_cache",
+})
+"""Folder names never walked: version control, caches, installed dependencies."""
+
+LICENCE_DIRS = frozenset({"licenses", "licences"})
+"""Folders of licence texts (REUSE ``LICENSES/``, ``.dist-info/licenses``): not works."""
+
+_LICENCE_NAME = re.compile(
+    r"^(?:(?P<primary>licen[cs]es?|copying(?:\.lesser|\.lib)?|unlicen[cs]e)|(?:notice|copyright)s?)"
+    r"(?:[-._ ][^/]*)?$", re.IGNORECASE)
+
+
+def is_licence_file(path: str | PathLike[str]) -> bool:
+    """True for LICENSE, LICENCE.txt, COPYING, COPYING.LESSER, NOTICE, LICENSE-MIT, … files.
+
+    A code file such as ``license.py`` is not a licence file.
+    """
+    p = Path(path)
+    return bool(_LICENCE_NAME.match(p.name)) and language_for_path(p) is None
+
+
+def _is_primary_licence(path: Path) -> bool:
+    m = _LICENCE_NAME.match(path.name)
+    return bool(m and m.group("primary"))
+
+
+@dataclass(frozen=True, slots=True)
+class FolderLicence:
+    """The licence and holders a folder's licence files give the files under it."""
+
+    expression: str
+    holders: tuple[str, ...]
+    evidence: LicenceEvidence
+
+
+def _as_paths(paths: str | PathLike[str] | Iterable[str | PathLike[str]]) -> list[Path]:
+    if isinstance(paths, str | PathLike):
+        return [Path(paths)]
+    return [Path(p) for p in paths]
+
+
+class FolderWorks:
+    """Iterator over the works in files and folders; yields ``WorkInput`` or ``Skipped``.
+
+    Cheap to construct and picklable until iteration starts. After (or during) iteration:
+    ``licence_files`` lists the licence files met (not registered as works: the index registers
+    them as licence texts), ``folder_licences`` the licence resolved per folder with its evidence,
+    ``notes`` ``(path, note)`` pairs from decoding (e.g. invalid UTF-8), and ``stats`` counts
+    outcomes (``work``, ``skipped``, ``licence-file``, ``not-code-or-text``).
+
+    Files of other kinds met in a folder walk (images, ``.json``, ``.so``) are counted in
+    ``stats`` but not yielded; a path passed in explicitly is always yielded, as a work or as
+    ``Skipped``.
+    """
+
+    def __init__(self, paths: str | PathLike[str] | Iterable[str | PathLike[str]], *,
+                 resolver: LicenceResolver, licence: str | None = None,
+                 holder: str | Iterable[str] | None = None, title: str | None = None,
+                 max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        problems: list[str] = []
+        self.paths = _as_paths(paths)
+        if not self.paths:
+            problems.append("no paths given")
+        problems += [f"{p}: no such file or folder" for p in self.paths if not p.exists()]
+        if max_bytes < 0:
+            problems.append(f"max_bytes must be >= 0, got {max_bytes}")
+        self.licence: str | None = None
+        if licence is not None:
+            try:
+                self.licence = resolver.normalise(licence)
+            except RESOLVER_ERRORS as exc:
+                problems.append(f"licence {licence!r} is not an SPDX expression: {exc}")
+        if problems:
+            raise InputError("; ".join(problems))
+        self.resolver = resolver
+        self.holders: tuple[str, ...] | None = None
+        if holder is not None:
+            self.holders = dedupe([holder] if isinstance(holder, str) else holder)
+        self.title = title
+        self.max_bytes = max_bytes
+        self.licence_files: dict[Path, None] = {}
+        self.folder_licences: dict[tuple[Path, Path], FolderLicence] = {}
+        self.notes: list[tuple[str, str]] = []
+        self.stats: Counter[str] = Counter()
+        self._tops: dict[Path, Path | None] = {}
+        self._checkouts: dict[Path, GitCheckout] = {}
+        self._gen: Iterator[WorkItem] | None = None
+
+    def __iter__(self) -> FolderWorks:
+        return self
+
+    def __next__(self) -> WorkItem:
+        if self._gen is None:
+            self._gen = self._generate()
+        return next(self._gen)
+
+    def __getstate__(self) -> dict[str, Any]:
+        if self._gen is not None:
+            raise TypeError("FolderWorks cannot be pickled once iteration has started")
+        return self.__dict__.copy()
+
+    # -- walking -------------------------------------------------------------------------------
+
+    def _generate(self) -> Iterator[WorkItem]:
+        for given in self.paths:
+            root = given.resolve()
+            if root.is_dir():
+                yield from self._walk(root, root)
+            else:
+                item = self._file(root, root.parent, explicit=True)
+                if item is not None:
+                    yield item
+
+    def _walk(self, folder: Path, root: Path) -> Iterator[WorkItem]:
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            self.stats["skipped"] += 1
+            yield Skipped(str(folder), f"folder cannot be listed ({exc.strerror or exc})")
+            return
+        in_licence_dir = folder.name.lower() in LICENCE_DIRS
+        subfolders: list[Path] = []
+        for entry in entries:
+            path = Path(entry.path)
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name not in IGNORED_DIRS:
+                        subfolders.append(path)
+                    continue
+                if not entry.is_file():  # broken link, socket, fifo, link to a folder
+                    self.stats["not-a-file"] += 1
+                    continue
+            except OSError:
+                self.stats["not-a-file"] += 1
+                continue
+            if in_licence_dir:
+                self.licence_files[path] = None
+                self.stats["licence-file"] += 1
+                continue
+            item = self._file(path, root, explicit=False)
+            if item is not None:
+                yield item
+        for sub in subfolders:
+            yield from self._walk(sub, root)
+
+    def _file(self, path: Path, root: Path, *, explicit: bool) -> WorkItem | None:
+        if is_licence_file(path):
+            self.licence_files[path] = None
+            self.stats["licence-file"] += 1
+            if explicit:
+                self.stats["skipped"] += 1
+                return Skipped(str(path), "a licence file, registered as a licence text, not as a"
+                                          " work")
+            return None
+        language = language_for_path(path)
+        if language is None and not is_text_path(path):
+            self.stats["not-code-or-text"] += 1
+            if explicit:
+                self.stats["skipped"] += 1
+                return Skipped(str(path), f"not a code or text file (extension {path.suffix!r}"
+                                          " is neither a known code language nor prose)")
+            return None
+        item = self._work(path, root, language, explicit)
+        self.stats["work" if isinstance(item, WorkInput) else "skipped"] += 1
+        return item
+
+    def _work(self, path: Path, root: Path, language: str | None, explicit: bool) -> WorkItem:
+        try:
+            raw, text, notes = read_source(path, self.max_bytes)
+        except InputError as exc:
+            return Skipped(str(path), str(exc))
+        if not text.strip():
+            return Skipped(str(path), "empty file" if not text else "only whitespace")
+        self.notes += [(str(path), note) for note in notes]
+        if language is None and path.suffix == "":
+            language = language_for_shebang(text)
+        folder: FolderLicence | None = None
+        if self.licence is not None:
+            expression = self.licence
+        else:
+            try:
+                own = self.resolver.file_licence(text)
+            except RESOLVER_ERRORS as exc:
+                return Skipped(str(path), f"bad SPDX-License-Identifier line: {exc}; pass a"
+                                          " licence override to register it anyway")
+            if own:
+                expression = own
+            else:
+                folder = self._folder_licence(path.parent, root)
+                expression = folder.expression
+        if self.holders is not None:
+            holders = self.holders
+        else:
+            holders = dedupe(self.resolver.holders(text))
+            if not holders:
+                folder = folder or self._folder_licence(path.parent, root)
+                holders = folder.holders
+        rel = path.relative_to(root).as_posix()
+        if self.title is None:
+            title = path.name if explicit else f"{root.name}/{rel}"
+        else:
+            title = self.title if explicit else f"{self.title}: {rel}"
+        return WorkInput(
+            raw=raw, title=title, holders=holders, licence=expression,
+            source=self._source(path, root), modality="code" if language else "text",
+            language=language, kind="code" if language else "text")
+
+    # -- licence folders and git ---------------------------------------------------------------
+
+    def _folder_licence(self, folder: Path, stop: Path) -> FolderLicence:
+        key = (folder, stop)
+        cached = self.folder_licences.get(key)
+        if cached is not None:
+            return cached
+        found = self._licence_files_in(folder)
+        expressions: list[str] = []
+        holders: list[str] = []
+        notes: list[str] = []
+        for path in found:
+            self.licence_files[path] = None
+            try:
+                _, text, _ = read_source(path, self.max_bytes)
+            except InputError as exc:
+                notes.append(str(exc))
+                continue
+            try:
+                detected = self.resolver.licence_file(text)
+            except RESOLVER_ERRORS as exc:
+                notes.append(f"{path}: {exc}")
+                detected = None
+            if detected:
+                expressions.append(detected)
+            holders += self.resolver.holders(text)
+        files = tuple(str(p) for p in found)
+        expression = combine_expressions(expressions, self.resolver)
+        result: FolderLicence
+        if expression is not None:
+            result = FolderLicence(expression, dedupe(holders),
+                                   LicenceEvidence(expression, "licence-file", files,
+                                                   "; ".join(notes)))
+        elif any(_is_primary_licence(p) for p in found):
+            notes.insert(0, "licence file not recognised")
+            result = FolderLicence(NOASSERTION, dedupe(holders),
+                                   LicenceEvidence(NOASSERTION, "licence-file", files,
+                                                   "; ".join(notes)))
+        elif folder != stop and stop in folder.parents:
+            parent = self._folder_licence(folder.parent, stop)
+            result = FolderLicence(parent.expression, dedupe(holders) or parent.holders,
+                                   parent.evidence)
+        else:
+            result = FolderLicence(NOASSERTION, dedupe(holders),
+                                   LicenceEvidence(NOASSERTION, "default", files,
+                                                   "; ".join(notes)))
+        self.folder_licences[key] = result
+        return result
+
+    @staticmethod
+    def _licence_files_in(folder: Path) -> list[Path]:
+        try:
+            with os.scandir(folder) as it:
+                names = sorted(e.name for e in it if e.is_file() and is_licence_file(e.name))
+        except OSError:
+            return []
+        found = [folder / n for n in names]
+        # LICENSE/LICENCE/COPYING first, NOTICE/COPYRIGHT after.
+        return sorted(found, key=lambda p: not _is_primary_licence(p))
+
+    def _source(self, path: Path, root: Path) -> Source:
+        folder = path.parent
+        if folder not in self._tops:
+            self._tops[folder] = find_top(folder)
+        top = self._tops[folder]
+        checkout: GitCheckout | None = None
+        if top is not None:
+            checkout = self._checkouts.get(top)
+            if checkout is None:
+                checkout = self._checkouts[top] = describe(top)
+        if checkout is not None and (checkout.remote or checkout.commit):
+            rel = path.relative_to(checkout.top).as_posix()
+            return Source(uri=path.as_uri(), repository=checkout.remote, commit=checkout.commit,
+                          path=rel)
+        return Source(uri=path.as_uri(), path=path.relative_to(root).as_posix())
+
+
+def iter_folder_works(paths: str | PathLike[str] | Iterable[str | PathLike[str]], *,
+                      resolver: LicenceResolver, licence: str | None = None,
+                      holder: str | Iterable[str] | None = None, title: str | None = None,
+                      max_bytes: int = DEFAULT_MAX_BYTES) -> FolderWorks:
+    """Works in the given files and folders (see :class:`FolderWorks`), in a stable order.
+
+    Raises :class:`~rightsguard.errors.InputError` at once when a path does not exist or the
+    ``licence`` override is not SPDX (all problems in one message). ``title`` names a single
+    file; for a folder each work is titled ``"{title}: {relative path}"``. Without a title a
+    work is titled by its path from the folder passed in, that folder's name first.
+    """
+    return FolderWorks(paths, resolver=resolver, licence=licence, holder=holder, title=title,
+                       max_bytes=max_bytes)
+

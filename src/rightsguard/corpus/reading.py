@@ -1,0 +1,123 @@
+"""Read one input file as bytes and text, refusing what cannot be a text or code work.
+
+``raw`` is what the work id hashes (SHA-256 of the file's bytes, BOM included); ``text`` is what
+fingerprints and spans refer to (code points of the decoded text, BOM removed, newlines kept).
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+from os import PathLike
+
+from rightsguard.errors import InputError
+
+__all__ = [
+    "BINARY_SNIFF_BYTES",
+    "DEFAULT_MAX_BYTES",
+    "INVALID_UTF8_NOTE",
+    "MAX_BYTES_SETTING",
+    "decode_text",
+    "read_source",
+]
+
+DEFAULT_MAX_BYTES = 16 * 1024 * 1024
+"""Default limit on one input file: 16 MiB."""
+
+MAX_BYTES_SETTING = "max_input_bytes (env RIGHTSGUARD_MAX_INPUT_BYTES)"
+"""The setting named in the too-large error message."""
+
+BINARY_SNIFF_BYTES = 8192
+"""A NUL byte in this many leading bytes marks a file as binary (git's rule)."""
+
+INVALID_UTF8_NOTE = "invalid UTF-8 decoded with replacement"
+
+_CONTROL_RATIO = 0.10
+_REPLACEMENT_RATIO = 0.30
+_CONTROL_BYTES = frozenset(set(range(0x00, 0x09)) | set(range(0x0E, 0x1B)) | {0x1C, 0x1D, 0x1E,
+                                                                            0x1F, 0x7F})
+_BOMS: tuple[tuple[bytes, str, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32-le", "decoded as UTF-32LE (byte order mark)"),
+    (codecs.BOM_UTF32_BE, "utf-32-be", "decoded as UTF-32BE (byte order mark)"),
+    (codecs.BOM_UTF8, "utf-8", ""),
+    (codecs.BOM_UTF16_LE, "utf-16-le", "decoded as UTF-16LE (byte order mark)"),
+    (codecs.BOM_UTF16_BE, "utf-16-be", "decoded as UTF-16BE (byte order mark)"),
+)
+
+
+def _size(n: int) -> str:
+    return f"{n / (1024 * 1024):.1f} MiB ({n} bytes)"
+
+
+def read_source(path: str | PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES,
+                ) -> tuple[bytes, str, list[str]]:
+    """Read ``path`` and return ``(raw, text, notes)``.
+
+    Raises :class:`~rightsguard.errors.InputError` when the file is missing or not a regular
+    file, larger than ``max_bytes`` (default :data:`DEFAULT_MAX_BYTES`), or binary (see
+    :func:`decode_text`). An empty file gives ``(b"", "", [])``; callers decide what to do.
+    """
+    if max_bytes < 0:
+        raise ValueError(f"max_bytes must be >= 0, got {max_bytes}")
+    name = os.fspath(path)
+    try:
+        with open(name, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > max_bytes:
+                raise InputError(
+                    f"{name}: {_size(size)} is larger than the input limit of {_size(max_bytes)};"
+                    f" raise the limit with {MAX_BYTES_SETTING} to read it")
+            raw = fh.read(max_bytes + 1)
+    except IsADirectoryError:
+        raise InputError(f"{name}: is a directory; expected a file") from None
+    except FileNotFoundError:
+        raise InputError(f"{name}: no such file") from None
+    except PermissionError:
+        raise InputError(f"{name}: permission denied") from None
+    except OSError as exc:
+        raise InputError(f"{name}: cannot be read ({exc.strerror or exc})") from None
+    if len(raw) > max_bytes:  # grew while we read it
+        raise InputError(f"{name}: larger than the input limit of {_size(max_bytes)}; raise the"
+                         f" limit with {MAX_BYTES_SETTING} to read it")
+    text, notes = decode_text(raw, name)
+    return raw, text, notes
+
+
+def decode_text(raw: bytes, name: str = "<input>") -> tuple[str, list[str]]:
+    """Decode bytes of a text or code file; ``name`` is used in error messages.
+
+    UTF-8 with or without BOM (BOM removed); UTF-16/32 only with a BOM (noted). Invalid UTF-8 is
+    decoded with U+FFFD replacement and the note :data:`INVALID_UTF8_NOTE`. Refused as binary
+    (:class:`~rightsguard.errors.InputError`): a NUL byte in the first :data:`BINARY_SNIFF_BYTES`
+    bytes, or invalid UTF-8 whose first bytes are more than 10% control bytes or decode to more
+    than 30% replacement characters.
+    """
+    for bom, encoding, note in _BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw[len(bom):].decode(encoding), [note] if note else []
+            except UnicodeDecodeError:
+                if encoding != "utf-8":
+                    raise InputError(f"{name}: starts with a {encoding} byte order mark but is"
+                                     f" not valid {encoding}") from None
+                raw = raw[len(bom):]
+                break
+    sample = raw[:BINARY_SNIFF_BYTES]
+    nul = sample.find(b"\x00")
+    if nul >= 0:
+        raise InputError(f"{name}: binary file (NUL byte at offset {nul}); only text and code"
+                         " files can be read")
+    try:
+        return raw.decode("utf-8"), []
+    except UnicodeDecodeError:
+        pass
+    control = sum(1 for b in sample if b in _CONTROL_BYTES)
+    decoded_sample = sample.decode("utf-8", errors="replace")
+    replaced = decoded_sample.count("\ufffd")
+    if (control > _CONTROL_RATIO * len(sample)
+            or replaced > _REPLACEMENT_RATIO * max(1, len(decoded_sample))):
+        raise InputError(
+            f"{name}: binary file (not decodable as text: {replaced} invalid UTF-8 sequences and"
+            f" {control} control bytes in the first {len(sample)} bytes); only text and code"
+            " files can be read")
+    return raw.decode("utf-8", errors="replace"), [INVALID_UTF8_NOTE]

@@ -1,0 +1,87 @@
+"""Turn one work into per-channel fingerprints (runs in worker processes; pure function)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from rightsguard.errors import InputError
+from rightsguard.fingerprint.code import CodeTokenizer
+from rightsguard.fingerprint.text import TextTokens, tokenize_text
+from rightsguard.fingerprint.winnow import fingerprint
+from rightsguard.index.channels import (
+    CODE_EXACT,
+    CODE_NORM,
+    SHORT_WORK_KINDS,
+    SHORT_WORK_TOKENS,
+    TEXT,
+    TEXT_DENSE,
+    Channel,
+)
+
+U32 = npt.NDArray[np.uint32]
+
+
+def decode(raw: bytes) -> tuple[str, bool]:
+    """UTF-8 decode (BOM stripped); invalid bytes become U+FFFD. Returns (text, had_errors)."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "replace"), True
+
+
+@dataclass(frozen=True, slots=True)
+class WorkPrints:
+    """Fingerprints of one work: for each channel name, ``(hash32, start)`` uint32 arrays.
+
+    ``start`` is the code-point offset (in the decoded text) of the first token of the k-gram.
+    ``tokens`` counts code tokens for code works and text tokens for text works.
+    """
+
+    channels: dict[str, tuple[U32, U32]]
+    tokens: int
+    text_tokens: int
+    chars_nows: int
+    modality: str
+    tokenizer: str
+
+
+def _prints(ids: npt.NDArray[np.uint64], starts: npt.NDArray[np.int64],
+            channel: Channel) -> tuple[U32, U32]:
+    hashes, pos = fingerprint(ids, channel.params)
+    h32 = (hashes >> np.uint64(32)).astype(np.uint32)
+    return h32, starts[pos].astype(np.uint32)
+
+
+def _text_channels(tokens: TextTokens, short: bool) -> dict[str, tuple[U32, U32]]:
+    out = {TEXT.name: _prints(tokens.ids, tokens.starts, TEXT)}
+    if short:
+        out[TEXT_DENSE.name] = _prints(tokens.ids, tokens.starts, TEXT_DENSE)
+    return out
+
+
+def fingerprint_text(text: str, *, modality: str, language: str | None, kind: str,
+                     tokenizer: CodeTokenizer) -> WorkPrints:
+    """Fingerprint decoded ``text``. Code with an unknown language falls back to text."""
+    chars_nows = len(text) - sum(1 for c in text if c.isspace()) if len(text) < 4096 else \
+        len("".join(text.split()))
+    if modality == "code" and language and tokenizer.supported(language):
+        try:
+            ct = tokenizer.tokenize(text, language)
+        except InputError:
+            ct = None
+        if ct is not None:
+            chans = {
+                CODE_EXACT.name: _prints(ct.exact_ids, ct.starts, CODE_EXACT),
+                CODE_NORM.name: _prints(ct.norm_ids, ct.starts, CODE_NORM),
+            }
+            chans.update(_text_channels(ct.text, short=False))
+            return WorkPrints(chans, len(ct), len(ct.text), chars_nows, "code", ct.tokenizer)
+    tokens = tokenize_text(text)
+    short = len(tokens) < SHORT_WORK_TOKENS or kind in SHORT_WORK_KINDS
+    return WorkPrints(_text_channels(tokens, short), len(tokens), len(tokens), chars_nows,
+                      "text", "rightsguard-text")

@@ -1,0 +1,344 @@
+"""The works registry: works, their holders, sources, identifiers and stored sources.
+
+SQLite by default (one file in the index folder); any SQLAlchemy URL (e.g.
+``postgresql+psycopg://…``) for a team registry. Writes go through SQLAlchemy in one transaction
+per batch; the read path of ``check`` uses the stdlib ``sqlite3`` for SQLite so start-up stays
+fast. The registry is the source of truth for which index segments are live (table
+``segments``) and the index generation (``meta.generation``): a segment file without a registry
+row is an orphan of an interrupted write and is ignored, then removed by the next write.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import zstandard
+
+from rightsguard.errors import IndexCorruptError, RegistryError
+from rightsguard.model import LicenceCategory, Source, Work
+
+SCHEMA_VERSION = 1
+
+_DDL = [
+    "CREATE TABLE IF NOT EXISTS meta (key VARCHAR(64) PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS works (
+        doc INTEGER PRIMARY KEY, work_id CHAR(64) NOT NULL UNIQUE, title TEXT NOT NULL,
+        licence TEXT NOT NULL, licence_category VARCHAR(32) NOT NULL, modality VARCHAR(8) NOT NULL,
+        language VARCHAR(32), kind VARCHAR(16) NOT NULL, famous INTEGER NOT NULL,
+        size_bytes BIGINT NOT NULL, tokens INTEGER NOT NULL, chars_nows INTEGER NOT NULL,
+        tokenizer VARCHAR(64) NOT NULL, removed INTEGER NOT NULL DEFAULT 0,
+        generation INTEGER NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS holders (doc INTEGER NOT NULL, ord INTEGER NOT NULL,
+        holder TEXT NOT NULL, PRIMARY KEY (doc, holder))""",
+    """CREATE TABLE IF NOT EXISTS sources (doc INTEGER NOT NULL, uri TEXT NOT NULL,
+        repository TEXT, commit_id VARCHAR(64), path TEXT, PRIMARY KEY (doc, uri))""",
+    "CREATE INDEX IF NOT EXISTS sources_uri ON sources (uri)",
+    """CREATE TABLE IF NOT EXISTS identifiers (doc INTEGER NOT NULL, scheme VARCHAR(16) NOT NULL,
+        value TEXT NOT NULL, PRIMARY KEY (doc, scheme, value))""",
+    "CREATE TABLE IF NOT EXISTS content (doc INTEGER PRIMARY KEY, data BLOB NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS segments (name VARCHAR(128) PRIMARY KEY,
+        channel VARCHAR(32) NOT NULL, generation INTEGER NOT NULL, postings BIGINT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS stoplists (channel VARCHAR(32) PRIMARY KEY,
+        name VARCHAR(128) NOT NULL, generation INTEGER NOT NULL, size INTEGER NOT NULL)""",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkRow:
+    """A registry row as stored (``doc`` is the internal uint32 document number)."""
+
+    doc: int
+    work: Work
+    removed: bool
+    tokens: int
+    chars_nows: int
+    size_bytes: int
+
+
+def _is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def _sqlite_path(url: str) -> str:
+    return url.split("///", 1)[1] if "///" in url else url.removeprefix("sqlite:")
+
+
+class Registry:
+    """Works registry at a SQLAlchemy URL. Construct cheaply; connections open on first use."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engine: Any = None
+        self._ro: sqlite3.Connection | None = None
+        self._zd = zstandard.ZstdDecompressor()
+
+    # -- connections -------------------------------------------------------------------------
+    def _sa(self) -> Any:
+        if self._engine is None:
+            import sqlalchemy
+
+            kwargs: dict[str, Any] = {}
+            if _is_sqlite(self.url):
+                kwargs["connect_args"] = {"timeout": 60}
+            self._engine = sqlalchemy.create_engine(self.url, **kwargs)
+            if _is_sqlite(self.url):
+                from sqlalchemy import event
+
+                @event.listens_for(self._engine, "connect")
+                def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+                    cur = dbapi_conn.cursor()
+                    cur.execute("PRAGMA journal_mode=WAL")
+                    cur.execute("PRAGMA synchronous=FULL")
+                    cur.close()
+        return self._engine
+
+    def _read(self, sql: str, params: dict[str, Any] | Sequence[Any] = ()) -> list[Any]:
+        if _is_sqlite(self.url):
+            if self._ro is None:
+                path = _sqlite_path(self.url)
+                try:
+                    self._ro = sqlite3.connect(f"file:{path}?mode=ro", uri=True,
+                                               check_same_thread=False)
+                except sqlite3.Error as exc:
+                    raise IndexCorruptError(f"cannot open registry {path}: {exc}") from exc
+            try:
+                return self._ro.execute(sql, params).fetchall()
+            except sqlite3.DatabaseError as exc:
+                raise IndexCorruptError(f"registry {self.url} is unreadable: {exc}") from exc
+        from sqlalchemy import text
+
+        with self._sa().connect() as conn:
+            return list(conn.execute(text(sql), params if isinstance(params, dict) else {}))
+
+    def close(self) -> None:
+        if self._ro is not None:
+            self._ro.close()
+            self._ro = None
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    def refresh(self) -> None:
+        """Drop the read connection so the next read sees the latest committed state."""
+        if self._ro is not None:
+            self._ro.close()
+            self._ro = None
+
+    # -- schema --------------------------------------------------------------------------------
+    def create(self) -> None:
+        from sqlalchemy import text
+
+        with self._sa().begin() as conn:
+            for stmt in _DDL:
+                sql = stmt
+                if not _is_sqlite(self.url):
+                    sql = sql.replace("BLOB", "BYTEA").replace(
+                        "doc INTEGER PRIMARY KEY, work_id", "doc SERIAL PRIMARY KEY, work_id")
+                conn.execute(text(sql))
+            conn.execute(text("INSERT INTO meta (key, value) SELECT 'schema_version', :v "
+                              "WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key='schema_version')"),
+                         {"v": str(SCHEMA_VERSION)})
+            conn.execute(text("INSERT INTO meta (key, value) SELECT 'generation', '0' "
+                              "WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key='generation')"))
+
+    def check_schema(self) -> None:
+        rows = self._read("SELECT value FROM meta WHERE key = 'schema_version'")
+        if not rows:
+            raise IndexCorruptError(f"registry {self.url} has no schema_version")
+        if int(rows[0][0]) != SCHEMA_VERSION:
+            raise IndexCorruptError(
+                f"registry {self.url} has schema version {rows[0][0]}; this rightsguard reads "
+                f"version {SCHEMA_VERSION}")
+
+    # -- transactions ------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[Writer]:
+        """One atomic write: everything inside commits together or not at all."""
+        engine = self._sa()
+        try:
+            with engine.begin() as conn:
+                yield Writer(conn, self.url)
+        except RegistryError:
+            raise
+        except Exception as exc:
+            if type(exc).__module__.startswith("sqlalchemy"):
+                raise RegistryError(f"registry {self.url}: write failed: {exc}") from exc
+            raise
+        finally:
+            self.refresh()
+
+    # -- reads -------------------------------------------------------------------------------
+    def generation(self) -> int:
+        rows = self._read("SELECT value FROM meta WHERE key = 'generation'")
+        return int(rows[0][0]) if rows else 0
+
+    def segments(self) -> list[tuple[str, str, int, int]]:
+        """Live segments: (name, channel, generation, postings)."""
+        return [tuple(r) for r in self._read(
+            "SELECT name, channel, generation, postings FROM segments ORDER BY generation, name")]
+
+    def stoplists(self) -> dict[str, str]:
+        return {r[0]: r[1] for r in self._read("SELECT channel, name FROM stoplists")}
+
+    def removed_docs(self) -> list[int]:
+        return [int(r[0]) for r in self._read("SELECT doc FROM works WHERE removed = 1")]
+
+    def protected_docs(self) -> list[int]:
+        """Docs whose fingerprints are never treated as noise (licence texts, famous works)."""
+        return [int(r[0]) for r in self._read(
+            "SELECT doc FROM works WHERE famous = 1 OR kind = 'licence-text'")]
+
+    def doc_of(self, work_id: str) -> int | None:
+        rows = self._read("SELECT doc FROM works WHERE work_id = :w", {"w": work_id})
+        return int(rows[0][0]) if rows else None
+
+    def docs_of_source(self, uri_or_path: str) -> list[int]:
+        rows = self._read(
+            "SELECT DISTINCT doc FROM sources WHERE uri = :u OR path = :u OR repository = :u "
+            "OR uri LIKE :p", {"u": uri_or_path, "p": uri_or_path.rstrip("/") + "/%"})
+        return [int(r[0]) for r in rows]
+
+    def works(self, docs: Iterable[int]) -> dict[int, WorkRow]:
+        docs = sorted(set(int(d) for d in docs))
+        if not docs:
+            return {}
+        out: dict[int, WorkRow] = {}
+        for i in range(0, len(docs), 500):
+            chunk = docs[i:i + 500]
+            marks = ",".join(str(d) for d in chunk)  # ints only: safe to inline
+            holders: dict[int, list[str]] = {}
+            for d, h in self._read(f"SELECT doc, holder FROM holders WHERE doc IN ({marks}) "
+                                   "ORDER BY doc, ord"):
+                holders.setdefault(int(d), []).append(h)
+            sources: dict[int, list[Source]] = {}
+            for d, uri, repo, commit, path in self._read(
+                    "SELECT doc, uri, repository, commit_id, path FROM sources "
+                    f"WHERE doc IN ({marks}) ORDER BY doc, uri"):
+                sources.setdefault(int(d), []).append(Source(uri, repo, commit, path))
+            idents: dict[int, list[tuple[str, str]]] = {}
+            for d, scheme, value in self._read(
+                    f"SELECT doc, scheme, value FROM identifiers WHERE doc IN ({marks})"):
+                idents.setdefault(int(d), []).append((scheme, value))
+            for row in self._read(
+                    "SELECT doc, work_id, title, licence, licence_category, modality, language, "
+                    "kind, famous, removed, tokens, chars_nows, size_bytes FROM works "
+                    f"WHERE doc IN ({marks})"):
+                d = int(row[0])
+                work = Work(
+                    work_id=row[1], title=row[2], holders=tuple(holders.get(d, ())),
+                    licence=row[3], licence_category=LicenceCategory(row[4]), modality=row[5],
+                    language=row[6], kind=row[7], sources=tuple(sources.get(d, ())),
+                    identifiers=tuple(sorted(idents.get(d, ()))), famous=bool(row[8]))
+                out[d] = WorkRow(d, work, bool(row[9]), int(row[10]), int(row[11]), int(row[12]))
+        return out
+
+    def content(self, doc: int) -> bytes:
+        """The raw bytes of a work as registered (stored zstd-compressed)."""
+        rows = self._read("SELECT data FROM content WHERE doc = :d", {"d": int(doc)})
+        if not rows:
+            raise IndexCorruptError(f"registry {self.url} has no stored source for document {doc}")
+        return self._zd.decompress(bytes(rows[0][0]))
+
+    def counts(self) -> dict[str, int]:
+        rows = self._read(
+            "SELECT COUNT(*), COALESCE(SUM(size_bytes), 0), COALESCE(SUM(tokens), 0), "
+            "COALESCE(SUM(removed), 0) FROM works")
+        n, size, tokens, removed = (int(x) for x in rows[0])
+        return {"works": n - removed, "removed": removed, "bytes": size, "tokens": tokens}
+
+
+class Writer:
+    """Statements inside one registry transaction."""
+
+    def __init__(self, conn: Any, url: str) -> None:
+        self.conn = conn
+        self.url = url
+        self._zc = zstandard.ZstdCompressor(level=6)
+
+    def _x(self, sql: str, params: dict[str, Any] | None = None) -> Any:
+        from sqlalchemy import text
+
+        return self.conn.execute(text(sql), params or {})
+
+    def find(self, work_id: str) -> tuple[int, bool] | None:
+        row = self._x("SELECT doc, removed FROM works WHERE work_id = :w", {"w": work_id}).first()
+        return (int(row[0]), bool(row[1])) if row else None
+
+    def insert_work(self, work: Work, *, raw: bytes, tokens: int, chars_nows: int,
+                    tokenizer: str, generation: int) -> int:
+        res = self._x(
+            "INSERT INTO works (work_id, title, licence, licence_category, modality, language, "
+            "kind, famous, size_bytes, tokens, chars_nows, tokenizer, removed, generation) VALUES "
+            "(:work_id, :title, :licence, :cat, :modality, :language, :kind, :famous, :size, "
+            ":tokens, :nows, :tokenizer, 0, :gen) RETURNING doc",
+            {"work_id": work.work_id, "title": work.title, "licence": work.licence,
+             "cat": work.licence_category.value, "modality": work.modality,
+             "language": work.language, "kind": work.kind, "famous": int(work.famous),
+             "size": len(raw), "tokens": tokens, "nows": chars_nows, "tokenizer": tokenizer,
+             "gen": generation})
+        doc = int(res.scalar_one())
+        if doc >= 2**32 - 1:
+            raise RegistryError(f"registry {self.url} is full: document numbers are uint32")
+        self._x("INSERT INTO content (doc, data) VALUES (:d, :data)",
+                {"d": doc, "data": self._zc.compress(raw)})
+        self.add_metadata(doc, work)
+        return doc
+
+    def add_metadata(self, doc: int, work: Work) -> None:
+        """Record holders, sources and identifiers of ``work`` on ``doc`` (duplicates ignored)."""
+        have_h = {r[0] for r in self._x("SELECT holder FROM holders WHERE doc = :d", {"d": doc})}
+        n = len(have_h)
+        for h in work.holders:
+            if h not in have_h:
+                self._x("INSERT INTO holders (doc, ord, holder) VALUES (:d, :o, :h)",
+                        {"d": doc, "o": n, "h": h})
+                have_h.add(h)
+                n += 1
+        have_s = {r[0] for r in self._x("SELECT uri FROM sources WHERE doc = :d", {"d": doc})}
+        for s in work.sources:
+            if s.uri not in have_s:
+                self._x("INSERT INTO sources (doc, uri, repository, commit_id, path) "
+                        "VALUES (:d, :u, :r, :c, :p)",
+                        {"d": doc, "u": s.uri, "r": s.repository, "c": s.commit, "p": s.path})
+                have_s.add(s.uri)
+        for scheme, value in work.identifiers:
+            self._x("DELETE FROM identifiers WHERE doc = :d AND scheme = :s AND value = :v",
+                    {"d": doc, "s": scheme, "v": value})
+            self._x("INSERT INTO identifiers (doc, scheme, value) VALUES (:d, :s, :v)",
+                    {"d": doc, "s": scheme, "v": value})
+
+    def set_removed(self, docs: Iterable[int], removed: bool) -> None:
+        for d in docs:
+            self._x("UPDATE works SET removed = :r WHERE doc = :d", {"r": int(removed), "d": d})
+
+    def purge(self, docs: Iterable[int]) -> None:
+        """Delete tombstoned works for good (after compaction dropped their postings)."""
+        for d in docs:
+            for table in ("holders", "sources", "identifiers", "content", "works"):
+                self._x(f"DELETE FROM {table} WHERE doc = :d", {"d": d})
+
+    def add_segment(self, name: str, channel: str, generation: int, postings: int) -> None:
+        self._x("INSERT INTO segments (name, channel, generation, postings) "
+                "VALUES (:n, :c, :g, :p)", {"n": name, "c": channel, "g": generation,
+                                            "p": postings})
+
+    def drop_segment(self, name: str) -> None:
+        self._x("DELETE FROM segments WHERE name = :n", {"n": name})
+
+    def set_stoplist(self, channel: str, name: str, generation: int, size: int) -> None:
+        self._x("DELETE FROM stoplists WHERE channel = :c", {"c": channel})
+        self._x("INSERT INTO stoplists (channel, name, generation, size) "
+                "VALUES (:c, :n, :g, :s)", {"c": channel, "n": name, "g": generation, "s": size})
+
+    def generation(self) -> int:
+        row = self._x("SELECT value FROM meta WHERE key = 'generation'").first()
+        return int(row[0]) if row else 0
+
+    def bump_generation(self) -> int:
+        gen = self.generation() + 1
+        self._x("UPDATE meta SET value = :v WHERE key = 'generation'", {"v": str(gen)})
+        return gen

@@ -1,0 +1,103 @@
+"""On-disk index segments: sorted fingerprint postings, memory-mapped.
+
+A segment is a folder ``channels/<channel>/g<generation>/`` holding three ``.npy`` arrays of equal
+length ``n`` (sorted by hash, then document):
+
+* ``h.npy`` uint32 — top 32 bits of the 64-bit k-gram hash,
+* ``d.npy`` uint32 — registry document number,
+* ``p.npy`` uint32 — code-point offset of the k-gram's first token in the work,
+
+plus ``segment.json`` (channel settings, count, generation). 12 bytes per posting. Files are
+written into a temporary folder, fsynced, then renamed into place; the registry row that makes a
+segment live is committed afterwards, so a crash leaves at worst an orphan folder that the next
+write removes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from rightsguard.errors import IndexCorruptError
+
+U32 = npt.NDArray[np.uint32]
+SEGMENT_SCHEMA = 1
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (temp file, fsync, rename, fsync folder)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def write_segment(folder: Path, h: U32, d: U32, p: U32, meta: dict[str, Any]) -> int:
+    """Sort and write postings to ``folder`` atomically; returns the posting count."""
+    order = np.lexsort((p, d, h))
+    tmp = folder.with_name(f".tmp-{folder.name}")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    for name, arr in (("h", h), ("d", d), ("p", p)):
+        with open(tmp / f"{name}.npy", "wb") as fh:
+            np.save(fh, np.ascontiguousarray(arr[order], dtype=np.uint32))
+            fh.flush()
+            os.fsync(fh.fileno())
+    meta = {**meta, "schema_version": SEGMENT_SCHEMA, "postings": int(h.shape[0])}
+    with open(tmp / "segment.json", "w", encoding="utf-8") as fh:
+        json.dump(meta, fh, indent=2, sort_keys=True)
+        fh.flush()
+        os.fsync(fh.fileno())
+    if folder.exists():
+        shutil.rmtree(folder)
+    os.replace(tmp, folder)
+    _fsync_dir(folder.parent)
+    return int(h.shape[0])
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A loaded (memory-mapped) segment."""
+
+    name: str
+    h: U32
+    d: U32
+    p: U32
+
+    @classmethod
+    def open(cls, folder: Path, expected: dict[str, Any]) -> Segment:
+        try:
+            meta = json.loads((folder / "segment.json").read_text("utf-8"))
+            arrays = [np.load(folder / f"{n}.npy", mmap_mode="r") for n in ("h", "d", "p")]
+        except (OSError, ValueError) as exc:
+            raise IndexCorruptError(f"index segment {folder} is unreadable: {exc}") from exc
+        for key, value in expected.items():
+            if meta.get(key) != value:
+                raise IndexCorruptError(
+                    f"index segment {folder}: {key} is {meta.get(key)!r}, expected {value!r}")
+        n = meta.get("postings")
+        if any(a.shape != (n,) or a.dtype != np.uint32 for a in arrays):
+            raise IndexCorruptError(f"index segment {folder}: arrays do not match its count {n}")
+        return cls(folder.name, arrays[0], arrays[1], arrays[2])
+
+    def __len__(self) -> int:
+        return int(self.h.shape[0])

@@ -1,0 +1,513 @@
+"""The index folder: registry + per-channel segments + manifests, embedded and memory-mapped.
+
+Layout of an index folder::
+
+    index.json                       index manifest (schema version, registry URL)
+    registry.sqlite                  works registry (unless a PostgreSQL URL is configured)
+    channels/<channel>/manifest.json channel manifest: fingerprinter, parameters, tokenizer, seed,
+                                     counts and the generation it describes
+    channels/<channel>/g<gen>/       an immutable segment (see segments.py)
+    channels/<channel>/stop-g<gen>.npy  noise stoplist: uint32 hashes ignored at query time
+
+Crash safety: every write takes ``.write-lock``, writes new immutable files first, then commits
+one registry transaction that makes them live and bumps the generation; manifests are rewritten
+atomically after the commit and are checked against the registry on open. Nothing is ever
+modified in place.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from rightsguard.errors import IndexCorruptError, IndexError_, IndexMismatchError
+from rightsguard.fingerprint.code import CodeTokenizer
+from rightsguard.index.build import WorkPrints, decode, fingerprint_text
+from rightsguard.index.channels import CHANNELS, Channel
+from rightsguard.index.registry import Registry, WorkRow
+from rightsguard.index.segments import Segment, write_atomic, write_segment
+from rightsguard.model import LicenceCategory, Skipped, Work, WorkInput
+
+INDEX_SCHEMA = 1
+#: Noise control: a fingerprint found in at least max(STOP_MIN_DOCS, STOP_FRACTION × live works)
+#: works is an idiom and ignored at query time, unless a licence text or famous work has it.
+STOP_MIN_DOCS = 10
+STOP_FRACTION = 0.002
+#: Postings read per fingerprint at most (after the stoplist); beyond that a hash is noise.
+MAX_POSTINGS_PER_HASH = 256
+
+U32 = npt.NDArray[np.uint32]
+I64 = npt.NDArray[np.int64]
+ProgressFn = Callable[[int, int], None]  # (items done, bytes done)
+
+
+@dataclass
+class AddSummary:
+    """What an :meth:`Index.add` did. ``skipped`` lists every item it went past, with the reason."""
+
+    added: int = 0
+    merged: int = 0  # same bytes already registered: sources/holders added to that work
+    bytes: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+# -- worker side (process pool) --------------------------------------------------------------
+_WORKER_TOKENIZER: CodeTokenizer | None = None  # one per worker process, set by the initializer
+
+
+def _worker_init() -> None:
+    global _WORKER_TOKENIZER
+    _WORKER_TOKENIZER = CodeTokenizer()
+
+
+def _fingerprint_item(item: WorkInput) -> WorkPrints:
+    tok = _WORKER_TOKENIZER or CodeTokenizer()
+    text, _ = decode(item.raw)
+    return fingerprint_text(text, modality=item.modality, language=item.language,
+                            kind=item.kind, tokenizer=tok)
+
+
+def _category(expression: str) -> LicenceCategory:
+    from rightsguard.signals.licences import category_of
+
+    try:
+        return category_of(expression)
+    except Exception:  # an unparseable expression is "unknown" → review, never allow
+        return LicenceCategory.UNKNOWN
+
+
+class Index:
+    """An index folder. Open with :meth:`open` (or :meth:`create`); cheap until first query.
+
+    Query-side state (memory-mapped segments, stoplists, tombstones, a small LRU of decoded work
+    texts) loads lazily once and stays warm for the life of the object.
+    """
+
+    def __init__(self, path: Path, registry: Registry) -> None:
+        self.path = path
+        self.registry = registry
+        self._loaded_generation: int | None = None
+        self._segments: dict[str, list[Segment]] = {}
+        self._stop: dict[str, U32] = {}
+        self._removed: npt.NDArray[np.uint32] = np.empty(0, np.uint32)
+        self._texts: OrderedDict[int, str] = OrderedDict()
+        self._rows: dict[int, WorkRow] = {}
+
+    # -- opening ------------------------------------------------------------------------------
+    @classmethod
+    def create(cls, path: str | os.PathLike[str], *, registry_url: str | None = None) -> Index:
+        """Create an index folder (or open it if it already is one with the same settings)."""
+        folder = Path(path)
+        if (folder / "index.json").exists():
+            return cls.open(folder)
+        if folder.exists() and any(folder.iterdir()):
+            raise IndexError_(f"cannot create an index in {folder}: the folder is not empty and "
+                              "is not a rightsguard index")
+        folder.mkdir(parents=True, exist_ok=True)
+        url = registry_url or f"sqlite:///{(folder / 'registry.sqlite').resolve()}"
+        reg = Registry(url)
+        reg.create()
+        for ch in CHANNELS:
+            (folder / "channels" / ch.name).mkdir(parents=True, exist_ok=True)
+            cls._write_channel_manifest(folder, ch, generation=0, postings=0, stop=0)
+        manifest = {"schema_version": INDEX_SCHEMA, "format": "rightsguard-index",
+                    "registry": None if registry_url else "registry.sqlite",
+                    "registry_url": registry_url, "channels": [c.name for c in CHANNELS]}
+        write_atomic(folder / "index.json", json.dumps(manifest, indent=2).encode())
+        return cls(folder, reg)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, create: bool = False) -> Index:
+        """Open an index folder; with ``create`` make it when missing.
+
+        Raises :class:`IndexCorruptError` when the manifest or registry is unreadable and
+        :class:`IndexMismatchError` when a channel was built with other settings.
+        """
+        folder = Path(path)
+        mpath = folder / "index.json"
+        if not mpath.exists():
+            if create:
+                return cls.create(folder)
+            raise IndexError_(f"{folder} is not a rightsguard index (no index.json); create one "
+                              "with `rightsguard index add SOURCE --index DIR`")
+        try:
+            manifest = json.loads(mpath.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise IndexCorruptError(f"index manifest {mpath} is unreadable: {exc}") from exc
+        if manifest.get("format") != "rightsguard-index" or \
+                manifest.get("schema_version") != INDEX_SCHEMA:
+            raise IndexMismatchError(
+                f"index {folder} has format {manifest.get('format')!r} schema "
+                f"{manifest.get('schema_version')!r}; this rightsguard reads rightsguard-index "
+                f"schema {INDEX_SCHEMA}")
+        url = manifest.get("registry_url") or \
+            f"sqlite:///{(folder / manifest.get('registry', 'registry.sqlite')).resolve()}"
+        if url.startswith("sqlite") and not (folder / "registry.sqlite").exists():
+            raise IndexCorruptError(f"index {folder} has no registry.sqlite")
+        reg = Registry(url)
+        reg.check_schema()
+        for ch in CHANNELS:
+            cpath = folder / "channels" / ch.name / "manifest.json"
+            try:
+                cman = json.loads(cpath.read_text("utf-8"))
+            except (OSError, ValueError) as exc:
+                raise IndexCorruptError(f"channel manifest {cpath} is unreadable: {exc}") from exc
+            want = ch.describe()
+            diff = [k for k, v in want.items() if cman.get("settings", {}).get(k) != v]
+            if diff:
+                got = {k: cman.get("settings", {}).get(k) for k in diff}
+                raise IndexMismatchError(
+                    f"index channel {ch.name} in {folder} was built with {got}; this rightsguard "
+                    f"uses { {k: want[k] for k in diff} }. Rebuild the index.")
+        return cls(folder, reg)
+
+    @staticmethod
+    def _write_channel_manifest(folder: Path, ch: Channel, *, generation: int, postings: int,
+                                stop: int) -> None:
+        data = {"schema_version": INDEX_SCHEMA, "settings": ch.describe(),
+                "generation": generation, "postings": postings, "stoplist_size": stop}
+        write_atomic(folder / "channels" / ch.name / "manifest.json",
+                     json.dumps(data, indent=2, sort_keys=True).encode())
+
+    # -- writing ------------------------------------------------------------------------------
+    @contextmanager
+    def _write_lock(self) -> Iterator[None]:
+        with open(self.path / ".write-lock", "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                self._collect_orphans()
+                yield
+            finally:
+                self._after_write()
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _collect_orphans(self) -> None:
+        live = {name for name, _c, _g, _p in self.registry.segments()}
+        live |= set(self.registry.stoplists().values())
+        for ch in CHANNELS:
+            cdir = self.path / "channels" / ch.name
+            for entry in cdir.iterdir():
+                if entry.name == "manifest.json" or entry.name in live:
+                    continue
+                if entry.is_dir():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
+
+    def _after_write(self) -> None:
+        gen = self.registry.generation()
+        segs = self.registry.segments()
+        stops = self.registry.stoplists()
+        for ch in CHANNELS:
+            postings = sum(p for _n, c, _g, p in segs if c == ch.name)
+            stop_n = 0
+            if ch.name in stops:
+                f = self.path / "channels" / ch.name / stops[ch.name]
+                stop_n = int(np.load(f, mmap_mode="r").shape[0]) if f.exists() else 0
+            self._write_channel_manifest(self.path, ch, generation=gen, postings=postings,
+                                         stop=stop_n)
+        self._loaded_generation = None
+        self._rows.clear()
+        self._texts.clear()
+
+    def add(self, items: Iterable[WorkInput | Skipped], *, progress: ProgressFn | None = None,
+            workers: int | None = None, batch_bytes: int = 64 << 20) -> AddSummary:
+        """Register and fingerprint works; one atomic commit (and segment) per batch.
+
+        Items that are :class:`Skipped` (from importers) are recorded and passed over. The same
+        bytes registered again add their sources and holders to the existing work. The noise
+        stoplist is recomputed once at the end. Returns an :class:`AddSummary`.
+        """
+        summary = AddSummary()
+        t0 = time.perf_counter()
+        n_workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+        pool = ProcessPoolExecutor(n_workers, initializer=_worker_init) if n_workers > 1 else None
+        done = 0
+        try:
+            with self._write_lock():
+                batch: list[WorkInput] = []
+                size = 0
+                for item in items:
+                    if isinstance(item, Skipped):
+                        summary.skipped.append(item)
+                        continue
+                    batch.append(item)
+                    size += len(item.raw)
+                    if size >= batch_bytes:
+                        done = self._add_batch(batch, summary, pool, progress, done)
+                        batch, size = [], 0
+                if batch:
+                    done = self._add_batch(batch, summary, pool, progress, done)
+                self._rebuild_stoplists()
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+        summary.seconds = time.perf_counter() - t0
+        return summary
+
+    def _add_batch(self, batch: list[WorkInput], summary: AddSummary,
+                   pool: ProcessPoolExecutor | None, progress: ProgressFn | None,
+                   done: int) -> int:
+        ids = [hashlib.sha256(it.raw).hexdigest() for it in batch]
+        new: dict[str, WorkInput] = {}
+        merge: list[tuple[str, WorkInput]] = []
+        for wid, it in zip(ids, batch, strict=True):
+            doc = self.registry.doc_of(wid)
+            if doc is not None or wid in new:
+                merge.append((wid, it))
+            else:
+                new[wid] = it
+        todo = list(new.items())
+        if pool is not None and len(todo) > 8:
+            prints = list(pool.map(_fingerprint_item, [it for _w, it in todo], chunksize=16))
+        else:
+            prints = [_fingerprint_item(it) for _w, it in todo]
+        with self.registry.transaction() as w:
+            gen = w.generation() + 1
+            per_channel: dict[str, tuple[list[Any], list[Any], list[Any]]] = {
+                c.name: ([], [], []) for c in CHANNELS}
+            for (wid, it), wp in zip(todo, prints, strict=True):
+                work = self._work_of(wid, it, wp)
+                doc = w.insert_work(work, raw=it.raw, tokens=wp.tokens,
+                                    chars_nows=wp.chars_nows, tokenizer=wp.tokenizer,
+                                    generation=gen)
+                for cname, (h, p) in wp.channels.items():
+                    hs, ds, ps = per_channel[cname]
+                    hs.append(h)
+                    ds.append(np.full(h.shape[0], doc, dtype=np.uint32))
+                    ps.append(p)
+                summary.added += 1
+                summary.bytes += len(it.raw)
+            for wid, it in merge:
+                found = w.find(wid)
+                if found is None:  # duplicated inside this batch: registered above
+                    continue
+                doc, removed = found
+                if removed:
+                    w.set_removed([doc], False)
+                w.add_metadata(doc, self._work_of(wid, it, None))
+                summary.merged += 1
+            for ch in CHANNELS:
+                hs, ds, ps = per_channel[ch.name]
+                if not hs:
+                    continue
+                name = f"g{gen:08d}"
+                n = write_segment(self.path / "channels" / ch.name / name,
+                                  np.concatenate(hs), np.concatenate(ds), np.concatenate(ps),
+                                  {**ch.describe(), "generation": gen})
+                w.add_segment(name, ch.name, gen, n)
+            w.bump_generation()
+        done += len(batch)
+        if progress is not None:
+            progress(done, summary.bytes)
+        return done
+
+    @staticmethod
+    def _work_of(wid: str, it: WorkInput, wp: WorkPrints | None) -> Work:
+        modality = wp.modality if wp is not None else it.modality
+        return Work(work_id=wid, title=it.title, holders=it.holders, licence=it.licence,
+                    licence_category=_category(it.licence), modality=modality,
+                    language=it.language if modality == "code" else None, kind=it.kind,
+                    sources=(it.source,), identifiers=it.identifiers, famous=it.famous)
+
+    def remove(self, ref: str) -> int:
+        """Tombstone works by work id (64 hex digits) or by source (URI, path, repository, or a
+        URI prefix folder). Returns how many works were removed; 0 when nothing matched."""
+        docs = [d for d in [self.registry.doc_of(ref)] if d is not None] if len(ref) == 64 \
+            else self.registry.docs_of_source(ref)
+        if not docs:
+            return 0
+        with self._write_lock():
+            with self.registry.transaction() as w:
+                w.set_removed(docs, True)
+                w.bump_generation()
+            self._rebuild_stoplists()
+        return len(docs)
+
+    def compact(self) -> None:
+        """Merge each channel's segments into one, dropping tombstoned works for good."""
+        with self._write_lock():
+            removed = np.asarray(sorted(self.registry.removed_docs()), dtype=np.uint32)
+            segs = self.registry.segments()
+            with self.registry.transaction() as w:
+                gen = w.generation() + 1
+                for ch in CHANNELS:
+                    names = [n for n, c, _g, _p in segs if c == ch.name]
+                    loaded = [Segment.open(self.path / "channels" / ch.name / n, {})
+                              for n in names]
+                    for n in names:
+                        w.drop_segment(n)
+                    if not loaded:
+                        continue
+                    h = np.concatenate([s.h for s in loaded])
+                    d = np.concatenate([s.d for s in loaded])
+                    p = np.concatenate([s.p for s in loaded])
+                    keep = ~np.isin(d, removed)
+                    name = f"g{gen:08d}"
+                    n = write_segment(self.path / "channels" / ch.name / name, h[keep], d[keep],
+                                      p[keep], {**ch.describe(), "generation": gen})
+                    w.add_segment(name, ch.name, gen, n)
+                w.purge(removed.tolist())
+                w.bump_generation()
+            self._rebuild_stoplists()
+
+    def _rebuild_stoplists(self) -> None:
+        """Recompute the per-channel noise stoplist from live document frequencies."""
+        self.registry.refresh()
+        n_live = self.registry.counts()["works"]
+        threshold = max(STOP_MIN_DOCS, int(np.ceil(STOP_FRACTION * n_live)))
+        removed = np.asarray(self.registry.removed_docs(), dtype=np.uint32)
+        protected = np.asarray(self.registry.protected_docs(), dtype=np.uint32)
+        segs = self.registry.segments()
+        results: dict[str, U32] = {}
+        for ch in CHANNELS:
+            names = [n for n, c, _g, _p in segs if c == ch.name]
+            if not names:
+                results[ch.name] = np.empty(0, np.uint32)
+                continue
+            loaded = [Segment.open(self.path / "channels" / ch.name / n, {}) for n in names]
+            h = np.concatenate([s.h for s in loaded])
+            d = np.concatenate([s.d for s in loaded])
+            live = ~np.isin(d, removed)
+            pairs = np.unique((h[live].astype(np.uint64) << np.uint64(32)) | d[live])
+            hs, counts = np.unique((pairs >> np.uint64(32)).astype(np.uint32),
+                                   return_counts=True)
+            stop = hs[counts >= threshold]
+            if protected.size and stop.size:
+                keep_h = np.unique(h[np.isin(d, protected)])
+                stop = stop[~np.isin(stop, keep_h)]
+            results[ch.name] = stop
+        with self.registry.transaction() as w:
+            gen = w.generation() + 1
+            for cname, stop in results.items():
+                name = f"stop-g{gen:08d}.npy"
+                with open(self.path / "channels" / cname / f".{name}.tmp", "wb") as fh:
+                    np.save(fh, stop)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.replace(self.path / "channels" / cname / f".{name}.tmp",
+                           self.path / "channels" / cname / name)
+                w.set_stoplist(cname, name, gen, int(stop.shape[0]))
+            w.bump_generation()
+
+    # -- reading ------------------------------------------------------------------------------
+    def _ensure_loaded(self) -> None:
+        gen = self.registry.generation()
+        if self._loaded_generation == gen:
+            return
+        segs = self.registry.segments()
+        stops = self.registry.stoplists()
+        self._segments = {}
+        for ch in CHANNELS:
+            expected = {"channel": ch.name, "k": ch.params.k, "t": ch.params.t,
+                        "seed": ch.params.seed, "fingerprinter_version": ch.describe()[
+                            "fingerprinter_version"]}
+            self._segments[ch.name] = [
+                Segment.open(self.path / "channels" / ch.name / n, expected)
+                for n, c, _g, _p in segs if c == ch.name]
+            if ch.name in stops:
+                f = self.path / "channels" / ch.name / stops[ch.name]
+                try:
+                    self._stop[ch.name] = np.load(f, mmap_mode="r")
+                except (OSError, ValueError) as exc:
+                    raise IndexCorruptError(f"stoplist {f} is unreadable: {exc}") from exc
+            else:
+                self._stop[ch.name] = np.empty(0, np.uint32)
+        self._removed = np.asarray(sorted(self.registry.removed_docs()), dtype=np.uint32)
+        self._rows.clear()
+        self._texts.clear()
+        self._loaded_generation = gen
+
+    def lookup(self, channel: str, hashes: U32) -> tuple[I64, U32, U32]:
+        """Postings of query fingerprints: ``(query_index, doc, work_offset)``, equal length.
+
+        ``hashes`` are the query's 32-bit fingerprint hashes (shape ``(m,)``); ``query_index``
+        indexes into it. Stoplisted hashes, tombstoned works, and hashes with more than
+        :data:`MAX_POSTINGS_PER_HASH` postings are left out.
+        """
+        self._ensure_loaded()
+        q = np.asarray(hashes, dtype=np.uint32)
+        stop = self._stop.get(channel)
+        qi_all = np.arange(q.shape[0], dtype=np.int64)
+        if stop is not None and stop.size and q.size:
+            pos = np.searchsorted(stop, q)
+            pos[pos >= stop.shape[0]] = 0
+            keep = stop[pos] != q
+            q, qi_all = q[keep], qi_all[keep]
+        out_q: list[I64] = []
+        out_d: list[U32] = []
+        out_p: list[U32] = []
+        for seg in self._segments.get(channel, []):
+            lo = np.searchsorted(seg.h, q, "left")
+            hi = np.searchsorted(seg.h, q, "right")
+            counts = hi - lo
+            ok = (counts > 0) & (counts <= MAX_POSTINGS_PER_HASH)
+            if not ok.any():
+                continue
+            lo, counts, qi = lo[ok], counts[ok], qi_all[ok]
+            total = int(counts.sum())
+            starts = np.repeat(lo - np.cumsum(counts) + counts, counts)
+            idx = starts + np.arange(total)
+            out_q.append(np.repeat(qi, counts))
+            out_d.append(np.asarray(seg.d[idx]))
+            out_p.append(np.asarray(seg.p[idx]))
+        if not out_q:
+            return np.empty(0, np.int64), np.empty(0, np.uint32), np.empty(0, np.uint32)
+        qq, dd, pp = np.concatenate(out_q), np.concatenate(out_d), np.concatenate(out_p)
+        if self._removed.size:
+            live = ~np.isin(dd, self._removed)
+            qq, dd, pp = qq[live], dd[live], pp[live]
+        return qq, dd, pp
+
+    def rows(self, docs: Iterable[int]) -> dict[int, WorkRow]:
+        """Registry rows for documents (cached on this object until the next write)."""
+        self._ensure_loaded()
+        missing = [int(d) for d in docs if int(d) not in self._rows]
+        if missing:
+            self._rows.update(self.registry.works(missing))
+        return {int(d): self._rows[int(d)] for d in docs if int(d) in self._rows}
+
+    def text(self, doc: int) -> str:
+        """Decoded text of a work (an LRU of 64 texts stays warm on this object)."""
+        t = self._texts.get(doc)
+        if t is None:
+            t, _ = decode(self.registry.content(doc))
+            self._texts[doc] = t
+            if len(self._texts) > 64:
+                self._texts.popitem(last=False)
+        else:
+            self._texts.move_to_end(doc)
+        return t
+
+    def info(self) -> dict[str, Any]:
+        """Counts, sizes and settings, as ``rightsguard index info`` prints them."""
+        self._ensure_loaded()
+        counts = self.registry.counts()
+        disk = sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
+        channels = {}
+        for ch in CHANNELS:
+            segs = self._segments.get(ch.name, [])
+            channels[ch.name] = {**ch.describe(), "segments": len(segs),
+                                 "postings": sum(len(s) for s in segs),
+                                 "stoplist": int(self._stop.get(ch.name, np.empty(0)).shape[0])}
+        return {"path": str(self.path), "registry": self.registry.url,
+                "generation": self.registry.generation(), **counts, "disk_bytes": disk,
+                "channels": channels}
+
+    def close(self) -> None:
+        self.registry.close()
