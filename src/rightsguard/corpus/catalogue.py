@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Iterator
 from os import PathLike
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from rightsguard.corpus.base import (
     NOASSERTION,
@@ -110,7 +110,7 @@ class CatalogueWorks:
 
     def _open(self) -> IO[bytes]:
         if self.path.name.lower().endswith(".gz"):
-            return gzip.open(self.path, "rb")
+            return cast(IO[bytes], gzip.open(self.path, "rb"))
         return open(self.path, "rb")
 
     def _jsonl_rows(self) -> Iterator[tuple[int, dict[str, Any] | Skipped]]:
@@ -178,10 +178,11 @@ class CatalogueWorks:
                 language = normalise_language(label)
             else:
                 problems.append("a code work needs a 'language'")
-        title = row.get("title")
-        if title is None:
-            title = f"{self.path.name} row {number}"
-        elif not isinstance(title, str) or not title.strip():
+        title = f"{self.path.name} row {number}"
+        given_title = row.get("title")
+        if isinstance(given_title, str) and given_title.strip():
+            title = given_title.strip()
+        elif given_title is not None:
             problems.append("'title' must be a non-empty string")
         holder = row.get("holder")
         holders: tuple[str, ...] = ()
@@ -213,10 +214,9 @@ class CatalogueWorks:
                             f" {self.max_bytes} bytes ({MAX_BYTES_SETTING})")
         if problems:
             return Skipped(where, f"{self.path} row {number}: " + "; ".join(problems))
-        assert isinstance(title, str)  # narrowed above; not user input validation
+        uri = url.strip() if url else f"{self.path.resolve().as_uri()}#row={number}"
         return WorkInput(
-            raw=raw, title=title.strip(), holders=holders, licence=licence,
-            source=Source(uri=url.strip() if url else f"{self.path.resolve().as_uri()}#row={number}"),
+            raw=raw, title=title, holders=holders, licence=licence, source=Source(uri=uri),
             modality="code" if kind == "code" else "text", language=language, kind=kind,
             identifiers=tuple(identifiers), famous=bool(famous))
 

@@ -135,8 +135,8 @@ _LANGUAGE_ALIASES: Mapping[str, str] = MappingProxyType({
     "py": "python", "python3": "python", "js": "javascript", "node": "javascript",
     "jsx": "javascript", "ts": "typescript", "c++": "cpp", "cplusplus": "cpp", "cxx": "cpp",
     "c#": "c_sharp", "csharp": "c_sharp", "cs": "c_sharp", "c-sharp": "c_sharp", "golang": "go",
-    "rs": "rust", "rb": "ruby", "sh": "bash", "shell": "bash", "kt": "kotlin", "objc": "objective-c",
-    "objective c": "objective-c", "f#": "fsharp", "pl": "perl",
+    "rs": "rust", "rb": "ruby", "sh": "bash", "shell": "bash", "kt": "kotlin",
+    "objc": "objective-c", "objective c": "objective-c", "f#": "fsharp", "pl": "perl",
 })
 
 

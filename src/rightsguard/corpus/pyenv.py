@@ -171,7 +171,7 @@ class PythonEnvWorks:
         for f in sources:
             rel = PurePosixPath(*f.parts).as_posix()
             uri = f"pypi:{name}@{version}#{rel}"
-            path = Path(os.fspath(dist.locate_file(f)))
+            path = Path(str(dist.locate_file(f)))
             try:
                 raw, text, notes = read_source(path, self.max_bytes)
             except InputError as exc:
@@ -233,7 +233,7 @@ class PythonEnvWorks:
             inner = "/".join(parts[meta_index + 1:])
             if inner in wanted or inner.startswith("licenses/") or (
                     "/" not in inner and is_licence_file(inner)):
-                path = Path(os.fspath(dist.locate_file(f)))
+                path = Path(str(dist.locate_file(f)))
                 try:
                     _, text, _ = read_source(path, self.max_bytes)
                 except InputError as exc:
@@ -313,7 +313,7 @@ class PythonEnvWorks:
         try:
             _, text, _ = read_source(licence_txt, self.max_bytes)
             detected = self.resolver.licence_file(text)
-        except (InputError, *RESOLVER_ERRORS) as exc:
+        except RESOLVER_ERRORS as exc:  # InputError is a RightsguardError
             return LicenceEvidence(STDLIB_LICENCE, "default", (str(licence_txt),),
                                    f"LICENSE.txt could not be checked: {exc}")
         if detected and any(i in detected for i in _PSF_IDS):
