@@ -12,11 +12,17 @@ _TIMEOUT_S = 10.0
 
 @dataclass(frozen=True, slots=True)
 class GitCheckout:
-    """A git work tree: its top folder, remote URL (credentials removed) and HEAD commit."""
+    """A git work tree: its top folder, remote URL (credentials removed) and HEAD commit.
+
+    ``tracked``: paths (relative to ``top``, POSIX) git tracks; ``modified``: tracked paths that
+    differ from HEAD. Only a tracked, unmodified file is "the file at that commit".
+    """
 
     top: Path
     remote: str | None
     commit: str | None
+    tracked: frozenset[str] = frozenset()
+    modified: frozenset[str] = frozenset()
 
 
 def find_top(folder: Path) -> Path | None:
@@ -27,13 +33,13 @@ def find_top(folder: Path) -> Path | None:
     return None
 
 
-def _git(top: Path, *args: str) -> str | None:
+def _git(top: Path, *args: str, strip: bool = True) -> str | None:
     try:
         done = subprocess.run(["git", "-C", str(top), *args], capture_output=True, text=True,
                               timeout=_TIMEOUT_S, check=False)
     except (OSError, subprocess.SubprocessError):  # git missing, or hung
         return None
-    out = done.stdout.strip()
+    out = done.stdout.strip() if strip else done.stdout
     return out if done.returncode == 0 and out else None
 
 
@@ -46,7 +52,10 @@ def strip_credentials(url: str) -> str:
 
 
 def describe(top: Path) -> GitCheckout:
-    """Remote (``origin``, else the first remote) and HEAD commit; None where git cannot say."""
+    """Remote (``origin``, else the first remote), HEAD commit and the tracked and modified files.
+
+    Fields are None (or empty) where git cannot say: git missing, no commit, not a safe directory.
+    """
     commit = _git(top, "rev-parse", "--verify", "HEAD")
     remotes = (_git(top, "remote") or "").split()
     remote = None
@@ -54,4 +63,9 @@ def describe(top: Path) -> GitCheckout:
         name = "origin" if "origin" in remotes else remotes[0]
         url = _git(top, "remote", "get-url", name)
         remote = strip_credentials(url) if url else None
-    return GitCheckout(top=top, remote=remote, commit=commit)
+    tracked = (_git(top, "ls-files", "-z", strip=False) or "").split("\0")
+    modified = ((_git(top, "diff", "--name-only", "-z", "HEAD", strip=False) or "").split("\0")
+                if commit else [])
+    return GitCheckout(top=top, remote=remote, commit=commit,
+                       tracked=frozenset(p for p in tracked if p),
+                       modified=frozenset(p for p in modified if p))

@@ -4,6 +4,11 @@ Licence of a file, first found wins: the ``licence`` override; the file's own
 ``SPDX-License-Identifier`` lines; the nearest LICENSE / LICENCE / COPYING (then NOTICE /
 COPYRIGHT) file in its folder or an ancestor up to the root that was passed in; ``NOASSERTION``.
 Holders: the override; copyright notices in the file; notices in that licence file.
+
+Sources: ``file://`` URI of the file. A file git tracks in a checkout also gets the remote URL
+(credentials removed) and, unless it differs from HEAD, the HEAD commit, with its path relative
+to the checkout; git is asked once per checkout, and not at all when it is not installed. Other
+files get their path relative to the folder passed in.
 """
 
 from __future__ import annotations
@@ -320,10 +325,12 @@ class FolderWorks:
             checkout = self._checkouts.get(top)
             if checkout is None:
                 checkout = self._checkouts[top] = describe(top)
-        if checkout is not None and (checkout.remote or checkout.commit):
-            rel = path.relative_to(checkout.top).as_posix()
-            return Source(uri=path.as_uri(), repository=checkout.remote, commit=checkout.commit,
-                          path=rel)
+        if checkout is not None:
+            in_repo = path.relative_to(checkout.top).as_posix()
+            if in_repo in checkout.tracked and (checkout.remote or checkout.commit):
+                commit = None if in_repo in checkout.modified else checkout.commit
+                return Source(uri=path.as_uri(), repository=checkout.remote, commit=commit,
+                              path=in_repo)
         return Source(uri=path.as_uri(), path=path.relative_to(root).as_posix())
 
 
