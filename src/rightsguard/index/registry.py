@@ -40,8 +40,9 @@ _DDL = [
     """CREATE TABLE IF NOT EXISTS identifiers (doc INTEGER NOT NULL, scheme VARCHAR(16) NOT NULL,
         value TEXT NOT NULL, PRIMARY KEY (doc, scheme, value))""",
     "CREATE TABLE IF NOT EXISTS content (doc INTEGER PRIMARY KEY, data BLOB NOT NULL)",
-    """CREATE TABLE IF NOT EXISTS segments (name VARCHAR(128) PRIMARY KEY,
-        channel VARCHAR(32) NOT NULL, generation INTEGER NOT NULL, postings BIGINT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS segments (name VARCHAR(128) NOT NULL,
+        channel VARCHAR(32) NOT NULL, generation INTEGER NOT NULL, postings BIGINT NOT NULL,
+        PRIMARY KEY (channel, name))""",
     """CREATE TABLE IF NOT EXISTS stoplists (channel VARCHAR(32) PRIMARY KEY,
         name VARCHAR(128) NOT NULL, generation INTEGER NOT NULL, size INTEGER NOT NULL)""",
 ]
@@ -326,8 +327,9 @@ class Writer:
                 "VALUES (:n, :c, :g, :p)", {"n": name, "c": channel, "g": generation,
                                             "p": postings})
 
-    def drop_segment(self, name: str) -> None:
-        self._x("DELETE FROM segments WHERE name = :n", {"n": name})
+    def drop_segment(self, channel: str, name: str) -> None:
+        self._x("DELETE FROM segments WHERE channel = :c AND name = :n",
+                {"c": channel, "n": name})
 
     def set_stoplist(self, channel: str, name: str, generation: int, size: int) -> None:
         self._x("DELETE FROM stoplists WHERE channel = :c", {"c": channel})

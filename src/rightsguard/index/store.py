@@ -197,9 +197,10 @@ class Index:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     def _collect_orphans(self) -> None:
-        live = {name for name, _c, _g, _p in self.registry.segments()}
-        live |= set(self.registry.stoplists().values())
+        segs = self.registry.segments()
+        stops = self.registry.stoplists()
         for ch in CHANNELS:
+            live = {n for n, c, _g, _p in segs if c == ch.name} | {stops.get(ch.name, "")}
             cdir = self.path / "channels" / ch.name
             for entry in cdir.iterdir():
                 if entry.name == "manifest.json" or entry.name in live:
@@ -351,7 +352,7 @@ class Index:
                     loaded = [Segment.open(self.path / "channels" / ch.name / n, {})
                               for n in names]
                     for n in names:
-                        w.drop_segment(n)
+                        w.drop_segment(ch.name, n)
                     if not loaded:
                         continue
                     h = np.concatenate([s.h for s in loaded])

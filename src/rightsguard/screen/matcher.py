@@ -1,0 +1,470 @@
+"""The matcher cascade: fingerprints → index postings → candidate works → verification → matches.
+
+Per channel (see :mod:`rightsguard.index.channels` for k and t):
+
+1. ``code-exact``: seeds from the index are verified character by character on the
+   whitespace-free texts of output and work and extended to maximal runs (exact spans).
+2. ``code-normalised``: seeds are chained (output and work offsets both increasing); the span ends
+   come from the fingerprints, so these matches are ``approx``.
+3. ``text``: seeds are verified token by token (NFKC + case folded) and extended (exact spans).
+4. ``text-dense``: every 5-gram of short works; coverage of the work is measured exactly.
+
+Then small named refine filters (``refine_*``) drop what should not count: runs shorter than a
+fragment, text that the user put in the prompt, and works below the reporting thresholds.
+Thresholds (:class:`Thresholds`) count non-whitespace output characters for code (150, as
+Copilot) and text tokens for text (50, Carlini et al. 2023).
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from rightsguard.fingerprint.code import CodeTokenizer, CodeTokens
+from rightsguard.fingerprint.text import TextTokens, tokenize_text
+from rightsguard.fingerprint.winnow import fingerprint
+from rightsguard.index.channels import CODE_EXACT, CODE_NORM, TEXT, TEXT_DENSE, Channel
+from rightsguard.index.store import Index
+from rightsguard.model import Match, Span, Verdict
+from rightsguard.screen.policy import ScreenPolicy
+
+I64 = npt.NDArray[np.int64]
+_WS = re.compile(r"\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Reporting thresholds.
+
+    ``code_chars``: a code match is reported when its fragments cover at least this many
+    non-whitespace output characters (Copilot: about 150). ``code_fragment_chars``: shortest
+    verified run that counts towards it. ``text_tokens``: a text match needs this many tokens (50,
+    Carlini et al. 2023; Lee et al. 2022). ``text_fragment_tokens``: shortest run that counts.
+    ``short_work_coverage``: share of a short work (lyrics, poems) that must be reproduced.
+    ``max_candidates``: works verified per channel, most-seeded first.
+    """
+
+    code_chars: int = 150
+    code_fragment_chars: int = 40
+    text_tokens: int = 50
+    text_fragment_tokens: int = 12
+    short_work_coverage: float = 0.5
+    dense_fragment_tokens: int = 5
+    max_candidates: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class NowsView:
+    """A text without whitespace: ``chars`` and, for each of them, its offset in the original."""
+
+    chars: str
+    offsets: I64
+
+    @classmethod
+    def of(cls, text: str) -> NowsView:
+        arr = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        if arr.size == 0:
+            return cls("", np.empty(0, np.int64))
+        ascii_ws = np.zeros(128, dtype=bool)
+        for c in " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f":
+            ascii_ws[ord(c)] = True
+        small = arr < 128
+        ws = np.zeros(arr.shape[0], dtype=bool)
+        ws[small] = ascii_ws[arr[small]]
+        big = np.flatnonzero(~small)
+        if big.size:
+            ws[big] = [chr(int(c)).isspace() for c in arr[big]]
+        keep = np.flatnonzero(~ws)
+        return cls(arr[keep].tobytes().decode("utf-32-le", "surrogatepass"),
+                   keep.astype(np.int64))
+
+    def index_at(self, offset: int) -> int:
+        """Index of the first non-whitespace char at or after ``offset``."""
+        return int(np.searchsorted(self.offsets, offset))
+
+
+def _common_prefix(a: str, i: int, b: str, j: int) -> int:
+    limit = min(len(a) - i, len(b) - j)
+    n, step = 0, 32
+    while n < limit:
+        s = min(step, limit - n)
+        if a[i + n:i + n + s] == b[j + n:j + n + s]:
+            n += s
+            step *= 2
+        elif s == 1:
+            break
+        else:
+            step = max(1, s // 2)
+    return n
+
+
+def _common_suffix(a: str, i: int, b: str, j: int) -> int:
+    """Length of the longest common suffix of ``a[:i]`` and ``b[:j]``."""
+    limit = min(i, j)
+    n, step = 0, 32
+    while n < limit:
+        s = min(step, limit - n)
+        if a[i - n - s:i - n] == b[j - n - s:j - n]:
+            n += s
+            step *= 2
+        elif s == 1:
+            break
+        else:
+            step = max(1, s // 2)
+    return n
+
+
+def _ids_prefix(a: npt.NDArray[np.uint64], i: int, b: npt.NDArray[np.uint64], j: int) -> int:
+    limit = min(a.shape[0] - i, b.shape[0] - j)
+    if limit <= 0:
+        return 0
+    diff = np.flatnonzero(a[i:i + limit] != b[j:j + limit])
+    return int(diff[0]) if diff.size else limit
+
+
+def _ids_suffix(a: npt.NDArray[np.uint64], i: int, b: npt.NDArray[np.uint64], j: int) -> int:
+    limit = min(i, j)
+    if limit <= 0:
+        return 0
+    diff = np.flatnonzero(a[i - limit:i][::-1] != b[j - limit:j][::-1])
+    return int(diff[0]) if diff.size else limit
+
+
+@dataclass(frozen=True, slots=True)
+class Fragment:
+    """A verified (or chained) run. Output and work offsets are code points of the originals."""
+
+    out_start: int
+    out_end: int
+    work_start: int
+    work_end: int
+    units: int  # nows chars (code channels) or tokens (text channels)
+    approx: bool = False
+
+
+def _lines(newlines: list[int], start: int, end: int) -> tuple[int, int]:
+    first = bisect.bisect_right(newlines, start - 1) + 1 if start > 0 else 1
+    last = bisect.bisect_right(newlines, max(start, end - 1) - 1) + 1
+    return first, last
+
+
+def _newlines(text: str) -> list[int]:
+    return [m.start() for m in re.finditer("\n", text)]
+
+
+def _chain(frags: list[Fragment]) -> list[Fragment]:
+    """Longest-by-units chain of fragments increasing in both output and work (O(n²), n small)."""
+    frags = sorted(frags, key=lambda f: (f.out_start, f.work_start))
+    if len(frags) <= 1:
+        return frags
+    best = [f.units for f in frags]
+    prev = [-1] * len(frags)
+    for i, fi in enumerate(frags):
+        for j in range(i):
+            fj = frags[j]
+            if fj.out_end <= fi.out_start and fj.work_end <= fi.work_start \
+                    and best[j] + fi.units > best[i]:
+                best[i] = best[j] + fi.units
+                prev[i] = j
+    i = max(range(len(frags)), key=best.__getitem__)
+    out = []
+    while i >= 0:
+        out.append(frags[i])
+        i = prev[i]
+    return out[::-1]
+
+
+@dataclass
+class PromptFilter:
+    """refine: output text that also appears in the prompt does not count.
+
+    Code: every 24-character window of the whitespace-free prompt; text: every 8-token window of
+    the prompt's text tokens. Output characters/tokens inside such windows are discounted.
+    """
+
+    nows_windows: set[str] = field(default_factory=set)
+    token_windows: set[bytes] = field(default_factory=set)
+    char_k: int = 24
+    tok_k: int = 8
+
+    @classmethod
+    def of(cls, prompt: str | None) -> PromptFilter:
+        f = cls()
+        if prompt:
+            nows = _WS.sub("", prompt)
+            f.nows_windows = {nows[i:i + f.char_k] for i in range(max(0, len(nows) - f.char_k + 1))}
+            ids = tokenize_text(prompt).ids
+            f.token_windows = {ids[i:i + f.tok_k].tobytes()
+                               for i in range(max(0, ids.shape[0] - f.tok_k + 1))}
+        return f
+
+    def covered_chars(self, nows: str) -> npt.NDArray[np.bool_]:
+        cov = np.zeros(len(nows), dtype=bool)
+        if self.nows_windows:
+            k = self.char_k
+            for i in range(len(nows) - k + 1):
+                if nows[i:i + k] in self.nows_windows:
+                    cov[i:i + k] = True
+        return cov
+
+    def covered_tokens(self, ids: npt.NDArray[np.uint64]) -> npt.NDArray[np.bool_]:
+        cov = np.zeros(ids.shape[0], dtype=bool)
+        if self.token_windows:
+            k = self.tok_k
+            for i in range(ids.shape[0] - k + 1):
+                if ids[i:i + k].tobytes() in self.token_windows:
+                    cov[i:i + k] = True
+        return cov
+
+
+@dataclass
+class Matcher:
+    """Finds matches of one output against an :class:`Index` (warm; reuse across calls)."""
+
+    index: Index
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    policy: ScreenPolicy = field(default_factory=ScreenPolicy)
+    tokenizer: CodeTokenizer = field(default_factory=CodeTokenizer)
+
+    # -- seeds ----------------------------------------------------------------------------------
+    def _seeds(self, channel: Channel, ids: npt.NDArray[np.uint64], starts: I64,
+               exclude: set[int]) -> dict[int, list[tuple[int, int]]]:
+        """Postings grouped by document: doc -> [(output token index, work offset)]."""
+        if ids.shape[0] < channel.params.k:
+            return {}
+        hashes, pos = fingerprint(ids, channel.params)
+        h32 = (hashes >> np.uint64(32)).astype(np.uint32)
+        qi, docs, wpos = self.index.lookup(channel.name, h32)
+        by_doc: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for q, d, w in zip(pos[qi].tolist(), docs.tolist(), wpos.tolist(), strict=True):
+            if d not in exclude:
+                by_doc[d].append((q, w))
+        top = sorted(by_doc, key=lambda d: -len(by_doc[d]))[: self.thresholds.max_candidates]
+        return {d: by_doc[d] for d in top}
+
+    # -- channel: code-exact ----------------------------------------------------------------------
+    def _code_exact(self, text: str, ct: CodeTokens, exclude: set[int],
+                    prompt: PromptFilter) -> dict[int, list[Fragment]]:
+        seeds = self._seeds(CODE_EXACT, ct.exact_ids, ct.starts, exclude)
+        if not seeds:
+            return {}
+        out = NowsView.of(text)
+        in_prompt = prompt.covered_chars(out.chars)
+        result: dict[int, list[Fragment]] = {}
+        for doc, hits in seeds.items():
+            work = NowsView.of(self.index.text(doc))
+            frags: list[Fragment] = []
+            seen: list[tuple[int, int, int]] = []  # (diag, start, end) in output nows
+            for q, w in sorted(hits):
+                i = out.index_at(int(ct.starts[q]))
+                j = work.index_at(w)
+                if i >= len(out.chars) or j >= len(work.chars):
+                    continue
+                diag = i - j
+                if any(dg == diag and s <= i < e for dg, s, e in seen):
+                    continue
+                fwd = _common_prefix(out.chars, i, work.chars, j)
+                if fwd == 0:
+                    continue  # a 32-bit hash collision
+                back = _common_suffix(out.chars, i, work.chars, j)
+                s_o, e_o, s_w = i - back, i + fwd, j - back
+                seen.append((diag, s_o, e_o))
+                units = int(np.count_nonzero(~in_prompt[s_o:e_o]))
+                if units < self.thresholds.code_fragment_chars:
+                    continue
+                frags.append(Fragment(int(out.offsets[s_o]), int(out.offsets[e_o - 1]) + 1,
+                                      int(work.offsets[s_w]),
+                                      int(work.offsets[s_w + (e_o - s_o) - 1]) + 1, units))
+            if frags:
+                result[doc] = frags
+        return result
+
+    # -- channel: code-normalised -------------------------------------------------------------
+    def _code_norm(self, text: str, ct: CodeTokens, exclude: set[int],
+                   prompt: PromptFilter) -> dict[int, list[Fragment]]:
+        seeds = self._seeds(CODE_NORM, ct.norm_ids, ct.starts, exclude)
+        if not seeds:
+            return {}
+        k = CODE_NORM.params.k
+        tok_nows = np.asarray([len(_WS.sub("", text[s:e])) for s, e in
+                               zip(ct.starts.tolist(), ct.ends.tolist(), strict=True)],
+                              dtype=np.int64)
+        out_view = NowsView.of(text)
+        in_prompt = prompt.covered_chars(out_view.chars)
+        result: dict[int, list[Fragment]] = {}
+        for doc, hits in seeds.items():
+            frags: list[Fragment] = []
+            # group hits into runs: consecutive output tokens whose k-grams overlap/abut and
+            # whose work offsets increase
+            run: list[tuple[int, int]] = []
+
+            def close(run: list[tuple[int, int]]) -> None:
+                if not run:
+                    return
+                q0, w0 = run[0]
+                q1, w1 = run[-1]
+                o_s, o_e = int(ct.starts[q0]), int(ct.ends[min(q1 + k, len(ct)) - 1])
+                covered = np.zeros(len(ct), dtype=bool)
+                for q, _w in run:
+                    covered[q:q + k] = True
+                units = int(tok_nows[covered].sum())
+                a, b = out_view.index_at(o_s), out_view.index_at(o_e)
+                units -= int(np.count_nonzero(in_prompt[a:b]))
+                if units >= self.thresholds.code_fragment_chars:
+                    last_len = int(ct.ends[min(q1 + k, len(ct)) - 1] - ct.starts[q1])
+                    frags.append(Fragment(o_s, o_e, w0, w1 + last_len, units, approx=True))
+
+            for q, w in sorted(hits):
+                if run and (q - run[-1][0] > CODE_NORM.params.t or w <= run[-1][1]):
+                    close(run)
+                    run = []
+                run.append((q, w))
+            close(run)
+            if frags:
+                result[doc] = frags
+        return result
+
+    # -- channels: text and text-dense ----------------------------------------------------------
+    def _text(self, channel: Channel, tokens: TextTokens, exclude: set[int],
+              prompt: PromptFilter, min_units: int) -> dict[int, list[Fragment]]:
+        seeds = self._seeds(channel, tokens.ids, tokens.starts, exclude)
+        if not seeds:
+            return {}
+        in_prompt = prompt.covered_tokens(tokens.ids)
+        result: dict[int, list[Fragment]] = {}
+        for doc, hits in seeds.items():
+            wt = tokenize_text(self.index.text(doc))
+            frags: list[Fragment] = []
+            seen: list[tuple[int, int, int]] = []
+            for q, w in sorted(hits):
+                j = int(np.searchsorted(wt.starts, w))
+                if j >= len(wt):
+                    continue
+                diag = q - j
+                if any(dg == diag and s <= q < e for dg, s, e in seen):
+                    continue
+                fwd = _ids_prefix(tokens.ids, q, wt.ids, j)
+                if fwd == 0:
+                    continue
+                back = _ids_suffix(tokens.ids, q, wt.ids, j)
+                s_o, e_o, s_w = q - back, q + fwd, j - back
+                seen.append((diag, s_o, e_o))
+                units = int(np.count_nonzero(~in_prompt[s_o:e_o]))
+                if units < min_units:
+                    continue
+                frags.append(Fragment(int(tokens.starts[s_o]), int(tokens.ends[e_o - 1]),
+                                      int(wt.starts[s_w]), int(wt.ends[s_w + (e_o - s_o) - 1]),
+                                      units))
+            if frags:
+                result[doc] = frags
+        return result
+
+    # -- assembling -------------------------------------------------------------------------------
+    def match_code(self, text: str, language: str, *, exclude: set[int] | None = None,
+                   prompt: str | None = None) -> tuple[list[Match], str]:
+        """Matches of code ``text``. Returns (matches, tokenizer name)."""
+        ct = self.tokenizer.tokenize(text, language)
+        excl = exclude or set()
+        pf = PromptFilter.of(prompt)
+        exact = self._code_exact(text, ct, excl, pf)
+        norm = self._code_norm(text, ct, excl, pf)
+        matches: list[Match] = []
+        out_nows = max(1, len(_WS.sub("", text)))
+        newlines = _newlines(text)
+        for doc in sorted(set(exact) | set(norm)):
+            best: tuple[list[Fragment], str, str] | None = None
+            for frags, kind1, chan in ((exact.get(doc, []), "verbatim", CODE_EXACT.name),
+                                       (norm.get(doc, []), "renamed", CODE_NORM.name)):
+                chain = _chain(frags)
+                total = sum(f.units for f in chain)
+                if total >= self.thresholds.code_chars and (
+                        best is None or total > sum(f.units for f in best[0])):
+                    kind = kind1 if len(chain) == 1 else (
+                        "near-verbatim" if kind1 == "verbatim" else "renamed")
+                    best = (chain, kind, chan)
+            if best is None:
+                continue
+            chain, kind, chan = best
+            tokens = int(np.count_nonzero((ct.starts >= chain[0].out_start)
+                                          & (ct.ends <= chain[-1].out_end)))
+            longest = max(int(np.count_nonzero((ct.starts >= f.out_start)
+                                               & (ct.ends <= f.out_end))) for f in chain)
+            matches.append(self._match(doc, chain, text, newlines, kind=kind, channel=chan,
+                                       matched_tokens=tokens, longest=longest,
+                                       out_total=out_nows, work_unit="nows"))
+        # comments and strings as text (a licence pasted into code)
+        matches.extend(self._text_matches(text, ct.text, excl, pf, newlines,
+                                          skip_docs={m.work.work_id for m in matches}))
+        return matches, ct.tokenizer
+
+    def match_text(self, text: str, *, exclude: set[int] | None = None,
+                   prompt: str | None = None) -> list[Match]:
+        """Matches of prose ``text`` (NFKC + case folded tokens)."""
+        tokens = tokenize_text(text)
+        return self._text_matches(text, tokens, exclude or set(), PromptFilter.of(prompt),
+                                  _newlines(text), skip_docs=set())
+
+    def _text_matches(self, text: str, tokens: TextTokens, exclude: set[int],
+                      pf: PromptFilter, newlines: list[int],
+                      skip_docs: set[str]) -> list[Match]:
+        th = self.thresholds
+        long_runs = self._text(TEXT, tokens, exclude, pf, th.text_fragment_tokens)
+        dense = self._text(TEXT_DENSE, tokens, exclude, pf, th.dense_fragment_tokens)
+        rows = self.index.rows(set(long_runs) | set(dense))
+        matches: list[Match] = []
+        out_total = max(1, len(tokens))
+        for doc in sorted(set(long_runs) | set(dense)):
+            row = rows.get(doc)
+            if row is None or row.work.work_id in skip_docs:
+                continue
+            chain = _chain(long_runs.get(doc, []))
+            total = sum(f.units for f in chain)
+            channel = TEXT.name
+            if total < th.text_tokens:
+                chain = _chain(dense.get(doc, []))
+                total = sum(f.units for f in chain)
+                if not chain or total / max(1, row.tokens) < th.short_work_coverage:
+                    continue
+                channel = TEXT_DENSE.name
+            kind = "verbatim" if len(chain) == 1 else "near-verbatim"
+            matches.append(self._match(doc, chain, text, newlines, kind=kind, channel=channel,
+                                       matched_tokens=total,
+                                       longest=max(f.units for f in chain),
+                                       out_total=out_total, work_unit="tokens"))
+        return matches
+
+    def _match(self, doc: int, chain: list[Fragment], text: str, newlines: list[int], *,
+               kind: str, channel: str, matched_tokens: int, longest: int, out_total: int,
+               work_unit: str) -> Match:
+        row = self.index.rows([doc])[doc]
+        wtext = self.index.text(doc)
+        o_s, o_e = chain[0].out_start, chain[-1].out_end
+        w_s, w_e = chain[0].work_start, min(len(wtext), chain[-1].work_end)
+        ol = _lines(newlines, o_s, o_e)
+        wl = _lines(_newlines(wtext), w_s, w_e)
+        nows = sum(len(_WS.sub("", text[f.out_start:f.out_end])) for f in chain) \
+            if work_unit == "tokens" else sum(f.units for f in chain)
+        if work_unit == "nows":
+            out_cov = nows / out_total
+            work_cov = nows / max(1, row.chars_nows)
+        else:
+            out_cov = matched_tokens / out_total
+            work_cov = matched_tokens / max(1, row.tokens)
+        verdict, reason = self.policy.verdict(row.work)
+        return Match(
+            work=row.work, output_span=Span(o_s, o_e, *ol), work_span=Span(w_s, w_e, *wl),
+            matched_chars_nows=nows, matched_tokens=matched_tokens, longest_run_tokens=longest,
+            output_coverage=min(1.0, out_cov), work_coverage=min(1.0, work_cov), kind=kind,
+            channel=channel, matcher=f"winnow/{channel}",
+            approx=any(f.approx for f in chain), fragments=len(chain), verdict=verdict,
+            reason=reason)
+
+
+def verdict_of(matches: list[Match]) -> Verdict:
+    """The most severe verdict of the matches (clean when there are none)."""
+    return max((m.verdict for m in matches), default=Verdict.CLEAN)
