@@ -67,11 +67,14 @@ def canonical_name(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _field(md: Any, name: str) -> str | None:
-    values = md.get_all(name) or []
-    for value in values:
-        if isinstance(value, str) and value.strip() and value.strip().upper() != "UNKNOWN":
-            return value.strip()
+def _field(md: Any, name: str, *, unknown_is_missing: bool = True) -> str | None:
+    """First non-empty value of a metadata field; setuptools writes ``UNKNOWN`` for "not set"."""
+    for value in md.get_all(name) or []:
+        if not isinstance(value, str) or not value.strip():
+            continue
+        if unknown_is_missing and value.strip().upper() == "UNKNOWN":
+            continue
+        return value.strip()
     return None
 
 
@@ -136,7 +139,7 @@ class PythonEnvWorks:
     def _generate(self) -> Iterator[WorkItem]:
         seen: set[str] = set()
         for dist in metadata.distributions(path=self.sys_path):
-            name = _field(dist.metadata, "Name")
+            name = _field(dist.metadata, "Name", unknown_is_missing=False)
             if name is None:
                 continue
             key = canonical_name(name)

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import gzip
+import json
+import pickle
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from corpus_stubs import StubResolver
+
+from rightsguard.corpus.catalogue import iter_catalogue_works
+from rightsguard.errors import InputError
+from rightsguard.model import Skipped, WorkInput
+
+ROWS: list[dict[str, object]] = [
+    {"text": "Twinkle, twinkle, little star", "title": "The Star", "holder": "Jane Taylor",
+     "licence": "CC0-1.0", "url": "https://example.org/star", "kind": "poem",
+     "isbn": "978-0-00-000000-2", "famous": True},
+    {"title": "No text here", "holder": "Nobody", "licence": "MIT"},
+    {"code": "def f():\n    return 1\n", "language": "Python", "title": "f",
+     "holder": ["Ann", "Bob", "Ann"], "licence": "gpl-2.0+"},
+    {"text": "Some lyrics\nla la la", "title": "Song", "holder": "Writer", "licence": "Bogus-9",
+     "kind": "lyrics", "iswc": "T-034.524.680-1"},
+    {"text": "Plain text", "doi": "10.1000/182"},
+]
+
+
+def _check(items: list[WorkInput | Skipped], path: Path, bad_rows: tuple[int, int]) -> None:
+    works = [i for i in items if isinstance(i, WorkInput)]
+    skipped = [i for i in items if isinstance(i, Skipped)]
+    assert len(works) == 3 and len(skipped) == 2
+    star, f, plain = works
+    assert star.raw == b"Twinkle, twinkle, little star"
+    assert (star.title, star.holders, star.licence) == ("The Star", ("Jane Taylor",), "CC0-1.0")
+    assert (star.kind, star.modality, star.language, star.famous) == ("poem", "text", None, True)
+    assert star.identifiers == (("ISBN", "978-0-00-000000-2"),)
+    assert star.source.uri == "https://example.org/star"
+    assert (f.kind, f.modality, f.language) == ("code", "code", "python")
+    assert (f.holders, f.licence) == (("Ann", "Bob"), "GPL-2.0-or-later")
+    assert plain.licence == "NOASSERTION" and plain.famous is False
+    assert plain.identifiers == (("DOI", "10.1000/182"),)
+    assert plain.title == f"{path.name} row {bad_rows[1] + 1}"
+    assert plain.source.uri == f"{path.resolve().as_uri()}#row={bad_rows[1] + 1}"
+    missing, bad_licence = skipped
+    assert missing.input == f"{path}:{bad_rows[0]}"
+    assert missing.reason == f"{path} row {bad_rows[0]}: no 'text' (or 'code') value"
+    assert bad_licence.input == f"{path}:{bad_rows[1]}"
+    assert "licence 'Bogus-9' is not an SPDX expression" in bad_licence.reason
+
+
+def test_jsonl_with_bad_rows_and_an_invalid_line(tmp_path: Path) -> None:
+    path = tmp_path / "works.jsonl"
+    lines = [json.dumps(r) for r in ROWS]
+    lines.insert(2, "{not json")
+    lines.insert(3, "")
+    path.write_text("\n".join(lines) + "\n")
+    items = list(iter_catalogue_works(path, resolver=StubResolver()))
+    invalid = [i for i in items if isinstance(i, Skipped) and "invalid JSON" in i.reason]
+    assert [i.input for i in invalid] == [f"{path}:3"]
+    assert invalid[0].reason.startswith(f"{path} line 3: invalid JSON")
+    _check([i for i in items if i not in invalid], path, bad_rows=(2, 6))
+
+
+def test_gzipped_jsonl(tmp_path: Path) -> None:
+    path = tmp_path / "works.jsonl.gz"
+    with gzip.open(path, "wt") as fh:
+        fh.write("".join(json.dumps(r) + "\n" for r in ROWS))
+    _check(list(iter_catalogue_works(path, resolver=StubResolver())), path, bad_rows=(2, 4))
+
+
+def test_parquet_streamed_by_batches(tmp_path: Path) -> None:
+    path = tmp_path / "works.parquet"
+    schema = pa.schema([("text", pa.string()), ("code", pa.string()),
+                        ("language", pa.string()), ("title", pa.string()),
+                        ("holder", pa.list_(pa.string())), ("licence", pa.string()),
+                        ("url", pa.string()), ("kind", pa.string()), ("isbn", pa.string()),
+                        ("iswc", pa.string()), ("doi", pa.string()), ("famous", pa.bool_()),
+                        ("extra", pa.int64())])
+    rows = []
+    for r in ROWS:
+        row = {name: r.get(name) for name in schema.names}
+        if isinstance(row["holder"], str):
+            row["holder"] = [row["holder"]]
+        rows.append(row)
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), path, row_group_size=2)
+    walk = iter_catalogue_works(path, resolver=StubResolver())
+    _check(list(walk), path, bad_rows=(2, 4))
+    assert walk.stats == {"work": 3, "skipped": 2}
+
+
+def test_parquet_without_text_column(tmp_path: Path) -> None:
+    path = tmp_path / "bad.parquet"
+    pq.write_table(pa.table({"title": ["x"]}), path)
+    with pytest.raises(InputError, match=r"no 'text' or 'code' column; columns are \['title'\]"):
+        list(iter_catalogue_works(path, resolver=StubResolver()))
+
+
+def test_row_problems_are_reported_together(tmp_path: Path) -> None:
+    path = tmp_path / "rows.jsonl"
+    path.write_text(json.dumps({"code": "x", "kind": "song", "famous": "yes", "holder": 3}) + "\n")
+    [item] = list(iter_catalogue_works(path, resolver=StubResolver()))
+    assert isinstance(item, Skipped)
+    for problem in ("kind 'song'", "'famous' must be true or false", "'holder' must be"):
+        assert problem in item.reason
+
+
+def test_unknown_format_and_missing_file(tmp_path: Path) -> None:
+    (tmp_path / "x.csv").write_text("text\n")
+    with pytest.raises(InputError, match="unknown catalogue format"):
+        iter_catalogue_works(tmp_path / "x.csv", resolver=StubResolver())
+    with pytest.raises(InputError, match="no such file"):
+        iter_catalogue_works(tmp_path / "y.jsonl", resolver=StubResolver())
+
+
+def test_picklable_before_iteration(tmp_path: Path) -> None:
+    path = tmp_path / "works.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in ROWS))
+    walk = pickle.loads(pickle.dumps(iter_catalogue_works(path, resolver=StubResolver())))
+    assert len(list(walk)) == len(ROWS)
