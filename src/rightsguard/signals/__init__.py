@@ -1,0 +1,1 @@
+"""Rights-signal extractors (robots, TDMRep, licences, …). Each module is imported on its own."""
