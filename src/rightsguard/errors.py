@@ -1,9 +1,11 @@
-"""The rightsguard exception hierarchy. Every message names the input, the value and what is allowed.
+"""The rightsguard exception hierarchy.
+
+Every message names the input, the value and what is allowed.
 
 ::
 
-    RightsguardError                 base of everything rightsguard raises on purpose (CLI exit 2)
-    ├── InputError                   an input cannot be read: binary, too large, missing, undecodable
+    RightsguardError                 base of all rightsguard raises on purpose (CLI exit 2)
+    ├── InputError                   an input cannot be read: binary, too large, missing
     ├── IndexError_                  an index folder cannot be used
     │   ├── IndexMismatchError       opened with other settings than it was built with
     │   └── IndexCorruptError        a shard or manifest fails its checks
@@ -23,7 +25,7 @@ class InputError(RightsguardError):
     """An input (file, stdin, catalogue row) cannot be read or is not of an accepted kind."""
 
 
-class IndexError_(RightsguardError):  # noqa: N801 - trailing underscore avoids the builtin
+class IndexError_(RightsguardError):
     """An index folder cannot be used."""
 
 

@@ -201,6 +201,7 @@ class ScreenReport:
     """Screening of a run: the most severe verdict of its results."""
 
     results: tuple[ScreenResult, ...] = field(default_factory=tuple)
+    errors: tuple[Skipped, ...] = ()  # inputs that could not be read (CLI exit 2)
 
     @property
     def verdict(self) -> Verdict:
@@ -208,7 +209,8 @@ class ScreenReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {"schema_version": 1, "verdict": self.verdict.label,
-                "results": [r.to_dict() for r in self.results]}
+                "results": [r.to_dict() for r in self.results],
+                "errors": [{"input": e.input, "reason": e.reason} for e in self.errors]}
 
 
 @dataclass(frozen=True, slots=True)

@@ -141,7 +141,7 @@ class CodeTokenizer:
         table = self._parsers.get(key)
         if table is None:
             table = self._parsers[key] = {}
-        return table  # type: ignore[no-any-return]
+        return table
 
     @staticmethod
     def _classify(node: Any) -> int:

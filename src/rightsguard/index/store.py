@@ -360,9 +360,9 @@ class Index:
                     p = np.concatenate([s.p for s in loaded])
                     keep = ~np.isin(d, removed)
                     name = f"g{gen:08d}"
-                    n = write_segment(self.path / "channels" / ch.name / name, h[keep], d[keep],
-                                      p[keep], {**ch.describe(), "generation": gen})
-                    w.add_segment(name, ch.name, gen, n)
+                    count = write_segment(self.path / "channels" / ch.name / name, h[keep],
+                                          d[keep], p[keep], {**ch.describe(), "generation": gen})
+                    w.add_segment(name, ch.name, gen, count)
                 w.purge(removed.tolist())
                 w.bump_generation()
             self._rebuild_stoplists()

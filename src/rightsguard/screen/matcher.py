@@ -157,8 +157,13 @@ def _newlines(text: str) -> list[int]:
     return [m.start() for m in re.finditer("\n", text)]
 
 
+#: Largest gap (code points, in the output and in the work) between two fragments of one match.
+MAX_GAP_CHARS = 300
+
+
 def _chain(frags: list[Fragment]) -> list[Fragment]:
-    """Longest-by-units chain of fragments increasing in both output and work (O(n²), n small)."""
+    """Best chain of fragments increasing in both output and work, with no gap over
+    :data:`MAX_GAP_CHARS` on either side (O(n²) dynamic programme; n is small)."""
     frags = sorted(frags, key=lambda f: (f.out_start, f.work_start))
     if len(frags) <= 1:
         return frags
@@ -168,6 +173,8 @@ def _chain(frags: list[Fragment]) -> list[Fragment]:
         for j in range(i):
             fj = frags[j]
             if fj.out_end <= fi.out_start and fj.work_end <= fi.work_start \
+                    and fi.out_start - fj.out_end <= MAX_GAP_CHARS \
+                    and fi.work_start - fj.work_end <= MAX_GAP_CHARS \
                     and best[j] + fi.units > best[i]:
                 best[i] = best[j] + fi.units
                 prev[i] = j
@@ -303,7 +310,7 @@ class Matcher:
             # whose work offsets increase
             run: list[tuple[int, int]] = []
 
-            def close(run: list[tuple[int, int]]) -> None:
+            def close(run: list[tuple[int, int]], frags: list[Fragment] = frags) -> None:
                 if not run:
                     return
                 q0, w0 = run[0]
@@ -320,9 +327,15 @@ class Matcher:
                     frags.append(Fragment(o_s, o_e, w0, w1 + last_len, units, approx=True))
 
             for q, w in sorted(hits):
-                if run and (q - run[-1][0] > CODE_NORM.params.t or w <= run[-1][1]):
-                    close(run)
-                    run = []
+                if run:
+                    pq, pw = run[-1]
+                    d_out = int(ct.starts[q] - ct.starts[pq])
+                    d_work = w - pw
+                    # the same code, renamed: work offsets advance like output offsets
+                    if q - pq > CODE_NORM.params.t or d_work <= 0 or \
+                            abs(d_work - d_out) > d_out // 2 + 40:
+                        close(run)
+                        run = []
                 run.append((q, w))
             close(run)
             if frags:

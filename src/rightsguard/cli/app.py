@@ -1,0 +1,227 @@
+"""``rightsguard demo | index | check | precommit``.
+
+Exit codes: 0 clean or attribute, 1 review or block, 2 error (bad input, unusable index).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from rightsguard.config import Settings
+from rightsguard.errors import RightsguardError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Screen generated code and text for reproduced protected works.")
+index_app = typer.Typer(no_args_is_help=True, help="Build and inspect the index of works.")
+app.add_typer(index_app, name="index")
+
+IndexOpt = Annotated[Path | None, typer.Option(
+    "--index", help="Index folder (default: $RIGHTSGUARD_HOME, else the user data folder).")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+
+
+def _err() -> Console:
+    return Console(stderr=True)
+
+
+def _settings(index: Path | None) -> Settings:
+    return Settings.load(home=index)
+
+
+def _progress_add(items: object, index_path: Path, quiet: bool, label: str) -> object:
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from rightsguard.index.store import Index
+
+    idx = Index.open(index_path, create=True)
+    console = _err()
+    if quiet or not console.is_terminal:
+        return idx.add(items)  # type: ignore[arg-type]
+    with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
+                  TextColumn("{task.fields[works]} works, {task.fields[mb]:.1f} MB"),
+                  TimeElapsedColumn(), console=console, transient=False) as progress:
+        task = progress.add_task(label, total=None, works=0, mb=0.0)
+        return idx.add(items,  # type: ignore[arg-type]
+                       progress=lambda n, b: progress.update(task, works=n, mb=b / 1e6))
+
+
+@index_app.command("add")
+def index_add(
+    sources: Annotated[list[str], typer.Argument(
+        help="Files, folders, .jsonl/.parquet catalogues, or 'python-env' (the running "
+             "Python's standard library and installed distributions).")],
+    index: IndexOpt = None,
+    licence: Annotated[str | None, typer.Option(help="SPDX licence of these works.")] = None,
+    holder: Annotated[str | None, typer.Option(help="Rights holder of these works.")] = None,
+    title: Annotated[str | None, typer.Option(help="Title of these works.")] = None,
+    licence_texts: Annotated[bool, typer.Option(
+        "--licence-texts", help="Also register the reference texts of common licences.")] = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Register works and fingerprint them into the index (incremental, atomic per batch)."""
+    from itertools import chain
+
+    from rightsguard.index.sources import licence_text_works, works_from
+
+    settings = _settings(index)
+    streams = [works_from(s, licence=licence, holder=holder, title=title) for s in sources]
+    if licence_texts:
+        streams.append(licence_text_works())
+    summary = _progress_add(chain(*streams), settings.home, quiet, "Indexing")
+    out = Console()
+    out.print(f"added {summary.added} works ({summary.bytes / 1e6:.1f} MB), "  # type: ignore[attr-defined]
+              f"merged {summary.merged}, skipped {len(summary.skipped)} "  # type: ignore[attr-defined]
+              f"in {summary.seconds:.1f} s → {settings.home}")  # type: ignore[attr-defined]
+    for sk in summary.skipped[:20]:  # type: ignore[attr-defined]
+        _err().print(f"skipped {sk.input}: {sk.reason}", markup=False, highlight=False)
+    if len(summary.skipped) > 20:  # type: ignore[attr-defined]
+        _err().print(f"… and {len(summary.skipped) - 20} more skipped")  # type: ignore[attr-defined]
+
+
+@index_app.command("info")
+def index_info(index: IndexOpt = None,
+               as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Print counts, sizes and channel settings of the index."""
+    from rich.table import Table
+
+    from rightsguard.index.store import Index
+
+    info = Index.open(_settings(index).home).info()
+    if as_json:
+        print(json.dumps(info, indent=2))
+        return
+    out = Console()
+    out.print(f"[bold]{info['path']}[/]  generation {info['generation']}  "
+              f"works {info['works']} (removed {info['removed']})  "
+              f"{info['bytes'] / 1e6:.1f} MB source, {info['disk_bytes'] / 1e6:.1f} MB on disk")
+    table = Table("channel", "k", "t", "window", "segments", "postings", "stoplist")
+    for name, ch in info["channels"].items():
+        table.add_row(name, str(ch["k"]), str(ch["t"]), str(ch["window"]), str(ch["segments"]),
+                      str(ch["postings"]), str(ch["stoplist"]))
+    out.print(table)
+
+
+@index_app.command("remove")
+def index_remove(ref: Annotated[str, typer.Argument(help="Work id (SHA-256) or a source.")],
+                 index: IndexOpt = None) -> None:
+    """Remove works by id or by source (tombstoned; `index compact` reclaims the space)."""
+    from rightsguard.index.store import Index
+
+    n = Index.open(_settings(index).home).remove(ref)
+    if n == 0:
+        _err().print(f"no work matches {ref!r}", markup=False)
+        raise typer.Exit(2)
+    Console().print(f"removed {n} works")
+
+
+@index_app.command("compact")
+def index_compact(index: IndexOpt = None) -> None:
+    """Merge segments and drop removed works for good."""
+    from rightsguard.index.store import Index
+
+    Index.open(_settings(index).home).compact()
+    Console().print("compacted")
+
+
+@app.command("check")
+def check_cmd(
+    paths: Annotated[list[str], typer.Argument(help="Files or folders to screen; - for stdin.")],
+    index: IndexOpt = None,
+    prompt: Annotated[Path | None, typer.Option(
+        help="The prompt: text that also appears here does not count.")] = None,
+    language: Annotated[str | None, typer.Option(
+        help="Code language (for stdin, or to override the file extension).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="human | json | sarif")] = "human",
+    output_licence: Annotated[str | None, typer.Option(
+        help="SPDX licence the output is distributed under (copyleft matches compatible with "
+             "it are allowed with attribution).")] = None,
+) -> None:
+    """Screen outputs for reproduced works. Exit 0 clean/attribute, 1 review/block, 2 error."""
+    from rightsguard.index.store import Index
+    from rightsguard.screen.api import Screener
+    from rightsguard.screen.policy import ScreenPolicy
+
+    if fmt not in ("human", "json", "sarif"):
+        _err().print(f"--format must be human, json or sarif, not {fmt!r}", markup=False)
+        raise typer.Exit(2)
+    settings = _settings(index)
+    prompt_text = prompt.read_text("utf-8", "replace") if prompt else None
+    screener = Screener(Index.open(settings.home), ScreenPolicy(output_licence=output_licence),
+                        max_bytes=settings.max_input_bytes)
+    text = None
+    files = [p for p in paths if p != "-"]
+    if "-" in paths:
+        text = sys.stdin.read()
+    report = screener.check(files, text=text, name="-", language=language, prompt=prompt_text)
+    _emit(report, fmt)
+    raise typer.Exit(2 if report.errors else report.verdict.exit_code)
+
+
+def _emit(report: object, fmt: str) -> None:
+    from rightsguard.model import ScreenReport
+    from rightsguard.report import render_human, to_json, to_sarif
+
+    assert isinstance(report, ScreenReport)
+    if fmt == "json":
+        print(to_json(report))
+    elif fmt == "sarif":
+        from importlib.metadata import version
+
+        print(json.dumps(to_sarif(report, tool_version=version("rightsguard")), indent=2))
+    else:
+        render_human(report, Console())
+    for e in report.errors:
+        _err().print(f"error: {e.reason}", markup=False, highlight=False)
+
+
+@app.command("demo")
+def demo_cmd(index: IndexOpt = None, quiet: QuietOpt = False,
+             fmt: Annotated[str, typer.Option("--format", help="human | json")] = "human",
+             ) -> None:
+    """Index this Python's standard library and packages (once), then screen three examples
+    generated from them: a renamed copy, a licence text inside code, an original snippet."""
+    from rightsguard.cli.demo import run_demo
+
+    run_demo(_settings(index).home, quiet=quiet, fmt=fmt)
+
+
+@app.command("precommit")
+def precommit_cmd(
+    files: Annotated[list[str], typer.Argument(help="Staged files (pre-commit passes them).")],
+    index: IndexOpt = None,
+    baseline: Annotated[Path, typer.Option(
+        help="Allowlist/baseline file: work ids or 'path:work-id' lines.")] = Path(
+        ".rightsguard-baseline"),
+    fmt: Annotated[str, typer.Option("--format")] = "human",
+) -> None:
+    """Screen only the lines a commit adds (pre-commit hook)."""
+    from rightsguard.cli.precommit import run_precommit
+
+    raise typer.Exit(run_precommit(files, _settings(index).home, baseline, fmt))
+
+
+def main() -> None:
+    """Console entry point: RightsguardError → message on stderr, exit 2."""
+    try:
+        rc = app(standalone_mode=False)
+        sys.exit(rc if isinstance(rc, int) else 0)
+    except RightsguardError as exc:
+        _err().print(f"error: {exc}", markup=False, highlight=False)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(2)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(2)
+        raise

@@ -1,0 +1,95 @@
+"""Pre-commit hook: screen only the lines a commit adds.
+
+For each staged file, ``git diff --cached -U0`` gives the added line ranges; a match counts only
+when its output span overlaps an added line. Matches to the file itself (the same path in the
+index) are skipped, lines carrying ``rightsguard: ignore`` are ignored, and a baseline file lists
+accepted matches, one per line: a work id, or ``path:work-id`` (``#`` starts a comment).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+
+from rightsguard.model import ScreenReport, ScreenResult
+
+_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@", re.M)
+IGNORE_MARK = "rightsguard: ignore"
+
+
+def added_lines(path: str) -> set[int] | None:
+    """1-based line numbers the staged change adds to ``path`` (None: not in a git checkout)."""
+    try:
+        diff = subprocess.run(["git", "diff", "--cached", "-U0", "--no-color", "--", path],
+                              capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    lines: set[int] = set()
+    for m in _HUNK.finditer(diff):
+        start, count = int(m.group(1)), int(m.group(2) or "1")
+        lines.update(range(start, start + count))
+    return lines
+
+
+def read_baseline(path: Path) -> set[str]:
+    if not path.is_file():
+        return set()
+    out = set()
+    for line in path.read_text("utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            out.add(line)
+    return out
+
+
+def filter_result(result: ScreenResult, text: str, added: set[int] | None,
+                  baseline: set[str]) -> ScreenResult:
+    """Keep matches that touch added lines, are not ignored inline, not to the file itself and
+    not in the baseline."""
+    from rightsguard.screen.matcher import verdict_of
+
+    lines = text.splitlines()
+    resolved = str(Path(result.input).resolve())
+    keep = []
+    for m in result.matches:
+        span = range(m.output_span.start_line, m.output_span.end_line + 1)
+        if added is not None and not any(n in added for n in span):
+            continue
+        if any(IGNORE_MARK in lines[n - 1] for n in span if 0 < n <= len(lines)):
+            continue
+        if any(s.path and resolved.endswith(s.path) for s in m.work.sources):
+            continue
+        if m.work.work_id in baseline or f"{result.input}:{m.work.work_id}" in baseline:
+            continue
+        keep.append(m)
+    return replace(result, matches=tuple(keep), verdict=verdict_of(keep))
+
+
+def run_precommit(files: list[str], home: Path, baseline_path: Path, fmt: str) -> int:
+    from rightsguard.cli.app import _emit
+    from rightsguard.corpus.reading import read_source
+    from rightsguard.errors import InputError
+    from rightsguard.index.store import Index
+    from rightsguard.model import Skipped
+    from rightsguard.screen.api import Screener
+
+    screener = Screener(Index.open(home))
+    baseline = read_baseline(baseline_path)
+    results: list[ScreenResult] = []
+    errors: list[Skipped] = []
+    for f in files:
+        try:
+            _raw, text, _notes = read_source(f)
+        except InputError as exc:
+            if "binary" in str(exc):
+                continue  # binaries are not screened by the hook
+            errors.append(Skipped(f, str(exc)))
+            continue
+        added = added_lines(f)
+        for r in screener.screen_path(Path(f)):
+            results.append(filter_result(r, text, added, baseline))
+    report = ScreenReport(tuple(results), tuple(errors))
+    _emit(report, fmt)
+    return 2 if errors else report.verdict.exit_code

@@ -1,0 +1,84 @@
+"""Where works come from: importers wired to licence detection, and licence texts as works.
+
+:class:`SignalsLicenceResolver` implements the importers' ``LicenceResolver`` protocol with
+:mod:`rightsguard.signals.licences` (the corpus and signals layers must stay independent, so the
+index layer joins them).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from rightsguard.corpus import (
+    iter_catalogue_works,
+    iter_folder_works,
+    iter_python_env_works,
+)
+from rightsguard.errors import LicenceError
+from rightsguard.model import Skipped, Source, WorkInput
+from rightsguard.signals import licences
+
+
+class SignalsLicenceResolver:
+    """LicenceResolver backed by the SPDX parser and licence detector of ``signals.licences``."""
+
+    def file_licence(self, text: str) -> str | None:
+        ids = licences.spdx_identifiers(text)
+        if not ids:
+            return None
+        exprs = list(dict.fromkeys(e for e, _line in ids))
+        return exprs[0] if len(exprs) == 1 else " AND ".join(f"({e})" for e in exprs)
+
+    def licence_file(self, text: str) -> str | None:
+        found = licences.detect_licence_text(text)
+        return found.expression if found is not None else None
+
+    def holders(self, text: str) -> list[str]:
+        return licences.copyright_holders(text)
+
+    def normalise(self, expression: str) -> str:
+        return licences.normalise_expression(expression)
+
+
+def licence_text_works(keys: list[str] | None = None) -> Iterator[WorkInput | Skipped]:
+    """The reference texts of common licences as works (kind ``licence-text``, holder = steward).
+
+    A verbatim copy of a licence text gets the verdict ``attribute`` (the licences permit
+    verbatim copies of themselves), and their fingerprints are never treated as noise.
+    """
+    for key in keys or licences.common_licence_keys():
+        try:
+            text = licences.licence_text(key)
+        except (LicenceError, KeyError, OSError) as exc:
+            yield Skipped(f"licence:{key}", f"no reference text for {key}: {exc}")
+            continue
+        steward = licences.steward_of(key)
+        yield WorkInput(raw=text.encode("utf-8"), title=f"{key} licence text",
+                        holders=(steward,) if steward else (), licence=key,
+                        source=Source(uri=f"https://spdx.org/licenses/{key}.html"),
+                        modality="text", kind="licence-text", famous=True)
+
+
+def works_from(source: str | os.PathLike[str], *, licence: str | None = None,
+               holder: str | None = None, title: str | None = None
+               ) -> Iterator[WorkInput | Skipped]:
+    """Works of one SOURCE: a ``.jsonl``/``.parquet`` catalogue, a file or folder, or the
+    keyword ``python-env`` (the running interpreter's distributions and standard library)."""
+    resolver = SignalsLicenceResolver()
+    if licence is not None:
+        licence = licences.normalise_expression(licence)
+    s = os.fspath(source)
+    if s == "python-env":
+        yield from iter_python_env_works(resolver=resolver)
+        return
+    path = Path(s)
+    if path.is_file() and path.suffix.lower() in {".jsonl", ".parquet", ".ndjson"}:
+        yield from iter_catalogue_works(path, resolver=resolver)
+        return
+    if not path.exists():
+        yield Skipped(s, f"{s}: no such file or folder")
+        return
+    yield from iter_folder_works([path], resolver=resolver, licence=licence, holder=holder,
+                                 title=title)

@@ -1,0 +1,184 @@
+"""``check``: screen files, folders or a text for reproduced works — the library call behind
+``rightsguard check``.
+
+Each input gives one :class:`~rightsguard.model.ScreenResult` per part: a code file is one code
+part; a prose output that contains fenced code blocks (CommonMark, parsed with markdown-it-py) is
+split into its prose and each code block, each screened with its own fingerprinter, and all
+offsets stay in the coordinates of the whole input. Inputs that cannot be read are recorded in
+``ScreenReport.errors`` and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from rightsguard.corpus.languages import language_for_path, normalise_language
+from rightsguard.corpus.reading import DEFAULT_MAX_BYTES, read_source
+from rightsguard.errors import InputError
+from rightsguard.index.store import Index
+from rightsguard.model import Match, ScreenReport, ScreenResult, Skipped, Span
+from rightsguard.screen.matcher import Matcher, Thresholds, verdict_of
+from rightsguard.screen.policy import ScreenPolicy
+
+_SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", ".tox"})
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """A part of an input: ``text[start:end]`` of the whole input, as code or prose."""
+
+    start: int
+    end: int
+    modality: str
+    language: str | None
+
+
+def split_parts(text: str, language: str | None) -> list[Part]:
+    """Split a model output into prose and fenced code blocks (CommonMark fences).
+
+    Code (``language`` given) is one part. Offsets are code points of ``text``.
+    """
+    if language is not None:
+        return [Part(0, len(text), "code", language)]
+    if "```" not in text and "~~~" not in text:
+        return [Part(0, len(text), "text", None)]
+    from markdown_it import MarkdownIt
+
+    line_starts = [0]
+    for i, ch in enumerate(text):
+        if ch == "\n":
+            line_starts.append(i + 1)
+    line_starts.append(len(text))
+    parts: list[Part] = []
+    cursor = 0
+    for tok in MarkdownIt("commonmark").parse(text):
+        if tok.type != "fence" or tok.map is None:
+            continue
+        first, last = tok.map  # 0-based lines, half-open, including the fence lines
+        body_s = line_starts[min(first + 1, len(line_starts) - 1)]
+        body_e = line_starts[min(max(first + 1, last - 1), len(line_starts) - 1)]
+        if body_s > cursor:
+            parts.append(Part(cursor, line_starts[first], "text", None))
+        info = tok.info.strip().split()[0] if tok.info.strip() else ""
+        lang = normalise_language(info) if info else None
+        parts.append(Part(body_s, body_e, "code" if lang else "text", lang))
+        cursor = line_starts[min(last, len(line_starts) - 1)]
+    if cursor < len(text):
+        parts.append(Part(cursor, len(text), "text", None))
+    return [p for p in parts if text[p.start:p.end].strip()]
+
+
+def _shift(m: Match, offset: int, line_offset: int) -> Match:
+    s = m.output_span
+    return replace(m, output_span=Span(s.start + offset, s.end + offset,
+                                       s.start_line + line_offset, s.end_line + line_offset))
+
+
+@dataclass
+class Screener:
+    """A warm screening service over one index (reuse it: the index stays memory-mapped)."""
+
+    index: Index
+    policy: ScreenPolicy = field(default_factory=ScreenPolicy)
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    max_bytes: int = DEFAULT_MAX_BYTES
+    _matcher: Matcher | None = None
+
+    @property
+    def matcher(self) -> Matcher:
+        if self._matcher is None:
+            self._matcher = Matcher(self.index, self.thresholds, self.policy)
+        return self._matcher
+
+    def screen_text(self, text: str, *, name: str = "-", language: str | None = None,
+                    prompt: str | None = None, exclude_work_ids: Iterable[str] = (),
+                    notes: tuple[str, ...] = ()) -> list[ScreenResult]:
+        """Screen one output. ``language``: code language, or None for prose/mixed output.
+
+        Returns one result per part (see :func:`split_parts`).
+        """
+        exclude = {d for d in (self.index.registry.doc_of(w) for w in exclude_work_ids)
+                   if d is not None}
+        lang = normalise_language(language) if language else None
+        if lang is not None and not self.matcher.tokenizer.supported(lang):
+            notes = (*notes, f"unknown language {language!r}: screened as text")
+            lang = None
+        results = []
+        for part in split_parts(text, lang):
+            body = text[part.start:part.end]
+            line_offset = text.count("\n", 0, part.start)
+            if part.modality == "code" and part.language and \
+                    self.matcher.tokenizer.supported(part.language):
+                matches, _tok = self.matcher.match_code(body, part.language, exclude=exclude,
+                                                        prompt=prompt)
+                modality, plang = "code", part.language
+            else:
+                matches = self.matcher.match_text(body, exclude=exclude, prompt=prompt)
+                modality, plang = "text", None
+            if part.start:
+                matches = [_shift(m, part.start, line_offset) for m in matches]
+            pnotes = notes
+            if len(text) and (part.start, part.end) != (0, len(text)):
+                pnotes = (*notes, f"part {modality} at lines {line_offset + 1}-"
+                                  f"{line_offset + 1 + body.count(chr(10))}")
+            results.append(ScreenResult(input=name, modality=modality, language=plang,
+                                        verdict=verdict_of(matches), matches=tuple(matches),
+                                        notes=pnotes))
+        if not results:
+            results.append(ScreenResult(input=name, modality="code" if lang else "text",
+                                        language=lang, verdict=verdict_of([]), notes=notes))
+        return results
+
+    def screen_path(self, path: Path, *, language: str | None = None,
+                    prompt: str | None = None) -> list[ScreenResult]:
+        """Screen one file (raises InputError when it cannot be read as text)."""
+        _raw, text, notes = read_source(path, self.max_bytes)
+        lang = language or language_for_path(path)
+        return self.screen_text(text, name=str(path), language=lang, prompt=prompt,
+                                notes=tuple(notes))
+
+    def check(self, paths: Iterable[str | os.PathLike[str]] = (), *, text: str | None = None,
+              name: str = "-", language: str | None = None,
+              prompt: str | None = None) -> ScreenReport:
+        """Screen files and folders (recursively) and/or one ``text``; bad inputs are recorded
+        in ``errors`` and the batch goes on."""
+        results: list[ScreenResult] = []
+        errors: list[Skipped] = []
+        if text is not None:
+            results.extend(self.screen_text(text, name=name, language=language, prompt=prompt))
+        for path in _expand(paths, errors):
+            try:
+                results.extend(self.screen_path(path, language=language, prompt=prompt))
+            except InputError as exc:
+                errors.append(Skipped(str(path), str(exc)))
+        return ScreenReport(tuple(results), tuple(errors))
+
+
+def _expand(paths: Iterable[str | os.PathLike[str]], errors: list[Skipped]) -> Iterator[Path]:
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
+                for f in sorted(files):
+                    yield Path(root) / f
+        elif path.exists():
+            yield path
+        else:
+            errors.append(Skipped(str(path), f"{path}: no such file or folder"))
+
+
+def check(paths: Iterable[str | os.PathLike[str]] = (), *, index: Index | str | os.PathLike[str],
+          text: str | None = None, name: str = "-", language: str | None = None,
+          prompt: str | None = None, policy: ScreenPolicy | None = None,
+          thresholds: Thresholds | None = None) -> ScreenReport:
+    """Screen ``paths`` and/or ``text`` against ``index`` (an :class:`Index` or its folder).
+
+    For repeated calls keep a :class:`Screener` instead: it keeps the index warm.
+    """
+    idx = index if isinstance(index, Index) else Index.open(index)
+    screener = Screener(idx, policy or ScreenPolicy(), thresholds or Thresholds())
+    return screener.check(paths, text=text, name=name, language=language, prompt=prompt)
