@@ -27,7 +27,7 @@ def test_matches_golden_file(report: ScreenReport) -> None:
 
 def test_keeps_documented_key_order_and_unicode(report: ScreenReport) -> None:
     doc = json.loads(to_json(report))
-    assert list(doc) == ["schema_version", "verdict", "results"]
+    assert list(doc) == ["schema_version", "verdict", "results", "errors"]
     assert doc["schema_version"] == 1
     assert doc["verdict"] == "block"
     assert list(doc["results"][0]) == [
@@ -48,6 +48,7 @@ def test_empty_report_is_clean() -> None:
         "schema_version": 1,
         "verdict": "clean",
         "results": [],
+        "errors": [],
     }
 
 
