@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -237,6 +237,19 @@ class Matcher:
     thresholds: Thresholds = field(default_factory=Thresholds)
     policy: ScreenPolicy = field(default_factory=ScreenPolicy)
     tokenizer: CodeTokenizer = field(default_factory=CodeTokenizer)
+    _nows_cache: OrderedDict[int, NowsView] = field(default_factory=OrderedDict, repr=False)
+
+    def _nows(self, doc: int) -> NowsView:
+        """Whitespace-free view of a work (an LRU of 64 stays warm on this matcher)."""
+        view = self._nows_cache.get(doc)
+        if view is None:
+            view = NowsView.of(self.index.text(doc))
+            self._nows_cache[doc] = view
+            if len(self._nows_cache) > 64:
+                self._nows_cache.popitem(last=False)
+        else:
+            self._nows_cache.move_to_end(doc)
+        return view
 
     # -- seeds ----------------------------------------------------------------------------------
     def _seeds(self, channel: Channel, ids: npt.NDArray[np.uint64], starts: I64,
@@ -264,7 +277,7 @@ class Matcher:
         in_prompt = prompt.covered_chars(out.chars)
         result: dict[int, list[Fragment]] = {}
         for doc, hits in seeds.items():
-            work = NowsView.of(self.index.text(doc))
+            work = self._nows(doc)
             frags: list[Fragment] = []
             seen: list[tuple[int, int, int]] = []  # (diag, start, end) in output nows
             for q, w in sorted(hits):
@@ -298,10 +311,9 @@ class Matcher:
         if not seeds:
             return {}
         k = CODE_NORM.params.k
-        tok_nows = np.asarray([len(_WS.sub("", text[s:e])) for s, e in
-                               zip(ct.starts.tolist(), ct.ends.tolist(), strict=True)],
-                              dtype=np.int64)
         out_view = NowsView.of(text)
+        tok_nows = (np.searchsorted(out_view.offsets, ct.ends)
+                    - np.searchsorted(out_view.offsets, ct.starts)).astype(np.int64)
         in_prompt = prompt.covered_chars(out_view.chars)
         result: dict[int, list[Fragment]] = {}
         for doc, hits in seeds.items():
@@ -351,7 +363,8 @@ class Matcher:
         in_prompt = prompt.covered_tokens(tokens.ids)
         result: dict[int, list[Fragment]] = {}
         for doc, hits in seeds.items():
-            wt = tokenize_text(self.index.text(doc))
+            wtext = self.index.text(doc)
+            wt, whole = self._work_tokens(wtext, [w for _q, w in hits], whole=False)
             frags: list[Fragment] = []
             seen: list[tuple[int, int, int]] = []
             for q, w in sorted(hits):
@@ -365,6 +378,12 @@ class Matcher:
                 if fwd == 0:
                     continue
                 back = _ids_suffix(tokens.ids, q, wt.ids, j)
+                if not whole and (j - back == 0 or j + fwd == len(wt)):
+                    # the run reaches the edge of the tokenized window: use the whole work
+                    wt, whole = self._work_tokens(wtext, [], whole=True)
+                    j = int(np.searchsorted(wt.starts, w))
+                    fwd = _ids_prefix(tokens.ids, q, wt.ids, j)
+                    back = _ids_suffix(tokens.ids, q, wt.ids, j)
                 s_o, e_o, s_w = q - back, q + fwd, j - back
                 seen.append((diag, s_o, e_o))
                 units = int(np.count_nonzero(~in_prompt[s_o:e_o]))
@@ -377,6 +396,23 @@ class Matcher:
                 result[doc] = frags
         return result
 
+    @staticmethod
+    def _work_tokens(wtext: str, offsets: list[int], *, whole: bool,
+                     margin: int = 2048) -> tuple[TextTokens, bool]:
+        """Text tokens of a work, or of a window around ``offsets`` (starting at whitespace so
+        no word is cut). Returns (tokens, whether they cover the whole work)."""
+        if whole or not offsets or len(wtext) <= 4 * margin:
+            return tokenize_text(wtext), True
+        lo = max(0, min(offsets) - margin)
+        hi = min(len(wtext), max(offsets) + margin)
+        while lo > 0 and not wtext[lo - 1].isspace():
+            lo -= 1
+        while hi < len(wtext) and not wtext[hi].isspace():
+            hi += 1
+        if lo == 0 and hi == len(wtext):
+            return tokenize_text(wtext), True
+        return tokenize_text(wtext[lo:hi], offset=lo), False
+
     # -- assembling -------------------------------------------------------------------------------
     def match_code(self, text: str, language: str, *, exclude: set[int] | None = None,
                    prompt: str | None = None) -> tuple[list[Match], str]:
@@ -387,6 +423,7 @@ class Matcher:
         exact = self._code_exact(text, ct, excl, pf)
         norm = self._code_norm(text, ct, excl, pf)
         matches: list[Match] = []
+        matched_docs: set[int] = set()
         out_nows = max(1, len(_WS.sub("", text)))
         newlines = _newlines(text)
         for doc in sorted(set(exact) | set(norm)):
@@ -403,6 +440,7 @@ class Matcher:
             if best is None:
                 continue
             chain, kind, chan = best
+            matched_docs.add(doc)
             tokens = int(np.count_nonzero((ct.starts >= chain[0].out_start)
                                           & (ct.ends <= chain[-1].out_end)))
             longest = max(int(np.count_nonzero((ct.starts >= f.out_start)
@@ -411,8 +449,7 @@ class Matcher:
                                        matched_tokens=tokens, longest=longest,
                                        out_total=out_nows, work_unit="nows"))
         # comments and strings as text (a licence pasted into code)
-        matches.extend(self._text_matches(text, ct.text, excl, pf, newlines,
-                                          skip_docs={m.work.work_id for m in matches}))
+        matches.extend(self._text_matches(text, ct.text, excl | matched_docs, pf, newlines))
         return matches, ct.tokenizer
 
     def match_text(self, text: str, *, exclude: set[int] | None = None,
@@ -420,11 +457,10 @@ class Matcher:
         """Matches of prose ``text`` (NFKC + case folded tokens)."""
         tokens = tokenize_text(text)
         return self._text_matches(text, tokens, exclude or set(), PromptFilter.of(prompt),
-                                  _newlines(text), skip_docs=set())
+                                  _newlines(text))
 
     def _text_matches(self, text: str, tokens: TextTokens, exclude: set[int],
-                      pf: PromptFilter, newlines: list[int],
-                      skip_docs: set[str]) -> list[Match]:
+                      pf: PromptFilter, newlines: list[int]) -> list[Match]:
         th = self.thresholds
         long_runs = self._text(TEXT, tokens, exclude, pf, th.text_fragment_tokens)
         dense = self._text(TEXT_DENSE, tokens, exclude, pf, th.dense_fragment_tokens)
@@ -433,7 +469,7 @@ class Matcher:
         out_total = max(1, len(tokens))
         for doc in sorted(set(long_runs) | set(dense)):
             row = rows.get(doc)
-            if row is None or row.work.work_id in skip_docs:
+            if row is None:
                 continue
             chain = _chain(long_runs.get(doc, []))
             total = sum(f.units for f in chain)
