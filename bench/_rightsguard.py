@@ -1,19 +1,21 @@
 """The rightsguard side of the benchmarks, behind one guard.
 
-The public API these functions use (``rightsguard.Index`` with ``create``/``add``/``screen``) is
-still being written. :func:`api_missing` says why it cannot be used yet (or returns None), so the
-runner can print "n/a (reason)" instead of failing; once the API is there nothing here changes.
+The public API these functions use (``rightsguard.Index`` with ``create``/``add``, and
+``Index.screen`` or ``rightsguard.Screener(index).screen_text``) is still being written.
+:func:`api_missing` says why it cannot be used yet (or returns None), so the runner can print
+"n/a (reason)" instead of failing.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib
+from collections.abc import Callable
 from typing import Any
 
 
 def api_missing() -> str | None:
-    """None when ``rightsguard.Index`` has ``create``, ``add`` and ``screen``; else the reason."""
+    """None when the rightsguard API the benchmarks use is there; else the reason it is not."""
     try:
         rg = importlib.import_module("rightsguard")
     except ImportError as exc:  # pragma: no cover - the package is the project itself
@@ -21,10 +23,34 @@ def api_missing() -> str | None:
     index = getattr(rg, "Index", None)
     if index is None:
         return "rightsguard.Index is not exported yet"
-    missing = [m for m in ("create", "add", "screen") if not hasattr(index, m)]
+    missing = [m for m in ("create", "add") if not hasattr(index, m)]
     if missing:
         return f"rightsguard.Index has no {', '.join(missing)} yet"
+    if not hasattr(index, "screen") and getattr(rg, "Screener", None) is None:
+        return "neither rightsguard.Index.screen nor rightsguard.Screener exists yet"
     return None
+
+
+def screener_for(idx: Any) -> Callable[..., list[Any]]:
+    """A function ``(text, *, language, name, exclude_work_ids) -> [Match, ...]`` over ``idx``.
+
+    Uses ``idx.screen`` (one ScreenResult) when the index has it, else one warm
+    ``rightsguard.Screener(idx)`` and its ``screen_text`` (one ScreenResult per part).
+    """
+    if hasattr(idx, "screen"):
+        screen = idx.screen
+    else:
+        from rightsguard import Screener
+
+        screen = Screener(idx).screen_text
+
+    def matches(text: str, *, language: str, name: str, exclude_work_ids: set[str]) -> list[Any]:
+        results = screen(text, language=language, name=name, exclude_work_ids=exclude_work_ids)
+        if not isinstance(results, (list, tuple)):
+            results = [results]
+        return [m for r in results for m in r.matches]
+
+    return matches
 
 
 def work_input(raw: bytes, name: str, language: str | None, modality: str = "code") -> Any:

@@ -106,10 +106,11 @@ def rightsguard_soco_scores(files_by_name: dict[str, str], language: str, *,
     with tempfile.TemporaryDirectory(prefix="rightsguard-soco-index-") as tmp:
         idx = Index.create(Path(tmp) / "index")
         idx.add(_rightsguard.work_input(raws[n], n, language) for n in sorted(raws))
+        screen = _rightsguard.screener_for(idx)
         for name in sorted(raws):
-            result = idx.screen(files_by_name[name], language=language, name=name,
-                                exclude_work_ids={ids[name]})
-            for match in result.matches:
+            matches = screen(files_by_name[name], language=language, name=name,
+                             exclude_work_ids={ids[name]})
+            for match in matches:
                 for other in by_id.get(match.work.work_id, [match.work.title]):
                     if other == name:
                         continue
