@@ -1,0 +1,397 @@
+"""The index folder: counts, merging of identical bytes, removal and compaction, manifests that
+refuse other settings, corrupt segments, and crash safety of ``Index.add``."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+import sysconfig
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rightsguard.errors import IndexCorruptError, IndexError_, IndexMismatchError
+from rightsguard.index.channels import CHANNELS
+from rightsguard.index.sources import works_from
+from rightsguard.index.store import Index
+from rightsguard.model import LicenceCategory, Source, Verdict, WorkInput
+from rightsguard.screen.api import Screener
+
+STDLIB = Path(sysconfig.get_paths()["stdlib"])
+
+
+def _has_long_function(path: Path) -> bool:
+    try:
+        tree = ast.parse(path.read_text("utf-8"))
+    except (SyntaxError, UnicodeDecodeError):
+        return False
+    return any(isinstance(f, ast.FunctionDef) and f.end_lineno is not None
+               and f.end_lineno - f.lineno >= 12 for f in ast.walk(tree))
+
+
+def stdlib_files(n: int) -> list[Path]:
+    """``n`` real standard-library modules of 3-25 kB that contain a function of 12+ lines."""
+    files = [p for p in sorted(STDLIB.glob("*.py"))
+             if 3000 <= p.stat().st_size <= 25000 and _has_long_function(p)]
+    assert len(files) >= n, f"only {len(files)} usable modules in {STDLIB}"
+    return files[:n]
+
+
+def code_slice(text: str, n: int = 600) -> str:
+    """``n`` code points of real code from ``text``: from the first statement after the docstring
+    of its longest function (a slice from the middle of a docstring is not code)."""
+    tree = ast.parse(text)
+    funcs = [f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)]
+    best = max(funcs, key=lambda f: ((f.end_lineno or 0) - f.lineno, -f.lineno))
+    body = best.body
+    if len(body) > 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]
+    lines = text.splitlines(keepends=True)
+    start = sum(len(line) for line in lines[:body[0].lineno - 1])
+    return text[start:start + n]
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def matched_ids(screener: Screener, path: Path) -> set[str]:
+    results = screener.screen_text(code_slice(path.read_text("utf-8")), language="python")
+    return {m.work.work_id for r in results for m in r.matches}
+
+
+def copy_files(files: list[Path], dest: Path) -> list[Path]:
+    dest.mkdir(parents=True, exist_ok=True)
+    out = []
+    for p in files:
+        shutil.copyfile(p, dest / p.name)
+        out.append(dest / p.name)
+    return out
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
+    """An index of 40 real stdlib modules (MIT, holder X), several batches; closed after build."""
+    base = tmp_path_factory.mktemp("store")
+    files = copy_files(stdlib_files(40), base / "src")
+    idx = Index.open(base / "idx", create=True)
+    summary = idx.add(works_from(base / "src", licence="MIT", holder="X"), batch_bytes=150_000)
+    assert summary.added == 40
+    assert summary.merged == 0
+    assert summary.skipped == []
+    idx.close()
+    return base / "idx", files
+
+
+@pytest.fixture(scope="module")
+def reader(built: tuple[Path, list[Path]]) -> Screener:
+    return Screener(Index.open(built[0]))
+
+
+def test_info_counts(built: tuple[Path, list[Path]], reader: Screener) -> None:
+    path, files = built
+    info = reader.index.info()
+    assert info["works"] == 40
+    assert info["removed"] == 0
+    assert info["bytes"] == sum(p.stat().st_size for p in files)
+    assert info["path"] == str(path)
+    n_batches = len({n for n, c, _g, _p in reader.index.registry.segments()
+                     if c == "code-exact"})
+    assert n_batches == _expected_batches([p.stat().st_size for p in files], 150_000) >= 3
+    for ch in CHANNELS:
+        desc = info["channels"][ch.name]
+        assert (desc["k"], desc["t"]) == (ch.params.k, ch.params.t)
+    assert info["channels"]["code-exact"]["segments"] == n_batches
+    assert info["channels"]["code-exact"]["postings"] > 0
+    assert info["channels"]["text-dense"]["postings"] == 0  # no short text works
+    on_disk = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    assert info["disk_bytes"] == pytest.approx(on_disk, rel=0.01)
+
+
+def test_every_work_matchable(built: tuple[Path, list[Path]], reader: Screener) -> None:
+    _path, files = built
+    for p in files:
+        results = reader.screen_text(code_slice(p.read_text("utf-8")), language="python")
+        matches = [m for r in results for m in r.matches if m.work.work_id == sha(p)]
+        assert matches, p.name
+        work = matches[0].work
+        assert work.licence == "MIT"
+        assert work.licence_category is LicenceCategory.PERMISSIVE
+        assert work.holders == ("X",)
+        assert work.title == f"src/{p.name}"
+        assert matches[0].verdict is Verdict.ATTRIBUTE
+
+
+def test_same_bytes_two_sources_are_one_work(tmp_path: Path) -> None:
+    src = stdlib_files(1)[0]
+    a = copy_files([src], tmp_path / "a")[0]
+    b = copy_files([src], tmp_path / "b")[0]
+    idx = Index.open(tmp_path / "idx", create=True)
+    s1 = idx.add(works_from(a, licence="MIT", holder="Alice"))
+    s2 = idx.add(works_from(b, licence="MIT", holder="Bob"))
+    assert (s1.added, s1.merged, s2.added, s2.merged) == (1, 0, 0, 1)
+    info = idx.info()
+    assert info["works"] == 1
+    assert info["bytes"] == src.stat().st_size
+    doc = idx.registry.doc_of(sha(src))
+    assert doc is not None
+    work = idx.registry.works([doc])[doc].work
+    assert {s.uri for s in work.sources} == {a.as_uri(), b.as_uri()}
+    assert work.holders == ("Alice", "Bob")
+    ids = matched_ids(Screener(idx), a)
+    assert ids == {sha(src)}
+
+
+def test_same_bytes_in_one_batch_are_one_work(tmp_path: Path) -> None:
+    raw = stdlib_files(2)[1].read_bytes()
+    items = [WorkInput(raw=raw, title=f"copy {i}", holders=(f"H{i}",), licence="MIT",
+                       source=Source(uri=f"https://example.org/{i}.py"), modality="code",
+                       language="python") for i in range(3)]
+    idx = Index.open(tmp_path / "idx", create=True)
+    s = idx.add(items)
+    assert (s.added, s.merged, s.bytes) == (1, 2, len(raw))
+    assert idx.info()["works"] == 1
+    doc = idx.registry.doc_of(hashlib.sha256(raw).hexdigest())
+    assert doc is not None
+    work = idx.registry.works([doc])[doc].work
+    assert work.title == "copy 0"
+    assert [s.uri for s in work.sources] == [f"https://example.org/{i}.py" for i in range(3)]
+    assert work.holders == ("H0", "H1", "H2")
+
+
+def test_remove_by_id_and_source_then_compact(tmp_path: Path) -> None:
+    files = copy_files(stdlib_files(6), tmp_path / "src")
+    idx = Index.open(tmp_path / "idx", create=True)
+    idx.add(works_from(tmp_path / "src", licence="MIT", holder="X"), batch_bytes=20_000)
+    screener = Screener(idx)
+    for p in files:
+        assert sha(p) in matched_ids(screener, p), p.name
+
+    assert idx.remove(sha(files[0])) == 1
+    assert idx.remove(files[1].as_uri()) == 1
+    assert idx.remove("0" * 64) == 0
+    assert idx.remove("file:///no/such/source.py") == 0
+    info = idx.info()
+    assert (info["works"], info["removed"]) == (4, 2)
+    for p in files[:2]:
+        assert sha(p) not in matched_ids(screener, p), p.name
+    for p in files[2:]:
+        assert sha(p) in matched_ids(screener, p), p.name
+
+    gen = idx.registry.generation()
+    idx.compact()
+    assert idx.registry.generation() > gen
+    info = idx.info()
+    assert (info["works"], info["removed"]) == (4, 0)
+    assert info["bytes"] == sum(p.stat().st_size for p in files[2:])
+    for ch in CHANNELS:
+        assert info["channels"][ch.name]["segments"] <= 1
+    assert idx.registry.doc_of(sha(files[0])) is None  # purged for good
+    fresh = Screener(Index.open(tmp_path / "idx"))
+    for p in files[:2]:
+        assert sha(p) not in matched_ids(fresh, p), p.name
+    for p in files[2:]:
+        assert sha(p) in matched_ids(fresh, p), p.name
+
+    # removing a folder prefix removes everything under it; re-adding brings works back
+    assert idx.remove((tmp_path / "src").as_uri()) == 4
+    assert idx.info()["works"] == 0
+    s = idx.add(works_from(tmp_path / "src", licence="MIT", holder="X"))
+    assert s.added == 2 and s.merged == 4
+    assert idx.info()["works"] == 6
+    for p in files:
+        assert sha(p) in matched_ids(Screener(idx), p), p.name
+
+
+def _expected_batches(sizes: list[int], batch_bytes: int) -> int:
+    """Batches Index.add makes: a batch is committed once it holds >= batch_bytes."""
+    n, acc = 0, 0
+    for size in sizes:
+        acc += size
+        if acc >= batch_bytes:
+            n, acc = n + 1, 0
+    return n + (acc > 0)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Index.compact() drops the merged segments from the registry but leaves their folders on "
+    "disk until the next write (store.py _write_lock collects orphans only before a write), so "
+    "`index compact` does not reclaim the space the README promises"))
+def test_compact_reclaims_disk_space(tmp_path: Path) -> None:
+    copy_files(stdlib_files(4), tmp_path / "src")
+    idx = Index.open(tmp_path / "idx", create=True)
+    idx.add(works_from(tmp_path / "src", licence="MIT"), batch_bytes=10_000)
+    assert len([n for n, c, _g, _p in idx.registry.segments() if c == "code-exact"]) == 4
+    idx.compact()
+    live = {n for n, c, _g, _p in idx.registry.segments() if c == "code-exact"}
+    on_disk = {e.name for e in (tmp_path / "idx/channels/code-exact").iterdir() if e.is_dir()}
+    assert len(live) == 1
+    assert on_disk == live
+
+
+def _copy_index(built: tuple[Path, list[Path]], dest: Path) -> Path:
+    shutil.copytree(built[0], dest)
+    return dest
+
+
+@pytest.mark.parametrize(("channel", "key", "value"), [
+    ("code-exact", "k", 17), ("text", "t", 31), ("code-normalised", "seed", 1),
+    ("text-dense", "tokenizer_version", 99)])
+def test_channel_manifest_with_other_settings_is_refused(
+        built: tuple[Path, list[Path]], tmp_path: Path, channel: str, key: str,
+        value: object) -> None:
+    path = _copy_index(built, tmp_path / "idx")
+    Index.open(path)  # the copy opens
+    mpath = path / "channels" / channel / "manifest.json"
+    manifest = json.loads(mpath.read_text())
+    assert key in manifest["settings"]
+    manifest["settings"][key] = value
+    mpath.write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatchError, match=channel) as info:
+        Index.open(path)
+    assert key in str(info.value)
+
+
+def test_unreadable_manifests(built: tuple[Path, list[Path]], tmp_path: Path) -> None:
+    path = _copy_index(built, tmp_path / "idx")
+    (path / "channels" / "text" / "manifest.json").write_text("{not json")
+    with pytest.raises(IndexCorruptError, match="manifest"):
+        Index.open(path)
+    (path / "index.json").write_text("garbage")
+    with pytest.raises(IndexCorruptError, match=r"index\.json"):
+        Index.open(path)
+    with pytest.raises(IndexError_, match="not a rightsguard index"):
+        Index.open(tmp_path)
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("hello")
+    with pytest.raises(IndexError_, match="not empty"):
+        Index.create(tmp_path / "other")
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "missing"])
+@pytest.mark.parametrize("array", ["h", "d", "p"])
+def test_corrupt_segment_raises_on_first_query(built: tuple[Path, list[Path]], tmp_path: Path,
+                                               damage: str, array: str) -> None:
+    path = _copy_index(built, tmp_path / "idx")
+    seg = sorted(e for e in (path / "channels" / "code-exact").iterdir() if e.is_dir())[0]
+    f = seg / f"{array}.npy"
+    data = f.read_bytes()
+    if damage == "truncate":
+        f.write_bytes(data[: len(data) // 2])
+    elif damage == "garbage":
+        f.write_bytes(np.random.default_rng(0).integers(0, 256, len(data), np.uint8).tobytes())
+    else:
+        f.unlink()
+    idx = Index.open(path)  # opening stays cheap: segments load on first query
+    screener = Screener(idx)
+    with pytest.raises(IndexCorruptError, match=seg.name):
+        screener.screen_text(code_slice(built[1][0].read_text()), language="python")
+
+
+def test_segment_with_other_count_is_corrupt(built: tuple[Path, list[Path]],
+                                             tmp_path: Path) -> None:
+    path = _copy_index(built, tmp_path / "idx")
+    seg = sorted(e for e in (path / "channels" / "text").iterdir() if e.is_dir())[0]
+    h = np.load(seg / "h.npy")
+    np.save(seg / "h.npy", h[:-1])  # a valid .npy of the wrong length
+    with pytest.raises(IndexCorruptError, match="count"):
+        Index.open(path).lookup("text", np.asarray([1, 2, 3], dtype=np.uint32))
+
+
+# -- crash safety ----------------------------------------------------------------------------
+
+CRASH_SCRIPT = textwrap.dedent('''
+    import os, signal, sys
+    import rightsguard.index.store as store
+    from rightsguard.index.sources import works_from
+
+    src, idx, out, mode = sys.argv[1:5]
+    state = {}
+
+    def progress(done, nbytes):
+        with open(out, "w") as fh:
+            fh.write(str(done))
+        if mode == "progress":
+            os.kill(os.getpid(), signal.SIGKILL)
+        state["committed"] = True
+
+    if mode == "mid-batch":  # die after the next batch wrote a segment, before its commit
+        original = store.write_segment
+
+        def write_segment(folder, *args, **kwargs):
+            n = original(folder, *args, **kwargs)
+            if state.get("committed"):
+                os.kill(os.getpid(), signal.SIGKILL)
+            return n
+
+        store.write_segment = write_segment
+
+    index = store.Index.open(idx, create=True)
+    index.add(works_from(src, licence="MIT", holder="X"), progress=progress,
+              batch_bytes=120_000, workers=1)
+    sys.exit(3)
+''')
+
+
+@pytest.fixture(scope="module")
+def crash_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
+    src = tmp_path_factory.mktemp("crash-src") / "src"
+    return src, copy_files(stdlib_files(60), src)
+
+
+def _registered(idx_path: Path) -> set[str]:
+    con = sqlite3.connect(idx_path / "registry.sqlite")
+    try:
+        return {r[0] for r in con.execute("SELECT work_id FROM works")}
+    finally:
+        con.close()
+
+
+def _orphans(idx_path: Path, index: Index) -> set[str]:
+    live = {(c, n) for n, c, _g, _p in index.registry.segments()}
+    live |= {(c, n) for c, n in index.registry.stoplists().items()}
+    return {f"{e.parent.name}/{e.name}" for ch in CHANNELS
+            for e in (idx_path / "channels" / ch.name).iterdir()
+            if e.name != "manifest.json" and (ch.name, e.name) not in live}
+
+
+@pytest.mark.parametrize("mode", ["progress", "mid-batch"])
+def test_crash_after_first_batch(crash_files: tuple[Path, list[Path]], tmp_path: Path,
+                                 mode: str) -> None:
+    src, files = crash_files
+    idx_path = tmp_path / "idx"
+    out = tmp_path / "done"
+    proc = subprocess.run([sys.executable, "-c", CRASH_SCRIPT, str(src), str(idx_path), str(out),
+                           mode], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == -9, proc.stderr
+    done = int(out.read_text())
+    assert 0 < done < len(files)
+
+    index = Index.open(idx_path)  # opens after the crash
+    # exactly the first batch is registered: the importer walks the folder in name order
+    committed = files[:done]
+    assert _registered(idx_path) == {sha(p) for p in committed}
+    assert index.info()["works"] == done
+    screener = Screener(index)
+    for p in committed:
+        assert sha(p) in matched_ids(screener, p), p.name
+    for p in files[done:done + 5]:
+        assert not matched_ids(screener, p), p.name
+    orphans = _orphans(idx_path, index)
+    if mode == "mid-batch":
+        assert any(o.startswith("code-exact/g") for o in orphans), orphans
+
+    summary = index.add(works_from(src, licence="MIT", holder="X"), batch_bytes=120_000)
+    assert (summary.added, summary.merged) == (len(files) - done, done)
+    assert _orphans(idx_path, index) == set()
+    fresh = Screener(Index.open(idx_path))
+    assert fresh.index.info()["works"] == len(files)
+    for p in files:
+        assert sha(p) in matched_ids(fresh, p), p.name
