@@ -1,9 +1,10 @@
 """A real source-code corpus available offline, for throughput: >= 200 MB, plus a Python subset.
 
 The corpus is the source files of pinned PyPI packages installed (as wheels, by uv) into a
-dedicated venv under ``bench/.cache/corpus-venv``, plus the standard library of that venv's
-interpreter. It is built on first use (about a minute, registry access needed once) and reused.
-Files are used in place; nothing is copied into the repository.
+dedicated venv under ``bench/.cache/corpus-venv`` (on the interpreter running the bench, so only
+wheels are downloaded), plus that interpreter's standard library. It is built on first use
+(about a minute; registry access needed once) and reused. Files are used in place; nothing is
+copied into the repository.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import subprocess
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +25,6 @@ PACKAGES = (
     "transformers==4.46.3", "matplotlib==3.9.2", "scikit-learn==1.5.2", "networkx==3.4.2",
     "statsmodels==0.14.4", "astropy==6.1.6", "sqlalchemy==2.0.36",
 )
-PYTHON = "3.11"
 # Source extensions counted as code, by language (Dolos and rightsguard both parse these).
 EXTENSIONS = {
     ".py": "python", ".pyi": "python", ".pyx": "cython", ".pxd": "cython",
@@ -76,7 +77,7 @@ def ensure_venv() -> Path:
         raise RuntimeError("building the bench corpus needs `uv` on PATH (run via `uv run`)")
     CACHE.mkdir(parents=True, exist_ok=True)
     if not _venv_python().exists():
-        subprocess.run([uv, "venv", "-q", "-p", PYTHON, str(VENV)], check=True)
+        subprocess.run([uv, "venv", "-q", "-p", sys.executable, str(VENV)], check=True)
     subprocess.run([uv, "pip", "install", "-q", "--python", str(_venv_python()), *PACKAGES],
                    check=True)
     marker.write_text(wanted)
