@@ -27,7 +27,7 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.
 
 
 def _err() -> Console:
-    return Console(stderr=True)
+    return Console(stderr=True, soft_wrap=True)  # messages name long paths: never wrap them
 
 
 def _settings(index: Path | None) -> Settings:
