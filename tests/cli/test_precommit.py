@@ -1,0 +1,161 @@
+"""``rightsguard precommit``: only the lines a commit adds count; inline ignores and the baseline
+file accept matches."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import shutil
+import subprocess
+import sysconfig
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import RunCli
+
+STDLIB = Path(sysconfig.get_paths()["stdlib"])
+MODULE = STDLIB / "textwrap.py"
+
+
+def _function(name: str) -> str:
+    source = MODULE.read_text("utf-8")
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            seg = ast.get_source_segment(source, node)
+            assert seg
+            return textwrap.dedent("    " + seg)
+    raise KeyError(name)
+
+
+COPIED = _function("_wrap_chunks") + "\n"
+OWN_CODE = "import sys\n\n\ndef main():\n    print(sys.argv[1:])\n"
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True,
+                          text=True).stdout
+
+
+@pytest.fixture(scope="module")
+def home(cli: RunCli, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("precommit")
+    corpus = base / "corpus"
+    corpus.mkdir()
+    shutil.copyfile(MODULE, corpus / "textwrap.py")
+    proc = cli("index", "add", str(corpus), "--licence", "GPL-3.0-only", "--holder", "PSF",
+               home=base / "home")
+    assert proc.returncode == 0, proc.stderr
+    return base / "home"
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    r = tmp_path / "repo"
+    r.mkdir()
+    git(r, "init", "-q")
+    git(r, "config", "user.email", "dev@example.org")
+    git(r, "config", "user.name", "Dev")
+    git(r, "config", "commit.gpgsign", "false")
+    (r / "README.md").write_text("# project\n")
+    git(r, "add", "README.md")
+    git(r, "commit", "-q", "-m", "initial")
+    return r
+
+
+def precommit(cli: RunCli, home: Path, repo: Path, *files: str) -> tuple[int, dict]:
+    proc = cli("precommit", *files, "--format", "json", home=home, cwd=repo)
+    assert proc.returncode in (0, 1), proc.stderr
+    return proc.returncode, json.loads(proc.stdout)
+
+
+def work_id() -> str:
+    return hashlib.sha256(MODULE.read_bytes()).hexdigest()
+
+
+def stage(repo: Path, name: str, text: str) -> None:
+    (repo / name).write_text(text, "utf-8")
+    git(repo, "add", name)
+
+
+def test_added_copy_blocks(cli: RunCli, home: Path, repo: Path) -> None:
+    stage(repo, "helpers.py", OWN_CODE + "\n\n" + COPIED)
+    rc, report = precommit(cli, home, repo, "helpers.py")
+    assert rc == 1
+    assert report["verdict"] == "block"
+    (result,) = report["results"]
+    assert result["input"] == "helpers.py"
+    assert {m["work"]["id"] for m in result["matches"]} == {work_id()}
+    first = OWN_CODE.count("\n") + 3  # line of "def _wrap_chunks" in helpers.py
+    assert min(m["output_span"]["start_line"] for m in result["matches"]) == first
+
+
+def test_inline_ignore_accepts_the_lines(cli: RunCli, home: Path, repo: Path) -> None:
+    marked = "\n".join(line + "  # rightsguard: ignore" if line.strip() else line
+                       for line in COPIED.splitlines()) + "\n"
+    ast.parse(marked)  # still Python
+    stage(repo, "helpers.py", OWN_CODE + "\n\n" + marked)
+    rc, report = precommit(cli, home, repo, "helpers.py")
+    assert rc == 0
+    assert report["verdict"] == "clean"
+    assert report["results"][0]["matches"] == []
+
+
+def test_baseline_accepts_the_work(cli: RunCli, home: Path, repo: Path) -> None:
+    stage(repo, "helpers.py", OWN_CODE + "\n\n" + COPIED)
+    (repo / ".rightsguard-baseline").write_text(f"# accepted: vendored\n{work_id()}\n")
+    rc, report = precommit(cli, home, repo, "helpers.py")
+    assert rc == 0
+    assert report["verdict"] == "clean"
+    # the path:work-id form too, and only for that path
+    (repo / ".rightsguard-baseline").write_text(f"helpers.py:{work_id()}  # this file only\n")
+    assert precommit(cli, home, repo, "helpers.py")[0] == 0
+    (repo / ".rightsguard-baseline").write_text(f"other.py:{work_id()}\n")
+    assert precommit(cli, home, repo, "helpers.py")[0] == 1
+    # an explicit --baseline file
+    (repo / "accepted.txt").write_text(work_id() + "\n")
+    proc = cli("precommit", "helpers.py", "--baseline", "accepted.txt", home=home, cwd=repo)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_copy_committed_earlier_and_unrelated_line_added(cli: RunCli, home: Path,
+                                                         repo: Path) -> None:
+    stage(repo, "helpers.py", OWN_CODE + "\n\n" + COPIED)
+    git(repo, "commit", "-q", "-m", "vendored helper")
+    (repo / "helpers.py").write_text(OWN_CODE + "\n\n" + COPIED + "\n\nVERSION = '1.2'\n")
+    git(repo, "add", "helpers.py")
+    rc, report = precommit(cli, home, repo, "helpers.py")
+    assert rc == 0
+    assert report["results"][0]["matches"] == []
+    # the same file staged with the copy changed is screened again: an added line in the copy
+    changed = COPIED.replace("    lines = []", "    lines = []  # collected lines", 1)
+    assert changed != COPIED
+    (repo / "helpers.py").write_text(OWN_CODE + "\n\n" + changed)
+    git(repo, "add", "helpers.py")
+    assert precommit(cli, home, repo, "helpers.py")[0] == 1
+
+
+def test_binary_staged_file_is_passed_over(cli: RunCli, home: Path, repo: Path) -> None:
+    (repo / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64))
+    git(repo, "add", "logo.png")
+    rc, report = precommit(cli, home, repo, "logo.png")
+    assert rc == 0
+    assert report["results"] == [] and report["errors"] == []
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "cli/precommit.py filter_result skips a match as 'the file itself' when the screened path "
+    "merely ends with the work's source path string (resolved.endswith(s.path), no '/' "
+    "boundary): mytextwrap.py hides a copy of an indexed textwrap.py"))
+def test_similar_file_name_is_not_the_file_itself(cli: RunCli, home: Path, repo: Path) -> None:
+    stage(repo, "mytextwrap.py", OWN_CODE + "\n\n" + COPIED)
+    rc, _report = precommit(cli, home, repo, "mytextwrap.py")
+    assert rc == 1
+
+
+def test_the_indexed_file_itself_is_skipped(cli: RunCli, home: Path, repo: Path) -> None:
+    stage(repo, "textwrap.py", MODULE.read_text("utf-8"))
+    rc, report = precommit(cli, home, repo, "textwrap.py")
+    assert rc == 0
+    assert report["results"][0]["matches"] == []
