@@ -27,7 +27,7 @@ from rightsguard.errors import InputError
 from rightsguard.fingerprint.text import TextTokens, tokenize_spans
 
 TOKENIZER_NAME = "rightsguard-code"
-TOKENIZER_VERSION = 1
+TOKENIZER_VERSION = 2
 
 #: language name -> (grammar module, function returning the language pointer)
 TREE_SITTER_GRAMMARS: dict[str, tuple[str, str]] = {
@@ -58,6 +58,8 @@ _IDENT_RE = re.compile(r"identifier|^name$|^constant$|^variable|^field$|^propert
 _ANON, _NAMED, _IDENT, _NUMBER, _ERROR, _STRING, _COMMENT = range(7)
 _ID = xxhash.xxh3_64_intdigest(b"\x00ID")
 _LIT = xxhash.xxh3_64_intdigest(b"\x00LIT")
+#: ``norm_ids`` value of every literal token (strings, numbers).
+LITERAL_ID = _LIT
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,13 +68,20 @@ class CodeTokens:
 
     starts: npt.NDArray[np.int64]
     ends: npt.NDArray[np.int64]
-    exact_ids: npt.NDArray[np.uint64]
     norm_ids: npt.NDArray[np.uint64]
+    exact_ids: npt.NDArray[np.uint64]  # shape (n_exact,): long strings split into their words
+    exact_starts: npt.NDArray[np.int64]  # shape (n_exact,)
     text: TextTokens  # words of comments and strings
     tokenizer: str  # "tree-sitter:python", "pygments:kotlin", ...
 
     def __len__(self) -> int:
-        return int(self.exact_ids.shape[0])
+        return int(self.norm_ids.shape[0])
+
+
+#: Strings longer than this many code points are split into whitespace-separated pieces in the
+#: exact stream, so a copy made mostly of one long string or docstring still has k-grams.
+LONG_STRING_CHARS = 24
+_PIECE = re.compile(r"\S+")
 
 
 def _char_map(data: bytes, text_len: int) -> npt.NDArray[np.int64] | None:
@@ -251,10 +260,27 @@ class CodeTokenizer:
             arr = cmap[arr]
         if cmap is not None:
             prose = [(int(cmap[sb]), int(cmap[eb])) for sb, eb in prose]
+        norm_arr = np.asarray(norm, dtype=np.uint64)
+        starts = arr[:, 0].copy()
+        ends = arr[:, 1].copy()
+        ex_ids: list[int] = []
+        ex_starts: list[int] = []
+        h = xxhash.xxh3_64_intdigest
+        is_lit = norm_arr == np.uint64(_LIT)
+        long_lit = np.flatnonzero(is_lit & (ends - starts > LONG_STRING_CHARS))
+        long_set = set(long_lit.tolist())
+        for i, (tid, st) in enumerate(zip(exact, starts.tolist(), strict=True)):
+            if i in long_set:
+                for m in _PIECE.finditer(text, st, int(ends[i])):
+                    ex_ids.append(h(m.group().encode("utf-8", "surrogatepass")))
+                    ex_starts.append(m.start())
+            else:
+                ex_ids.append(tid)
+                ex_starts.append(st)
         return CodeTokens(
-            starts=arr[:, 0].copy(), ends=arr[:, 1].copy(),
-            exact_ids=np.asarray(exact, dtype=np.uint64),
-            norm_ids=np.asarray(norm, dtype=np.uint64),
+            starts=starts, ends=ends, norm_ids=norm_arr,
+            exact_ids=np.asarray(ex_ids, dtype=np.uint64),
+            exact_starts=np.asarray(ex_starts, dtype=np.int64),
             text=tokenize_spans(text, prose), tokenizer=name)
 
 

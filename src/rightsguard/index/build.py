@@ -76,7 +76,7 @@ def fingerprint_text(text: str, *, modality: str, language: str | None, kind: st
             ct = None
         if ct is not None:
             chans = {
-                CODE_EXACT.name: _prints(ct.exact_ids, ct.starts, CODE_EXACT),
+                CODE_EXACT.name: _prints(ct.exact_ids, ct.exact_starts, CODE_EXACT),
                 CODE_NORM.name: _prints(ct.norm_ids, ct.starts, CODE_NORM),
             }
             chans.update(_text_channels(ct.text, short=False))

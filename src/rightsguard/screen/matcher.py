@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from rightsguard.fingerprint.code import CodeTokenizer, CodeTokens
+from rightsguard.fingerprint.code import LITERAL_ID, CodeTokenizer, CodeTokens
 from rightsguard.fingerprint.text import TextTokens, tokenize_text
 from rightsguard.fingerprint.winnow import fingerprint
 from rightsguard.index.channels import CODE_EXACT, CODE_NORM, TEXT, TEXT_DENSE, Channel
@@ -270,7 +270,7 @@ class Matcher:
     # -- channel: code-exact ----------------------------------------------------------------------
     def _code_exact(self, text: str, ct: CodeTokens, exclude: set[int],
                     prompt: PromptFilter) -> dict[int, list[Fragment]]:
-        seeds = self._seeds(CODE_EXACT, ct.exact_ids, ct.starts, exclude)
+        seeds = self._seeds(CODE_EXACT, ct.exact_ids, ct.exact_starts, exclude)
         if not seeds:
             return {}
         out = NowsView.of(text)
@@ -281,7 +281,7 @@ class Matcher:
             frags: list[Fragment] = []
             seen: list[tuple[int, int, int]] = []  # (diag, start, end) in output nows
             for q, w in sorted(hits):
-                i = out.index_at(int(ct.starts[q]))
+                i = out.index_at(int(ct.exact_starts[q]))
                 j = work.index_at(w)
                 if i >= len(out.chars) or j >= len(work.chars):
                     continue
@@ -314,6 +314,9 @@ class Matcher:
         out_view = NowsView.of(text)
         tok_nows = (np.searchsorted(out_view.offsets, ct.ends)
                     - np.searchsorted(out_view.offsets, ct.starts)).astype(np.int64)
+        # a literal matches here only as "some literal": its characters are not evidence of
+        # copying, so it counts as one character (a docstring must not carry a match)
+        tok_nows[ct.norm_ids == np.uint64(LITERAL_ID)] = 1
         in_prompt = prompt.covered_chars(out_view.chars)
         result: dict[int, list[Fragment]] = {}
         for doc, hits in seeds.items():
@@ -323,7 +326,7 @@ class Matcher:
             run: list[tuple[int, int]] = []
 
             def close(run: list[tuple[int, int]], frags: list[Fragment] = frags) -> None:
-                if not run:
+                if len(run) < 2:  # one shared k-gram of structure is no evidence of copying
                     return
                 q0, w0 = run[0]
                 q1, w1 = run[-1]
