@@ -1,0 +1,74 @@
+"""Index size and in-process ``check`` latency on the full real-code corpus (≥ 200 MB).
+
+Prints: corpus MB, index build MB/s (default workers), postings bytes per source token, whole
+index size / raw size, and p50/p99 of ``Screener.screen_text`` for 2 KB outputs cut from indexed
+files, plus the wall time of a one-file ``rightsguard check`` from the shell.
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def run(index_dir: Path | None = None, queries: int = 300) -> dict[str, float]:
+    from bench.corpus import real_code_corpus
+    from rightsguard import Index, Screener, Source, WorkInput
+
+    py = [f.path for f in real_code_corpus().files
+          if f.language == "python" and 0 < f.size <= 1 << 20]
+    tmp = Path(index_dir or tempfile.mkdtemp(prefix="rightsguard-latency-")) / "index"
+    idx = Index.create(tmp)
+    raw_total = 0
+
+    def items():  # type: ignore[no-untyped-def]
+        nonlocal raw_total
+        for f in py:
+            raw = f.read_bytes()
+            raw_total += len(raw)
+            yield WorkInput(raw=raw, title=str(f), holders=(), licence="NOASSERTION",
+                            source=Source(uri=f.as_uri()), modality="code", language="python")
+
+    t0 = time.perf_counter()
+    summary = idx.add(items())
+    build = time.perf_counter() - t0
+    info = idx.info()
+    postings = sum(c["postings"] for c in info["channels"].values())
+    sc = Screener(idx)
+    rng = random.Random(0)
+    qs = []
+    while len(qs) < queries:
+        text = rng.choice(py).read_text("utf-8", "replace")
+        if len(text) > 4096:
+            s = rng.randrange(0, len(text) - 2048)
+            qs.append(text[s:s + 2048])
+    sc.screen_text(qs[0], language="python")
+    lat = []
+    for q in qs:
+        t = time.perf_counter()
+        sc.screen_text(q, language="python")
+        lat.append((time.perf_counter() - t) * 1000)
+    one = tmp.parent / "one.py"
+    one.write_text(qs[1])
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "from rightsguard.cli import main; main()", "check",
+                    str(one), "--index", str(tmp), "--format", "json"],
+                   capture_output=True, check=False)
+    shell = time.perf_counter() - t
+    return {"corpus_mb": raw_total / 1e6, "works": summary.added, "build_s": build,
+            "build_mb_s": raw_total / 1e6 / build,
+            "postings_bytes_per_token": postings * 12 / max(1, info["tokens"]),
+            "index_over_raw": info["disk_bytes"] / max(1, raw_total),
+            "p50_ms": float(np.percentile(lat, 50)), "p99_ms": float(np.percentile(lat, 99)),
+            "shell_check_s": shell}
+
+
+if __name__ == "__main__":
+    for k, v in run().items():
+        print(f"{k:28s} {v:10.3f}")
