@@ -144,10 +144,6 @@ def test_binary_staged_file_is_passed_over(cli: RunCli, home: Path, repo: Path) 
     assert report["results"] == [] and report["errors"] == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "cli/precommit.py filter_result skips a match as 'the file itself' when the screened path "
-    "merely ends with the work's source path string (resolved.endswith(s.path), no '/' "
-    "boundary): mytextwrap.py hides a copy of an indexed textwrap.py"))
 def test_similar_file_name_is_not_the_file_itself(cli: RunCli, home: Path, repo: Path) -> None:
     stage(repo, "mytextwrap.py", OWN_CODE + "\n\n" + COPIED)
     rc, _report = precommit(cli, home, repo, "mytextwrap.py")

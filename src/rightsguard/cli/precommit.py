@@ -59,7 +59,8 @@ def filter_result(result: ScreenResult, text: str, added: set[int] | None,
             continue
         if any(IGNORE_MARK in lines[n - 1] for n in span if 0 < n <= len(lines)):
             continue
-        if any(s.path and resolved.endswith(s.path) for s in m.work.sources):
+        if any(s.path and (resolved == s.path or resolved.endswith("/" + s.path.lstrip("/")))
+               for s in m.work.sources):
             continue
         if m.work.work_id in baseline or f"{result.input}:{m.work.work_id}" in baseline:
             continue
