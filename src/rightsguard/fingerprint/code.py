@@ -60,6 +60,8 @@ _ID = xxhash.xxh3_64_intdigest(b"\x00ID")
 _LIT = xxhash.xxh3_64_intdigest(b"\x00LIT")
 #: ``norm_ids`` value of every literal token (strings, numbers).
 LITERAL_ID = _LIT
+#: ``norm_ids`` value of every identifier token.
+IDENT_ID = _ID
 
 
 @dataclass(frozen=True, slots=True)

@@ -193,6 +193,7 @@ class Index:
                 self._collect_orphans()
                 yield
             finally:
+                self._collect_orphans()  # segments a compaction or stoplist rebuild replaced
                 self._after_write()
                 fcntl.flock(fh, fcntl.LOCK_UN)
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from rightsguard.fingerprint.code import LITERAL_ID, CodeTokenizer, CodeTokens
+from rightsguard.fingerprint.code import IDENT_ID, LITERAL_ID, CodeTokenizer, CodeTokens
 from rightsguard.fingerprint.text import TextTokens, tokenize_text
 from rightsguard.fingerprint.winnow import fingerprint
 from rightsguard.index.channels import CODE_EXACT, CODE_NORM, TEXT, TEXT_DENSE, Channel
@@ -145,6 +145,7 @@ class Fragment:
     work_end: int
     units: int  # nows chars (code channels) or tokens (text channels)
     approx: bool = False
+    renamed: bool = False  # code-normalised: some identifier or literal differs
 
 
 def _lines(newlines: list[int], start: int, end: int) -> tuple[int, int]:
@@ -184,6 +185,62 @@ def _chain(frags: list[Fragment]) -> list[Fragment]:
         out.append(frags[i])
         i = prev[i]
     return out[::-1]
+
+
+def _renamed_units(out_nows: I64, norm_ids: npt.NDArray[np.uint64], work_lens: I64,
+                   same: npt.NDArray[np.bool_], n: int = 4) -> int:
+    """Evidence of a renamed copy, in non-whitespace output characters.
+
+    A token identical in output and work (``same``) counts all its characters. Any other token
+    counts the smaller of its output and work lengths (renaming ``x`` to
+    ``include_external_packages`` copies one character, not 25; other literals count 1), and only
+    when it starts a normalised ``n``-gram not seen before in the fragment, so repetitive
+    structure (``a=a, b=b, c=c, …``) is counted once.
+    """
+    m = out_nows.shape[0]
+    lens = np.minimum(out_nows, np.maximum(work_lens, 1))
+    lens[norm_ids == np.uint64(LITERAL_ID)] = 1
+    lens[same] = out_nows[same]
+    seen: set[bytes] = set()
+    keep = same.copy()
+    for i in range(m):
+        key = norm_ids[i:i + n].tobytes()
+        if key not in seen:
+            seen.add(key)
+            keep[i] = True
+    return int(lens[keep].sum())
+
+
+#: Share of repeated identifier occurrences that must follow the first-seen renaming.
+RENAMING_CONSISTENCY = 0.8
+
+
+def _consistent_renaming(text: str, ct: CodeTokens, s_o: int, e_o: int, wtext: str,
+                         wt: CodeTokens, s_w: int, w_off: int) -> bool:
+    """True when identifiers of ``ct[s_o:e_o]`` map to those of ``wt[s_w:…]`` consistently.
+
+    A renamed copy maps each identifier of the work to one identifier of the output (and back),
+    like JPlag's and Dolos's identifier abstraction assumes; a structural coincidence pairs them
+    at random. Every repeated occurrence (in either direction) is checked against the pairing
+    first seen; at least :data:`RENAMING_CONSISTENCY` of them must agree.
+    """
+    fwd: dict[str, str] = {}
+    rev: dict[str, str] = {}
+    agree = disagree = 0
+    ident = np.flatnonzero(ct.norm_ids[s_o:e_o] == np.uint64(IDENT_ID))
+    for i in ident.tolist():
+        o = text[int(ct.starts[s_o + i]):int(ct.ends[s_o + i])]
+        wi = s_w + i
+        w = wtext[int(wt.starts[wi]) + w_off:int(wt.ends[wi]) + w_off]
+        for table, key, val in ((fwd, o, w), (rev, w, o)):
+            seen = table.get(key)
+            if seen is None:
+                table[key] = val
+            elif seen == val:
+                agree += 1
+            else:
+                disagree += 1
+    return agree + disagree == 0 or agree >= RENAMING_CONSISTENCY * (agree + disagree)
 
 
 @dataclass
@@ -307,10 +364,12 @@ class Matcher:
     # -- channel: code-normalised -------------------------------------------------------------
     def _code_norm(self, text: str, ct: CodeTokens, exclude: set[int],
                    prompt: PromptFilter) -> dict[int, list[Fragment]]:
+        """Renamed copies: seeds extended token by token over the normalised streams of output
+        and work (the work re-tokenized around the seeds), kept when the identifier renaming is
+        consistent (:func:`_consistent_renaming`)."""
         seeds = self._seeds(CODE_NORM, ct.norm_ids, ct.starts, exclude)
         if not seeds:
             return {}
-        k = CODE_NORM.params.k
         out_view = NowsView.of(text)
         tok_nows = (np.searchsorted(out_view.offsets, ct.ends)
                     - np.searchsorted(out_view.offsets, ct.starts)).astype(np.int64)
@@ -318,44 +377,77 @@ class Matcher:
         # copying, so it counts as one character (a docstring must not carry a match)
         tok_nows[ct.norm_ids == np.uint64(LITERAL_ID)] = 1
         in_prompt = prompt.covered_chars(out_view.chars)
+        rows = self.index.rows(seeds)
         result: dict[int, list[Fragment]] = {}
         for doc, hits in seeds.items():
+            if len(hits) < 2:  # one shared k-gram of structure is no evidence of copying
+                continue
+            row = rows.get(doc)
+            lang = row.work.language if row is not None else None
+            if lang is None or not self.tokenizer.supported(lang):
+                continue
+            wtext = self.index.text(doc)
+            offsets = [w for _q, w in hits]
+            wt, lo, whole = self._work_code(wtext, lang, offsets, whole=False)
             frags: list[Fragment] = []
-            # group hits into runs: consecutive output tokens whose k-grams overlap/abut and
-            # whose work offsets increase
-            run: list[tuple[int, int]] = []
-
-            def close(run: list[tuple[int, int]], frags: list[Fragment] = frags) -> None:
-                if len(run) < 2:  # one shared k-gram of structure is no evidence of copying
-                    return
-                q0, w0 = run[0]
-                q1, w1 = run[-1]
-                o_s, o_e = int(ct.starts[q0]), int(ct.ends[min(q1 + k, len(ct)) - 1])
-                covered = np.zeros(len(ct), dtype=bool)
-                for q, _w in run:
-                    covered[q:q + k] = True
-                units = int(tok_nows[covered].sum())
-                a, b = out_view.index_at(o_s), out_view.index_at(o_e)
-                units -= int(np.count_nonzero(in_prompt[a:b]))
-                if units >= self.thresholds.code_fragment_chars:
-                    last_len = int(ct.ends[min(q1 + k, len(ct)) - 1] - ct.starts[q1])
-                    frags.append(Fragment(o_s, o_e, w0, w1 + last_len, units, approx=True))
-
+            seen: list[tuple[int, int, int]] = []
             for q, w in sorted(hits):
-                if run:
-                    pq, pw = run[-1]
-                    d_out = int(ct.starts[q] - ct.starts[pq])
-                    d_work = w - pw
-                    # the same code, renamed: work offsets advance like output offsets
-                    if q - pq > CODE_NORM.params.t or d_work <= 0 or \
-                            abs(d_work - d_out) > d_out // 2 + 40:
-                        close(run)
-                        run = []
-                run.append((q, w))
-            close(run)
+                j = int(np.searchsorted(wt.starts, w - lo))
+                if j >= len(wt) or int(wt.starts[j]) + lo != w:
+                    continue  # the window's parse did not put a token here
+                diag = q - j
+                if any(dg == diag and s0 <= q < e0 for dg, s0, e0 in seen):
+                    continue
+                fwd = _ids_prefix(ct.norm_ids, q, wt.norm_ids, j)
+                back = _ids_suffix(ct.norm_ids, q, wt.norm_ids, j)
+                if not whole and (j - back == 0 or j + fwd == len(wt)):
+                    wt, lo, whole = self._work_code(wtext, lang, [], whole=True)
+                    j = int(np.searchsorted(wt.starts, w))
+                    if j >= len(wt):
+                        continue
+                    diag = q - j
+                    fwd = _ids_prefix(ct.norm_ids, q, wt.norm_ids, j)
+                    back = _ids_suffix(ct.norm_ids, q, wt.norm_ids, j)
+                s_o, e_o, s_w = q - back, q + fwd, j - back
+                seen.append((diag, s_o, e_o))
+                if fwd == 0:
+                    continue
+                if not _consistent_renaming(text, ct, s_o, e_o, wtext, wt, s_w, lo):
+                    continue
+                o_s, o_e = int(ct.starts[s_o]), int(ct.ends[e_o - 1])
+                a, b = out_view.index_at(o_s), out_view.index_at(o_e)
+                same = np.fromiter(
+                    (text[int(ct.starts[i]):int(ct.ends[i])]
+                     == wtext[int(wt.starts[i - diag]) + lo:int(wt.ends[i - diag]) + lo]
+                     for i in range(s_o, e_o)), dtype=bool, count=e_o - s_o)
+                units = _renamed_units(tok_nows[s_o:e_o], ct.norm_ids[s_o:e_o],
+                                       (wt.ends - wt.starts)[s_w:s_w + e_o - s_o], same)
+                units -= int(np.count_nonzero(in_prompt[a:b]))
+                if units < self.thresholds.code_fragment_chars:
+                    continue
+                frags.append(Fragment(o_s, o_e, int(wt.starts[s_w]) + lo,
+                                      int(wt.ends[s_w + (e_o - s_o) - 1]) + lo, units,
+                                      renamed=not bool(same.all())))
             if frags:
                 result[doc] = frags
         return result
+
+    def _work_code(self, wtext: str, language: str, offsets: list[int], *, whole: bool,
+                   margin: int = 3000) -> tuple[CodeTokens, int, bool]:
+        """Code tokens of a work, or of a window around ``offsets`` starting at a line start.
+
+        Returns (tokens with offsets relative to the window, window start, covers whole work).
+        """
+        if whole or not offsets or len(wtext) <= 3 * margin:
+            return self.tokenizer.tokenize(wtext, language), 0, True
+        lo = max(0, min(offsets) - margin)
+        hi = min(len(wtext), max(offsets) + margin)
+        lo = wtext.rfind("\n", 0, lo) + 1
+        nl = wtext.find("\n", hi)
+        hi = len(wtext) if nl < 0 else nl
+        if lo == 0 and hi == len(wtext):
+            return self.tokenizer.tokenize(wtext, language), 0, True
+        return self.tokenizer.tokenize(wtext[lo:hi], language), lo, False
 
     # -- channels: text and text-dense ----------------------------------------------------------
     def _text(self, channel: Channel, tokens: TextTokens, exclude: set[int],
@@ -437,6 +529,8 @@ class Matcher:
                 total = sum(f.units for f in chain)
                 if total >= self.thresholds.code_chars and (
                         best is None or total > sum(f.units for f in best[0])):
+                    if kind1 == "renamed" and not any(f.renamed for f in chain):
+                        kind1 = "verbatim"  # found structurally, but every token is the same
                     kind = kind1 if len(chain) == 1 else (
                         "near-verbatim" if kind1 == "verbatim" else "renamed")
                     best = (chain, kind, chan)
