@@ -124,7 +124,7 @@ def build_demo_index(home: Path, *, quiet: bool) -> None:
     """Register the running Python's stdlib and distributions plus licence texts, once."""
     from itertools import chain
 
-    from rightsguard.cli.app import _progress_add
+    from rightsguard.cli.commands import _progress_add
     from rightsguard.index.sources import licence_text_works, works_from
     from rightsguard.index.store import Index
 

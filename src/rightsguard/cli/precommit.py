@@ -69,7 +69,7 @@ def filter_result(result: ScreenResult, text: str, added: set[int] | None,
 
 
 def run_precommit(files: list[str], home: Path, baseline_path: Path, fmt: str) -> int:
-    from rightsguard.cli.app import _emit
+    from rightsguard.cli.entry import emit
     from rightsguard.corpus.reading import read_source
     from rightsguard.errors import InputError
     from rightsguard.index.store import Index
@@ -92,5 +92,5 @@ def run_precommit(files: list[str], home: Path, baseline_path: Path, fmt: str) -
         for r in screener.screen_path(Path(f)):
             results.append(filter_result(r, text, added, baseline))
     report = ScreenReport(tuple(results), tuple(errors))
-    _emit(report, fmt)
+    emit(report, fmt)
     return 2 if errors else report.verdict.exit_code

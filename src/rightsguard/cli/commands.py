@@ -1,20 +1,21 @@
-"""``rightsguard demo | index | check | precommit``.
+"""``rightsguard demo | index | check | precommit``: the one Typer app.
 
 Exit codes: 0 clean or attribute, 1 review or block, 2 error (bad input, unusable index).
+A plain ``check`` does not come here: :mod:`rightsguard.cli.entry` parses it without Typer and
+calls the same :func:`~rightsguard.cli.entry.run_check`.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from rightsguard.cli.entry import err_console, run_check
 from rightsguard.config import Settings
-from rightsguard.errors import RightsguardError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Screen generated code and text for reproduced protected works.")
@@ -24,10 +25,6 @@ app.add_typer(index_app, name="index")
 IndexOpt = Annotated[Path | None, typer.Option(
     "--index", help="Index folder (default: $RIGHTSGUARD_HOME, else the user data folder).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
-
-
-def _err() -> Console:
-    return Console(stderr=True, soft_wrap=True)  # messages name long paths: never wrap them
 
 
 def _settings(index: Path | None) -> Settings:
@@ -40,7 +37,7 @@ def _progress_add(items: object, index_path: Path, quiet: bool, label: str) -> o
     from rightsguard.index.store import Index
 
     idx = Index.open(index_path, create=True)
-    console = _err()
+    console = err_console()
     if quiet or not console.is_terminal:
         return idx.add(items)  # type: ignore[arg-type]
     with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
@@ -79,9 +76,9 @@ def index_add(
               f"merged {summary.merged}, skipped {len(summary.skipped)} "  # type: ignore[attr-defined]
               f"in {summary.seconds:.1f} s → {settings.home}")  # type: ignore[attr-defined]
     for sk in summary.skipped[:20]:  # type: ignore[attr-defined]
-        _err().print(f"skipped {sk.input}: {sk.reason}", markup=False, highlight=False)
+        err_console().print(f"skipped {sk.input}: {sk.reason}", markup=False, highlight=False)
     if len(summary.skipped) > 20:  # type: ignore[attr-defined]
-        _err().print(f"… and {len(summary.skipped) - 20} more skipped")  # type: ignore[attr-defined]
+        err_console().print(f"… and {len(summary.skipped) - 20} more skipped")  # type: ignore[attr-defined]
 
 
 @index_app.command("info")
@@ -115,7 +112,7 @@ def index_remove(ref: Annotated[str, typer.Argument(help="Work id (SHA-256) or a
 
     n = Index.open(_settings(index).home).remove(ref)
     if n == 0:
-        _err().print(f"no work matches {ref!r}", markup=False)
+        err_console().print(f"no work matches {ref!r}", markup=False)
         raise typer.Exit(2)
     Console().print(f"removed {n} works")
 
@@ -143,41 +140,8 @@ def check_cmd(
              "it are allowed with attribution).")] = None,
 ) -> None:
     """Screen outputs for reproduced works. Exit 0 clean/attribute, 1 review/block, 2 error."""
-    from rightsguard.index.store import Index
-    from rightsguard.screen.api import Screener
-    from rightsguard.screen.policy import ScreenPolicy
-
-    if fmt not in ("human", "json", "sarif"):
-        _err().print(f"--format must be human, json or sarif, not {fmt!r}", markup=False)
-        raise typer.Exit(2)
-    settings = _settings(index)
-    prompt_text = prompt.read_text("utf-8", "replace") if prompt else None
-    screener = Screener(Index.open(settings.home), ScreenPolicy(output_licence=output_licence),
-                        max_bytes=settings.max_input_bytes)
-    text = None
-    files = [p for p in paths if p != "-"]
-    if "-" in paths:
-        text = sys.stdin.read()
-    report = screener.check(files, text=text, name="-", language=language, prompt=prompt_text)
-    _emit(report, fmt)
-    raise typer.Exit(2 if report.errors else report.verdict.exit_code)
-
-
-def _emit(report: object, fmt: str) -> None:
-    from rightsguard.model import ScreenReport
-    from rightsguard.report import render_human, to_json, to_sarif
-
-    assert isinstance(report, ScreenReport)
-    if fmt == "json":
-        print(to_json(report))
-    elif fmt == "sarif":
-        from importlib.metadata import version
-
-        print(json.dumps(to_sarif(report, tool_version=version("rightsguard")), indent=2))
-    else:
-        render_human(report, Console())
-    for e in report.errors:
-        _err().print(f"error: {e.reason}", markup=False, highlight=False)
+    raise typer.Exit(run_check(paths, index=index, prompt=prompt, language=language, fmt=fmt,
+                               output_licence=output_licence))
 
 
 @app.command("demo")
@@ -206,22 +170,21 @@ def precommit_cmd(
     raise typer.Exit(run_precommit(files, _settings(index).home, baseline, fmt))
 
 
-def main() -> None:
-    """Console entry point: RightsguardError → message on stderr, exit 2."""
+def run_app() -> int:
+    """Run the Typer app on ``sys.argv``; returns the exit code (usage errors: message, 2).
+
+    :class:`~rightsguard.errors.RightsguardError` propagates to the caller.
+    """
     try:
         rc = app(standalone_mode=False)
-        sys.exit(rc if isinstance(rc, int) else 0)
-    except RightsguardError as exc:
-        _err().print(f"error: {exc}", markup=False, highlight=False)
-        sys.exit(2)
     except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(2)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(2)
-        raise
+        return exc.exit_code
+    except typer.TyperException as exc:  # usage errors of Typer's (vendored) Click
+        show = getattr(exc, "show", None)
+        if show is None:
+            raise
+        show()
+        return 2
+    except typer.Abort:
+        return 2
+    return rc if isinstance(rc, int) else 0

@@ -1,0 +1,148 @@
+"""The console entry point, and ``check`` without Typer on its hot path.
+
+``rightsguard check`` runs once per generated file (editors, hooks, CI), so its start-up counts.
+Typer builds a pydantic adapter for every parameter of the command it runs, and Rich is large:
+together they cost more than the screening itself (``bench/startup.py`` measures it). So
+:func:`main` parses a plain ``check`` invocation itself — only the options the Typer command
+declares, each once, with a value — and runs :func:`run_check`, the same function the Typer
+command calls. Anything else (``--help``, unknown or repeated options, a missing value or path,
+every other command) goes to the Typer app in :mod:`rightsguard.cli.commands`, which stays the
+one definition of the command line (``tests/cli/test_entry.py`` keeps the two in step). Rich is
+imported only to print a human report or a message on stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rightsguard.config import Settings
+from rightsguard.errors import RightsguardError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from rightsguard.model import ScreenReport
+
+FORMATS = ("human", "json", "sarif")
+
+#: ``check`` options (as the Typer command declares them) → :func:`run_check` keyword.
+CHECK_OPTIONS = {"--index": "index", "--prompt": "prompt", "--language": "language",
+                 "--format": "fmt", "--output-licence": "output_licence"}
+
+
+def err_console() -> Console:
+    """A Rich console on stderr that never wraps (messages name long paths)."""
+    from rich.console import Console
+
+    return Console(stderr=True, soft_wrap=True)
+
+
+def run_check(paths: list[str], *, index: Path | None = None, prompt: Path | None = None,
+              language: str | None = None, fmt: str = "human",
+              output_licence: str | None = None) -> int:
+    """``rightsguard check``: screen ``paths`` (``-`` is stdin), print the report in ``fmt``,
+    return the exit code (0 clean/attribute, 1 review/block, 2 bad input or format)."""
+    if fmt not in FORMATS:
+        err_console().print(f"--format must be human, json or sarif, not {fmt!r}", markup=False)
+        return 2
+    from rightsguard.index.store import Index
+    from rightsguard.screen.api import Screener
+    from rightsguard.screen.policy import ScreenPolicy
+
+    settings = Settings.load(home=index)
+    prompt_text = prompt.read_text("utf-8", "replace") if prompt else None
+    screener = Screener(Index.open(settings.home), ScreenPolicy(output_licence=output_licence),
+                        max_bytes=settings.max_input_bytes)
+    text = None
+    files = [p for p in paths if p != "-"]
+    if "-" in paths:
+        text = sys.stdin.read()
+    report = screener.check(files, text=text, name="-", language=language, prompt=prompt_text)
+    emit(report, fmt)
+    return 2 if report.errors else report.verdict.exit_code
+
+
+def emit(report: ScreenReport, fmt: str) -> None:
+    """Print ``report`` as ``fmt`` (json, sarif or human) on stdout, its errors on stderr."""
+    if fmt == "json":
+        from rightsguard.report.json import to_json
+
+        print(to_json(report))
+    elif fmt == "sarif":
+        import json
+        from importlib.metadata import version
+
+        from rightsguard.report.sarif import to_sarif
+
+        print(json.dumps(to_sarif(report, tool_version=version("rightsguard")), indent=2))
+    else:
+        from rich.console import Console
+
+        from rightsguard.report.human import render_human
+
+        render_human(report, Console())
+    for e in report.errors:
+        err_console().print(f"error: {e.reason}", markup=False, highlight=False)
+
+
+def parse_check(args: list[str]) -> tuple[list[str], dict[str, str]] | None:
+    """``check`` arguments as (paths, {run_check keyword: string value}), or None when
+    the Typer app must handle them: help, an unknown or repeated option, an option without a
+    value (or with one that starts with ``-``), or no path. Parses like Click: ``--opt value``
+    and ``--opt=value`` anywhere, ``-`` is a path, everything after ``--`` is a path."""
+    paths: list[str] = []
+    opts: dict[str, str] = {}
+    i = 0
+    while i < len(args):
+        tok = args[i]
+        i += 1
+        if tok == "--":
+            paths.extend(args[i:])
+            break
+        if tok == "-" or not tok.startswith("-"):
+            paths.append(tok)
+            continue
+        name, eq, value = tok.partition("=")
+        key = CHECK_OPTIONS.get(name)
+        if key is None or key in opts:
+            return None
+        if not eq:
+            if i >= len(args):
+                return None
+            value = args[i]
+            i += 1
+        if not value or value.startswith("-"):
+            return None
+        opts[key] = value
+    return (paths, opts) if paths else None
+
+
+def _fast_check(argv: list[str]) -> int | None:
+    if not argv or argv[0] != "check" or any(
+            k.startswith("_") and k.endswith("_COMPLETE") for k in os.environ):
+        return None  # not check, or a shell asking Click for completions
+    parsed = parse_check(argv[1:])
+    if parsed is None:
+        return None
+    paths, kw = parsed
+    return run_check(paths, index=Path(kw["index"]) if "index" in kw else None,
+                     prompt=Path(kw["prompt"]) if "prompt" in kw else None,
+                     language=kw.get("language"), fmt=kw.get("fmt", "human"),
+                     output_licence=kw.get("output_licence"))
+
+
+def main() -> None:
+    """Console entry point: RightsguardError → message on stderr, exit 2."""
+    try:
+        rc = _fast_check(sys.argv[1:])
+        if rc is None:
+            from rightsguard.cli.commands import run_app
+
+            rc = run_app()
+    except RightsguardError as exc:
+        err_console().print(f"error: {exc}", markup=False, highlight=False)
+        sys.exit(2)
+    sys.exit(rc)

@@ -1,0 +1,144 @@
+"""The console entry point: a plain ``check`` runs without Typer (fast start-up) and behaves as
+the Typer command does; everything else goes to the Typer app; usage errors exit 2."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+from conftest import RunCli
+
+from rightsguard.cli.entry import CHECK_OPTIONS, parse_check
+
+STDLIB = Path(sysconfig.get_paths()["stdlib"])
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["a.py"], (["a.py"], {})),
+    (["a.py", "-", "b"], (["a.py", "-", "b"], {})),
+    (["--index", "I", "a.py", "--format", "json"], (["a.py"], {"index": "I", "fmt": "json"})),
+    (["--index=I", "a.py", "--format=sarif", "--language=c"],
+     (["a.py"], {"index": "I", "fmt": "sarif", "language": "c"})),
+    (["--prompt", "p.txt", "--output-licence", "MIT", "a.py"],
+     (["a.py"], {"prompt": "p.txt", "output_licence": "MIT"})),
+    (["--format", "json", "--", "--index", "-x"], (["--index", "-x"], {"fmt": "json"})),
+])
+def test_parse_check_accepts_what_click_parses(args: list[str], expected: object) -> None:
+    assert parse_check(args) == expected
+
+
+@pytest.mark.parametrize("args", [
+    [], ["--format", "json"], ["--help", "a.py"], ["a.py", "-h"], ["a.py", "--bogus"],
+    ["a.py", "--index"], ["a.py", "--index", "--format", "json"], ["a.py", "--index="],
+    ["a.py", "--format", "json", "--format", "sarif"], ["a.py", "--language", "-"],
+])
+def test_parse_check_leaves_the_rest_to_typer(args: list[str]) -> None:
+    assert parse_check(args) is None
+
+
+def test_fast_parser_knows_exactly_the_typer_check_options() -> None:
+    import typer.main
+
+    from rightsguard.cli import app
+
+    group = typer.main.get_command(app)
+    command = group.commands["check"]  # type: ignore[attr-defined]
+    declared = {opt: p.name for p in command.params for opt in p.opts if opt.startswith("--")}
+    assert declared == CHECK_OPTIONS
+    assert [p.name for p in command.params if not p.opts[0].startswith("-")] == ["paths"]
+
+
+def test_lazy_exports_resolve() -> None:
+    import typer
+
+    import rightsguard.cli
+    import rightsguard.corpus
+    import rightsguard.report
+
+    assert isinstance(rightsguard.cli.app, typer.Typer)
+    for module in (rightsguard.corpus, rightsguard.report):
+        for name in module.__all__:
+            assert getattr(module, name) is not None, (module.__name__, name)
+    with pytest.raises(AttributeError):
+        _ = rightsguard.corpus.no_such_name  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def home(cli: RunCli, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("entry")
+    proc = cli("index", "add", str(STDLIB / "shlex.py"), str(STDLIB / "textwrap.py"),
+               "--licence", "GPL-3.0-only", "--holder", "Y", home=folder / "index")
+    assert proc.returncode == 0, proc.stderr
+    return folder / "index"
+
+
+def _run(code: str, args: list[str], home: Path, stdin: str | None = None
+         ) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RIGHTSGUARD_")}
+    env.update(RIGHTSGUARD_CONFIG=os.devnull, RIGHTSGUARD_HOME=str(home), COLUMNS="100")
+    return subprocess.run([sys.executable, "-c", code, *args], input=stdin, text=True,
+                          capture_output=True, env=env, timeout=300)
+
+
+FAST = "from rightsguard.cli import main; main()"
+TYPER = "import sys; from rightsguard.cli.commands import run_app; sys.exit(run_app())"
+
+
+@pytest.mark.parametrize("case", ["json", "sarif", "human", "stdin", "prompt", "licence",
+                                  "missing", "bad-format"])
+def test_fast_check_is_the_typer_check(home: Path, tmp_path: Path, case: str) -> None:
+    source = (STDLIB / "shlex.py").read_text("utf-8")
+    gen = tmp_path / "gen.py"
+    gen.write_text("import os\n\n" + source[5952:8000], "utf-8")
+    stdin = None
+    args = ["check", str(gen), "--format", case]
+    if case == "stdin":
+        args, stdin = ["check", "-", "--language", "python", "--format=json"], gen.read_text()
+    elif case == "prompt":
+        (tmp_path / "prompt.txt").write_text(source[5952:8000], "utf-8")
+        args = ["check", "--prompt", str(tmp_path / "prompt.txt"), str(gen), "--format", "json"]
+    elif case == "licence":
+        args = ["check", str(gen), "--output-licence", "GPL-3.0-or-later", "--format", "json"]
+    elif case == "missing":
+        args = ["check", str(gen), str(tmp_path / "missing.py"), "--format", "json"]
+    elif case == "bad-format":
+        args = ["check", str(gen), "--format", "yaml"]
+    fast, slow = _run(FAST, args, home, stdin), _run(TYPER, args, home, stdin)
+    assert (fast.returncode, fast.stdout, fast.stderr) == (
+        slow.returncode, slow.stdout, slow.stderr)
+    expected = {"missing": 2, "bad-format": 2, "licence": 0, "prompt": 0}.get(case, 1)
+    assert fast.returncode == expected, fast.stderr
+    if case == "json":
+        assert json.loads(fast.stdout)["verdict"] == "block"
+
+
+def test_check_imports_no_cli_framework(home: Path, tmp_path: Path) -> None:
+    gen = tmp_path / "gen.py"
+    gen.write_text((STDLIB / "shlex.py").read_text("utf-8")[5952:8000], "utf-8")
+    code = ("import json, sys\nfrom rightsguard.cli import main\ntry:\n    main()\n"
+            "except SystemExit:\n    pass\nprint(json.dumps(sorted(sys.modules)), file=sys.stderr)")
+    proc = _run(code, ["check", str(gen), "--format", "json"], home)
+    loaded = {m.split(".")[0] for m in json.loads(proc.stderr.splitlines()[-1])}
+    assert json.loads(proc.stdout)["verdict"] == "block"
+    heavy = {"typer", "click", "rich", "pydantic", "sqlalchemy", "pyarrow", "license_expression",
+             "licensedcode", "markdown_it", "pygments"}
+    assert not loaded & heavy
+    modules = set(json.loads(proc.stderr.splitlines()[-1]))
+    assert not {"rightsguard.corpus.catalogue", "rightsguard.corpus.pyenv",
+                "rightsguard.corpus.files", "rightsguard.signals",
+                "rightsguard.cli.commands"} & modules
+
+
+@pytest.mark.parametrize("args", [["check", "--bogus", "x.py"], ["check"],
+                                  ["index", "nope"]])
+def test_usage_errors_exit_2_without_a_traceback(cli: RunCli, tmp_path: Path,
+                                                 args: list[str]) -> None:
+    proc = cli(*args, home=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "Error:" in proc.stderr
