@@ -99,11 +99,51 @@ def _char_map(data: bytes, text_len: int) -> npt.NDArray[np.int64] | None:
     return out
 
 
+def _classify(kind: str, named: bool) -> int:
+    """Token class of a node kind (its type name and whether it is a named node)."""
+    if "comment" in kind:
+        return _COMMENT
+    if kind in _STRING_TYPES:
+        return _STRING
+    if named and _IDENT_RE.search(kind):
+        return _IDENT
+    if named and _NUMBER_RE.search(kind):
+        return _NUMBER
+    if kind == "ERROR":
+        return _ERROR
+    return _NAMED if named else _ANON
+
+
+#: tree-sitter's kind id of ERROR nodes (``ts_builtin_sym_error``); node kind ids are uint16.
+_ERROR_KIND_ID = 0xFFFF
+
+
+class _Grammar:
+    """One tree-sitter language: its parser and, per node kind id, the token class and whether
+    the walk descends into such a node (classes below ``_STRING``, when it has children)."""
+
+    __slots__ = ("classes", "descend", "parser")
+
+    def __init__(self, parser: Any) -> None:
+        lang = parser.language
+        self.parser = parser
+        self.classes = np.full(_ERROR_KIND_ID + 1, _NAMED, dtype=np.uint8)
+        for kid in [*range(lang.node_kind_count), _ERROR_KIND_ID]:
+            kind = lang.node_kind_for_id(kid)
+            if kind is not None:
+                self.classes[kid] = _classify(kind, lang.node_kind_is_named(kid))
+        self.descend = bytes((self.classes < _STRING).astype(np.uint8))
+
+    def classes_of(self, kinds: npt.NDArray[np.int64]) -> npt.NDArray[np.uint8]:
+        return self.classes[kinds]
+
+
 @dataclass
 class CodeTokenizer:
     """Tokenizes code; holds one tree-sitter parser per language, created on first use."""
 
     _parsers: dict[str, Any] = field(default_factory=dict)
+    _grammars: dict[str, _Grammar] = field(default_factory=dict)
 
     @staticmethod
     def supported(language: str | None) -> bool:
@@ -146,76 +186,58 @@ class CodeTokenizer:
             return self._tokenize_tree_sitter(text, language)
         return self._tokenize_pygments(text, language)
 
-    def _classes(self, language: str) -> dict[int, int]:
-        """Per-language table node kind id -> token class (computed once per kind)."""
-        key = "classes:" + language
-        table = self._parsers.get(key)
-        if table is None:
-            table = self._parsers[key] = {}
-        return table
-
-    @staticmethod
-    def _classify(node: Any) -> int:
-        ntype = node.type
-        if "comment" in ntype:
-            return _COMMENT
-        if ntype in _STRING_TYPES:
-            return _STRING
-        if node.is_named and _IDENT_RE.search(ntype):
-            return _IDENT
-        if node.is_named and _NUMBER_RE.search(ntype):
-            return _NUMBER
-        if ntype == "ERROR":
-            return _ERROR
-        return _NAMED if node.is_named else _ANON
+    def _grammar(self, language: str) -> _Grammar:
+        grammar = self._grammars.get(language)
+        if grammar is None:
+            grammar = self._grammars[language] = _Grammar(self._parser(language))
+        return grammar
 
     def _tokenize_tree_sitter(self, text: str, language: str) -> CodeTokens:
         data = text.encode("utf-8", "surrogatepass")
-        tree = self._parser(language).parse(data)
-        classes = self._classes(language)
-        classify = self._classify
-        spans: list[tuple[int, int]] = []  # byte spans of code tokens
-        norm: list[int] = []
-        prose: list[tuple[int, int]] = []  # byte spans of comments and strings
+        grammar = self._grammar(language)
+        tree = grammar.parser.parse(data)
+        # The walk is the hot loop: per visited node one ``cursor.node`` and one ``kind_id``; per
+        # token three appends. Everything else (classes, empty spans, ids) is done on arrays.
+        descend = grammar.descend
+        flat: list[int] = []  # kind id, start byte, end byte of every leaf / string / comment
+        put = flat.append
         cursor = tree.walk()
-        h = xxhash.xxh3_64_intdigest
+        first_child = cursor.goto_first_child
+        next_sibling = cursor.goto_next_sibling
+        parent = cursor.goto_parent
         while True:
             node = cursor.node
             kid = node.kind_id
-            cls = classes.get(kid)
-            if cls is None:
-                cls = classes[kid] = classify(node)
-            if cls < _STRING and cursor.goto_first_child():
+            if descend[kid] and first_child():
                 continue
-            sb, eb = node.start_byte, node.end_byte
-            if eb > sb:
-                if cls == _ANON:
-                    spans.append((sb, eb))
-                    norm.append(h(data[sb:eb]))
-                elif cls == _IDENT:
-                    spans.append((sb, eb))
-                    norm.append(_ID)
-                elif cls == _COMMENT:
-                    prose.append((sb, eb))
-                elif cls == _STRING:
-                    spans.append((sb, eb))
-                    norm.append(_LIT)
-                    prose.append((sb, eb))
-                elif cls == _NUMBER:
-                    spans.append((sb, eb))
-                    norm.append(_LIT)
-                elif cls == _NAMED:
-                    spans.append((sb, eb))
-                    norm.append(h(data[sb:eb]))
-                # a childless ERROR node carries no token of its own
-            while not cursor.goto_next_sibling():
-                if not cursor.goto_parent():
+            put(kid)
+            put(node.start_byte)
+            put(node.end_byte)
+            while not next_sibling():
+                if not parent():
                     break
             else:
                 continue
             break
-        exact = [h(data[s:e]) for s, e in spans]
-        return self._finish(text, data, spans, exact, norm, prose, f"tree-sitter:{language}")
+        rows = np.array(flat, dtype=np.int64).reshape(-1, 3)
+        cls = grammar.classes_of(rows[:, 0])
+        sb, eb = rows[:, 1], rows[:, 2]
+        nonempty = eb > sb
+        is_token = nonempty & (cls != _COMMENT) & (cls != _ERROR)  # a childless ERROR: nothing
+        tok_cls = cls[is_token]
+        tsb, teb = sb[is_token], eb[is_token]
+        h = xxhash.xxh3_64_intdigest
+        exact = np.fromiter((h(data[s:e]) for s, e in zip(tsb.tolist(), teb.tolist(), strict=True)),
+                            dtype=np.uint64, count=tsb.shape[0])
+        norm = np.where((tok_cls == _ANON) | (tok_cls == _NAMED), exact,
+                        np.where(tok_cls == _IDENT, np.uint64(_ID), np.uint64(_LIT)))
+        is_prose = nonempty & (cls >= _STRING)
+        psb, peb = sb[is_prose], eb[is_prose]
+        cmap = _char_map(data, len(text))
+        if cmap is not None:
+            tsb, teb, psb, peb = cmap[tsb], cmap[teb], cmap[psb], cmap[peb]
+        prose = list(zip(psb.tolist(), peb.tolist(), strict=True))
+        return self._finish(text, tsb, teb, exact, norm, prose, f"tree-sitter:{language}")
 
     def _tokenize_pygments(self, text: str, language: str) -> CodeTokens:
         from pygments.lexers import get_lexer_by_name
@@ -251,38 +273,56 @@ class CodeTokenizer:
             else:
                 norm.append(h(value.encode("utf-8", "surrogatepass")))
         # Pygments offsets are already code points
-        return self._finish(text, None, spans, exact, norm, prose, f"pygments:{lexer.aliases[0]}")
+        arr = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+        return self._finish(text, arr[:, 0], arr[:, 1], np.asarray(exact, dtype=np.uint64),
+                            np.asarray(norm, dtype=np.uint64), prose,
+                            f"pygments:{lexer.aliases[0]}")
 
     @staticmethod
-    def _finish(text: str, data: bytes | None, spans: list[tuple[int, int]], exact: list[int],
-                norm: list[int], prose: list[tuple[int, int]], name: str) -> CodeTokens:
-        arr = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
-        cmap = _char_map(data, len(text)) if data is not None else None
-        if cmap is not None:
-            arr = cmap[arr]
-        if cmap is not None:
-            prose = [(int(cmap[sb]), int(cmap[eb])) for sb, eb in prose]
-        norm_arr = np.asarray(norm, dtype=np.uint64)
-        starts = arr[:, 0].copy()
-        ends = arr[:, 1].copy()
-        ex_ids: list[int] = []
-        ex_starts: list[int] = []
-        h = xxhash.xxh3_64_intdigest
-        is_lit = norm_arr == np.uint64(_LIT)
-        long_lit = np.flatnonzero(is_lit & (ends - starts > LONG_STRING_CHARS))
-        long_set = set(long_lit.tolist())
-        for i, (tid, st) in enumerate(zip(exact, starts.tolist(), strict=True)):
-            if i in long_set:
-                for m in _PIECE.finditer(text, st, int(ends[i])):
-                    ex_ids.append(h(m.group().encode("utf-8", "surrogatepass")))
-                    ex_starts.append(m.start())
-            else:
-                ex_ids.append(tid)
-                ex_starts.append(st)
+    def _finish(text: str, starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64],
+                exact: npt.NDArray[np.uint64], norm: npt.NDArray[np.uint64],
+                prose: list[tuple[int, int]], name: str) -> CodeTokens:
+        """Assemble :class:`CodeTokens` from code-point spans and ids of the code tokens.
+
+        The exact stream is ``exact`` with every literal longer than :data:`LONG_STRING_CHARS`
+        replaced by its whitespace-separated pieces (ids of their UTF-8, starts of each piece).
+        """
+        starts = np.ascontiguousarray(starts, dtype=np.int64)
+        ends = np.ascontiguousarray(ends, dtype=np.int64)
+        long_lit = np.flatnonzero((norm == np.uint64(_LIT)) & (ends - starts > LONG_STRING_CHARS))
+        if long_lit.shape[0]:
+            h = xxhash.xxh3_64_intdigest
+            counts = np.ones(starts.shape[0], dtype=np.int64)
+            piece_ids: list[list[int]] = []
+            piece_starts: list[list[int]] = []
+            for i, st, en in zip(long_lit.tolist(), starts[long_lit].tolist(),
+                                 ends[long_lit].tolist(), strict=True):
+                ids: list[int] = []
+                pst: list[int] = []
+                for m in _PIECE.finditer(text, st, en):
+                    ids.append(h(m.group().encode("utf-8", "surrogatepass")))
+                    pst.append(m.start())
+                piece_ids.append(ids)
+                piece_starts.append(pst)
+                counts[i] = len(ids)
+            offsets = np.cumsum(counts) - counts
+            total = int(counts.sum())
+            ex_ids = np.empty(total, dtype=np.uint64)
+            ex_starts = np.empty(total, dtype=np.int64)
+            short = np.ones(starts.shape[0], dtype=bool)
+            short[long_lit] = False
+            ex_ids[offsets[short]] = exact[short]
+            ex_starts[offsets[short]] = starts[short]
+            for off, ids, pst in zip(offsets[long_lit].tolist(), piece_ids, piece_starts,
+                                     strict=True):
+                ex_ids[off:off + len(ids)] = ids
+                ex_starts[off:off + len(pst)] = pst
+        else:
+            ex_ids = np.asarray(exact, dtype=np.uint64)
+            ex_starts = starts
         return CodeTokens(
-            starts=starts, ends=ends, norm_ids=norm_arr,
-            exact_ids=np.asarray(ex_ids, dtype=np.uint64),
-            exact_starts=np.asarray(ex_starts, dtype=np.int64),
+            starts=starts, ends=ends, norm_ids=np.asarray(norm, dtype=np.uint64),
+            exact_ids=ex_ids, exact_starts=ex_starts,
             text=tokenize_spans(text, prose), tokenizer=name)
 
 
