@@ -75,11 +75,14 @@ def _worker_init() -> None:
     _WORKER_TOKENIZER = CodeTokenizer()
 
 
-def _fingerprint_item(item: WorkInput) -> WorkPrints:
-    tok = _WORKER_TOKENIZER or CodeTokenizer()
+def _fingerprint_item(item: WorkInput, tokenizer: CodeTokenizer) -> WorkPrints:
     text, _ = decode(item.raw)
     return fingerprint_text(text, modality=item.modality, language=item.language,
-                            kind=item.kind, tokenizer=tok)
+                            kind=item.kind, tokenizer=tokenizer)
+
+
+def _fingerprint_in_worker(item: WorkInput) -> WorkPrints:
+    return _fingerprint_item(item, _WORKER_TOKENIZER or CodeTokenizer())
 
 
 def _category(expression: str) -> LicenceCategory:
@@ -239,6 +242,7 @@ class Index:
         t0 = time.perf_counter()
         n_workers = workers if workers is not None else min(2, os.cpu_count() or 1)
         pool = ProcessPoolExecutor(n_workers, initializer=_worker_init) if n_workers > 1 else None
+        tokenizer = CodeTokenizer()  # in this process: parsers are made once per add, not per work
         done = 0
         try:
             with self._write_lock():
@@ -251,10 +255,10 @@ class Index:
                     batch.append(item)
                     size += len(item.raw)
                     if size >= batch_bytes:
-                        done = self._add_batch(batch, summary, pool, progress, done)
+                        done = self._add_batch(batch, summary, pool, tokenizer, progress, done)
                         batch, size = [], 0
                 if batch:
-                    done = self._add_batch(batch, summary, pool, progress, done)
+                    done = self._add_batch(batch, summary, pool, tokenizer, progress, done)
                 self._rebuild_stoplists()
         finally:
             if pool is not None:
@@ -263,8 +267,8 @@ class Index:
         return summary
 
     def _add_batch(self, batch: list[WorkInput], summary: AddSummary,
-                   pool: ProcessPoolExecutor | None, progress: ProgressFn | None,
-                   done: int) -> int:
+                   pool: ProcessPoolExecutor | None, tokenizer: CodeTokenizer,
+                   progress: ProgressFn | None, done: int) -> int:
         ids = [hashlib.sha256(it.raw).hexdigest() for it in batch]
         new: dict[str, WorkInput] = {}
         merge: list[tuple[str, WorkInput]] = []
@@ -275,16 +279,19 @@ class Index:
             else:
                 new[wid] = it
         todo = list(new.items())
+        # Fingerprints arrive in order while this process registers the works already done.
+        prints: Iterator[WorkPrints]
         if pool is not None and len(todo) > 8:
-            prints = list(pool.map(_fingerprint_item, [it for _w, it in todo], chunksize=16))
+            prints = pool.map(_fingerprint_in_worker, [it for _w, it in todo], chunksize=16)
         else:
-            prints = [_fingerprint_item(it) for _w, it in todo]
+            prints = (_fingerprint_item(it, tokenizer) for _w, it in todo)
+        categories: dict[str, LicenceCategory] = {}
         with self.registry.transaction() as w:
             gen = w.generation() + 1
             per_channel: dict[str, tuple[list[Any], list[Any], list[Any]]] = {
                 c.name: ([], [], []) for c in CHANNELS}
             for (wid, it), wp in zip(todo, prints, strict=True):
-                work = self._work_of(wid, it, wp)
+                work = self._work_of(wid, it, wp, categories)
                 doc = w.insert_work(work, raw=it.raw, tokens=wp.tokens,
                                     chars_nows=wp.chars_nows, tokenizer=wp.tokenizer,
                                     generation=gen)
@@ -302,7 +309,7 @@ class Index:
                 doc, removed = found
                 if removed:
                     w.set_removed([doc], False)
-                w.add_metadata(doc, self._work_of(wid, it, None))
+                w.add_metadata(doc, self._work_of(wid, it, None, categories))
                 summary.merged += 1
             for ch in CHANNELS:
                 hs, ds, ps = per_channel[ch.name]
@@ -320,10 +327,15 @@ class Index:
         return done
 
     @staticmethod
-    def _work_of(wid: str, it: WorkInput, wp: WorkPrints | None) -> Work:
+    def _work_of(wid: str, it: WorkInput, wp: WorkPrints | None,
+                 categories: dict[str, LicenceCategory]) -> Work:
+        """The :class:`Work` of an item; ``categories`` memoises licence expression -> category."""
         modality = wp.modality if wp is not None else it.modality
+        category = categories.get(it.licence)
+        if category is None:
+            category = categories[it.licence] = _category(it.licence)
         return Work(work_id=wid, title=it.title, holders=it.holders, licence=it.licence,
-                    licence_category=_category(it.licence), modality=modality,
+                    licence_category=category, modality=modality,
                     language=it.language if modality == "code" else None, kind=it.kind,
                     sources=(it.source,), identifiers=it.identifiers, famous=it.famous)
 
