@@ -68,6 +68,27 @@ def test_lazy_exports_resolve() -> None:
         _ = rightsguard.corpus.no_such_name  # type: ignore[attr-defined]
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="the XDG shortcut is Linux only")
+@pytest.mark.parametrize("env", [
+    {}, {"XDG_CONFIG_HOME": "/x/cfg", "XDG_DATA_HOME": "/x/data/"}, {"HOME": "/"},
+    {"HOME": "/home/u/"}, {"XDG_CONFIG_HOME": "", "XDG_DATA_HOME": ""},
+    {"XDG_CONFIG_HOME": "relative", "XDG_DATA_HOME": " /x"}, {"HOME": "relative"},
+])
+@pytest.mark.parametrize("kind", ["config", "data"])
+def test_user_dir_is_what_platformdirs_says(monkeypatch: pytest.MonkeyPatch,
+                                            env: dict[str, str], kind: str) -> None:
+    import platformdirs
+
+    from rightsguard.config import user_dir
+
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME"):
+        monkeypatch.delenv(var, raising=False)
+    for var, value in env.items():
+        monkeypatch.setenv(var, value)
+    get = platformdirs.user_config_dir if kind == "config" else platformdirs.user_data_dir
+    assert user_dir(kind) == Path(get("rightsguard"))
+
+
 @pytest.fixture(scope="module")
 def home(cli: RunCli, tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("entry")
@@ -77,10 +98,15 @@ def home(cli: RunCli, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder / "index"
 
 
-def _run(code: str, args: list[str], home: Path, stdin: str | None = None
-         ) -> subprocess.CompletedProcess[str]:
+def _run(code: str, args: list[str], home: Path, stdin: str | None = None,
+         config_home: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -c code args`` with RIGHTSGUARD_HOME=home and no config file (or the config
+    files under ``config_home`` as XDG_CONFIG_HOME)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RIGHTSGUARD_")}
     env.update(RIGHTSGUARD_CONFIG=os.devnull, RIGHTSGUARD_HOME=str(home), COLUMNS="100")
+    if config_home is not None:
+        del env["RIGHTSGUARD_CONFIG"]
+        env["XDG_CONFIG_HOME"] = str(config_home)
     return subprocess.run([sys.executable, "-c", code, *args], input=stdin, text=True,
                           capture_output=True, env=env, timeout=300)
 
@@ -122,11 +148,11 @@ def test_check_imports_no_cli_framework(home: Path, tmp_path: Path) -> None:
     gen.write_text((STDLIB / "shlex.py").read_text("utf-8")[5952:8000], "utf-8")
     code = ("import json, sys\nfrom rightsguard.cli import main\ntry:\n    main()\n"
             "except SystemExit:\n    pass\nprint(json.dumps(sorted(sys.modules)), file=sys.stderr)")
-    proc = _run(code, ["check", str(gen), "--format", "json"], home)
+    proc = _run(code, ["check", str(gen), "--format", "json"], home, config_home=tmp_path)
     loaded = {m.split(".")[0] for m in json.loads(proc.stderr.splitlines()[-1])}
     assert json.loads(proc.stdout)["verdict"] == "block"
     heavy = {"typer", "click", "rich", "pydantic", "sqlalchemy", "pyarrow", "license_expression",
-             "licensedcode", "markdown_it", "pygments"}
+             "licensedcode", "markdown_it", "pygments", "platformdirs"}
     assert not loaded & heavy
     modules = set(json.loads(proc.stderr.splitlines()[-1]))
     assert not {"rightsguard.corpus.catalogue", "rightsguard.corpus.pyenv",
