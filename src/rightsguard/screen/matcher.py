@@ -158,6 +158,17 @@ def _newlines(text: str) -> list[int]:
     return [m.start() for m in re.finditer("\n", text)]
 
 
+def _union_nows(spans: list[tuple[int, int]], view: NowsView) -> int:
+    """Non-whitespace characters of ``view``'s text covered by the union of code-point spans."""
+    total, end = 0, -1
+    for a, b in sorted(spans):
+        a = max(a, end)
+        if b > a:
+            total += int(np.searchsorted(view.offsets, b) - np.searchsorted(view.offsets, a))
+            end = b
+    return total
+
+
 #: Largest gap (code points, in the output and in the work) between two fragments of one match.
 MAX_GAP_CHARS = 300
 
@@ -520,6 +531,7 @@ class Matcher:
         matches: list[Match] = []
         matched_docs: set[int] = set()
         out_nows = max(1, len(_WS.sub("", text)))
+        out_view: NowsView | None = None
         newlines = _newlines(text)
         for doc in sorted(set(exact) | set(norm)):
             best: tuple[list[Fragment], str, str] | None = None
@@ -542,9 +554,16 @@ class Matcher:
                                           & (ct.ends <= chain[-1].out_end)))
             longest = max(int(np.count_nonzero((ct.starts >= f.out_start)
                                                & (ct.ends <= f.out_end))) for f in chain)
+            # coverage counts every verified fragment of both channels, in any order (a copy
+            # with reordered functions still reproduces all of them)
+            pieces = exact.get(doc, []) + norm.get(doc, [])
+            out_view = out_view or NowsView.of(text)
+            cover = (_union_nows([(f.out_start, f.out_end) for f in pieces], out_view)
+                     / out_nows,
+                     _union_nows([(f.work_start, f.work_end) for f in pieces], self._nows(doc)))
             matches.append(self._match(doc, chain, text, newlines, kind=kind, channel=chan,
                                        matched_tokens=tokens, longest=longest,
-                                       out_total=out_nows, work_unit="nows"))
+                                       out_total=out_nows, work_unit="nows", cover=cover))
         # comments and strings as text (a licence pasted into code)
         matches.extend(self._text_matches(text, ct.text, excl | matched_docs, pf, newlines))
         return matches, ct.tokenizer
@@ -586,7 +605,9 @@ class Matcher:
 
     def _match(self, doc: int, chain: list[Fragment], text: str, newlines: list[int], *,
                kind: str, channel: str, matched_tokens: int, longest: int, out_total: int,
-               work_unit: str) -> Match:
+               work_unit: str, cover: tuple[float, int] | None = None) -> Match:
+        """A Match for ``chain``; ``cover`` = (output coverage, work non-ws chars covered)
+        overrides the chain-based coverages."""
         row = self.index.rows([doc])[doc]
         wtext = self.index.text(doc)
         o_s, o_e = chain[0].out_start, chain[-1].out_end
@@ -601,6 +622,9 @@ class Matcher:
         else:
             out_cov = matched_tokens / out_total
             work_cov = matched_tokens / max(1, row.tokens)
+        if cover is not None:
+            out_cov = cover[0]
+            work_cov = cover[1] / max(1, row.chars_nows)
         verdict, reason = self.policy.verdict(row.work)
         return Match(
             work=row.work, output_span=Span(o_s, o_e, *ol), work_span=Span(w_s, w_e, *wl),
