@@ -11,7 +11,7 @@ import sysconfig
 from pathlib import Path
 
 import pytest
-from conftest import RunCli
+from conftest import RunCli, error_lines
 
 from rightsguard.cli.entry import CHECK_OPTIONS, parse_check
 
@@ -158,6 +158,16 @@ def test_check_imports_no_cli_framework(home: Path, tmp_path: Path) -> None:
     assert not {"rightsguard.corpus.catalogue", "rightsguard.corpus.pyenv",
                 "rightsguard.corpus.files", "rightsguard.signals",
                 "rightsguard.cli.commands"} & modules
+
+
+def test_unreadable_prompt_exits_2_naming_it(cli: RunCli, home: Path, tmp_path: Path) -> None:
+    gen = tmp_path / "gen.py"
+    gen.write_text("x = 1\n", "utf-8")
+    proc = cli("check", str(gen), "--prompt", str(tmp_path / "missing.txt"), home=home)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert error_lines(proc.stderr) == [
+        f"error: --prompt {tmp_path / 'missing.txt'}: cannot be read (No such file or directory)"]
 
 
 @pytest.mark.parametrize("args", [["check", "--bogus", "x.py"], ["check"],

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rightsguard.config import Settings
-from rightsguard.errors import RightsguardError
+from rightsguard.errors import InputError, RightsguardError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -44,7 +44,10 @@ def run_check(paths: list[str], *, index: Path | None = None, prompt: Path | Non
               language: str | None = None, fmt: str = "human",
               output_licence: str | None = None) -> int:
     """``rightsguard check``: screen ``paths`` (``-`` is stdin), print the report in ``fmt``,
-    return the exit code (0 clean/attribute, 1 review/block, 2 bad input or format)."""
+    return the exit code (0 clean/attribute, 1 review/block, 2 bad input or format).
+
+    Raises :class:`~rightsguard.errors.RightsguardError` (the CLI: message, exit 2) when the
+    index or the prompt cannot be used."""
     if fmt not in FORMATS:
         err_console().print(f"--format must be human, json or sarif, not {fmt!r}", markup=False)
         return 2
@@ -53,7 +56,10 @@ def run_check(paths: list[str], *, index: Path | None = None, prompt: Path | Non
     from rightsguard.screen.policy import ScreenPolicy
 
     settings = Settings.load(home=index)
-    prompt_text = prompt.read_text("utf-8", "replace") if prompt else None
+    try:
+        prompt_text = prompt.read_text("utf-8", "replace") if prompt else None
+    except OSError as exc:
+        raise InputError(f"--prompt {prompt}: cannot be read ({exc.strerror or exc})") from None
     screener = Screener(Index.open(settings.home), ScreenPolicy(output_licence=output_licence),
                         max_bytes=settings.max_input_bytes)
     text = None
