@@ -239,3 +239,36 @@ def test_real_files_on_this_machine_match_the_reference(tokenizer: CodeTokenizer
     for name, text in files:
         got = tokenizer.tokenize(text, language)
         assert_same(got, reference_tokens(tokenizer, text, language), name)
+
+
+def test_bulk_xxh3_equals_the_xxhash_package() -> None:
+    rng = np.random.default_rng(7)
+    data = bytes(rng.integers(0, 256, 4000, dtype=np.uint8)) + "ü日本 def ".encode() * 50
+    starts = rng.integers(0, len(data) - 40, 30_000)
+    lengths = np.concatenate([np.arange(41), rng.integers(0, 41, 30_000 - 41)])
+    got = code_mod._xxh3_spans(data, starts, starts + lengths)
+    want = [xxhash.xxh3_64_intdigest(data[s:s + n]) for s, n in zip(starts, lengths, strict=True)]
+    assert got.dtype == np.uint64
+    assert got.tolist() == want
+    edge = np.array([0, len(data) - 16, len(data) - 1, len(data)])  # reads up to the last byte
+    ends = np.minimum(edge + 16, len(data))
+    want = [xxhash.xxh3_64_intdigest(data[s:e])
+            for s, e in zip(edge.tolist(), ends.tolist(), strict=True)]
+    assert code_mod._xxh3_spans(data, edge, ends).tolist() == want
+
+
+def test_bulk_text_tokens_equal_tokenize_spans() -> None:
+    """Comments and strings are tokenized in one ``re.split``; same tokens as tokenize_spans,
+    including touching and empty spans, CJK, fullwidth, surrogates and a NUL in the text."""
+    text = ("GNU GENERAL Public License ＡＢＣ 日本語テキスト mixed_words2 x\x00y "
+            "naïve café \udcff end") * 3
+    n = len(text)
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        cuts = np.sort(rng.integers(0, n + 1, rng.integers(0, 12) * 2)).reshape(-1, 2)
+        spans = [(int(a), int(b)) for a, b in cuts]
+        got = code_mod._text_tokens(text, cuts[:, 0].astype(np.int64), cuts[:, 1].astype(np.int64))
+        want = tokenize_spans(text, spans)
+        assert got.starts.tolist() == want.starts.tolist()
+        assert got.ends.tolist() == want.ends.tolist()
+        assert got.ids.tolist() == want.ids.tolist()

@@ -24,7 +24,7 @@ import numpy.typing as npt
 import xxhash
 
 from rightsguard.errors import InputError
-from rightsguard.fingerprint.text import TextTokens, tokenize_spans
+from rightsguard.fingerprint.text import _TOKEN_RE, TextTokens, normalise_token, token_id
 
 TOKENIZER_NAME = "rightsguard-code"
 TOKENIZER_VERSION = 2
@@ -84,6 +84,157 @@ class CodeTokens:
 #: exact stream, so a copy made mostly of one long string or docstring still has k-grams.
 LONG_STRING_CHARS = 24
 _PIECE = re.compile(r"\S+")
+# The same patterns with one group, for ``re.split``: it returns gaps and matches alternately,
+# all in C, so spans come from a cumulative sum of lengths instead of one match object each.
+_PIECE_SPLIT = re.compile(f"({_PIECE.pattern})")
+_TEXT_SPLIT = re.compile(f"({_TOKEN_RE.pattern})")
+
+
+def _split_spans(pattern: re.Pattern[str], text: str, starts: npt.NDArray[np.int64],
+                 ends: npt.NDArray[np.int64], sep: str
+                 ) -> tuple[list[str], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Every match of ``pattern`` (one group) inside ``text[s:e]`` for each span, in order.
+
+    The same matches as ``pattern.finditer(text, s, e)`` span after span, provided ``sep``
+    never matches nor extends a match (the patterns have no look-around). Returns the matched
+    strings and their code-point spans in ``text``.
+    """
+    starts_l, ends_l = starts.tolist(), ends.tolist()
+    joined = sep.join([text[s:e] for s, e in zip(starts_l, ends_l, strict=True)])
+    parts = pattern.split(joined)
+    lens = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+    pos = np.cumsum(lens) - lens  # offset of each part in ``joined``
+    words = parts[1::2]
+    wpos, wlen = pos[1::2], lens[1::2]
+    seg = ends - starts + len(sep)
+    seg_at = np.cumsum(seg) - seg  # offset of each span in ``joined``
+    k = np.searchsorted(seg_at, wpos, side="right") - 1
+    wstart = wpos - seg_at[k] + starts[k]
+    return words, wstart, wstart + wlen
+
+
+def _text_tokens(text: str, starts: npt.NDArray[np.int64],
+                 ends: npt.NDArray[np.int64]) -> TextTokens:
+    """``text.tokenize_spans`` of the spans (comments and strings), in bulk."""
+    if not starts.shape[0]:
+        return TextTokens.empty()
+    words, wstart, wend = _split_spans(_TEXT_SPLIT, text, starts, ends, "\x00")
+    if not words:
+        return TextTokens.empty()
+    if all(map(str.isascii, words)):  # normalise_token is .lower() then
+        h = xxhash.xxh3_64_intdigest
+        ids = {w: h(w.lower().encode()) for w in set(words)}
+    else:
+        ids = {w: token_id(normalise_token(w)) for w in set(words)}
+    return TextTokens(wstart, wend, np.fromiter(map(ids.__getitem__, words), dtype=np.uint64,
+                                                count=len(words)))
+
+
+# -- xxh3-64 of many short byte strings at once ----------------------------------------------
+# Token ids are ``xxhash.xxh3_64_intdigest`` of the token's UTF-8 (seed 0, default secret).
+# 97% of code tokens are at most 16 bytes, where XXH3 is a fixed formula over at most two
+# 64-bit reads (XXH3_len_{0,1to3,4to8,9to16}_64b in xxhash.h, v0.8); here it is on arrays.
+# tests/fingerprint/test_tokenizer_equivalence.py checks it against the xxhash package.
+_XXH3_SECRET = bytes.fromhex(  # the first 72 bytes of XXH3_kSecret
+    "b8fe6c3923a44bbe7c01812cf721ad1cded46de9839097db7240a4a4b7b3671f"
+    "cb79e64eccc0e578825ad07dccff7221b8084674f743248ee03590e6813a264c"
+    "3c2852bb91c300cb")
+_U = np.uint64
+
+
+def _secret64(offset: int) -> int:
+    return int.from_bytes(_XXH3_SECRET[offset:offset + 8], "little")
+
+
+def _secret32(offset: int) -> int:
+    return int.from_bytes(_XXH3_SECRET[offset:offset + 4], "little")
+
+
+_XXH_FLIP_0 = _U(_secret64(56) ^ _secret64(64))
+_XXH_FLIP_1TO3 = _U(_secret32(0) ^ _secret32(4))
+_XXH_FLIP_4TO8 = _U(_secret64(8) ^ _secret64(16))
+_XXH_FLIP_9TO16 = (_U(_secret64(24) ^ _secret64(32)), _U(_secret64(40) ^ _secret64(48)))
+_XXH_P64_2, _XXH_P64_3 = _U(0xC2B2AE3D27D4EB4F), _U(0x165667B19E3779F9)
+_XXH_MX1, _XXH_MX2 = _U(0x165667919E3779F9), _U(0x9FB21C651E98DF25)
+_LO32 = _U(0xFFFFFFFF)
+#: longest token (bytes) hashed by :func:`_xxh3_short`
+XXH3_SHORT_MAX = 16
+
+U64 = npt.NDArray[np.uint64]
+
+
+def _xxh64_avalanche(h: U64) -> U64:
+    h = h ^ (h >> _U(33))
+    h = h * _XXH_P64_2
+    h = h ^ (h >> _U(29))
+    h = h * _XXH_P64_3
+    return h ^ (h >> _U(32))
+
+
+def _words_at(data: bytes, width: int) -> npt.NDArray[Any]:
+    """Overlapping view: element ``i`` is the little-endian ``width``-byte word at byte ``i``."""
+    return np.ndarray(shape=(len(data) - width + 1,), dtype=f"<u{width}", buffer=data,
+                      strides=(1,))
+
+
+def _mul128_fold64(a: U64, b: U64) -> U64:
+    """Low 64 bits xor high 64 bits of the 128-bit products ``a * b``."""
+    al, ah, bl, bh = a & _LO32, a >> _U(32), b & _LO32, b >> _U(32)
+    ll, hl, lh, hh = al * bl, ah * bl, al * bh, ah * bh
+    cross = (ll >> _U(32)) + (hl & _LO32) + lh
+    low: U64 = (cross << _U(32)) | (ll & _LO32)
+    high: U64 = (hl >> _U(32)) + (cross >> _U(32)) + hh
+    return low ^ high
+
+
+def _xxh3_short(data: bytes, starts: npt.NDArray[np.int64],
+                lengths: npt.NDArray[np.int64]) -> U64:
+    """``xxh3_64_intdigest(data[s:s + n])`` for every ``s, n`` (``n <= 16``)."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    w32, w64 = _words_at(data, 4), _words_at(data, 8)
+    out = np.empty(starts.shape[0], dtype=np.uint64)
+    with np.errstate(over="ignore"):  # uint64 arithmetic wraps, as in C
+        sel = lengths == 0
+        out[sel] = _xxh64_avalanche(np.full(int(sel.sum()), _XXH_FLIP_0, dtype=np.uint64))
+        sel = (lengths >= 1) & (lengths <= 3)
+        s, n = starts[sel], lengths[sel]
+        combined = (buf[s].astype(np.uint64) << _U(16)) | \
+            (buf[s + (n >> 1)].astype(np.uint64) << _U(24)) | \
+            buf[s + n - 1].astype(np.uint64) | (n.astype(np.uint64) << _U(8))
+        out[sel] = _xxh64_avalanche(combined ^ _XXH_FLIP_1TO3)
+        sel = (lengths >= 4) & (lengths <= 8)
+        s, n = starts[sel], lengths[sel]
+        k = (w32[s + n - 4].astype(np.uint64) + (w32[s].astype(np.uint64) << _U(32))) ^ \
+            _XXH_FLIP_4TO8
+        k = k ^ (((k << _U(49)) | (k >> _U(15))) ^ ((k << _U(24)) | (k >> _U(40))))
+        k = k * _XXH_MX2
+        k = k ^ ((k >> _U(35)) + n.astype(np.uint64))
+        k = k * _XXH_MX2
+        out[sel] = k ^ (k >> _U(28))
+        sel = (lengths >= 9) & (lengths <= 16)
+        s, n = starts[sel], lengths[sel]
+        lo = w64[s].astype(np.uint64) ^ _XXH_FLIP_9TO16[0]
+        hi = w64[s + n - 8].astype(np.uint64) ^ _XXH_FLIP_9TO16[1]
+        acc = n.astype(np.uint64) + lo.byteswap() + hi + _mul128_fold64(lo, hi)
+        acc = acc ^ (acc >> _U(37))
+        acc = acc * _XXH_MX1
+        out[sel] = acc ^ (acc >> _U(32))
+    return out
+
+
+def _xxh3_spans(data: bytes, starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64]) -> U64:
+    """``xxh3_64_intdigest(data[s:e])`` for every span: short ones on arrays, others one by one."""
+    lengths = ends - starts
+    short = lengths <= XXH3_SHORT_MAX
+    out = np.empty(starts.shape[0], dtype=np.uint64)
+    if short.any():
+        out[short] = _xxh3_short(data + bytes(8), starts[short], lengths[short])
+    rest = np.flatnonzero(~short)
+    if rest.shape[0]:
+        h = xxhash.xxh3_64_intdigest
+        out[rest] = [h(data[s:e]) for s, e in zip(starts[rest].tolist(), ends[rest].tolist(),
+                                                   strict=True)]
+    return out
 
 
 def _char_map(data: bytes, text_len: int) -> npt.NDArray[np.int64] | None:
@@ -226,18 +377,19 @@ class CodeTokenizer:
         is_token = nonempty & (cls != _COMMENT) & (cls != _ERROR)  # a childless ERROR: nothing
         tok_cls = cls[is_token]
         tsb, teb = sb[is_token], eb[is_token]
-        h = xxhash.xxh3_64_intdigest
-        exact = np.fromiter((h(data[s:e]) for s, e in zip(tsb.tolist(), teb.tolist(), strict=True)),
-                            dtype=np.uint64, count=tsb.shape[0])
-        norm = np.where((tok_cls == _ANON) | (tok_cls == _NAMED), exact,
-                        np.where(tok_cls == _IDENT, np.uint64(_ID), np.uint64(_LIT)))
         is_prose = nonempty & (cls >= _STRING)
         psb, peb = sb[is_prose], eb[is_prose]
+        tcs, tce, pcs, pce = tsb, teb, psb, peb  # code points
         cmap = _char_map(data, len(text))
         if cmap is not None:
-            tsb, teb, psb, peb = cmap[tsb], cmap[teb], cmap[psb], cmap[peb]
-        prose = list(zip(psb.tolist(), peb.tolist(), strict=True))
-        return self._finish(text, tsb, teb, exact, norm, prose, f"tree-sitter:{language}")
+            tcs, tce, pcs, pce = cmap[tsb], cmap[teb], cmap[psb], cmap[peb]
+        # ids: the text of every token except long literals (_finish splits those into pieces)
+        is_lit = (tok_cls == _STRING) | (tok_cls == _NUMBER)
+        hashed = ~(is_lit & (tce - tcs > LONG_STRING_CHARS))
+        exact = np.zeros(tsb.shape[0], dtype=np.uint64)
+        exact[hashed] = _xxh3_spans(data, tsb[hashed], teb[hashed])
+        norm = np.where(is_lit, np.uint64(_LIT), np.where(tok_cls == _IDENT, np.uint64(_ID), exact))
+        return self._finish(text, tcs, tce, exact, norm, pcs, pce, f"tree-sitter:{language}")
 
     def _tokenize_pygments(self, text: str, language: str) -> CodeTokens:
         from pygments.lexers import get_lexer_by_name
@@ -274,56 +426,59 @@ class CodeTokenizer:
                 norm.append(h(value.encode("utf-8", "surrogatepass")))
         # Pygments offsets are already code points
         arr = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+        parr = np.asarray(prose, dtype=np.int64).reshape(-1, 2)
         return self._finish(text, arr[:, 0], arr[:, 1], np.asarray(exact, dtype=np.uint64),
-                            np.asarray(norm, dtype=np.uint64), prose,
+                            np.asarray(norm, dtype=np.uint64), parr[:, 0], parr[:, 1],
                             f"pygments:{lexer.aliases[0]}")
 
     @staticmethod
     def _finish(text: str, starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64],
                 exact: npt.NDArray[np.uint64], norm: npt.NDArray[np.uint64],
-                prose: list[tuple[int, int]], name: str) -> CodeTokens:
-        """Assemble :class:`CodeTokens` from code-point spans and ids of the code tokens.
+                prose_starts: npt.NDArray[np.int64], prose_ends: npt.NDArray[np.int64],
+                name: str) -> CodeTokens:
+        """Assemble :class:`CodeTokens` from code-point spans and ids of the code tokens and the
+        code-point spans of comments and strings (``prose``).
 
         The exact stream is ``exact`` with every literal longer than :data:`LONG_STRING_CHARS`
         replaced by its whitespace-separated pieces (ids of their UTF-8, starts of each piece).
         """
         starts = np.ascontiguousarray(starts, dtype=np.int64)
         ends = np.ascontiguousarray(ends, dtype=np.int64)
+        norm = np.ascontiguousarray(norm, dtype=np.uint64)
         long_lit = np.flatnonzero((norm == np.uint64(_LIT)) & (ends - starts > LONG_STRING_CHARS))
         if long_lit.shape[0]:
+            pieces, pstart, _ = _split_spans(_PIECE_SPLIT, text, starts[long_lit],
+                                             ends[long_lit], " ")
             h = xxhash.xxh3_64_intdigest
+            table = {p: h(p.encode("utf-8", "surrogatepass")) for p in set(pieces)}
+            pids = np.fromiter(map(table.__getitem__, pieces), dtype=np.uint64,
+                               count=len(pieces))
+            # token of each piece: the long literal whose span holds its start
+            owner = long_lit[np.searchsorted(starts[long_lit], pstart, side="right") - 1]
             counts = np.ones(starts.shape[0], dtype=np.int64)
-            piece_ids: list[list[int]] = []
-            piece_starts: list[list[int]] = []
-            for i, st, en in zip(long_lit.tolist(), starts[long_lit].tolist(),
-                                 ends[long_lit].tolist(), strict=True):
-                ids: list[int] = []
-                pst: list[int] = []
-                for m in _PIECE.finditer(text, st, en):
-                    ids.append(h(m.group().encode("utf-8", "surrogatepass")))
-                    pst.append(m.start())
-                piece_ids.append(ids)
-                piece_starts.append(pst)
-                counts[i] = len(ids)
+            counts[long_lit] = 0
+            counts += np.bincount(owner, minlength=starts.shape[0])
             offsets = np.cumsum(counts) - counts
-            total = int(counts.sum())
-            ex_ids = np.empty(total, dtype=np.uint64)
-            ex_starts = np.empty(total, dtype=np.int64)
+            ex_ids = np.empty(int(offsets[-1] + counts[-1]), dtype=np.uint64)
+            ex_starts = np.empty(ex_ids.shape[0], dtype=np.int64)
             short = np.ones(starts.shape[0], dtype=bool)
             short[long_lit] = False
             ex_ids[offsets[short]] = exact[short]
             ex_starts[offsets[short]] = starts[short]
-            for off, ids, pst in zip(offsets[long_lit].tolist(), piece_ids, piece_starts,
-                                     strict=True):
-                ex_ids[off:off + len(ids)] = ids
-                ex_starts[off:off + len(pst)] = pst
+            # pieces of one literal are consecutive: rank within the literal = index - first
+            first = np.cumsum(np.bincount(owner, minlength=starts.shape[0])) - \
+                np.bincount(owner, minlength=starts.shape[0])
+            slot = offsets[owner] + np.arange(owner.shape[0]) - first[owner]
+            ex_ids[slot] = pids
+            ex_starts[slot] = pstart
         else:
-            ex_ids = np.asarray(exact, dtype=np.uint64)
+            ex_ids = np.ascontiguousarray(exact, dtype=np.uint64)
             ex_starts = starts
         return CodeTokens(
-            starts=starts, ends=ends, norm_ids=np.asarray(norm, dtype=np.uint64),
-            exact_ids=ex_ids, exact_starts=ex_starts,
-            text=tokenize_spans(text, prose), tokenizer=name)
+            starts=starts, ends=ends, norm_ids=norm, exact_ids=ex_ids, exact_starts=ex_starts,
+            text=_text_tokens(text, np.asarray(prose_starts, dtype=np.int64),
+                              np.asarray(prose_ends, dtype=np.int64)),
+            tokenizer=name)
 
 
 TokenizeFn = Callable[[str, str], CodeTokens]
