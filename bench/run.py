@@ -25,7 +25,12 @@ from rich.table import Table
 from bench import _rightsguard
 from bench.corpus import real_code_corpus
 from bench.scoring import BestScore, score_at, score_pairs
-from bench.soco import dolos_soco_scores, load_soco, rightsguard_soco_scores
+from bench.soco import (
+    dolos_soco_scores,
+    load_soco,
+    rightsguard_soco_scores,
+    rightsguard_soco_similarity,
+)
 from bench.throughput import Throughput, dolos_throughput, rightsguard_index_throughput
 
 
@@ -66,7 +71,8 @@ def soco_rows(console: Console) -> list[Row]:
         console.log(f"SOCO {lang}: {len(data.files)} files, Dolos ...")
         dolos_scores, run = dolos_soco_scores(data)
         console.log(f"SOCO {lang}: rightsguard ...")
-        rg_scores, why = _rg_or_reason(rightsguard_soco_scores, data.files, lang)
+        rg_scores, why = _rg_or_reason(rightsguard_soco_similarity, data.files, lang)
+        cov_scores, _why = _rg_or_reason(rightsguard_soco_scores, data.files, lang)
         for label, truth in (("qrels", data.qrels), ("closure", data.closure)):
             d = score_pairs(dolos_scores, truth, data.all_pairs_count)
             r = score_pairs(rg_scores, truth, data.all_pairs_count) if rg_scores is not None \
@@ -77,10 +83,16 @@ def soco_rows(console: Console) -> list[Row]:
                 _fmt_score(d), _fmt_score(r) if r else f"n/a ({why})",
                 _ratio(r.f1 if r else None, d.f1),
                 {"dolos": d._asdict(), "rightsguard": r._asdict() if r else None,
-                 "dolos_similarity": "Pair.similarity", "rightsguard_similarity": "work_coverage",
+                 "dolos_similarity": "Pair.similarity",
+                 "rightsguard_similarity": "Screener.similar_works (shared fingerprints)",
                  "dolos_kgram": [run.kgram_length, run.kgrams_in_window]}))
-            if rg_scores is not None:  # rightsguard as shipped: every reported pair counts
-                a = score_at(rg_scores, truth, 1e-12)
+            if cov_scores is not None:  # verified matches' work coverage, best threshold
+                c = score_pairs(cov_scores, truth, data.all_pairs_count)
+                rows.append(Row(
+                    f"SOCO {lang} ({len(data.files)} files)",
+                    f"pairs vs {label}: rightsguard verified-match work coverage", "-",
+                    _fmt_score(c), _ratio(c.f1, d.f1), {"rightsguard_coverage": c._asdict()}))
+                a = score_at(cov_scores, truth, 1e-12)
                 rows.append(Row(
                     f"SOCO {lang} ({len(data.files)} files)",
                     f"pairs vs {label}: rightsguard as reported (no threshold)", "-",

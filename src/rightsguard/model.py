@@ -239,3 +239,20 @@ class Skipped:
 
     input: str
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class WorkSimilarity:
+    """How many of an output's fingerprints a work shares, per code or text channel.
+
+    ``shared[channel]``: distinct fingerprints of the output found in the work (after the noise
+    stoplist); ``output_prints[channel]``: distinct fingerprints of the output. ``containment``
+    is the mean over the channels the output has of shared / output_prints, in ``[0, 1]`` — the
+    share of the output found in the work, as a Dolos-style fingerprint overlap (Maertens et al.
+    2022), with no reporting threshold: a ranking signal, not a verdict.
+    """
+
+    work: Work
+    shared: tuple[tuple[str, int], ...]
+    output_prints: tuple[tuple[str, int], ...]
+    containment: float

@@ -19,7 +19,7 @@ from rightsguard.corpus.languages import language_for_path, normalise_language
 from rightsguard.corpus.reading import DEFAULT_MAX_BYTES, read_source
 from rightsguard.errors import InputError
 from rightsguard.index.store import Index
-from rightsguard.model import Match, ScreenReport, ScreenResult, Skipped, Span
+from rightsguard.model import Match, ScreenReport, ScreenResult, Skipped, Span, WorkSimilarity
 from rightsguard.screen.matcher import Matcher, Thresholds, verdict_of
 from rightsguard.screen.policy import ScreenPolicy
 
@@ -131,6 +131,39 @@ class Screener:
             results.append(ScreenResult(input=name, modality="code" if lang else "text",
                                         language=lang, verdict=verdict_of([]), notes=notes))
         return results
+
+    def similar_works(self, text: str, *, language: str | None = None, top: int = 10,
+                      exclude_work_ids: Iterable[str] = ()) -> list[WorkSimilarity]:
+        """Works ranked by the share of the output's fingerprints they contain (no threshold).
+
+        For "is my work in it?" look-ups and for similarity benchmarks (SOCO): code uses the
+        ``code-exact`` and ``code-normalised`` channels, prose the ``text`` channel. Returns at
+        most ``top`` :class:`~rightsguard.model.WorkSimilarity`, highest containment first.
+        """
+        from rightsguard.fingerprint.text import tokenize_text
+        from rightsguard.index.channels import CODE_EXACT, CODE_NORM, TEXT
+        from rightsguard.screen.matcher import fingerprint_overlap
+
+        exclude = {d for d in (self.index.registry.doc_of(w) for w in exclude_work_ids)
+                   if d is not None}
+        lang = normalise_language(language) if language else None
+        if lang is not None and self.matcher.tokenizer.supported(lang):
+            ct = self.matcher.tokenizer.tokenize(text, lang)
+            streams = [(CODE_EXACT, ct.exact_ids), (CODE_NORM, ct.norm_ids)]
+        else:
+            streams = [(TEXT, tokenize_text(text).ids)]
+        shared, totals = fingerprint_overlap(self.index, streams, exclude)
+        if not totals:
+            return []
+        scored = []
+        for doc, per in shared.items():
+            containment = sum(per.get(c, 0) / n for c, n in totals.items() if n) / len(totals)
+            scored.append((containment, doc, per))
+        scored.sort(key=lambda x: (-x[0], x[1]))
+        rows = self.index.rows([d for _c, d, _p in scored[:top]])
+        return [WorkSimilarity(rows[d].work, tuple(sorted(per.items())),
+                               tuple(sorted(totals.items())), c)
+                for c, d, per in scored[:top] if d in rows]
 
     def screen_path(self, path: Path, *, language: str | None = None,
                     prompt: str | None = None) -> list[ScreenResult]:

@@ -635,6 +635,29 @@ class Matcher:
             reason=reason)
 
 
+def fingerprint_overlap(index: Index, streams: list[tuple[Channel, npt.NDArray[np.uint64]]],
+                        exclude: set[int]) -> tuple[dict[int, dict[str, int]], dict[str, int]]:
+    """Distinct output fingerprints shared with each work, per channel, and the output's
+    distinct fingerprint counts: ``({doc: {channel: shared}}, {channel: output_prints})``."""
+    shared: dict[int, dict[str, int]] = defaultdict(dict)
+    totals: dict[str, int] = {}
+    for channel, ids in streams:
+        if ids.shape[0] < channel.params.k:
+            continue
+        hashes, _pos = fingerprint(ids, channel.params)
+        h32 = np.unique((hashes >> np.uint64(32)).astype(np.uint32))
+        totals[channel.name] = int(h32.shape[0])
+        qi, docs, _w = index.lookup(channel.name, h32)
+        if not qi.size:
+            continue
+        pairs = np.unique((docs.astype(np.int64) << 32) | qi)
+        d, counts = np.unique(pairs >> 32, return_counts=True)
+        for doc, c in zip(d.tolist(), counts.tolist(), strict=True):
+            if doc not in exclude:
+                shared[doc][channel.name] = c
+    return dict(shared), totals
+
+
 def verdict_of(matches: list[Match]) -> Verdict:
     """The most severe verdict of the matches (clean when there are none)."""
     return max((m.verdict for m in matches), default=Verdict.CLEAN)
