@@ -32,6 +32,7 @@ EXPECTED = [
     "Verdict",
     "Work",
     "WorkInput",
+    "WorkSimilarity",
     "check",
 ]
 

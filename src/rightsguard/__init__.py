@@ -27,6 +27,7 @@ from rightsguard.model import (
     Verdict,
     Work,
     WorkInput,
+    WorkSimilarity,
 )
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ __all__ = [
     "Verdict",
     "Work",
     "WorkInput",
+    "WorkSimilarity",
     "check",
 ]
 
