@@ -257,18 +257,28 @@ def test_bulk_xxh3_equals_the_xxhash_package() -> None:
     assert code_mod._xxh3_spans(data, edge, ends).tolist() == want
 
 
-def test_bulk_text_tokens_equal_tokenize_spans() -> None:
-    """Comments and strings are tokenized in one ``re.split``; same tokens as tokenize_spans,
-    including touching and empty spans, CJK, fullwidth, surrogates and a NUL in the text."""
-    text = ("GNU GENERAL Public License ＡＢＣ 日本語テキスト mixed_words2 x\x00y "
-            "naïve café \udcff end") * 3
+@pytest.mark.parametrize("ascii_only", [False, True])
+def test_bulk_text_tokens_and_pieces_equal_the_regexes(ascii_only: bool) -> None:
+    """Comments and strings are tokenized in bulk (one ``re.split``, or byte classes on arrays
+    for ASCII); same tokens as tokenize_spans and the same pieces as ``\\S+``, including
+    touching and empty spans, CJK, fullwidth, surrogates, control characters and a NUL."""
+    text = ("GNU GENERAL Public License ＡＢＣ 日本語テキスト mixed_words2 x\x00y\x1c\x0bz "
+            "naïve café \udcff end\t\r\n") * 3
+    if ascii_only:
+        text = text.encode("ascii", "ignore").decode()
     n = len(text)
     rng = np.random.default_rng(3)
-    for _ in range(200):
-        cuts = np.sort(rng.integers(0, n + 1, rng.integers(0, 12) * 2)).reshape(-1, 2)
-        spans = [(int(a), int(b)) for a, b in cuts]
-        got = code_mod._text_tokens(text, cuts[:, 0].astype(np.int64), cuts[:, 1].astype(np.int64))
-        want = tokenize_spans(text, spans)
+    for _ in range(300):
+        cuts = np.sort(rng.integers(0, n + 1, rng.integers(1, 12) * 2)).reshape(-1, 2)
+        st, en = cuts[:, 0].astype(np.int64), cuts[:, 1].astype(np.int64)
+        data = text.encode() if ascii_only else None
+        got = code_mod._text_tokens(text, st, en, data)
+        want = tokenize_spans(text, [(int(a), int(b)) for a, b in cuts])
         assert got.starts.tolist() == want.starts.tolist()
         assert got.ends.tolist() == want.ends.tolist()
         assert got.ids.tolist() == want.ids.tolist()
+        ids, starts = code_mod._pieces(text, st, en, data)
+        pieces = [m for a, b in cuts for m in code_mod._PIECE.finditer(text, int(a), int(b))]
+        assert starts.tolist() == [m.start() for m in pieces]
+        assert ids.tolist() == [xxhash.xxh3_64_intdigest(m.group().encode("utf-8", "surrogatepass"))
+                                for m in pieces]

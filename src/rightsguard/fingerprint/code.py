@@ -13,6 +13,7 @@ string literal is one token in both code channels).
 
 from __future__ import annotations
 
+import array
 import importlib
 import re
 from collections.abc import Callable
@@ -111,23 +112,6 @@ def _split_spans(pattern: re.Pattern[str], text: str, starts: npt.NDArray[np.int
     k = np.searchsorted(seg_at, wpos, side="right") - 1
     wstart = wpos - seg_at[k] + starts[k]
     return words, wstart, wstart + wlen
-
-
-def _text_tokens(text: str, starts: npt.NDArray[np.int64],
-                 ends: npt.NDArray[np.int64]) -> TextTokens:
-    """``text.tokenize_spans`` of the spans (comments and strings), in bulk."""
-    if not starts.shape[0]:
-        return TextTokens.empty()
-    words, wstart, wend = _split_spans(_TEXT_SPLIT, text, starts, ends, "\x00")
-    if not words:
-        return TextTokens.empty()
-    if all(map(str.isascii, words)):  # normalise_token is .lower() then
-        h = xxhash.xxh3_64_intdigest
-        ids = {w: h(w.lower().encode()) for w in set(words)}
-    else:
-        ids = {w: token_id(normalise_token(w)) for w in set(words)}
-    return TextTokens(wstart, wend, np.fromiter(map(ids.__getitem__, words), dtype=np.uint64,
-                                                count=len(words)))
 
 
 # -- xxh3-64 of many short byte strings at once ----------------------------------------------
@@ -235,6 +219,76 @@ def _xxh3_spans(data: bytes, starts: npt.NDArray[np.int64], ends: npt.NDArray[np
         out[rest] = [h(data[s:e]) for s, e in zip(starts[rest].tolist(), ends[rest].tolist(),
                                                    strict=True)]
     return out
+
+
+
+# -- words and pieces inside spans -----------------------------------------------------------
+# For ASCII text (code points = bytes) both patterns are runs of one byte class, found on
+# arrays; the classes are read off the patterns themselves. Other text goes through re.split.
+_ASCII_WORD = np.array([_TOKEN_RE.fullmatch(chr(c)) is not None for c in range(128)]
+                       + [False] * 128)
+_ASCII_PIECE = np.array([_PIECE.fullmatch(chr(c)) is not None for c in range(128)] + [True] * 128)
+_ASCII_LOWER = np.array([ord(chr(c).lower()) if c < 128 else c for c in range(256)],
+                        dtype=np.uint8)
+
+
+def _ascii_runs(member: npt.NDArray[np.bool_], starts: npt.NDArray[np.int64],
+                ends: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Maximal runs of ``member`` bytes inside the sorted, disjoint spans (never across one
+    span's end): what ``re.finditer`` of a one-class pattern gives span after span."""
+    n = member.shape[0]
+    delta = np.zeros(n + 1, dtype=np.int32)
+    np.add.at(delta, starts, 1)
+    np.add.at(delta, ends, -1)
+    m = member & (np.cumsum(delta[:-1]) > 0)
+    edge = np.zeros(n + 1, dtype=bool)
+    edge[starts] = True
+    edge[ends] = True
+    before = np.concatenate(([False], m[:-1]))
+    after = np.concatenate((m[1:], [False]))
+    run_starts = np.flatnonzero(m & (~before | edge[:-1]))
+    run_ends = np.flatnonzero(m & (~after | edge[1:])) + 1
+    return run_starts, run_ends
+
+
+def _sorted_disjoint(starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64]) -> bool:
+    return bool(np.all(starts[1:] >= ends[:-1]))
+
+
+def _text_tokens(text: str, starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64],
+                 ascii_data: bytes | None = None) -> TextTokens:
+    """``text.tokenize_spans(text, spans)`` of the spans (comments and strings), in bulk.
+
+    ``ascii_data`` is ``text`` as bytes when it is ASCII (enables the array path).
+    """
+    if not starts.shape[0]:
+        return TextTokens.empty()
+    if ascii_data is not None and _sorted_disjoint(starts, ends):
+        buf = np.frombuffer(ascii_data, dtype=np.uint8)
+        wstart, wend = _ascii_runs(_ASCII_WORD[buf], starts, ends)
+        if not wstart.shape[0]:
+            return TextTokens.empty()
+        lowered = _ASCII_LOWER[buf].tobytes()  # normalise_token of ASCII is str.lower
+        return TextTokens(wstart, wend, _xxh3_spans(lowered, wstart, wend))
+    words, wstart, wend = _split_spans(_TEXT_SPLIT, text, starts, ends, "\x00")
+    if not words:
+        return TextTokens.empty()
+    ids = {w: token_id(normalise_token(w)) for w in set(words)}
+    return TextTokens(wstart, wend, np.fromiter(map(ids.__getitem__, words), dtype=np.uint64,
+                                                count=len(words)))
+
+
+def _pieces(text: str, starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64],
+            ascii_data: bytes | None = None) -> tuple[U64, npt.NDArray[np.int64]]:
+    """Ids (xxh3 of the UTF-8) and starts of the whitespace-separated pieces of the spans."""
+    if ascii_data is not None and _sorted_disjoint(starts, ends):
+        buf = np.frombuffer(ascii_data, dtype=np.uint8)
+        pstart, pend = _ascii_runs(_ASCII_PIECE[buf], starts, ends)
+        return _xxh3_spans(ascii_data, pstart, pend), pstart
+    pieces, pstart, _ = _split_spans(_PIECE_SPLIT, text, starts, ends, " ")
+    h = xxhash.xxh3_64_intdigest
+    table = {p: h(p.encode("utf-8", "surrogatepass")) for p in set(pieces)}
+    return np.fromiter(map(table.__getitem__, pieces), dtype=np.uint64, count=len(pieces)), pstart
 
 
 def _char_map(data: bytes, text_len: int) -> npt.NDArray[np.int64] | None:
@@ -350,7 +404,7 @@ class CodeTokenizer:
         # The walk is the hot loop: per visited node one ``cursor.node`` and one ``kind_id``; per
         # token three appends. Everything else (classes, empty spans, ids) is done on arrays.
         descend = grammar.descend
-        flat: list[int] = []  # kind id, start byte, end byte of every leaf / string / comment
+        flat = array.array("q")  # kind id, start byte, end byte of every leaf / string / comment
         put = flat.append
         cursor = tree.walk()
         first_child = cursor.goto_first_child
@@ -370,7 +424,7 @@ class CodeTokenizer:
             else:
                 continue
             break
-        rows = np.array(flat, dtype=np.int64).reshape(-1, 3)
+        rows = np.frombuffer(flat, dtype=np.int64).reshape(-1, 3)
         cls = grammar.classes_of(rows[:, 0])
         sb, eb = rows[:, 1], rows[:, 2]
         nonempty = eb > sb
@@ -389,7 +443,8 @@ class CodeTokenizer:
         exact = np.zeros(tsb.shape[0], dtype=np.uint64)
         exact[hashed] = _xxh3_spans(data, tsb[hashed], teb[hashed])
         norm = np.where(is_lit, np.uint64(_LIT), np.where(tok_cls == _IDENT, np.uint64(_ID), exact))
-        return self._finish(text, tcs, tce, exact, norm, pcs, pce, f"tree-sitter:{language}")
+        return self._finish(text, tcs, tce, exact, norm, pcs, pce, f"tree-sitter:{language}",
+                            data if cmap is None else None)
 
     def _tokenize_pygments(self, text: str, language: str) -> CodeTokens:
         from pygments.lexers import get_lexer_by_name
@@ -435,24 +490,20 @@ class CodeTokenizer:
     def _finish(text: str, starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64],
                 exact: npt.NDArray[np.uint64], norm: npt.NDArray[np.uint64],
                 prose_starts: npt.NDArray[np.int64], prose_ends: npt.NDArray[np.int64],
-                name: str) -> CodeTokens:
+                name: str, ascii_data: bytes | None = None) -> CodeTokens:
         """Assemble :class:`CodeTokens` from code-point spans and ids of the code tokens and the
         code-point spans of comments and strings (``prose``).
 
         The exact stream is ``exact`` with every literal longer than :data:`LONG_STRING_CHARS`
         replaced by its whitespace-separated pieces (ids of their UTF-8, starts of each piece).
+        ``ascii_data`` is ``text`` as bytes when it is ASCII (array paths for words and pieces).
         """
         starts = np.ascontiguousarray(starts, dtype=np.int64)
         ends = np.ascontiguousarray(ends, dtype=np.int64)
         norm = np.ascontiguousarray(norm, dtype=np.uint64)
         long_lit = np.flatnonzero((norm == np.uint64(_LIT)) & (ends - starts > LONG_STRING_CHARS))
         if long_lit.shape[0]:
-            pieces, pstart, _ = _split_spans(_PIECE_SPLIT, text, starts[long_lit],
-                                             ends[long_lit], " ")
-            h = xxhash.xxh3_64_intdigest
-            table = {p: h(p.encode("utf-8", "surrogatepass")) for p in set(pieces)}
-            pids = np.fromiter(map(table.__getitem__, pieces), dtype=np.uint64,
-                               count=len(pieces))
+            pids, pstart = _pieces(text, starts[long_lit], ends[long_lit], ascii_data)
             # token of each piece: the long literal whose span holds its start
             owner = long_lit[np.searchsorted(starts[long_lit], pstart, side="right") - 1]
             counts = np.ones(starts.shape[0], dtype=np.int64)
@@ -477,7 +528,7 @@ class CodeTokenizer:
         return CodeTokens(
             starts=starts, ends=ends, norm_ids=norm, exact_ids=ex_ids, exact_starts=ex_starts,
             text=_text_tokens(text, np.asarray(prose_starts, dtype=np.int64),
-                              np.asarray(prose_ends, dtype=np.int64)),
+                              np.asarray(prose_ends, dtype=np.int64), ascii_data),
             tokenizer=name)
 
 
