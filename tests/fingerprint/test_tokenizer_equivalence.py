@@ -282,3 +282,14 @@ def test_bulk_text_tokens_and_pieces_equal_the_regexes(ascii_only: bool) -> None
         assert starts.tolist() == [m.start() for m in pieces]
         assert ids.tolist() == [xxhash.xxh3_64_intdigest(m.group().encode("utf-8", "surrogatepass"))
                                 for m in pieces]
+
+
+def test_non_whitespace_count_of_a_work() -> None:
+    """``chars_nows`` (the unit of code thresholds) counts characters that are not
+    ``str.isspace``; ASCII text takes a counting shortcut that must agree."""
+    from rightsguard.index.build import _chars_nows
+
+    samples = ["", " a b\t", "x\x1cy\x1f z\x0b\x0c", "naïve\u3000café\u00a0\u2028end",
+               *(p.read_text("utf-8", "replace") for p in stdlib_python_files(10))]
+    for text in samples:
+        assert _chars_nows(text) == sum(1 for c in text if not c.isspace())

@@ -64,11 +64,21 @@ def _text_channels(tokens: TextTokens, short: bool) -> dict[str, tuple[U32, U32]
     return out
 
 
+#: the ASCII characters for which ``str.isspace`` is true
+_ASCII_SPACES = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f "
+
+
+def _chars_nows(text: str) -> int:
+    """Number of characters of ``text`` that are not whitespace (``str.isspace``)."""
+    if text.isascii():
+        return len(text) - sum(map(text.count, _ASCII_SPACES))
+    return len("".join(text.split()))
+
+
 def fingerprint_text(text: str, *, modality: str, language: str | None, kind: str,
                      tokenizer: CodeTokenizer) -> WorkPrints:
     """Fingerprint decoded ``text``. Code with an unknown language falls back to text."""
-    chars_nows = len(text) - sum(1 for c in text if c.isspace()) if len(text) < 4096 else \
-        len("".join(text.split()))
+    chars_nows = _chars_nows(text)
     if modality == "code" and language and tokenizer.supported(language):
         try:
             ct = tokenizer.tokenize(text, language)
