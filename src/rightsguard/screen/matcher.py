@@ -46,7 +46,9 @@ class Thresholds:
     verified run that counts towards it. ``text_tokens``: a text match needs this many tokens (50,
     Carlini et al. 2023; Lee et al. 2022). ``text_fragment_tokens``: shortest run that counts.
     ``short_work_coverage``: share of a short work (lyrics, poems) that must be reproduced.
-    ``max_candidates``: works verified per channel, most-seeded first.
+    ``max_candidates``: works verified per channel, most-seeded first;
+    ``max_renamed_candidates``: works re-tokenized to verify renamed copies (each needs two or
+    more shared normalised fingerprints).
     """
 
     code_chars: int = 150
@@ -56,6 +58,7 @@ class Thresholds:
     short_work_coverage: float = 0.5
     dense_fragment_tokens: int = 5
     max_candidates: int = 50
+    max_renamed_candidates: int = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +205,9 @@ def _renamed_units(out_nows: I64, norm_ids: npt.NDArray[np.uint64], work_lens: I
                    same: npt.NDArray[np.bool_], n: int = 4) -> int:
     """Evidence of a renamed copy, in non-whitespace output characters.
 
-    A token identical in output and work (``same``) counts all its characters. Any other token
+    An identifier or literal identical in output and work (``same``) counts all its characters
+    wherever it stands, and so does every token of a verbatim stretch (three or more identical
+    tokens, one of them an identifier or literal). Any other token
     counts the smaller of its output and work lengths (renaming ``x`` to
     ``include_external_packages`` copies one character, not 25; other literals count 1), and only
     when it starts a normalised ``n``-gram not seen before in the fragment, so repetitive
@@ -213,13 +218,46 @@ def _renamed_units(out_nows: I64, norm_ids: npt.NDArray[np.uint64], work_lens: I
     lens[norm_ids == np.uint64(LITERAL_ID)] = 1
     lens[same] = out_nows[same]
     seen: set[bytes] = set()
-    keep = same.copy()
+    # an identical identifier or literal is evidence wherever it stands; keywords and
+    # punctuation are the same in any code, so they count only in new structure
+    named = (norm_ids == np.uint64(IDENT_ID)) | (norm_ids == np.uint64(LITERAL_ID))
+    keep = same & named
+    # ... and so is every token of a verbatim stretch (3+ identical tokens, one of them named)
+    i = 0
+    while i < m:
+        if not same[i]:
+            i += 1
+            continue
+        j = i
+        while j < m and same[j]:
+            j += 1
+        if j - i >= 3 and named[i:j].any():
+            keep[i:j] = True
+        i = j
     for i in range(m):
         key = norm_ids[i:i + n].tobytes()
         if key not in seen:
             seen.add(key)
             keep[i] = True
     return int(lens[keep].sum())
+
+
+def _ordered_support(hits: list[tuple[int, int]], starts: I64, cap: int = 64) -> int:
+    """Most seeds of one work that can come from one copy: the longest chain of (output token,
+    work offset) seeds in which both advance and the work offset advances like the output's
+    (within half the distance plus 40 code points, allowing for renamed identifiers)."""
+    pts = sorted(hits)[:cap]
+    best = [1] * len(pts)
+    for i, (qi, wi) in enumerate(pts):
+        oi = int(starts[qi])
+        for j in range(i):
+            qj, wj = pts[j]
+            d_out = oi - int(starts[qj])
+            d_work = wi - wj
+            if qj < qi and d_work > 0 and abs(d_work - d_out) <= d_out // 2 + 40 \
+                    and best[j] + 1 > best[i]:
+                best[i] = best[j] + 1
+    return max(best, default=0)
 
 
 #: Share of repeated identifier occurrences that must follow the first-seen renaming.
@@ -374,11 +412,29 @@ class Matcher:
 
     # -- channel: code-normalised -------------------------------------------------------------
     def _code_norm(self, text: str, ct: CodeTokens, exclude: set[int],
-                   prompt: PromptFilter) -> dict[int, list[Fragment]]:
+                   prompt: PromptFilter,
+                   verified: dict[int, list[Fragment]] | None = None
+                   ) -> dict[int, list[Fragment]]:
         """Renamed copies: seeds extended token by token over the normalised streams of output
         and work (the work re-tokenized around the seeds), kept when the identifier renaming is
-        consistent (:func:`_consistent_renaming`)."""
+        consistent (:func:`_consistent_renaming`). Seeds whose k-gram lies inside a fragment
+        ``verified`` verbatim for the same work add nothing and are skipped."""
         seeds = self._seeds(CODE_NORM, ct.norm_ids, ct.starts, exclude)
+        if not seeds:
+            return {}
+        k = CODE_NORM.params.k
+        for doc, done in (verified or {}).items():
+            if doc in seeds:
+                spans = [(f.out_start, f.out_end) for f in done]
+                seeds[doc] = [(q, w) for q, w in seeds[doc] if not any(
+                    a <= ct.starts[q] and ct.ends[min(q + k, len(ct)) - 1] <= b
+                    for a, b in spans)]
+        # re-tokenizing works is the costly step: verify the few works with the most seeds in
+        # copy order (output and work offsets advancing together)
+        starts = ct.starts
+        support = {d: _ordered_support(hits, starts) for d, hits in seeds.items() if hits}
+        ranked = sorted(support, key=lambda d: (-support[d], -len(seeds[d]), d))
+        seeds = {d: seeds[d] for d in ranked[: self.thresholds.max_renamed_candidates]}
         if not seeds:
             return {}
         out_view = NowsView.of(text)
@@ -391,26 +447,38 @@ class Matcher:
         rows = self.index.rows(seeds)
         result: dict[int, list[Fragment]] = {}
         for doc, hits in seeds.items():
-            if len(hits) < 2:  # one shared k-gram of structure is no evidence of copying
-                continue
             row = rows.get(doc)
             lang = row.work.language if row is not None else None
             if lang is None or not self.tokenizer.supported(lang):
                 continue
             wtext = self.index.text(doc)
             offsets = [w for _q, w in hits]
-            wt, lo, whole = self._work_code(wtext, lang, offsets, whole=False)
+            wt, lo, whole = self._work_code(wtext, lang, offsets, whole=False,
+                                            margin=len(text) // 2 + 200)
             frags: list[Fragment] = []
             seen: list[tuple[int, int, int]] = []
             for q, w in sorted(hits):
                 j = int(np.searchsorted(wt.starts, w - lo))
+                if not whole and (j >= len(wt) or int(wt.starts[j]) + lo != w):
+                    # the window began inside a string or the like and was parsed differently
+                    wt, lo, whole = self._work_code(wtext, lang, [], whole=True)
+                    j = int(np.searchsorted(wt.starts, w))
                 if j >= len(wt) or int(wt.starts[j]) + lo != w:
-                    continue  # the window's parse did not put a token here
+                    continue
                 diag = q - j
                 if any(dg == diag and s0 <= q < e0 for dg, s0, e0 in seen):
                     continue
                 fwd = _ids_prefix(ct.norm_ids, q, wt.norm_ids, j)
                 back = _ids_suffix(ct.norm_ids, q, wt.norm_ids, j)
+                if not whole and (j - back == 0 or j + fwd == len(wt)):
+                    wt, lo, whole = self._work_code(wtext, lang, offsets, whole=False,
+                                                    margin=4 * len(text) + 2000)
+                    j = int(np.searchsorted(wt.starts, w - lo))
+                    if j >= len(wt) or int(wt.starts[j]) + lo != w:
+                        continue
+                    diag = q - j
+                    fwd = _ids_prefix(ct.norm_ids, q, wt.norm_ids, j)
+                    back = _ids_suffix(ct.norm_ids, q, wt.norm_ids, j)
                 if not whole and (j - back == 0 or j + fwd == len(wt)):
                     wt, lo, whole = self._work_code(wtext, lang, [], whole=True)
                     j = int(np.searchsorted(wt.starts, w))
@@ -449,7 +517,7 @@ class Matcher:
 
         Returns (tokens with offsets relative to the window, window start, covers whole work).
         """
-        if whole or not offsets or len(wtext) <= 3 * margin:
+        if whole or not offsets or len(wtext) <= 2 * margin:
             return self.tokenizer.tokenize(wtext, language), 0, True
         lo = max(0, min(offsets) - margin)
         hi = min(len(wtext), max(offsets) + margin)
@@ -527,7 +595,7 @@ class Matcher:
         excl = exclude or set()
         pf = PromptFilter.of(prompt)
         exact = self._code_exact(text, ct, excl, pf)
-        norm = self._code_norm(text, ct, excl, pf)
+        norm = self._code_norm(text, ct, excl, pf, exact)
         matches: list[Match] = []
         matched_docs: set[int] = set()
         out_nows = max(1, len(_WS.sub("", text)))
