@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+import zstandard
 
 from rightsguard.errors import InputError
 from rightsguard.fingerprint.code import CodeTokenizer
@@ -20,8 +22,15 @@ from rightsguard.index.channels import (
     TEXT_DENSE,
     Channel,
 )
+from rightsguard.index.streams import encode_stream
 
 U32 = npt.NDArray[np.uint32]
+
+
+@functools.cache
+def _compressor() -> zstandard.ZstdCompressor:
+    """One zstd compressor per process (compressors are reusable, not thread-safe)."""
+    return zstandard.ZstdCompressor(level=3)
 
 
 def decode(raw: bytes) -> tuple[str, bool]:
@@ -48,6 +57,7 @@ class WorkPrints:
     chars_nows: int
     modality: str
     tokenizer: str
+    code_stream: bytes | None = None  # normalised tokens for verification (streams.py)
 
 
 def _prints(ids: npt.NDArray[np.uint64], starts: npt.NDArray[np.int64],
@@ -90,7 +100,9 @@ def fingerprint_text(text: str, *, modality: str, language: str | None, kind: st
                 CODE_NORM.name: _prints(ct.norm_ids, ct.starts, CODE_NORM),
             }
             chans.update(_text_channels(ct.text, short=False))
-            return WorkPrints(chans, len(ct), len(ct.text), chars_nows, "code", ct.tokenizer)
+            stream = encode_stream(ct.starts, ct.ends, ct.norm_ids, _compressor())
+            return WorkPrints(chans, len(ct), len(ct.text), chars_nows, "code", ct.tokenizer,
+                              stream)
     tokens = tokenize_text(text)
     short = len(tokens) < SHORT_WORK_TOKENS or kind in SHORT_WORK_KINDS
     return WorkPrints(_text_channels(tokens, short), len(tokens), len(tokens), chars_nows,

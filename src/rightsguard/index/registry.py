@@ -21,7 +21,7 @@ import zstandard
 from rightsguard.errors import IndexCorruptError, RegistryError
 from rightsguard.model import LicenceCategory, Source, Work
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: code_streams table
 
 _DDL = [
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR(64) PRIMARY KEY, value TEXT NOT NULL)",
@@ -40,6 +40,7 @@ _DDL = [
     """CREATE TABLE IF NOT EXISTS identifiers (doc INTEGER NOT NULL, scheme VARCHAR(16) NOT NULL,
         value TEXT NOT NULL, PRIMARY KEY (doc, scheme, value))""",
     "CREATE TABLE IF NOT EXISTS content (doc INTEGER PRIMARY KEY, data BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS code_streams (doc INTEGER PRIMARY KEY, data BLOB NOT NULL)",
     """CREATE TABLE IF NOT EXISTS segments (name VARCHAR(128) NOT NULL,
         channel VARCHAR(32) NOT NULL, generation INTEGER NOT NULL, postings BIGINT NOT NULL,
         PRIMARY KEY (channel, name))""",
@@ -244,6 +245,11 @@ class Registry:
             raise IndexCorruptError(f"registry {self.url} has no stored source for document {doc}")
         return self._zd.decompress(bytes(rows[0][0]))
 
+    def code_stream(self, doc: int) -> bytes | None:
+        """The stored normalised token stream of a code work (None for text works)."""
+        rows = self._read("SELECT data FROM code_streams WHERE doc = :d", {"d": int(doc)})
+        return bytes(rows[0][0]) if rows else None
+
     def counts(self) -> dict[str, int]:
         rows = self._read(
             "SELECT COUNT(*), COALESCE(SUM(size_bytes), 0), COALESCE(SUM(tokens), 0), "
@@ -270,7 +276,7 @@ class Writer:
         return (int(row[0]), bool(row[1])) if row else None
 
     def insert_work(self, work: Work, *, raw: bytes, tokens: int, chars_nows: int,
-                    tokenizer: str, generation: int) -> int:
+                    tokenizer: str, generation: int, code_stream: bytes | None = None) -> int:
         res = self._x(
             "INSERT INTO works (work_id, title, licence, licence_category, modality, language, "
             "kind, famous, size_bytes, tokens, chars_nows, tokenizer, removed, generation) VALUES "
@@ -286,6 +292,9 @@ class Writer:
             raise RegistryError(f"registry {self.url} is full: document numbers are uint32")
         self._x("INSERT INTO content (doc, data) VALUES (:d, :data)",
                 {"d": doc, "data": self._zc.compress(raw)})
+        if code_stream is not None:
+            self._x("INSERT INTO code_streams (doc, data) VALUES (:d, :data)",
+                    {"d": doc, "data": code_stream})
         self.add_metadata(doc, work)
         return doc
 
@@ -319,7 +328,8 @@ class Writer:
     def purge(self, docs: Iterable[int]) -> None:
         """Delete tombstoned works for good (after compaction dropped their postings)."""
         for d in docs:
-            for table in ("holders", "sources", "identifiers", "content", "works"):
+            for table in ("holders", "sources", "identifiers", "content", "code_streams",
+                          "works"):
                 self._x(f"DELETE FROM {table} WHERE doc = :d", {"d": d})
 
     def add_segment(self, name: str, channel: str, generation: int, postings: int) -> None:

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import zstandard
 
 from rightsguard.errors import IndexCorruptError, IndexError_, IndexMismatchError
 from rightsguard.fingerprint.code import CodeTokenizer
@@ -40,6 +41,7 @@ from rightsguard.index.build import WorkPrints, decode, fingerprint_text
 from rightsguard.index.channels import CHANNELS, Channel
 from rightsguard.index.registry import Registry, WorkRow
 from rightsguard.index.segments import Segment, write_atomic, write_segment
+from rightsguard.index.streams import TokenStream, decode_stream
 from rightsguard.model import LicenceCategory, Skipped, Work, WorkInput
 
 INDEX_SCHEMA = 1
@@ -109,6 +111,8 @@ class Index:
         self._stop: dict[str, U32] = {}
         self._removed: npt.NDArray[np.uint32] = np.empty(0, np.uint32)
         self._texts: OrderedDict[int, str] = OrderedDict()
+        self._streams: OrderedDict[int, TokenStream] = OrderedDict()
+        self._zd = zstandard.ZstdDecompressor()
         self._rows: dict[int, WorkRow] = {}
 
     # -- opening ------------------------------------------------------------------------------
@@ -229,6 +233,7 @@ class Index:
         self._loaded_generation = None
         self._rows.clear()
         self._texts.clear()
+        self._streams.clear()
 
     def add(self, items: Iterable[WorkInput | Skipped], *, progress: ProgressFn | None = None,
             workers: int | None = None, batch_bytes: int = 64 << 20) -> AddSummary:
@@ -294,6 +299,7 @@ class Index:
                 work = self._work_of(wid, it, wp, categories)
                 doc = w.insert_work(work, raw=it.raw, tokens=wp.tokens,
                                     chars_nows=wp.chars_nows, tokenizer=wp.tokenizer,
+                                    code_stream=wp.code_stream,
                                     generation=gen)
                 for cname, (h, p) in wp.channels.items():
                     hs, ds, ps = per_channel[cname]
@@ -445,6 +451,7 @@ class Index:
         self._removed = np.asarray(sorted(self.registry.removed_docs()), dtype=np.uint32)
         self._rows.clear()
         self._texts.clear()
+        self._streams.clear()
         self._loaded_generation = gen
 
     def lookup(self, channel: str, hashes: U32) -> tuple[I64, U32, U32]:
@@ -507,6 +514,22 @@ class Index:
         else:
             self._texts.move_to_end(doc)
         return t
+
+    def code_tokens(self, doc: int) -> TokenStream | None:
+        """Stored normalised code tokens of a work (an LRU of 256 stays warm on this object);
+        None for text works."""
+        got = self._streams.get(doc)
+        if got is None:
+            blob = self.registry.code_stream(doc)
+            if blob is None:
+                return None
+            got = decode_stream(blob, self._zd)
+            self._streams[doc] = got
+            if len(self._streams) > 256:
+                self._streams.popitem(last=False)
+        else:
+            self._streams.move_to_end(doc)
+        return got
 
     def info(self) -> dict[str, Any]:
         """Counts, sizes and settings, as ``rightsguard index info`` prints them."""

@@ -30,6 +30,7 @@ from rightsguard.fingerprint.text import TextTokens, tokenize_text
 from rightsguard.fingerprint.winnow import fingerprint
 from rightsguard.index.channels import CODE_EXACT, CODE_NORM, TEXT, TEXT_DENSE, Channel
 from rightsguard.index.store import Index
+from rightsguard.index.streams import TokenStream
 from rightsguard.model import Match, Span, Verdict
 from rightsguard.screen.policy import ScreenPolicy
 
@@ -47,8 +48,7 @@ class Thresholds:
     Carlini et al. 2023; Lee et al. 2022). ``text_fragment_tokens``: shortest run that counts.
     ``short_work_coverage``: share of a short work (lyrics, poems) that must be reproduced.
     ``max_candidates``: works verified per channel, most-seeded first;
-    ``max_renamed_candidates``: works re-tokenized to verify renamed copies (each needs two or
-    more shared normalised fingerprints).
+    ``max_renamed_candidates``: works verified for renamed copies, best-supported first.
     """
 
     code_chars: int = 150
@@ -58,7 +58,7 @@ class Thresholds:
     short_work_coverage: float = 0.5
     dense_fragment_tokens: int = 5
     max_candidates: int = 50
-    max_renamed_candidates: int = 8
+    max_renamed_candidates: int = 24
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,7 +265,7 @@ RENAMING_CONSISTENCY = 0.8
 
 
 def _consistent_renaming(text: str, ct: CodeTokens, s_o: int, e_o: int, wtext: str,
-                         wt: CodeTokens, s_w: int, w_off: int) -> bool:
+                         wt: TokenStream, s_w: int) -> bool:
     """True when identifiers of ``ct[s_o:e_o]`` map to those of ``wt[s_w:…]`` consistently.
 
     A renamed copy maps each identifier of the work to one identifier of the output (and back),
@@ -280,7 +280,7 @@ def _consistent_renaming(text: str, ct: CodeTokens, s_o: int, e_o: int, wtext: s
     for i in ident.tolist():
         o = text[int(ct.starts[s_o + i]):int(ct.ends[s_o + i])]
         wi = s_w + i
-        w = wtext[int(wt.starts[wi]) + w_off:int(wt.ends[wi]) + w_off]
+        w = wtext[int(wt.starts[wi]):int(wt.ends[wi])]
         for table, key, val in ((fwd, o, w), (rev, w, o)):
             seen = table.get(key)
             if seen is None:
@@ -429,8 +429,8 @@ class Matcher:
                 seeds[doc] = [(q, w) for q, w in seeds[doc] if not any(
                     a <= ct.starts[q] and ct.ends[min(q + k, len(ct)) - 1] <= b
                     for a, b in spans)]
-        # re-tokenizing works is the costly step: verify the few works with the most seeds in
-        # copy order (output and work offsets advancing together)
+        # verify the works with the most seeds in copy order (output and work offsets advancing
+        # together) first
         starts = ct.starts
         support = {d: _ordered_support(hits, starts) for d, hits in seeds.items() if hits}
         ranked = sorted(support, key=lambda d: (-support[d], -len(seeds[d]), d))
@@ -452,81 +452,50 @@ class Matcher:
             if lang is None or not self.tokenizer.supported(lang):
                 continue
             wtext = self.index.text(doc)
-            offsets = [w for _q, w in hits]
-            wt, lo, whole = self._work_code(wtext, lang, offsets, whole=False,
-                                            margin=len(text) // 2 + 200)
+            wt = self._work_code(doc, wtext, lang)
             frags: list[Fragment] = []
             seen: list[tuple[int, int, int]] = []
             for q, w in sorted(hits):
-                j = int(np.searchsorted(wt.starts, w - lo))
-                if not whole and (j >= len(wt) or int(wt.starts[j]) + lo != w):
-                    # the window began inside a string or the like and was parsed differently
-                    wt, lo, whole = self._work_code(wtext, lang, [], whole=True)
-                    j = int(np.searchsorted(wt.starts, w))
-                if j >= len(wt) or int(wt.starts[j]) + lo != w:
-                    continue
+                j = int(np.searchsorted(wt.starts, w))
+                if j >= len(wt) or int(wt.starts[j]) != w:
+                    continue  # not a token start: a 32-bit hash collision
                 diag = q - j
                 if any(dg == diag and s0 <= q < e0 for dg, s0, e0 in seen):
                     continue
                 fwd = _ids_prefix(ct.norm_ids, q, wt.norm_ids, j)
                 back = _ids_suffix(ct.norm_ids, q, wt.norm_ids, j)
-                if not whole and (j - back == 0 or j + fwd == len(wt)):
-                    wt, lo, whole = self._work_code(wtext, lang, offsets, whole=False,
-                                                    margin=4 * len(text) + 2000)
-                    j = int(np.searchsorted(wt.starts, w - lo))
-                    if j >= len(wt) or int(wt.starts[j]) + lo != w:
-                        continue
-                    diag = q - j
-                    fwd = _ids_prefix(ct.norm_ids, q, wt.norm_ids, j)
-                    back = _ids_suffix(ct.norm_ids, q, wt.norm_ids, j)
-                if not whole and (j - back == 0 or j + fwd == len(wt)):
-                    wt, lo, whole = self._work_code(wtext, lang, [], whole=True)
-                    j = int(np.searchsorted(wt.starts, w))
-                    if j >= len(wt):
-                        continue
-                    diag = q - j
-                    fwd = _ids_prefix(ct.norm_ids, q, wt.norm_ids, j)
-                    back = _ids_suffix(ct.norm_ids, q, wt.norm_ids, j)
                 s_o, e_o, s_w = q - back, q + fwd, j - back
                 seen.append((diag, s_o, e_o))
                 if fwd == 0:
                     continue
-                if not _consistent_renaming(text, ct, s_o, e_o, wtext, wt, s_w, lo):
+                if not _consistent_renaming(text, ct, s_o, e_o, wtext, wt, s_w):
                     continue
                 o_s, o_e = int(ct.starts[s_o]), int(ct.ends[e_o - 1])
                 a, b = out_view.index_at(o_s), out_view.index_at(o_e)
                 same = np.fromiter(
                     (text[int(ct.starts[i]):int(ct.ends[i])]
-                     == wtext[int(wt.starts[i - diag]) + lo:int(wt.ends[i - diag]) + lo]
+                     == wtext[int(wt.starts[i - diag]):int(wt.ends[i - diag])]
                      for i in range(s_o, e_o)), dtype=bool, count=e_o - s_o)
                 units = _renamed_units(tok_nows[s_o:e_o], ct.norm_ids[s_o:e_o],
                                        (wt.ends - wt.starts)[s_w:s_w + e_o - s_o], same)
                 units -= int(np.count_nonzero(in_prompt[a:b]))
                 if units < self.thresholds.code_fragment_chars:
                     continue
-                frags.append(Fragment(o_s, o_e, int(wt.starts[s_w]) + lo,
-                                      int(wt.ends[s_w + (e_o - s_o) - 1]) + lo, units,
+                frags.append(Fragment(o_s, o_e, int(wt.starts[s_w]),
+                                      int(wt.ends[s_w + (e_o - s_o) - 1]), units,
                                       renamed=not bool(same.all())))
             if frags:
                 result[doc] = frags
         return result
 
-    def _work_code(self, wtext: str, language: str, offsets: list[int], *, whole: bool,
-                   margin: int = 3000) -> tuple[CodeTokens, int, bool]:
-        """Code tokens of a work, or of a window around ``offsets`` starting at a line start.
-
-        Returns (tokens with offsets relative to the window, window start, covers whole work).
-        """
-        if whole or not offsets or len(wtext) <= 2 * margin:
-            return self.tokenizer.tokenize(wtext, language), 0, True
-        lo = max(0, min(offsets) - margin)
-        hi = min(len(wtext), max(offsets) + margin)
-        lo = wtext.rfind("\n", 0, lo) + 1
-        nl = wtext.find("\n", hi)
-        hi = len(wtext) if nl < 0 else nl
-        if lo == 0 and hi == len(wtext):
-            return self.tokenizer.tokenize(wtext, language), 0, True
-        return self.tokenizer.tokenize(wtext[lo:hi], language), lo, False
+    def _work_code(self, doc: int, wtext: str, language: str) -> TokenStream:
+        """Normalised code tokens of a work: stored in the index at build time; parsed here
+        only for works registered without them."""
+        stored = self.index.code_tokens(doc)
+        if stored is not None:
+            return stored
+        ct = self.tokenizer.tokenize(wtext, language)
+        return TokenStream(ct.starts, ct.ends, ct.norm_ids)
 
     # -- channels: text and text-dense ----------------------------------------------------------
     def _text(self, channel: Channel, tokens: TextTokens, exclude: set[int],
