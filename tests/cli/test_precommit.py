@@ -155,3 +155,18 @@ def test_the_indexed_file_itself_is_skipped(cli: RunCli, home: Path, repo: Path)
     rc, report = precommit(cli, home, repo, "textwrap.py")
     assert rc == 0
     assert report["results"][0]["matches"] == []
+
+
+def test_repository_licence_makes_compatible_copyleft_an_attribution(
+        cli: RunCli, home: Path, repo: Path) -> None:
+    # the index holds textwrap.py as GPL-3.0-only; a GPL-3.0 project may reuse it
+    gpl = Path("/usr/share/common-licenses/GPL-3")
+    assert gpl.is_file(), "needs Debian's base-files (/usr/share/common-licenses/GPL-3)"
+    stage(repo, "copied.py", COPIED)
+    code, report = precommit(cli, home, repo, "copied.py")
+    assert code == 1 and report["verdict"] == "block"
+    shutil.copyfile(gpl, repo / "COPYING")
+    code, report = precommit(cli, home, repo, "copied.py")
+    assert code == 0 and report["verdict"] == "attribute"
+    reasons = [m["reason"] for r in report["results"] for m in r["matches"]]
+    assert reasons and all("compatible with the output licence GPL-3.0" in x for x in reasons)

@@ -31,12 +31,21 @@ def _settings(index: Path | None) -> Settings:
     return Settings.load(home=index)
 
 
-def _progress_add(items: object, index_path: Path, quiet: bool, label: str) -> object:
+def _progress_add(items: object, index_path: Path, quiet: bool, label: str,
+                  registry_url: str | None = None) -> object:
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from rightsguard.index.store import Index
 
-    idx = Index.open(index_path, create=True)
+    if registry_url is None:
+        idx = Index.open(index_path, create=True)
+    else:
+        idx = Index.create(index_path, registry_url=registry_url)
+        if idx.registry.url != registry_url:
+            from rightsguard.errors import IndexError_
+
+            raise IndexError_(f"index {index_path} already uses the registry {idx.registry.url}; "
+                              f"--registry-url {registry_url} applies only to a new index")
     console = err_console()
     if quiet or not console.is_terminal:
         return idx.add(items)  # type: ignore[arg-type]
@@ -59,6 +68,10 @@ def index_add(
     title: Annotated[str | None, typer.Option(help="Title of these works.")] = None,
     licence_texts: Annotated[bool, typer.Option(
         "--licence-texts", help="Also register the reference texts of common licences.")] = False,
+    registry_url: Annotated[str | None, typer.Option(
+        "--registry-url", help="SQLAlchemy URL of the works registry of a new index, e.g. "
+                               "postgresql+psycopg://user@host/db (default: registry.sqlite in "
+                               "the index folder).")] = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Register works and fingerprint them into the index (incremental, atomic per batch)."""
@@ -70,7 +83,7 @@ def index_add(
     streams = [works_from(s, licence=licence, holder=holder, title=title) for s in sources]
     if licence_texts:
         streams.append(licence_text_works())
-    summary = _progress_add(chain(*streams), settings.home, quiet, "Indexing")
+    summary = _progress_add(chain(*streams), settings.home, quiet, "Indexing", registry_url)
     out = Console()
     out.print(f"added {summary.added} works ({summary.bytes / 1e6:.1f} MB), "  # type: ignore[attr-defined]
               f"merged {summary.merged}, skipped {len(summary.skipped)} "  # type: ignore[attr-defined]
@@ -163,11 +176,15 @@ def precommit_cmd(
         help="Allowlist/baseline file: work ids or 'path:work-id' lines.")] = Path(
         ".rightsguard-baseline"),
     fmt: Annotated[str, typer.Option("--format")] = "human",
+    output_licence: Annotated[str | None, typer.Option(
+        help="SPDX licence of this repository (default: detected from its LICENSE/COPYING "
+             "file).")] = None,
 ) -> None:
     """Screen only the lines a commit adds (pre-commit hook)."""
     from rightsguard.cli.precommit import run_precommit
 
-    raise typer.Exit(run_precommit(files, _settings(index).home, baseline, fmt))
+    raise typer.Exit(run_precommit(files, _settings(index).home, baseline, fmt,
+                                   output_licence=output_licence))
 
 
 def run_app() -> int:

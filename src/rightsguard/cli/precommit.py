@@ -68,15 +68,46 @@ def filter_result(result: ScreenResult, text: str, added: set[int] | None,
     return replace(result, matches=tuple(keep), verdict=verdict_of(keep))
 
 
-def run_precommit(files: list[str], home: Path, baseline_path: Path, fmt: str) -> int:
+#: Files at the top of a repository that state its licence, in the order they are tried.
+LICENCE_FILES = ("LICENSE", "LICENSE.txt", "LICENSE.md", "LICENCE", "LICENCE.txt", "COPYING",
+                 "COPYING.txt", "COPYING.md")
+
+
+def repository_licence(start: Path) -> tuple[str, Path] | None:
+    """The licence of the git repository containing ``start`` (else of ``start`` itself), from
+    its top-level LICENSE/COPYING file through the licence detector: ``(expression, file)``."""
+    from rightsguard.signals.licences import detect_licence_text
+
+    try:
+        top = Path(subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=start,
+                                  capture_output=True, text=True, check=True).stdout.strip())
+    except (OSError, subprocess.CalledProcessError):
+        top = start
+    for name in LICENCE_FILES:
+        f = top / name
+        if f.is_file():
+            found = detect_licence_text(f.read_text("utf-8", "replace"))
+            if found is not None:
+                return found.expression, f
+    return None
+
+
+def run_precommit(files: list[str], home: Path, baseline_path: Path, fmt: str, *,
+                  output_licence: str | None = None) -> int:
+    """Screen the staged ``files``; the policy's output licence is ``output_licence`` or the
+    repository's own (so copyleft code compatible with it is allowed with attribution)."""
     from rightsguard.cli.entry import emit
     from rightsguard.corpus.reading import read_source
     from rightsguard.errors import InputError
     from rightsguard.index.store import Index
     from rightsguard.model import Skipped
     from rightsguard.screen.api import Screener
+    from rightsguard.screen.policy import ScreenPolicy
 
-    screener = Screener(Index.open(home))
+    if output_licence is None:
+        found = repository_licence(Path.cwd())
+        output_licence = found[0] if found else None
+    screener = Screener(Index.open(home), ScreenPolicy(output_licence=output_licence))
     baseline = read_baseline(baseline_path)
     results: list[ScreenResult] = []
     errors: list[Skipped] = []
