@@ -69,6 +69,23 @@ def _sqlite_path(url: str) -> str:
     return url.split("///", 1)[1] if "///" in url else url.removeprefix("sqlite:")
 
 
+def _shown(url: str) -> str:
+    """``url`` for messages: a server registry's password is masked."""
+    if _is_sqlite(url):
+        return url
+    try:
+        from sqlalchemy.engine import make_url
+
+        return str(make_url(url).render_as_string(hide_password=True))
+    except Exception:
+        return url
+
+
+def _like_prefix(prefix: str) -> str:
+    """A LIKE pattern (``ESCAPE '\\'``) matching strings that start with ``prefix`` literally."""
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 class Registry:
     """Works registry at a SQLAlchemy URL. Construct cheaply; connections open on first use."""
 
@@ -86,7 +103,19 @@ class Registry:
             kwargs: dict[str, Any] = {}
             if _is_sqlite(self.url):
                 kwargs["connect_args"] = {"timeout": 60}
-            self._engine = sqlalchemy.create_engine(self.url, **kwargs)
+            else:
+                kwargs["pool_pre_ping"] = True  # a team server may drop idle connections
+            try:
+                self._engine = sqlalchemy.create_engine(self.url, **kwargs)
+            except ModuleNotFoundError as exc:  # e.g. psycopg: the `postgres` extra
+                raise RegistryError(
+                    f"registry {_shown(self.url)} needs the Python package {exc.name!r}; install "
+                    "rightsguard[postgres] for PostgreSQL") from None
+            except Exception as exc:
+                if type(exc).__module__.startswith("sqlalchemy"):
+                    raise RegistryError(f"registry URL {_shown(self.url)} is not usable: {exc}") \
+                        from exc
+                raise
             if _is_sqlite(self.url):
                 from sqlalchemy import event
 
@@ -112,9 +141,13 @@ class Registry:
             except sqlite3.DatabaseError as exc:
                 raise IndexCorruptError(f"registry {self.url} is unreadable: {exc}") from exc
         from sqlalchemy import text
+        from sqlalchemy.exc import SQLAlchemyError
 
-        with self._sa().connect() as conn:
-            return list(conn.execute(text(sql), params if isinstance(params, dict) else {}))
+        try:
+            with self._sa().connect() as conn:
+                return list(conn.execute(text(sql), params if isinstance(params, dict) else {}))
+        except SQLAlchemyError as exc:
+            raise RegistryError(f"registry {_shown(self.url)}: read failed: {exc}") from exc
 
     def close(self) -> None:
         if self._ro is not None:
@@ -133,19 +166,25 @@ class Registry:
     # -- schema --------------------------------------------------------------------------------
     def create(self) -> None:
         from sqlalchemy import text
+        from sqlalchemy.exc import SQLAlchemyError
 
-        with self._sa().begin() as conn:
-            for stmt in _DDL:
-                sql = stmt
-                if not _is_sqlite(self.url):
-                    sql = sql.replace("BLOB", "BYTEA").replace(
-                        "doc INTEGER PRIMARY KEY, work_id", "doc SERIAL PRIMARY KEY, work_id")
-                conn.execute(text(sql))
-            conn.execute(text("INSERT INTO meta (key, value) SELECT 'schema_version', :v "
-                              "WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key='schema_version')"),
-                         {"v": str(SCHEMA_VERSION)})
-            conn.execute(text("INSERT INTO meta (key, value) SELECT 'generation', '0' "
-                              "WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key='generation')"))
+        try:
+            with self._sa().begin() as conn:
+                for stmt in _DDL:
+                    sql = stmt
+                    if not _is_sqlite(self.url):
+                        sql = sql.replace("BLOB", "BYTEA").replace(
+                            "doc INTEGER PRIMARY KEY, work_id", "doc SERIAL PRIMARY KEY, work_id")
+                    conn.execute(text(sql))
+                conn.execute(text(
+                    "INSERT INTO meta (key, value) SELECT 'schema_version', :v "
+                    "WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key='schema_version')"),
+                    {"v": str(SCHEMA_VERSION)})
+                conn.execute(text("INSERT INTO meta (key, value) SELECT 'generation', '0' "
+                                  "WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key='generation')"))
+        except SQLAlchemyError as exc:
+            raise RegistryError(f"registry {_shown(self.url)}: cannot create the schema: {exc}") \
+                from exc
 
     def check_schema(self) -> None:
         rows = self._read("SELECT value FROM meta WHERE key = 'schema_version'")
@@ -168,7 +207,7 @@ class Registry:
             raise
         except Exception as exc:
             if type(exc).__module__.startswith("sqlalchemy"):
-                raise RegistryError(f"registry {self.url}: write failed: {exc}") from exc
+                raise RegistryError(f"registry {_shown(self.url)}: write failed: {exc}") from exc
             raise
         finally:
             self.refresh()
@@ -178,10 +217,15 @@ class Registry:
         rows = self._read("SELECT value FROM meta WHERE key = 'generation'")
         return int(rows[0][0]) if rows else 0
 
+    def _bytewise(self, column: str) -> str:
+        """``column`` ordered by code point as SQLite does (a server's collation may differ)."""
+        return column if _is_sqlite(self.url) else f'{column} COLLATE "C"'
+
     def segments(self) -> list[tuple[str, str, int, int]]:
         """Live segments: (name, channel, generation, postings)."""
         return [tuple(r) for r in self._read(
-            "SELECT name, channel, generation, postings FROM segments ORDER BY generation, name")]
+            "SELECT name, channel, generation, postings FROM segments "
+            f"ORDER BY generation, {self._bytewise('name')}")]
 
     def stoplists(self) -> dict[str, str]:
         return {r[0]: r[1] for r in self._read("SELECT channel, name FROM stoplists")}
@@ -199,9 +243,13 @@ class Registry:
         return int(rows[0][0]) if rows else None
 
     def docs_of_source(self, uri_or_path: str) -> list[int]:
+        if _is_sqlite(self.url):
+            like, pattern = "uri LIKE :p", uri_or_path.rstrip("/") + "/%"
+        else:  # PostgreSQL: LIKE escapes with a backslash by default; match the prefix literally
+            like, pattern = "uri LIKE :p ESCAPE '\\'", _like_prefix(uri_or_path.rstrip("/") + "/")
         rows = self._read(
             "SELECT DISTINCT doc FROM sources WHERE uri = :u OR path = :u OR repository = :u "
-            "OR uri LIKE :p", {"u": uri_or_path, "p": uri_or_path.rstrip("/") + "/%"})
+            f"OR {like}", {"u": uri_or_path, "p": pattern})
         return [int(r[0]) for r in rows]
 
     def works(self, docs: Iterable[int]) -> dict[int, WorkRow]:
@@ -219,7 +267,7 @@ class Registry:
             sources: dict[int, list[Source]] = {}
             for d, uri, repo, commit, path in self._read(
                     "SELECT doc, uri, repository, commit_id, path FROM sources "
-                    f"WHERE doc IN ({marks}) ORDER BY doc, uri"):
+                    f"WHERE doc IN ({marks}) ORDER BY doc, {self._bytewise('uri')}"):
                 sources.setdefault(int(d), []).append(Source(uri, repo, commit, path))
             idents: dict[int, list[tuple[str, str]]] = {}
             for d, scheme, value in self._read(
