@@ -245,12 +245,15 @@ def test_bulk_xxh3_equals_the_xxhash_package() -> None:
     rng = np.random.default_rng(7)
     data = bytes(rng.integers(0, 256, 4000, dtype=np.uint8)) + "ü日本 def ".encode() * 50
     starts = rng.integers(0, len(data) - 40, 30_000)
+    assert starts.shape[0] >= code_mod.XXH3_ARRAY_MIN
     lengths = np.concatenate([np.arange(41), rng.integers(0, 41, 30_000 - 41)])
     got = code_mod._xxh3_spans(data, starts, starts + lengths)
     want = [xxhash.xxh3_64_intdigest(data[s:s + n]) for s, n in zip(starts, lengths, strict=True)]
     assert got.dtype == np.uint64
     assert got.tolist() == want
-    edge = np.array([0, len(data) - 16, len(data) - 1, len(data)])  # reads up to the last byte
+    # reads up to the last byte (repeated: the array path is taken from XXH3_ARRAY_MIN spans)
+    edge = np.tile([0, len(data) - 16, len(data) - 9, len(data) - 4, len(data) - 1, len(data)],
+                   code_mod.XXH3_ARRAY_MIN)
     ends = np.minimum(edge + 16, len(data))
     want = [xxhash.xxh3_64_intdigest(data[s:e])
             for s, e in zip(edge.tolist(), ends.tolist(), strict=True)]
