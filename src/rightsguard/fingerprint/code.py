@@ -247,9 +247,11 @@ def _ascii_runs(member: npt.NDArray[np.bool_], starts: npt.NDArray[np.int64],
     """Maximal runs of ``member`` bytes inside the sorted, disjoint spans (never across one
     span's end): what ``re.finditer`` of a one-class pattern gives span after span."""
     n = member.shape[0]
+    keep = ends > starts  # without empty spans, starts and ends are each distinct
+    starts, ends = starts[keep], ends[keep]
     delta = np.zeros(n + 1, dtype=np.int32)
-    np.add.at(delta, starts, 1)
-    np.add.at(delta, ends, -1)
+    delta[starts] += 1
+    delta[ends] -= 1
     m = member & (np.cumsum(delta[:-1]) > 0)
     edge = np.zeros(n + 1, dtype=bool)
     edge[starts] = True
