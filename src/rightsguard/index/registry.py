@@ -81,11 +81,6 @@ def _shown(url: str) -> str:
         return url
 
 
-def _like_prefix(prefix: str) -> str:
-    """A LIKE pattern (``ESCAPE '\\'``) matching strings that start with ``prefix`` literally."""
-    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 class Registry:
     """Works registry at a SQLAlchemy URL. Construct cheaply; connections open on first use."""
 
@@ -243,13 +238,11 @@ class Registry:
         return int(rows[0][0]) if rows else None
 
     def docs_of_source(self, uri_or_path: str) -> list[int]:
-        if _is_sqlite(self.url):
-            like, pattern = "uri LIKE :p", uri_or_path.rstrip("/") + "/%"
-        else:  # PostgreSQL: LIKE escapes with a backslash by default; match the prefix literally
-            like, pattern = "uri LIKE :p ESCAPE '\\'", _like_prefix(uri_or_path.rstrip("/") + "/")
+        # a folder: every URI under it, matched literally (no LIKE wildcards, case-sensitive)
+        prefix = uri_or_path.rstrip("/") + "/"
         rows = self._read(
             "SELECT DISTINCT doc FROM sources WHERE uri = :u OR path = :u OR repository = :u "
-            f"OR {like}", {"u": uri_or_path, "p": pattern})
+            "OR substr(uri, 1, :n) = :p", {"u": uri_or_path, "p": prefix, "n": len(prefix)})
         return [int(r[0]) for r in rows]
 
     def works(self, docs: Iterable[int]) -> dict[int, WorkRow]:

@@ -58,7 +58,7 @@ class Thresholds:
     short_work_coverage: float = 0.5
     dense_fragment_tokens: int = 5
     max_candidates: int = 50
-    max_renamed_candidates: int = 24
+    max_renamed_candidates: int = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -451,24 +451,27 @@ class Matcher:
             lang = row.work.language if row is not None else None
             if lang is None or not self.tokenizer.supported(lang):
                 continue
-            wtext = self.index.text(doc)
-            wt = self._work_code(doc, wtext, lang)
+            wt = self._work_code(doc, lang)
+            wtext: str | None = None  # fetched only when a run is long enough to check
             frags: list[Fragment] = []
-            seen: list[tuple[int, int, int]] = []
+            seen: list[tuple[int, int, int, bool]] = []
             for q, w in sorted(hits):
                 j = int(np.searchsorted(wt.starts, w))
                 if j >= len(wt) or int(wt.starts[j]) != w:
                     continue  # not a token start: a 32-bit hash collision
                 diag = q - j
-                if any(dg == diag and s0 <= q < e0 for dg, s0, e0 in seen):
-                    continue
+                if any((dg == diag or kept) and s0 <= q < e0 for dg, s0, e0, kept in seen):
+                    continue  # inside a run already tried on this diagonal, or already found
                 fwd = _ids_prefix(ct.norm_ids, q, wt.norm_ids, j)
                 back = _ids_suffix(ct.norm_ids, q, wt.norm_ids, j)
                 s_o, e_o, s_w = q - back, q + fwd, j - back
-                seen.append((diag, s_o, e_o))
-                if fwd == 0:
+                if fwd == 0 or int(tok_nows[s_o:e_o].sum()) < self.thresholds.code_fragment_chars:
+                    seen.append((diag, s_o, e_o, False))
                     continue
+                if wtext is None:
+                    wtext = self.index.text(doc)
                 if not _consistent_renaming(text, ct, s_o, e_o, wtext, wt, s_w):
+                    seen.append((diag, s_o, e_o, False))
                     continue
                 o_s, o_e = int(ct.starts[s_o]), int(ct.ends[e_o - 1])
                 a, b = out_view.index_at(o_s), out_view.index_at(o_e)
@@ -479,6 +482,7 @@ class Matcher:
                 units = _renamed_units(tok_nows[s_o:e_o], ct.norm_ids[s_o:e_o],
                                        (wt.ends - wt.starts)[s_w:s_w + e_o - s_o], same)
                 units -= int(np.count_nonzero(in_prompt[a:b]))
+                seen.append((diag, s_o, e_o, units >= self.thresholds.code_fragment_chars))
                 if units < self.thresholds.code_fragment_chars:
                     continue
                 frags.append(Fragment(o_s, o_e, int(wt.starts[s_w]),
@@ -488,13 +492,13 @@ class Matcher:
                 result[doc] = frags
         return result
 
-    def _work_code(self, doc: int, wtext: str, language: str) -> TokenStream:
+    def _work_code(self, doc: int, language: str) -> TokenStream:
         """Normalised code tokens of a work: stored in the index at build time; parsed here
         only for works registered without them."""
         stored = self.index.code_tokens(doc)
         if stored is not None:
             return stored
-        ct = self.tokenizer.tokenize(wtext, language)
+        ct = self.tokenizer.tokenize(self.index.text(doc), language)
         return TokenStream(ct.starts, ct.ends, ct.norm_ids)
 
     # -- channels: text and text-dense ----------------------------------------------------------
