@@ -25,11 +25,10 @@ import shutil
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -43,6 +42,9 @@ from rightsguard.index.registry import Registry, WorkRow
 from rightsguard.index.segments import Segment, write_atomic, write_segment
 from rightsguard.index.streams import TokenStream, decode_stream
 from rightsguard.model import LicenceCategory, Skipped, Work, WorkInput
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 INDEX_SCHEMA = 1
 #: Noise control: a fingerprint found in at least max(STOP_MIN_DOCS, STOP_FRACTION × live works)
@@ -246,6 +248,8 @@ class Index:
         summary = AddSummary()
         t0 = time.perf_counter()
         n_workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+        from concurrent.futures import ProcessPoolExecutor  # not on the check path: import here
+
         pool = ProcessPoolExecutor(n_workers, initializer=_worker_init) if n_workers > 1 else None
         tokenizer = CodeTokenizer()  # in this process: parsers are made once per add, not per work
         done = 0
