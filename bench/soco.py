@@ -126,39 +126,25 @@ def rightsguard_soco_scores(files_by_name: dict[str, str], language: str, *,
 
 def rightsguard_soco_similarity(files_by_name: dict[str, str], language: str
                                 ) -> dict[Pair, float]:
-    """Pair score from ``Screener.similar_works``: the symmetric share of fingerprints two files
-    have in common, per code channel (exact and normalised), averaged over the two channels —
-    the same kind of score as Dolos's ``Pair.similarity`` (shared k-grams over all k-grams)."""
+    """Pair score from ``Screener.similar_works``: per fingerprint stream (syntax-tree shape and
+    exact tokens), 2 × shared / (prints of both files), averaged — the same kind of score as
+    Dolos's ``Pair.similarity``; both directions are computed and the larger kept."""
     from rightsguard import Index, Screener
 
     raws = {name: text.encode("utf-8") for name, text in files_by_name.items()}
     ids = {name: _rightsguard.work_id(raw) for name, raw in raws.items()}
     name_of = {wid: name for name, wid in ids.items()}
-    shared: dict[tuple[str, str], dict[str, int]] = {}
-    prints: dict[str, dict[str, int]] = {}
+    scores: dict[Pair, float] = {}
     with tempfile.TemporaryDirectory(prefix="rightsguard-soco-sim-") as tmp:
         idx = Index.create(Path(tmp) / "index")
         idx.add(_rightsguard.work_input(raws[n], n, language) for n in sorted(raws))
         screener = Screener(idx)
         for name in sorted(raws):
-            sims = screener.similar_works(files_by_name[name], language=language,
-                                          top=len(raws), exclude_work_ids=[ids[name]])
-            for s in sims:
+            for s in screener.similar_works(files_by_name[name], language=language,
+                                            top=len(raws), exclude_work_ids=[ids[name]]):
                 other = name_of.get(s.work.work_id)
                 if other is not None and other != name:
-                    shared[(name, other)] = dict(s.shared)
-                    prints[name] = dict(s.output_prints)
+                    pair = frozenset((name, other))
+                    scores[pair] = max(scores.get(pair, 0.0), s.similarity)
         idx.close()
-    scores: dict[Pair, float] = {}
-    for (a, b), per_ab in shared.items():
-        per_ba = shared.get((b, a), per_ab)
-        channels = set(prints.get(a, {})) | set(prints.get(b, {}))
-        vals = []
-        for c in channels:
-            total = prints.get(a, {}).get(c, 0) + prints.get(b, {}).get(c, 0)
-            if total:
-                vals.append((per_ab.get(c, 0) + per_ba.get(c, 0)) / total)
-        if vals:
-            pair = frozenset((a, b))
-            scores[pair] = max(scores.get(pair, 0.0), sum(vals) / len(vals))
     return scores

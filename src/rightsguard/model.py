@@ -243,16 +243,15 @@ class Skipped:
 
 @dataclass(frozen=True, slots=True)
 class WorkSimilarity:
-    """How many of an output's fingerprints a work shares, per code or text channel.
+    """How alike an output and a work are, as shared winnowed fingerprints (no threshold).
 
-    ``shared[channel]``: distinct fingerprints of the output found in the work (after the noise
-    stoplist); ``output_prints[channel]``: distinct fingerprints of the output. ``containment``
-    is the mean over the channels the output has of shared / output_prints, in ``[0, 1]`` — the
-    share of the output found in the work, as a Dolos-style fingerprint overlap (Maertens et al.
-    2022), with no reporting threshold: a ranking signal, not a verdict.
+    ``channels``: per fingerprint stream ``(name, shared, output_prints, work_prints)`` —
+    ``structure`` (the syntax tree in pre-order, identifier-agnostic, as Dolos tokenizes) and
+    ``code-exact`` for code, ``text`` for prose. ``similarity`` is the mean over the streams of
+    ``2 × shared / (output_prints + work_prints)``, in ``[0, 1]`` — Dolos's pair similarity
+    (Maertens et al. 2022) per stream. A ranking signal for look-ups, not a verdict.
     """
 
     work: Work
-    shared: tuple[tuple[str, int], ...]
-    output_prints: tuple[tuple[str, int], ...]
-    containment: float
+    similarity: float
+    channels: tuple[tuple[str, int, int, int], ...]

@@ -403,6 +403,34 @@ class CodeTokenizer:
             return self._tokenize_tree_sitter(text, language)
         return self._tokenize_pygments(text, language)
 
+    def structure_ids(self, text: str, language: str) -> npt.NDArray[np.uint64] | None:
+        """The syntax tree as a token stream, the way Dolos tokenizes (Maertens et al. 2022):
+        in pre-order, each node's kind id and, after its children, a closing marker. Names and
+        literal values are absent, so the stream is the shape of the code. Shape ``(2 × nodes,)``;
+        None for languages without a tree-sitter grammar. Comment nodes are kept, as in Dolos."""
+        if language not in TREE_SITTER_GRAMMARS:
+            return None
+        grammar = self._grammar(language)
+        tree = grammar.parser.parse(text.encode("utf-8", "surrogatepass"))
+        out = array.array("q")
+        put = out.append
+        cursor = tree.walk()
+        close = -1
+        while True:
+            put(cursor.node.kind_id)
+            if cursor.goto_first_child():
+                continue
+            put(close)
+            while not cursor.goto_next_sibling():
+                if not cursor.goto_parent():
+                    break
+                put(close)
+            else:
+                continue
+            break
+        # kind ids shifted by one; the closing marker (-1) becomes 0
+        return (np.frombuffer(out, dtype=np.int64) + 1).astype(np.uint64)
+
     def _grammar(self, language: str) -> _Grammar:
         grammar = self._grammars.get(language)
         if grammar is None:

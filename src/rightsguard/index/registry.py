@@ -228,6 +228,10 @@ class Registry:
     def removed_docs(self) -> list[int]:
         return [int(r[0]) for r in self._read("SELECT doc FROM works WHERE removed = 1")]
 
+    def live_docs(self) -> list[int]:
+        """Document numbers of all works not removed."""
+        return [int(r[0]) for r in self._read("SELECT doc FROM works WHERE removed = 0")]
+
     def protected_docs(self) -> list[int]:
         """Docs whose fingerprints are never treated as noise (licence texts, famous works)."""
         return [int(r[0]) for r in self._read(

@@ -458,16 +458,17 @@ class Index:
         self._streams.clear()
         self._loaded_generation = gen
 
-    def lookup(self, channel: str, hashes: U32) -> tuple[I64, U32, U32]:
+    def lookup(self, channel: str, hashes: U32, *, stoplist: bool = True
+               ) -> tuple[I64, U32, U32]:
         """Postings of query fingerprints: ``(query_index, doc, work_offset)``, equal length.
 
         ``hashes`` are the query's 32-bit fingerprint hashes (shape ``(m,)``); ``query_index``
-        indexes into it. Stoplisted hashes, tombstoned works, and hashes with more than
-        :data:`MAX_POSTINGS_PER_HASH` postings are left out.
+        indexes into it. Stoplisted hashes (unless ``stoplist`` is false), tombstoned works, and
+        hashes with more than :data:`MAX_POSTINGS_PER_HASH` postings are left out.
         """
         self._ensure_loaded()
         q = np.asarray(hashes, dtype=np.uint32)
-        stop = self._stop.get(channel)
+        stop = self._stop.get(channel) if stoplist else None
         qi_all = np.arange(q.shape[0], dtype=np.int64)
         if stop is not None and stop.size and q.size:
             pos = np.searchsorted(stop, q)

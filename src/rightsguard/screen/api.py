@@ -20,7 +20,7 @@ from rightsguard.corpus.reading import DEFAULT_MAX_BYTES, read_source
 from rightsguard.errors import InputError
 from rightsguard.index.store import Index
 from rightsguard.model import Match, ScreenReport, ScreenResult, Skipped, Span, WorkSimilarity
-from rightsguard.screen.matcher import Matcher, Thresholds, verdict_of
+from rightsguard.screen.matcher import Matcher, SimilarityFinder, Thresholds, verdict_of
 from rightsguard.screen.policy import ScreenPolicy
 
 _SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", ".tox"})
@@ -86,6 +86,7 @@ class Screener:
     thresholds: Thresholds = field(default_factory=Thresholds)
     max_bytes: int = DEFAULT_MAX_BYTES
     _matcher: Matcher | None = None
+    _similarity: SimilarityFinder | None = None
 
     @property
     def matcher(self) -> Matcher:
@@ -134,36 +135,24 @@ class Screener:
 
     def similar_works(self, text: str, *, language: str | None = None, top: int = 10,
                       exclude_work_ids: Iterable[str] = ()) -> list[WorkSimilarity]:
-        """Works ranked by the share of the output's fingerprints they contain (no threshold).
+        """Works ranked by fingerprint similarity to ``text`` (no threshold), best first.
 
-        For "is my work in it?" look-ups and for similarity benchmarks (SOCO): code uses the
-        ``code-exact`` and ``code-normalised`` channels, prose the ``text`` channel. Returns at
-        most ``top`` :class:`~rightsguard.model.WorkSimilarity`, highest containment first.
+        For "is my work in it?" look-ups and similarity benchmarks (SOCO); see
+        :class:`~rightsguard.screen.matcher.SimilarityFinder`. Returns at most ``top``
+        :class:`~rightsguard.model.WorkSimilarity`.
         """
-        from rightsguard.fingerprint.text import tokenize_text
-        from rightsguard.index.channels import CODE_EXACT, CODE_NORM, TEXT
-        from rightsguard.screen.matcher import fingerprint_overlap
+        from rightsguard.screen.matcher import SimilarityFinder
 
+        if self._similarity is None:
+            self._similarity = SimilarityFinder(self.index, self.matcher.tokenizer)
         exclude = {d for d in (self.index.registry.doc_of(w) for w in exclude_work_ids)
                    if d is not None}
         lang = normalise_language(language) if language else None
-        if lang is not None and self.matcher.tokenizer.supported(lang):
-            ct = self.matcher.tokenizer.tokenize(text, lang)
-            streams = [(CODE_EXACT, ct.exact_ids), (CODE_NORM, ct.norm_ids)]
-        else:
-            streams = [(TEXT, tokenize_text(text).ids)]
-        shared, totals = fingerprint_overlap(self.index, streams, exclude)
-        if not totals:
-            return []
-        scored = []
-        for doc, per in shared.items():
-            containment = sum(per.get(c, 0) / n for c, n in totals.items() if n) / len(totals)
-            scored.append((containment, doc, per))
-        scored.sort(key=lambda x: (-x[0], x[1]))
-        rows = self.index.rows([d for _c, d, _p in scored[:top]])
-        return [WorkSimilarity(rows[d].work, tuple(sorted(per.items())),
-                               tuple(sorted(totals.items())), c)
-                for c, d, per in scored[:top] if d in rows]
+        if lang is not None and not self.matcher.tokenizer.supported(lang):
+            lang = None
+        found = self._similarity.similar(text, lang, top=top, exclude=exclude)
+        rows = self.index.rows([d for d, _s, _c in found])
+        return [WorkSimilarity(rows[d].work, sim, per) for d, sim, per in found if d in rows]
 
     def screen_path(self, path: Path, *, language: str | None = None,
                     prompt: str | None = None) -> list[ScreenResult]:

@@ -27,8 +27,15 @@ import numpy.typing as npt
 
 from rightsguard.fingerprint.code import IDENT_ID, LITERAL_ID, CodeTokenizer, CodeTokens
 from rightsguard.fingerprint.text import TextTokens, tokenize_text
-from rightsguard.fingerprint.winnow import fingerprint
-from rightsguard.index.channels import CODE_EXACT, CODE_NORM, TEXT, TEXT_DENSE, Channel
+from rightsguard.fingerprint.winnow import WinnowParams, fingerprint
+from rightsguard.index.channels import (
+    CODE_EXACT,
+    CODE_NORM,
+    HASH_SEED,
+    TEXT,
+    TEXT_DENSE,
+    Channel,
+)
 from rightsguard.index.store import Index
 from rightsguard.index.streams import TokenStream
 from rightsguard.model import Match, Span, Verdict
@@ -676,27 +683,103 @@ class Matcher:
             reason=reason)
 
 
-def fingerprint_overlap(index: Index, streams: list[tuple[Channel, npt.NDArray[np.uint64]]],
-                        exclude: set[int]) -> tuple[dict[int, dict[str, int]], dict[str, int]]:
-    """Distinct output fingerprints shared with each work, per channel, and the output's
-    distinct fingerprint counts: ``({doc: {channel: shared}}, {channel: output_prints})``."""
-    shared: dict[int, dict[str, int]] = defaultdict(dict)
-    totals: dict[str, int] = {}
-    for channel, ids in streams:
-        if ids.shape[0] < channel.params.k:
-            continue
-        hashes, _pos = fingerprint(ids, channel.params)
-        h32 = np.unique((hashes >> np.uint64(32)).astype(np.uint32))
-        totals[channel.name] = int(h32.shape[0])
-        qi, docs, _w = index.lookup(channel.name, h32)
-        if not qi.size:
-            continue
-        pairs = np.unique((docs.astype(np.int64) << 32) | qi)
-        d, counts = np.unique(pairs >> 32, return_counts=True)
-        for doc, c in zip(d.tolist(), counts.tolist(), strict=True):
-            if doc not in exclude:
-                shared[doc][channel.name] = c
-    return dict(shared), totals
+#: Winnowing of the syntax-tree stream used by :class:`SimilarityFinder` (the tree stream has
+#: about twice as many tokens as the leaf stream; k and t as for the normalised channel).
+STRUCTURE_PARAMS = WinnowParams(12, 24, HASH_SEED)
+#: Indexes with at most this many works are compared whole by :class:`SimilarityFinder`.
+EXHAUSTIVE_WORKS = 1000
+U32A = npt.NDArray[np.uint32]
+
+
+def _print_set(ids: npt.NDArray[np.uint64], params: WinnowParams) -> U32A:
+    """Distinct 32-bit winnowed fingerprints of a token stream."""
+    if ids.shape[0] < params.k:
+        return np.empty(0, np.uint32)
+    hashes, _pos = fingerprint(ids, params)
+    return np.unique((hashes >> np.uint64(32)).astype(np.uint32))
+
+
+@dataclass
+class SimilarityFinder:
+    """Ranks works by Dolos-style fingerprint similarity to an output (look-ups, SOCO).
+
+    Candidates are the works sharing any exact or normalised fingerprint with the output (the
+    noise stoplist does not apply: similarity counts idioms too, as Dolos does); each candidate
+    is fingerprinted again from its stored source (an LRU of 256 works stays warm), so this is
+    a look-up tool, not the serving path.
+    """
+
+    index: Index
+    tokenizer: CodeTokenizer = field(default_factory=CodeTokenizer)
+    candidates: int = 64
+    _cache: OrderedDict[int, dict[str, U32A]] = field(default_factory=OrderedDict, repr=False)
+
+    def prints(self, text: str, language: str | None) -> dict[str, U32A]:
+        """Fingerprint sets per stream: ``structure`` and ``code-exact`` for code (the
+        normalised leaf stream stands in for ``structure`` where no tree-sitter grammar
+        exists), ``text`` for prose."""
+        if language is not None and self.tokenizer.supported(language):
+            ct = self.tokenizer.tokenize(text, language)
+            tree = self.tokenizer.structure_ids(text, language)
+            return {"structure": _print_set(tree if tree is not None else ct.norm_ids,
+                                            STRUCTURE_PARAMS),
+                    CODE_EXACT.name: _print_set(ct.exact_ids, CODE_EXACT.params)}
+        return {TEXT.name: _print_set(tokenize_text(text).ids, TEXT.params)}
+
+    def _work_prints(self, doc: int, language: str | None) -> dict[str, U32A]:
+        got = self._cache.get(doc)
+        if got is None:
+            got = self.prints(self.index.text(doc), language)
+            self._cache[doc] = got
+            if len(self._cache) > 256:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(doc)
+        return got
+
+    def similar(self, text: str, language: str | None, *, top: int, exclude: set[int]
+                ) -> list[tuple[int, float, tuple[tuple[str, int, int, int], ...]]]:
+        """``[(doc, similarity, per-stream (name, shared, output, work))]``, best first."""
+        out = self.prints(text, language)
+        code = CODE_EXACT.name in out
+        hits: dict[int, int] = defaultdict(int)
+        if code:
+            ct = self.tokenizer.tokenize(text, language or "")
+            lookups = [(CODE_EXACT, ct.exact_ids), (CODE_NORM, ct.norm_ids)]
+        else:
+            lookups = [(TEXT, tokenize_text(text).ids)]
+        for channel, ids in lookups:
+            h32 = _print_set(ids, channel.params)
+            _qi, docs, _w = self.index.lookup(channel.name, h32, stoplist=False)
+            for d in docs.tolist():
+                if d not in exclude:
+                    hits[d] += 1
+        limit = max(self.candidates, 3 * top)
+        if self.index.registry.counts()["works"] <= EXHAUSTIVE_WORKS:
+            # a small index is compared whole: the syntax-tree stream is not indexed, so works
+            # alike only in shape would otherwise never become candidates
+            for d in self.index.registry.live_docs():
+                if d not in exclude:
+                    hits.setdefault(d, 0)
+            limit = len(hits)
+        best = sorted(hits, key=lambda d: (-hits[d], d))[:limit]
+        rows = self.index.rows(best)
+        scored = []
+        for doc in best:
+            row = rows.get(doc)
+            if row is None:
+                continue
+            work = self._work_prints(doc, row.work.language if code else None)
+            per = []
+            for name, mine in out.items():
+                theirs = work.get(name, np.empty(0, np.uint32))
+                shared = int(np.intersect1d(mine, theirs, assume_unique=True).shape[0])
+                per.append((name, shared, int(mine.shape[0]), int(theirs.shape[0])))
+            sims = [2 * sh / (a + b) for _n, sh, a, b in per if a + b]
+            if sims:
+                scored.append((doc, sum(sims) / len(sims), tuple(per)))
+        scored.sort(key=lambda x: (-x[1], x[0]))
+        return scored[:top]
 
 
 def verdict_of(matches: list[Match]) -> Verdict:
