@@ -451,14 +451,11 @@ class Matcher:
         # copying, so it counts as one character (a docstring must not carry a match)
         tok_nows[ct.norm_ids == np.uint64(LITERAL_ID)] = 1
         in_prompt = prompt.covered_chars(out_view.chars)
-        rows = self.index.rows(seeds)
         result: dict[int, list[Fragment]] = {}
         for doc, hits in seeds.items():
-            row = rows.get(doc)
-            lang = row.work.language if row is not None else None
-            if lang is None or not self.tokenizer.supported(lang):
+            wt = self._work_code(doc)
+            if wt is None:
                 continue
-            wt = self._work_code(doc, lang)
             wtext: str | None = None  # fetched only when a run is long enough to check
             frags: list[Fragment] = []
             seen: list[tuple[int, int, int, bool]] = []
@@ -499,12 +496,16 @@ class Matcher:
                 result[doc] = frags
         return result
 
-    def _work_code(self, doc: int, language: str) -> TokenStream:
+    def _work_code(self, doc: int) -> TokenStream | None:
         """Normalised code tokens of a work: stored in the index at build time; parsed here
-        only for works registered without them."""
+        only for code works registered without them; None for text works."""
         stored = self.index.code_tokens(doc)
         if stored is not None:
             return stored
+        row = self.index.rows([doc]).get(doc)
+        language = row.work.language if row is not None else None
+        if language is None or not self.tokenizer.supported(language):
+            return None
         ct = self.tokenizer.tokenize(self.index.text(doc), language)
         return TokenStream(ct.starts, ct.ends, ct.norm_ids)
 
