@@ -12,9 +12,9 @@ Importers yield :class:`~rightsguard.model.Skipped` for an item they could not t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from rightsguard.errors import LicenceError, RightsguardError
 from rightsguard.model import Skipped, WorkInput
@@ -110,3 +110,27 @@ def combine_expressions(expressions: Iterable[str], resolver: LicenceResolver) -
         return resolver.normalise(joined)
     except RESOLVER_ERRORS as exc:  # each part was valid, so this is a resolver defect
         raise LicenceError(f"cannot combine licence expressions {distinct}: {exc}") from exc
+
+
+class LazyWorks:
+    """Base of the importers: an iterator over ``WorkItem`` that starts its walk on the first
+    ``next`` and can be pickled (to a worker process) until then. Subclasses define
+    ``_generate``."""
+
+    _gen: Iterator[WorkItem] | None = None
+
+    def __iter__(self) -> LazyWorks:
+        return self
+
+    def __next__(self) -> WorkItem:
+        if self._gen is None:
+            self._gen = self._generate()
+        return next(self._gen)
+
+    def __getstate__(self) -> dict[str, Any]:
+        if self._gen is not None:
+            raise TypeError(f"{type(self).__name__} cannot be pickled once iteration has started")
+        return self.__dict__.copy()
+
+    def _generate(self) -> Iterator[WorkItem]:
+        raise NotImplementedError

@@ -32,6 +32,7 @@ from typing import IO, Any, cast
 from rightsguard.corpus.base import (
     NOASSERTION,
     RESOLVER_ERRORS,
+    LazyWorks,
     LicenceResolver,
     WorkItem,
     dedupe,
@@ -63,7 +64,7 @@ def _format_of(path: Path) -> str:
     raise InputError(f"{path}: unknown catalogue format; file names must end in {allowed}")
 
 
-class CatalogueWorks:
+class CatalogueWorks(LazyWorks):
     """Iterator over the rows of a catalogue file; yields ``WorkInput`` or ``Skipped``.
 
     Picklable until iteration starts; ``stats`` counts ``work`` and ``skipped`` rows.
@@ -85,19 +86,6 @@ class CatalogueWorks:
         self.stats: Counter[str] = Counter()
         self._licences: dict[str, str | Exception] = {}
         self._gen: Iterator[WorkItem] | None = None
-
-    def __iter__(self) -> CatalogueWorks:
-        return self
-
-    def __next__(self) -> WorkItem:
-        if self._gen is None:
-            self._gen = self._generate()
-        return next(self._gen)
-
-    def __getstate__(self) -> dict[str, Any]:
-        if self._gen is not None:
-            raise TypeError("CatalogueWorks cannot be pickled once iteration has started")
-        return self.__dict__.copy()
 
     def _generate(self) -> Iterator[WorkItem]:
         rows = self._jsonl_rows() if self.format == "jsonl" else self._parquet_rows()

@@ -20,12 +20,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
-from typing import Any
 
 from rightsguard.corpus._git import GitCheckout, describe, find_top
 from rightsguard.corpus.base import (
     NOASSERTION,
     RESOLVER_ERRORS,
+    LazyWorks,
     LicenceEvidence,
     LicenceResolver,
     WorkItem,
@@ -88,7 +88,7 @@ def _as_paths(paths: str | PathLike[str] | Iterable[str | PathLike[str]]) -> lis
     return [Path(p) for p in paths]
 
 
-class FolderWorks:
+class FolderWorks(LazyWorks):
     """Iterator over the works in files and folders; yields ``WorkInput`` or ``Skipped``.
 
     Cheap to construct and picklable until iteration starts. After (or during) iteration:
@@ -134,19 +134,6 @@ class FolderWorks:
         self._tops: dict[Path, Path | None] = {}
         self._checkouts: dict[Path, GitCheckout] = {}
         self._gen: Iterator[WorkItem] | None = None
-
-    def __iter__(self) -> FolderWorks:
-        return self
-
-    def __next__(self) -> WorkItem:
-        if self._gen is None:
-            self._gen = self._generate()
-        return next(self._gen)
-
-    def __getstate__(self) -> dict[str, Any]:
-        if self._gen is not None:
-            raise TypeError("FolderWorks cannot be pickled once iteration has started")
-        return self.__dict__.copy()
 
     # -- walking -------------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from typing import Any
 from rightsguard.corpus.base import (
     NOASSERTION,
     RESOLVER_ERRORS,
+    LazyWorks,
     LicenceEvidence,
     LicenceResolver,
     WorkItem,
@@ -92,7 +93,7 @@ def _people(md: Any) -> tuple[str, ...]:
     return dedupe(n.strip().strip('"') for n in names)
 
 
-class PythonEnvWorks:
+class PythonEnvWorks(LazyWorks):
     """Iterator over the source files of installed distributions (and the stdlib).
 
     Yields ``WorkInput`` for each source file, ``Skipped`` for files that cannot be read (and
@@ -122,19 +123,6 @@ class PythonEnvWorks:
         self.notes: list[tuple[str, str]] = []
         self.stats: Counter[str] = Counter()
         self._gen: Iterator[WorkItem] | None = None
-
-    def __iter__(self) -> PythonEnvWorks:
-        return self
-
-    def __next__(self) -> WorkItem:
-        if self._gen is None:
-            self._gen = self._generate()
-        return next(self._gen)
-
-    def __getstate__(self) -> dict[str, Any]:
-        if self._gen is not None:
-            raise TypeError("PythonEnvWorks cannot be pickled once iteration has started")
-        return self.__dict__.copy()
 
     def _generate(self) -> Iterator[WorkItem]:
         seen: set[str] = set()

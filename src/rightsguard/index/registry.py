@@ -26,8 +26,9 @@ SCHEMA_VERSION = 2  # 2: code_streams table
 _DDL = [
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR(64) PRIMARY KEY, value TEXT NOT NULL)",
     """CREATE TABLE IF NOT EXISTS works (
-        doc INTEGER PRIMARY KEY, work_id CHAR(64) NOT NULL UNIQUE, title TEXT NOT NULL,
-        licence TEXT NOT NULL, licence_category VARCHAR(32) NOT NULL, modality VARCHAR(8) NOT NULL,
+        doc INTEGER PRIMARY KEY AUTOINCREMENT, work_id CHAR(64) NOT NULL UNIQUE,
+        title TEXT NOT NULL, licence TEXT NOT NULL, licence_category VARCHAR(32) NOT NULL,
+        modality VARCHAR(8) NOT NULL,
         language VARCHAR(32), kind VARCHAR(16) NOT NULL, famous INTEGER NOT NULL,
         size_bytes BIGINT NOT NULL, tokens INTEGER NOT NULL, chars_nows INTEGER NOT NULL,
         tokenizer VARCHAR(64) NOT NULL, removed INTEGER NOT NULL DEFAULT 0,
@@ -169,7 +170,8 @@ class Registry:
                     sql = stmt
                     if not _is_sqlite(self.url):
                         sql = sql.replace("BLOB", "BYTEA").replace(
-                            "doc INTEGER PRIMARY KEY, work_id", "doc SERIAL PRIMARY KEY, work_id")
+                            "doc INTEGER PRIMARY KEY AUTOINCREMENT, work_id",
+                        "doc SERIAL PRIMARY KEY, work_id")
                     conn.execute(text(sql))
                 conn.execute(text(
                     "INSERT INTO meta (key, value) SELECT 'schema_version', :v "

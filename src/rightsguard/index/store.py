@@ -23,7 +23,6 @@ import json
 import os
 import shutil
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ import zstandard
 from rightsguard.errors import IndexCorruptError, IndexError_, IndexMismatchError
 from rightsguard.fingerprint.code import CodeTokenizer
 from rightsguard.index.build import WorkPrints, decode, fingerprint_text
+from rightsguard.index.cache import LRU
 from rightsguard.index.channels import CHANNELS, Channel
 from rightsguard.index.registry import Registry, WorkRow
 from rightsguard.index.segments import Segment, write_atomic, write_segment
@@ -112,8 +112,8 @@ class Index:
         self._segments: dict[str, list[Segment]] = {}
         self._stop: dict[str, U32] = {}
         self._removed: npt.NDArray[np.uint32] = np.empty(0, np.uint32)
-        self._texts: OrderedDict[int, str] = OrderedDict()
-        self._streams: OrderedDict[int, TokenStream] = OrderedDict()
+        self._texts: LRU[int, str] = LRU(64)
+        self._streams: LRU[int, TokenStream | None] = LRU(256)
         self._zd = zstandard.ZstdDecompressor()
         self._rows: dict[int, WorkRow] = {}
 
@@ -510,31 +510,17 @@ class Index:
 
     def text(self, doc: int) -> str:
         """Decoded text of a work (an LRU of 64 texts stays warm on this object)."""
-        t = self._texts.get(doc)
-        if t is None:
-            t, _ = decode(self.registry.content(doc))
-            self._texts[doc] = t
-            if len(self._texts) > 64:
-                self._texts.popitem(last=False)
-        else:
-            self._texts.move_to_end(doc)
-        return t
+        return self._texts.get(doc, lambda: decode(self.registry.content(doc))[0])
 
     def code_tokens(self, doc: int) -> TokenStream | None:
         """Stored normalised code tokens of a work (an LRU of 256 stays warm on this object);
-        None for text works."""
-        got = self._streams.get(doc)
-        if got is None:
+        None for text works. Document numbers are never reused, so entries never go stale."""
+
+        def load() -> TokenStream | None:
             blob = self.registry.code_stream(doc)
-            if blob is None:
-                return None
-            got = decode_stream(blob, self._zd)
-            self._streams[doc] = got
-            if len(self._streams) > 256:
-                self._streams.popitem(last=False)
-        else:
-            self._streams.move_to_end(doc)
-        return got
+            return None if blob is None else decode_stream(blob, self._zd)
+
+        return self._streams.get(doc, load)
 
     def info(self) -> dict[str, Any]:
         """Counts, sizes and settings, as ``rightsguard index info`` prints them."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,6 +28,7 @@ import numpy.typing as npt
 from rightsguard.fingerprint.code import IDENT_ID, LITERAL_ID, CodeTokenizer, CodeTokens
 from rightsguard.fingerprint.text import TextTokens, tokenize_text
 from rightsguard.fingerprint.winnow import WinnowParams, fingerprint
+from rightsguard.index.cache import LRU
 from rightsguard.index.channels import (
     CODE_EXACT,
     CODE_NORM,
@@ -350,19 +351,11 @@ class Matcher:
     thresholds: Thresholds = field(default_factory=Thresholds)
     policy: ScreenPolicy = field(default_factory=ScreenPolicy)
     tokenizer: CodeTokenizer = field(default_factory=CodeTokenizer)
-    _nows_cache: OrderedDict[int, NowsView] = field(default_factory=OrderedDict, repr=False)
+    _nows_cache: LRU[int, NowsView] = field(default_factory=lambda: LRU(64), repr=False)
 
     def _nows(self, doc: int) -> NowsView:
         """Whitespace-free view of a work (an LRU of 64 stays warm on this matcher)."""
-        view = self._nows_cache.get(doc)
-        if view is None:
-            view = NowsView.of(self.index.text(doc))
-            self._nows_cache[doc] = view
-            if len(self._nows_cache) > 64:
-                self._nows_cache.popitem(last=False)
-        else:
-            self._nows_cache.move_to_end(doc)
-        return view
+        return self._nows_cache.get(doc, lambda: NowsView.of(self.index.text(doc)))
 
     # -- seeds ----------------------------------------------------------------------------------
     def _seeds(self, channel: Channel, ids: npt.NDArray[np.uint64], starts: I64,
@@ -713,7 +706,7 @@ class SimilarityFinder:
     index: Index
     tokenizer: CodeTokenizer = field(default_factory=CodeTokenizer)
     candidates: int = 64
-    _cache: OrderedDict[int, dict[str, U32A]] = field(default_factory=OrderedDict, repr=False)
+    _cache: LRU[int, dict[str, U32A]] = field(default_factory=lambda: LRU(256), repr=False)
 
     def prints(self, text: str, language: str | None) -> dict[str, U32A]:
         """Fingerprint sets per stream: ``structure`` and ``code-exact`` for code (the
@@ -728,15 +721,7 @@ class SimilarityFinder:
         return {TEXT.name: _print_set(tokenize_text(text).ids, TEXT.params)}
 
     def _work_prints(self, doc: int, language: str | None) -> dict[str, U32A]:
-        got = self._cache.get(doc)
-        if got is None:
-            got = self.prints(self.index.text(doc), language)
-            self._cache[doc] = got
-            if len(self._cache) > 256:
-                self._cache.popitem(last=False)
-        else:
-            self._cache.move_to_end(doc)
-        return got
+        return self._cache.get(doc, lambda: self.prints(self.index.text(doc), language))
 
     def similar(self, text: str, language: str | None, *, top: int, exclude: set[int]
                 ) -> list[tuple[int, float, tuple[tuple[str, int, int, int], ...]]]:
