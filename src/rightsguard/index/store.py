@@ -20,6 +20,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import shutil
 import time
@@ -197,7 +198,13 @@ class Index:
     @contextmanager
     def _write_lock(self) -> Iterator[None]:
         with open(self.path / ".write-lock", "a+") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                logging.getLogger("rightsguard").warning(
+                    "index %s is being written by another process; waiting for its lock "
+                    "(%s)", self.path, self.path / ".write-lock")
+                fcntl.flock(fh, fcntl.LOCK_EX)
             try:
                 self._collect_orphans()
                 yield
@@ -238,7 +245,7 @@ class Index:
         self._streams.clear()
 
     def add(self, items: Iterable[WorkInput | Skipped], *, progress: ProgressFn | None = None,
-            workers: int | None = None, batch_bytes: int = 64 << 20) -> AddSummary:
+            workers: int | None = None, batch_bytes: int = 16 << 20) -> AddSummary:
         """Register and fingerprint works; one atomic commit (and segment) per batch.
 
         Items that are :class:`Skipped` (from importers) are recorded and passed over. The same
@@ -248,9 +255,13 @@ class Index:
         summary = AddSummary()
         t0 = time.perf_counter()
         n_workers = workers if workers is not None else min(2, os.cpu_count() or 1)
-        from concurrent.futures import ProcessPoolExecutor  # not on the check path: import here
+        import multiprocessing  # not on the check path: import here
+        from concurrent.futures import ProcessPoolExecutor
 
-        pool = ProcessPoolExecutor(n_workers, initializer=_worker_init) if n_workers > 1 else None
+        # "spawn": workers inherit no open files, so a killed parent never leaves its write
+        # lock held by orphaned workers (they exit when the parent's pipe closes)
+        pool = ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_worker_init) if n_workers > 1 else None
         tokenizer = CodeTokenizer()  # in this process: parsers are made once per add, not per work
         done = 0
         try:
