@@ -78,3 +78,22 @@ def test_renamed_copy_ranks_its_source_first(java_index: tuple[Screener, dict[st
             screener.similar_works(files[name], language="java", top=40,
                                    exclude_work_ids=[ranked[0].work.work_id])}
     assert sims["004.java"] > sims.get("010.java", 0.0)
+
+
+def test_unlabelled_code_is_screened_as_code(java_index: tuple[Screener, dict[str, str]]
+                                             ) -> None:
+    """Code given without a language (stdin, .txt, an untagged fence) must not pass as prose."""
+    screener, files = java_index
+    copy = files["003.java"]
+    labelled = screener.screen_text(copy, language="java")
+    unlabelled = screener.screen_text(copy)
+    assert [r.modality for r in unlabelled] == ["code"]
+    assert any("no language given" in n for n in unlabelled[0].notes)
+    assert {m.work.title for m in unlabelled[0].matches} >= {"003.java"}
+    assert labelled[0].matches and unlabelled[0].verdict == labelled[0].verdict
+    answer = "Here is the program:\n\n```\n" + copy + "\n```\n"
+    parts = screener.screen_text(answer)
+    assert any(r.modality == "code" and any(m.work.title == "003.java" for m in r.matches)
+               for r in parts)
+    prose = "A short note, written for this test, about nothing in the index at all."
+    assert [r.modality for r in screener.screen_text(prose)] == ["text"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import stat
 from os import PathLike
 
 from rightsguard.errors import InputError
@@ -60,6 +61,16 @@ def read_source(path: str | PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES,
     if max_bytes < 0:
         raise ValueError(f"max_bytes must be >= 0, got {max_bytes}")
     name = os.fspath(path)
+    try:
+        mode = os.stat(name).st_mode
+    except FileNotFoundError:
+        raise InputError(f"{name}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{name}: cannot be read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(mode):
+        raise InputError(f"{name}: is a directory; expected a file")
+    if not stat.S_ISREG(mode):  # a FIFO, socket or device would block or never end
+        raise InputError(f"{name}: not a regular file (FIFO, socket or device); not read")
     try:
         with open(name, "rb") as fh:
             size = os.fstat(fh.fileno()).st_size

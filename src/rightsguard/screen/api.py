@@ -11,6 +11,7 @@ offsets stay in the coordinates of the whole input. Inputs that cannot be read a
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,6 +23,18 @@ from rightsguard.index.store import Index
 from rightsguard.model import Match, ScreenReport, ScreenResult, Skipped, Span, WorkSimilarity
 from rightsguard.screen.matcher import Matcher, SimilarityFinder, Thresholds, verdict_of
 from rightsguard.screen.policy import ScreenPolicy
+
+#: Grammars tried, in this order, for code that comes without a language (one per family:
+#: C-like, Java-like, scripting languages).
+UNLABELLED_LANGUAGES = ("python", "javascript", "java", "c", "cpp", "go", "rust", "c_sharp",
+                        "ruby", "php")
+_CODE_PUNCTUATION = re.compile(r"[(){}\[\];=]")
+
+
+def _looks_like_code(text: str) -> bool:
+    """At least one of ``(){}[];=`` per 40 characters: prose rarely has that many."""
+    return len(_CODE_PUNCTUATION.findall(text)) * 40 >= len(text) > 0
+
 
 _SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", ".tox"})
 
@@ -119,6 +132,17 @@ class Screener:
             else:
                 matches = self.matcher.match_text(body, exclude=exclude, prompt=prompt)
                 modality, plang = "text", None
+                if _looks_like_code(body):
+                    # unlabelled code (stdin, .txt, a fence without a tag) must not pass as
+                    # prose: screen it as code in each common grammar and keep what matches
+                    guessed, code_matches = self._unlabelled_code(body, exclude, prompt)
+                    if guessed is not None:
+                        seen = {m.work.work_id for m in code_matches}
+                        matches = code_matches + [m for m in matches
+                                                  if m.work.work_id not in seen]
+                        modality, plang = "code", guessed
+                        notes = (*notes, f"no language given: matched as {guessed} code "
+                                         "(pass --language to set it)")
             if part.start:
                 matches = [_shift(m, part.start, line_offset) for m in matches]
             pnotes = notes
@@ -154,6 +178,20 @@ class Screener:
         rows = self.index.rows([d for d, _s, _c in found])
         return [WorkSimilarity(rows[d].work, sim, per) for d, sim, per in found if d in rows]
 
+    def _unlabelled_code(self, body: str, exclude: set[int], prompt: str | None
+                         ) -> tuple[str | None, list[Match]]:
+        """Screen unlabelled code as each of :data:`UNLABELLED_LANGUAGES` (code-exact matches
+        are verified per character, so a grammar that tokenizes the copy differently finds
+        nothing false); the language whose matches cover the most characters wins."""
+        best: tuple[int, str | None, list[Match]] = (0, None, [])
+        for lang in UNLABELLED_LANGUAGES:
+            found, _tok = self.matcher.match_code(body, lang, exclude=exclude, prompt=prompt)
+            found = [m for m in found if m.channel != "text"]  # prose matches come separately
+            total = sum(m.matched_chars_nows for m in found)
+            if total > best[0]:
+                best = (total, lang, found)
+        return best[1], best[2]
+
     def screen_path(self, path: Path, *, language: str | None = None,
                     prompt: str | None = None) -> list[ScreenResult]:
         """Screen one file (raises InputError when it cannot be read as text)."""
@@ -186,7 +224,9 @@ def _expand(paths: Iterable[str | os.PathLike[str]], errors: list[Skipped]) -> I
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
                 for f in sorted(files):
-                    yield Path(root) / f
+                    child = Path(root) / f
+                    if child.is_file():  # regular files only: a FIFO in a folder never ends
+                        yield child
         elif path.exists():
             yield path
         else:
@@ -197,10 +237,11 @@ def check(paths: Iterable[str | os.PathLike[str]] = (), *, index: Index | str | 
           text: str | None = None, name: str = "-", language: str | None = None,
           prompt: str | None = None, policy: ScreenPolicy | None = None,
           thresholds: Thresholds | None = None) -> ScreenReport:
-    """Screen ``paths`` and/or ``text`` against ``index`` (an :class:`Index` or its folder).
+    """Screen ``paths`` and/or ``text`` against ``index`` (an :class:`Index` or its folder;
+    ``~`` is expanded).
 
     For repeated calls keep a :class:`Screener` instead: it keeps the index warm.
     """
-    idx = index if isinstance(index, Index) else Index.open(index)
+    idx = index if isinstance(index, Index) else Index.open(Path(index).expanduser())
     screener = Screener(idx, policy or ScreenPolicy(), thresholds or Thresholds())
     return screener.check(paths, text=text, name=name, language=language, prompt=prompt)
