@@ -150,11 +150,35 @@ def test_similar_file_name_is_not_the_file_itself(cli: RunCli, home: Path, repo:
     assert rc == 1
 
 
-def test_the_indexed_file_itself_is_skipped(cli: RunCli, home: Path, repo: Path) -> None:
+def test_the_indexed_file_itself_is_skipped(cli: RunCli, repo: Path, tmp_path: Path) -> None:
+    # the repository's own file is in the index (its folder was registered); editing it must
+    # not match its own indexed copy, while a vendored copy of it elsewhere still does
+    own = tmp_path / "own-home"
     stage(repo, "textwrap.py", MODULE.read_text("utf-8"))
-    rc, report = precommit(cli, home, repo, "textwrap.py")
-    assert rc == 0
-    assert report["results"][0]["matches"] == []
+    git(repo, "commit", "-q", "-m", "add textwrap")
+    proc = cli("index", "add", str(repo), "--licence", "GPL-3.0-only", home=own)
+    assert proc.returncode == 0, proc.stderr
+    stage(repo, "textwrap.py", MODULE.read_text("utf-8") + "\n\n" + COPIED)
+    rc, report = precommit(cli, own, repo, "textwrap.py")
+    assert rc == 0 and report["results"][0]["matches"] == []
+    (repo / "vendor").mkdir()
+    stage(repo, "vendor/textwrap.py", MODULE.read_text("utf-8"))
+    rc, report = precommit(cli, own, repo, "vendor/textwrap.py")
+    assert rc == 1 and report["verdict"] == "block"
+
+
+def test_inline_ignore_applies_to_the_match_start_only(cli: RunCli, home: Path,
+                                                        repo: Path) -> None:
+    lines = COPIED.splitlines()
+    middle = len(lines) // 2
+    lines[middle] += "  # rightsguard: ignore"  # inside the copy, not where it starts
+    stage(repo, "helpers.py", OWN_CODE + "\n\n" + "\n".join(lines) + "\n")
+    rc, _report = precommit(cli, home, repo, "helpers.py")
+    assert rc == 1
+    stage(repo, "helpers.py", OWN_CODE + "\n\n# rightsguard: ignore (vendored, see NOTICE)\n"
+          + COPIED)
+    rc, report = precommit(cli, home, repo, "helpers.py")
+    assert rc == 0 and report["results"][0]["matches"] == []
 
 
 def test_repository_licence_makes_compatible_copyleft_an_attribution(

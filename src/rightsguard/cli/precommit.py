@@ -1,9 +1,12 @@
 """Pre-commit hook: screen only the lines a commit adds.
 
 For each staged file, ``git diff --cached -U0`` gives the added line ranges; a match counts only
-when its output span overlaps an added line. Matches to the file itself (the same path in the
-index) are skipped, lines carrying ``rightsguard: ignore`` are ignored, and a baseline file lists
-accepted matches, one per line: a work id, or ``path:work-id`` (``#`` starts a comment).
+when its output span overlaps an added line. Matches to the file itself (its own indexed copy,
+by file URI or repository path: a vendored copy elsewhere still counts) are skipped, a match whose
+first line or the line above it (or most of its lines) carries a ``# rightsguard: ignore``
+comment is accepted, and a
+baseline file lists accepted matches, one per line: a work id, or ``path:work-id`` (``#`` starts a
+comment).
 """
 
 from __future__ import annotations
@@ -44,6 +47,40 @@ def read_baseline(path: Path) -> set[str]:
     return out
 
 
+_IGNORE = re.compile(r"(#|//|/\*|--|;)\s*" + re.escape(IGNORE_MARK))
+
+
+def _ignored(lines: list[str], first: int, last: int) -> bool:
+    """A match is accepted inline when its first line or the line above it carries the marker
+    (a comment above a copied block), or when most of its non-blank lines do (every copied line
+    marked)."""
+    if any(_IGNORE.search(lines[n - 1]) for n in (first - 1, first) if 0 < n <= len(lines)):
+        return True
+    body = [ln for ln in lines[max(0, first - 1):last] if ln.strip()]
+    return bool(body) and sum(1 for ln in body if _IGNORE.search(ln)) * 2 >= len(body)
+
+
+def self_sources(path: Path) -> set[object]:
+    """How the index would name ``path`` itself: its ``file://`` URI, and (repository URL,
+    path in the repository) when it is in a git checkout with a remote. A match to one of these
+    is the file matching its own indexed copy; a vendored copy elsewhere is not."""
+    resolved = path.resolve()
+    names: set[object] = {resolved.as_uri()}
+    try:
+        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=resolved.parent,
+                             capture_output=True, text=True, check=True).stdout.strip()
+        remote = subprocess.run(["git", "config", "--get", "remote.origin.url"], cwd=top,
+                                capture_output=True, text=True, check=False).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return names
+    if remote:
+        from rightsguard.corpus._git import strip_credentials
+
+        names.add((strip_credentials(remote), resolved.relative_to(Path(top).resolve())
+                   .as_posix()))
+    return names
+
+
 def filter_result(result: ScreenResult, text: str, added: set[int] | None,
                   baseline: set[str]) -> ScreenResult:
     """Keep matches that touch added lines, are not ignored inline, not to the file itself and
@@ -51,16 +88,15 @@ def filter_result(result: ScreenResult, text: str, added: set[int] | None,
     from rightsguard.screen.matcher import verdict_of
 
     lines = text.splitlines()
-    resolved = str(Path(result.input).resolve())
+    me = self_sources(Path(result.input))
     keep = []
     for m in result.matches:
         span = range(m.output_span.start_line, m.output_span.end_line + 1)
         if added is not None and not any(n in added for n in span):
             continue
-        if any(IGNORE_MARK in lines[n - 1] for n in span if 0 < n <= len(lines)):
+        if _ignored(lines, m.output_span.start_line, m.output_span.end_line):
             continue
-        if any(s.path and (resolved == s.path or resolved.endswith("/" + s.path.lstrip("/")))
-               for s in m.work.sources):
+        if any(s.uri in me or (s.repository, s.path) in me for s in m.work.sources):
             continue
         if m.work.work_id in baseline or f"{result.input}:{m.work.work_id}" in baseline:
             continue
