@@ -13,6 +13,7 @@ stored answers:
 from __future__ import annotations
 
 import ast
+import re
 import io
 import keyword
 import sysconfig
@@ -93,7 +94,9 @@ def rename_and_reformat(code: str) -> str:
 
 def licence_in_code(licence_text: str, paragraphs: int = 3) -> str:
     """The first ``paragraphs`` paragraphs of a licence text as a comment inside new code."""
-    paras = [p.strip() for p in licence_text.strip().split("\n\n") if p.strip()][:paragraphs]
+    # paragraphs are separated by blank lines, which may hold spaces (ScanCode's texts do)
+    paras = [p.strip() for p in re.split(r"\n[ \t]*\n", licence_text.strip())
+             if p.strip()][:paragraphs]
     comment = "\n#\n".join("\n".join(f"# {ln.strip()}" for ln in p.splitlines()) for p in paras)
     return (f"{comment}\n\ndef greet(name):\n    return 'Hello, ' + name\n\n\n"
             "if __name__ == '__main__':\n    print(greet('world'))\n")
@@ -114,7 +117,7 @@ def examples() -> list[DemoExample]:
     return [
         DemoExample("renamed", "python", rename_and_reformat(src), "attribute",
                     f"{path.name}: {name}() renamed and reformatted"),
-        DemoExample("licence", "python", licence_in_code(licence_text("Apache-2.0")),
+        DemoExample("licence", "python", licence_in_code(licence_text("Apache-2.0"), 6),
                     "attribute", "Apache-2.0 licence text, first paragraphs, in comments"),
         DemoExample("original", "python", ORIGINAL_SNIPPET, "clean", "written for this demo"),
     ]
