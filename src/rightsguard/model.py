@@ -198,14 +198,16 @@ class ScreenResult:
 
 @dataclass(frozen=True, slots=True)
 class ScreenReport:
-    """Screening of a run: the most severe verdict of its results."""
+    """Screening of a run: the most severe verdict of its results, at least ``review`` when an
+    input could not be read (its rights cannot be determined, so the run is never clean)."""
 
     results: tuple[ScreenResult, ...] = field(default_factory=tuple)
     errors: tuple[Skipped, ...] = ()  # inputs that could not be read (CLI exit 2)
 
     @property
     def verdict(self) -> Verdict:
-        return max((r.verdict for r in self.results), default=Verdict.CLEAN)
+        worst = max((r.verdict for r in self.results), default=Verdict.CLEAN)
+        return max(worst, Verdict.REVIEW) if self.errors else worst
 
     def to_dict(self) -> dict[str, Any]:
         return {"schema_version": 1, "verdict": self.verdict.label,

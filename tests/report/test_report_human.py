@@ -127,3 +127,28 @@ def test_side_by_side_top_match_is_most_severe(report: ScreenReport) -> None:
     assert "Council votes to close the harbour bridge" in text
     assert "+1 more match" in text
     assert "吾輩は猫である" not in text
+
+
+def test_errors_are_printed_with_a_review_run_verdict(report: ScreenReport) -> None:
+    from rightsguard.model import Skipped
+
+    long_name = "/tmp/" + "a-very-long-folder-name/" * 6 + "nothere.py"
+    missing = ScreenReport(errors=(Skipped(long_name, f"{long_name}: no such file"),))
+    console, _ = _console()
+    render_human(missing, console)
+    lines = console.export_text().rstrip().splitlines()
+    assert lines[0] == f"{long_name} — review: not screened, its rights cannot be determined"
+    assert f"  error: {long_name}: no such file" in lines  # one line, not wrapped
+    assert lines[-1] == (
+        "Run verdict: review — 0 inputs, 0 matches, 1 input not screened (error)"
+    )
+    # with results: the errors come after them and the summary counts both
+    both = ScreenReport(report.results, missing.errors)
+    console, _ = _console()
+    render_human(both, console)
+    text = console.export_text()
+    assert text.index("src/app/__init__.py") < text.index(f"  error: {long_name}")
+    assert text.rstrip().splitlines()[-1] == (
+        "Run verdict: block — 4 inputs, 4 matches (1 block, 1 review, 1 attribute, 1 clean), "
+        "1 input not screened (error)"
+    )

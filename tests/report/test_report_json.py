@@ -70,3 +70,27 @@ def test_documented_fields_exist(report: ScreenReport) -> None:
     missing = sorted(k for k in keys(report.to_dict()) if f"`{k}`" not in doc)
     if missing:
         pytest.fail(f"undocumented keys in docs/json-format.md: {missing}")
+
+
+def test_errors_make_the_run_at_least_review(report: ScreenReport) -> None:
+    """An input that could not be read has rights that cannot be determined: never clean."""
+    from rightsguard.model import Skipped, Verdict
+
+    missing = (Skipped("nothere.py", "nothere.py: no such file"),)
+    alone = ScreenReport(errors=missing)
+    assert alone.verdict is Verdict.REVIEW
+    assert json.loads(to_json(alone)) == {
+        "schema_version": 1,
+        "verdict": "review",
+        "results": [],
+        "errors": [{"input": "nothere.py", "reason": "nothere.py: no such file"}],
+    }
+    clean_and_missing = ScreenReport(report.results[3:], missing)  # a clean result
+    assert clean_and_missing.verdict is Verdict.REVIEW
+    # a block stays a block
+    assert ScreenReport(report.results, missing).verdict is Verdict.BLOCK
+
+
+def test_error_verdict_rule_is_documented() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "json-format.md").read_text(encoding="utf-8")
+    assert "at least `review` when `errors` is not empty" in doc

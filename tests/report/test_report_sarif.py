@@ -141,3 +141,34 @@ def test_empty_report(validator: Draft4Validator) -> None:
     log = to_sarif(ScreenReport(), tool_version="0.1.0")
     assert _errors(validator, log) == []
     assert log["runs"][0]["results"] == []
+
+
+def test_errors_become_error_notifications(report: ScreenReport,
+                                           validator: Draft4Validator) -> None:
+    from rightsguard.model import Skipped
+
+    errors = (Skipped("gen/nothere.py", "gen/nothere.py: no such file"),
+              Skipped("/tmp/image.py", "/tmp/image.py: binary file (NUL byte at offset 8)"))
+    for base in (report.results, ()):
+        log = to_sarif(ScreenReport(base, errors), tool_version="0.1.0")
+        assert _errors(validator, log) == []
+        (run,) = log["runs"]
+        (invocation,) = run["invocations"]
+        assert invocation["executionSuccessful"] is False
+        found = [n for n in invocation["toolExecutionNotifications"] if n["level"] == "error"]
+        assert [n["message"]["text"] for n in found] == [
+            "Not screened (rights cannot be determined): gen/nothere.py: no such file",
+            "Not screened (rights cannot be determined): /tmp/image.py: binary file (NUL byte "
+            "at offset 8)",
+        ]
+        assert [n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                for n in found] == ["gen/nothere.py", "file:///tmp/image.py"]
+        assert run["properties"]["errors"] == [
+            {"input": e.input, "reason": e.reason} for e in errors]
+        assert run["properties"]["verdict"] == ("block" if base else "review")
+
+
+def test_a_run_without_errors_is_successful(report: ScreenReport) -> None:
+    (run,) = to_sarif(report, tool_version="0.1.0")["runs"]
+    assert run["invocations"][0]["executionSuccessful"] is True
+    assert run["properties"]["errors"] == []

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from rightsguard.model import Match, ScreenReport, ScreenResult, Verdict, Work
+from rightsguard.model import Match, ScreenReport, ScreenResult, Skipped, Verdict, Work
 
 __all__ = ["attribution_notice", "render_human", "render_side_by_side"]
 
@@ -132,14 +132,31 @@ def _render_result(result: ScreenResult, console: Console, *, show_notice: bool)
         console.print(Text(attribution_notice(match.work)), soft_wrap=True)
 
 
+def _render_error(error: Skipped, console: Console) -> None:
+    console.print(
+        Text.assemble(
+            (error.input, "bold"),
+            " — ",
+            _verdict_text(Verdict.REVIEW),
+            ": not screened, its rights cannot be determined",
+        ),
+        soft_wrap=True,  # one line each: the file name and message are not broken up
+    )
+    console.print(Text(f"  error: {error.reason}"), soft_wrap=True)
+
+
 def render_human(report: ScreenReport, console: Console, *, show_notice: bool = True) -> None:
-    """Print one table per input, attribution notices and a closing run-verdict line.
+    """Print one table per input, each input that could not be read (as ``review``: its rights
+    cannot be determined) with its error, attribution notices and a closing run-verdict line.
 
     ``show_notice`` prints, under each input, a paste-ready attribution notice for every work
     matched there with verdict ``attribute`` (once per work).
     """
     for result in report.results:
         _render_result(result, console, show_notice=show_notice)
+        console.print()
+    for error in report.errors:
+        _render_error(error, console)
         console.print()
     counts = {v: 0 for v in Verdict}
     for result in report.results:
@@ -153,11 +170,13 @@ def render_human(report: ScreenReport, console: Console, *, show_notice: bool = 
     counted = (
         f"{inputs} input{'s' if inputs != 1 else ''}, {total} match{'es' if total != 1 else ''}"
     )
+    errors = len(report.errors)
     summary = Text.assemble(
         "Run verdict: ",
         _verdict_text(report.verdict),
         f" — {counted}",
         f" ({breakdown})" if breakdown else "",
+        f", {errors} input{'s' if errors != 1 else ''} not screened (error)" if errors else "",
     )
     console.print(summary)
 

@@ -14,6 +14,13 @@ policy allows without conditions); one result per :class:`~rightsguard.model.Mat
   viewer can follow one reproduction across runs.
 * ``properties``: the match as :meth:`Match.to_dict` builds it (the JSON report's units).
 
+``invocations[0].toolExecutionNotifications`` holds one ``error`` notification per input that
+could not be read (missing, binary, over the size limit; the message names the file and the
+problem, the location is the input) and one ``note`` per note on a screened input (for example
+invalid UTF-8 decoded with replacement). ``executionSuccessful`` is false when any input could
+not be read; the run's verdict (``run.properties.verdict``) is then at least ``review``, and
+``run.properties.errors`` lists the errors as the JSON report does.
+
 Relative input paths are resolved against ``base_uri`` (uriBaseId ``SRCROOT``) when one is given,
 otherwise they are left relative (GitHub reads them as relative to the repository root).
 """
@@ -208,7 +215,17 @@ def _result(result: ScreenResult, match: Match, base_uri: str | None) -> dict[st
 
 
 def _notifications(report: ScreenReport, base_uri: str | None) -> list[dict[str, Any]]:
-    return [
+    errors = [
+        {
+            "level": "error",
+            "message": {"text": f"Not screened (rights cannot be determined): {e.reason}"},
+            "locations": [
+                {"physicalLocation": {"artifactLocation": _artifact_location(e.input, base_uri)}}
+            ],
+        }
+        for e in report.errors
+    ]
+    notes = [
         {
             "level": "note",
             "message": {"text": note},
@@ -219,6 +236,7 @@ def _notifications(report: ScreenReport, base_uri: str | None) -> list[dict[str,
         for r in report.results
         for note in r.notes
     ]
+    return errors + notes
 
 
 def to_sarif(
@@ -257,6 +275,7 @@ def to_sarif(
                 }
                 for r in report.results
             ],
+            "errors": [{"input": e.input, "reason": e.reason} for e in report.errors],
         },
     }
     if base_uri is not None:
@@ -266,6 +285,9 @@ def to_sarif(
     notifications = _notifications(report, base_uri)
     if notifications:
         run["invocations"] = [
-            {"executionSuccessful": True, "toolExecutionNotifications": notifications}
+            {
+                "executionSuccessful": not report.errors,
+                "toolExecutionNotifications": notifications,
+            }
         ]
     return {"$schema": SARIF_SCHEMA_URI, "version": "2.1.0", "runs": [run]}
