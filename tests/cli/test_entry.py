@@ -178,3 +178,153 @@ def test_usage_errors_exit_2_without_a_traceback(cli: RunCli, tmp_path: Path,
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr
     assert "Error:" in proc.stderr
+
+
+def _proc(code: str, args: list[str], home: Path, *, stdin: bytes | None = None,
+          env: dict[str, str] | None = None, stdout: int = subprocess.PIPE,
+          cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
+    """``python -c code args`` on bytes, RIGHTSGUARD_HOME=home, no config file, extra ``env``."""
+    full = {k: v for k, v in os.environ.items() if not k.startswith("RIGHTSGUARD_")}
+    full.update(RIGHTSGUARD_CONFIG=os.devnull, RIGHTSGUARD_HOME=str(home), COLUMNS="100")
+    full.update(env or {})
+    return subprocess.run([sys.executable, "-c", code, *args], input=stdin, stdout=stdout,
+                          stderr=subprocess.PIPE, env=full, cwd=cwd, timeout=300)
+
+
+@pytest.mark.parametrize("code", [FAST, TYPER], ids=["fast", "typer"])
+def test_stdin_over_the_limit_is_refused(home: Path, code: str) -> None:
+    """RIGHTSGUARD_MAX_INPUT_BYTES holds for stdin as for files; stdin is not read past it."""
+    source = (STDLIB / "shlex.py").read_bytes()
+    assert len(source) > 1000
+    proc = _proc(code, ["check", "-", "--language", "python", "--format", "json"], home,
+                 stdin=source, env={"RIGHTSGUARD_MAX_INPUT_BYTES": "1000"})
+    assert proc.returncode == 2, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["verdict"] == "review" and report["results"] == []
+    (error,) = report["errors"]
+    assert error["input"] == "-"
+    assert error["reason"] == (
+        "-: standard input is larger than the input limit of 0.0 MiB (1000 bytes) (not read "
+        "past byte 1001); raise the limit with max_input_bytes (env RIGHTSGUARD_MAX_INPUT_BYTES)"
+        " to read it")
+    assert error_lines(proc.stderr.decode()) == [f"error: {error['reason']}"]
+    # at the limit exactly: screened
+    proc = _proc(code, ["check", "-", "--language", "python", "--format", "json"], home,
+                 stdin=source[:1000], env={"RIGHTSGUARD_MAX_INPUT_BYTES": "1000"})
+    assert json.loads(proc.stdout)["errors"] == [], proc.stderr
+
+
+def test_stdin_larger_than_the_default_limit_is_not_read_whole(home: Path) -> None:
+    big = b"a" * (16 * 1024 * 1024 + 10)
+    proc = _proc(FAST, ["check", "-", "--format", "json"], home, stdin=big)
+    assert proc.returncode == 2
+    (error,) = json.loads(proc.stdout)["errors"]
+    assert "larger than the input limit of 16.0 MiB (16777216 bytes)" in error["reason"]
+
+
+@pytest.mark.parametrize("code", [FAST, TYPER], ids=["fast", "typer"])
+def test_stdin_is_decoded_as_files_are(home: Path, code: str) -> None:
+    source = (STDLIB / "shlex.py").read_text("utf-8")[5952:8000]
+    raw = b"# caf\xe9 \xff by a model\r\n" + source.encode()
+    proc = _proc(code, ["check", "-", "--language", "python", "--format", "json"], home,
+                 stdin=raw)
+    assert proc.returncode == 1, proc.stderr
+    (result,) = json.loads(proc.stdout)["results"]
+    assert result["notes"] == ["invalid UTF-8 decoded with replacement"]
+    assert result["verdict"] == "block"
+    # a binary stdin is an input error named "-", and the files given with it are screened
+    gen = home.parent / "stdin-gen.py"
+    gen.write_text(source, "utf-8")
+    proc = _proc(code, ["check", "-", str(gen), "--format", "json"], home,
+                 stdin=b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    assert proc.returncode == 2
+    report = json.loads(proc.stdout)
+    assert report["errors"] == [{"input": "-", "reason": "-: binary file (NUL byte at offset 8);"
+                                                         " only text and code files can be read"}]
+    assert [r["input"] for r in report["results"]] == [str(gen)]
+    assert report["verdict"] == "block"
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "human"])
+@pytest.mark.parametrize("code", [FAST, TYPER], ids=["fast", "typer"])
+def test_closed_stdout_exits_quietly(home: Path, tmp_path: Path, code: str, fmt: str) -> None:
+    """``rightsguard check … | head -c 600``: the reader is gone; no traceback, exit 141."""
+    gen = tmp_path / "gen.py"
+    gen.write_text((STDLIB / "shlex.py").read_text("utf-8")[5952:8000], "utf-8")
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # nobody will read: every write gets EPIPE
+    try:
+        proc = _proc(code, ["check", str(gen), "--format", fmt], home, stdout=write_end)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 141, proc.stderr
+    assert proc.stderr == b""
+
+
+def test_head_on_a_real_pipe(home: Path, tmp_path: Path) -> None:
+    gen = tmp_path / "gen.py"
+    gen.write_text((STDLIB / "shlex.py").read_text("utf-8")[5952:8000], "utf-8")
+    script = (f"{sys.executable} -c '{FAST}' check {gen} --format sarif | head -c 600 >/dev/null;"
+              " echo ${PIPESTATUS[0]}")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RIGHTSGUARD_")}
+    env.update(RIGHTSGUARD_CONFIG=os.devnull, RIGHTSGUARD_HOME=str(home))
+    proc = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
+    assert proc.stdout.strip() in {"141", "1"}  # 1: the whole report fit in the pipe (block)
+
+
+@pytest.mark.parametrize("path", ["fast", "typer"])
+def test_output_licence_is_validated(home: Path, tmp_path: Path, path: str) -> None:
+    gen = tmp_path / "gen.py"
+    gen.write_text((STDLIB / "shlex.py").read_text("utf-8")[5952:8000], "utf-8")
+    # a repeated option is left to the Typer app (it takes the last value)
+    typer_only = ["--format", "human"] if path == "typer" else []
+    proc = _proc(FAST, ["check", str(gen), "--output-licence", "NOTALICENCE", *typer_only,
+                        "--format", "json"], home)
+    assert proc.returncode == 2
+    assert proc.stdout == b""
+    assert "Traceback" not in proc.stderr.decode()
+    (err,) = error_lines(proc.stderr.decode())
+    assert err.startswith("error: --output-licence 'NOTALICENCE': ")
+    assert "not on the SPDX licence list" in err
+    # a valid expression is normalised: gpl-3.0 is GPL-3.0-only, compatible with the GPL work
+    proc = _proc(FAST, ["check", str(gen), "--output-licence", "gpl-3.0", *typer_only,
+                        "--format", "json"], home)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["verdict"] == "attribute"
+
+
+TILDE = """\
+import json, sys
+from rightsguard import Index, check
+gen = sys.argv[1]
+report = check([gen], index="~/index")
+opened = Index.open("~/index")
+created = Index.create("~/made/new-index")
+print(json.dumps([report.verdict.label, str(opened.path), str(created.path)]))
+"""
+
+
+def test_tilde_is_expanded_in_index_paths(home: Path, tmp_path: Path) -> None:
+    """``check(index="~/…")``, ``Index.open("~/…")``, ``Index.create("~/…")`` and
+    ``--index ~/…`` (quoted, so the shell leaves it) use $HOME."""
+    user_home = home.parent  # the index is user_home / "index"
+    gen = tmp_path / "gen.py"
+    gen.write_text((STDLIB / "shlex.py").read_text("utf-8")[5952:8000], "utf-8")
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    proc = _proc(TILDE, [str(gen)], tmp_path / "unused", env={"HOME": str(user_home)}, cwd=cwd)
+    assert proc.returncode == 0, proc.stderr.decode()
+    verdict, opened, created = json.loads(proc.stdout)
+    assert verdict == "block"
+    assert Path(opened) == home
+    assert Path(created) == user_home / "made" / "new-index"
+    assert (user_home / "made" / "new-index" / "index.json").exists()
+    assert not (cwd / "~").exists()
+    for args in (["--index", "~/index"], ["--index=~/index"]):
+        proc = _proc(FAST, ["check", str(gen), *args, "--format", "json"], tmp_path / "unused",
+                     env={"HOME": str(user_home)}, cwd=cwd)
+        assert proc.returncode == 1, proc.stderr.decode()
+        assert json.loads(proc.stdout)["verdict"] == "block"
+    assert not (cwd / "~").exists()

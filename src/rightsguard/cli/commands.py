@@ -1,6 +1,8 @@
 """``rightsguard demo | index | check | precommit``: the one Typer app.
 
-Exit codes: 0 clean or attribute, 1 review or block, 2 error (bad input, unusable index).
+Exit codes: 0 clean or attribute, 1 review or block, 2 error (bad input, unusable index, bad
+option value); ``check`` exits 141 (128 + SIGPIPE) when the reader of its output goes away
+(``rightsguard check … | head``), without a traceback.
 A plain ``check`` does not come here: :mod:`rightsguard.cli.entry` parses it without Typer and
 calls the same :func:`~rightsguard.cli.entry.run_check`.
 """
@@ -152,7 +154,8 @@ def check_cmd(
         help="SPDX licence the output is distributed under (copyleft matches compatible with "
              "it are allowed with attribution).")] = None,
 ) -> None:
-    """Screen outputs for reproduced works. Exit 0 clean/attribute, 1 review/block, 2 error."""
+    """Screen outputs for reproduced works. Exit 0 clean/attribute, 1 review/block, 2 error
+    (an input that cannot be read is reported as review and the batch goes on)."""
     raise typer.Exit(run_check(paths, index=index, prompt=prompt, language=language, fmt=fmt,
                                output_licence=output_licence))
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from rightsguard.config import Settings
 from rightsguard.errors import InputError, RightsguardError
@@ -51,7 +51,10 @@ def run_check(paths: list[str], *, index: Path | None = None, prompt: Path | Non
     if fmt not in FORMATS:
         err_console().print(f"--format must be human, json or sarif, not {fmt!r}", markup=False)
         return 2
+    if output_licence is not None:
+        output_licence = _output_licence(output_licence)
     from rightsguard.index.store import Index
+    from rightsguard.model import ScreenReport, ScreenResult, Skipped
     from rightsguard.screen.api import Screener
     from rightsguard.screen.policy import ScreenPolicy
 
@@ -62,36 +65,106 @@ def run_check(paths: list[str], *, index: Path | None = None, prompt: Path | Non
         raise InputError(f"--prompt {prompt}: cannot be read ({exc.strerror or exc})") from None
     screener = Screener(Index.open(settings.home), ScreenPolicy(output_licence=output_licence),
                         max_bytes=settings.max_input_bytes)
-    text = None
-    files = [p for p in paths if p != "-"]
+    stdin_results: list[ScreenResult] = []
+    stdin_errors: list[Skipped] = []
     if "-" in paths:
-        text = sys.stdin.read()
-    report = screener.check(files, text=text, name="-", language=language, prompt=prompt_text)
+        try:
+            text, notes = read_stdin(settings.max_input_bytes)
+        except InputError as exc:
+            stdin_errors.append(Skipped("-", str(exc)))
+        else:
+            stdin_results = screener.screen_text(text, name="-", language=language,
+                                                 prompt=prompt_text, notes=tuple(notes))
+    files = [p for p in paths if p != "-"]
+    report = screener.check(files, language=language, prompt=prompt_text)
+    report = ScreenReport((*stdin_results, *report.results), (*stdin_errors, *report.errors))
     emit(report, fmt)
     return 2 if report.errors else report.verdict.exit_code
 
 
+def _output_licence(value: str) -> str:
+    """``--output-licence`` as a normalised SPDX expression (``gpl-3.0`` → ``GPL-3.0-only``).
+
+    Raises :class:`~rightsguard.errors.LicenceError` (exit 2) naming the option and the value."""
+    from rightsguard.errors import LicenceError
+    from rightsguard.signals.licences import normalise_expression
+
+    try:
+        return normalise_expression(value)
+    except LicenceError as exc:
+        raise LicenceError(f"--output-licence {value!r}: {exc}") from None
+
+
+def _mib(n: int) -> str:
+    return f"{n / (1024 * 1024):.1f} MiB ({n} bytes)"
+
+
+def read_stdin(max_bytes: int) -> tuple[str, list[str]]:
+    """Standard input as ``(text, notes)``, decoded as files are (UTF-8, BOMs, invalid UTF-8
+    replaced with a note, binary refused); at most ``max_bytes + 1`` bytes are read.
+
+    Raises :class:`~rightsguard.errors.InputError` (named ``-``) when there is no standard
+    input, when it holds more than ``max_bytes`` (``RIGHTSGUARD_MAX_INPUT_BYTES``) — it is not
+    read further — or when it is binary."""
+    from rightsguard.corpus.reading import MAX_BYTES_SETTING, decode_text
+
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:
+        raise InputError("-: no standard input to read")
+    raw = stream.read(max_bytes + 1)  # never more: a huge or endless stdin is not held whole
+    if len(raw) > max_bytes:
+        raise InputError(f"-: standard input is larger than the input limit of {_mib(max_bytes)}"
+                         f" (not read past byte {max_bytes + 1}); raise the limit with "
+                         f"{MAX_BYTES_SETTING} to read it")
+    text, notes = decode_text(raw, "-")
+    return text, notes
+
+
 def emit(report: ScreenReport, fmt: str) -> None:
-    """Print ``report`` as ``fmt`` (json, sarif or human) on stdout, its errors on stderr."""
-    if fmt == "json":
-        from rightsguard.report.json import to_json
+    """Print ``report`` as ``fmt`` (json, sarif or human) on stdout, its errors on stderr.
 
-        print(to_json(report))
-    elif fmt == "sarif":
-        import json
-        from importlib.metadata import version
+    When the reader closes stdout (``… | head``) it stops quietly: exit
+    :data:`EXIT_BROKEN_PIPE`, on the Typer path too (Click would exit 1, a verdict's code)."""
+    try:
+        if fmt == "json":
+            from rightsguard.report.json import to_json
 
-        from rightsguard.report.sarif import to_sarif
+            print(to_json(report))
+        elif fmt == "sarif":
+            import json
+            from importlib.metadata import version
 
-        print(json.dumps(to_sarif(report, tool_version=version("rightsguard")), indent=2))
-    else:
-        from rich.console import Console
+            from rightsguard.report.sarif import to_sarif
 
-        from rightsguard.report.human import render_human
+            print(json.dumps(to_sarif(report, tool_version=version("rightsguard")), indent=2))
+        else:
+            from rich.console import Console
 
-        render_human(report, Console())
+            from rightsguard.report.human import render_human
+
+            console = Console()
+            console.on_broken_pipe = stdout_closed  # type: ignore[method-assign]  # Rich: exit 1
+            render_human(report, console)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        stdout_closed()
     for e in report.errors:
         err_console().print(f"error: {e.reason}", markup=False, highlight=False)
+
+
+#: Exit status when the reader of stdout goes away (``rightsguard check … | head``): 128 +
+#: SIGPIPE, what a shell reports for a program the signal ends, so ``set -o pipefail`` scripts
+#: see what they see from ``cat`` or ``grep``, and it is never taken for a verdict's 0 or 1.
+EXIT_BROKEN_PIPE = 141
+
+
+def stdout_closed() -> NoReturn:
+    """Stop quietly after stdout's reader went away: point stdout at devnull so the flush at
+    exit does not fail again (Python's "Note on SIGPIPE"), exit :data:`EXIT_BROKEN_PIPE`."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    raise SystemExit(EXIT_BROKEN_PIPE)
 
 
 def parse_check(args: list[str]) -> tuple[list[str], dict[str, str]] | None:
@@ -141,14 +214,19 @@ def _fast_check(argv: list[str]) -> int | None:
 
 
 def main() -> None:
-    """Console entry point: RightsguardError → message on stderr, exit 2."""
+    """Console entry point: RightsguardError → message on stderr, exit 2; stdout closed by its
+    reader (a pipe into ``head``) → no traceback, exit :data:`EXIT_BROKEN_PIPE`."""
     try:
-        rc = _fast_check(sys.argv[1:])
-        if rc is None:
-            from rightsguard.cli.commands import run_app
+        try:
+            rc = _fast_check(sys.argv[1:])
+            if rc is None:
+                from rightsguard.cli.commands import run_app
 
-            rc = run_app()
-    except RightsguardError as exc:
-        err_console().print(f"error: {exc}", markup=False, highlight=False)
-        sys.exit(2)
+                rc = run_app()
+        except RightsguardError as exc:
+            err_console().print(f"error: {exc}", markup=False, highlight=False)
+            rc = 2
+        sys.stdout.flush()  # a closed pipe shows up here, not at interpreter exit
+    except BrokenPipeError:
+        stdout_closed()
     sys.exit(rc)

@@ -121,8 +121,9 @@ class Index:
     # -- opening ------------------------------------------------------------------------------
     @classmethod
     def create(cls, path: str | os.PathLike[str], *, registry_url: str | None = None) -> Index:
-        """Create an index folder (or open it if it already is one with the same settings)."""
-        folder = Path(path)
+        """Create an index folder (or open it if it already is one with the same settings);
+        ``~`` in ``path`` is expanded."""
+        folder = Path(path).expanduser()
         if (folder / "index.json").exists():
             return cls.open(folder)
         if folder.exists() and any(folder.iterdir()):
@@ -143,12 +144,13 @@ class Index:
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, create: bool = False) -> Index:
-        """Open an index folder; with ``create`` make it when missing.
+        """Open an index folder (``~`` in ``path`` is expanded); with ``create`` make it when
+        missing.
 
         Raises :class:`IndexCorruptError` when the manifest or registry is unreadable and
         :class:`IndexMismatchError` when a channel was built with other settings.
         """
-        folder = Path(path)
+        folder = Path(path).expanduser()
         mpath = folder / "index.json"
         if not mpath.exists():
             if create:
