@@ -64,16 +64,21 @@ class LicenceCategory(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """Where a work was found: a URI, and for repositories the URL, commit and path."""
+    """Where a work was found: a URI, and for repositories the URL, commit and path.
+
+    ``licence`` is the SPDX expression this source states for the work (as registered from it);
+    None where unknown (e.g. a source an importer has not registered yet)."""
 
     uri: str
     repository: str | None = None
     commit: str | None = None
     path: str | None = None
+    licence: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in (("uri", self.uri), ("repository", self.repository),
-                                  ("commit", self.commit), ("path", self.path)) if v is not None}
+                                  ("commit", self.commit), ("path", self.path),
+                                  ("licence", self.licence)) if v is not None}
 
 
 @dataclass(frozen=True, slots=True)

@@ -394,3 +394,154 @@ def test_crash_after_first_batch(crash_files: tuple[Path, list[Path]], tmp_path:
     assert fresh.index.info()["works"] == len(files)
     for p in files:
         assert sha(p) in matched_ids(fresh, p), p.name
+
+
+def _match_of(screener: Screener, path: Path) -> tuple[Verdict, str, object]:
+    """Verdict, reason and work of the match of ``path``'s own work in a slice of its code."""
+    results = screener.screen_text(code_slice(path.read_text("utf-8")), language="python")
+    matches = [m for r in results for m in r.matches if m.work.work_id == sha(path)]
+    assert matches, path.name
+    return matches[0].verdict, matches[0].reason, matches[0].work
+
+
+def test_same_bytes_other_licence_is_a_conflict_for_review(tmp_path: Path) -> None:
+    src = stdlib_files(3)[2]
+    a = copy_files([src], tmp_path / "a")[0]
+    b = copy_files([src], tmp_path / "b")[0]
+    idx = Index.open(tmp_path / "idx", create=True)
+    idx.add(works_from(a, licence="MIT", holder="Alice"))
+    s = idx.add(works_from(b, licence="GPL-3.0-only", holder="Jane Doe"))
+    assert (s.added, s.merged) == (0, 1)
+    verdict, reason, work = _match_of(Screener(idx), a)
+    assert verdict is Verdict.REVIEW
+    assert reason.startswith("sources disagree on the licence: ")
+    assert f"MIT ({a.as_uri()})" in reason
+    assert f"GPL-3.0-only ({b.as_uri()})" in reason
+    assert work.licence_category is LicenceCategory.UNKNOWN
+    assert work.licence == "MIT AND GPL-3.0-only"  # sources in URI order: a/ before b/
+    assert {(x.uri, x.licence) for x in work.sources} == {(a.as_uri(), "MIT"),
+                                                          (b.as_uri(), "GPL-3.0-only")}
+    assert work.to_dict()["sources"][0] == {"uri": a.as_uri(), "path": a.name, "licence": "MIT"}
+    # a fresh reader sees the same conflict; dropping the GPL source settles it back to MIT
+    assert _match_of(Screener(Index.open(tmp_path / "idx")), a)[0] is Verdict.REVIEW
+    assert idx.remove(str(tmp_path / "b")) == 1
+    verdict, reason, work = _match_of(Screener(idx), a)
+    assert (verdict, work.licence, work.licence_category) == (
+        Verdict.ATTRIBUTE, "MIT", LicenceCategory.PERMISSIVE)
+    assert "disagree" not in reason
+
+
+def test_same_bytes_same_licence_is_a_plain_merge(tmp_path: Path) -> None:
+    src = stdlib_files(3)[2]
+    a = copy_files([src], tmp_path / "a")[0]
+    b = copy_files([src], tmp_path / "b")[0]
+    idx = Index.open(tmp_path / "idx", create=True)
+    idx.add(works_from(a, licence="MIT", holder="Alice"))
+    idx.add(works_from(b, licence="mit", holder="Bob"))  # the same licence once normalised
+    verdict, reason, work = _match_of(Screener(idx), a)
+    assert verdict is Verdict.ATTRIBUTE
+    assert (work.licence, work.licence_category) == ("MIT", LicenceCategory.PERMISSIVE)
+    assert reason == "permissive licence MIT: reuse allowed with attribution"
+    assert [x.licence for x in work.sources] == ["MIT", "MIT"]
+    assert work.holders == ("Alice", "Bob")
+
+
+def test_conflict_inside_one_batch_and_relicensed_source(tmp_path: Path) -> None:
+    raw = stdlib_files(2)[1].read_bytes()
+    items = [WorkInput(raw=raw, title=f"copy {i}", holders=("H",), licence=lic,
+                       source=Source(uri=f"https://example.org/{i}.py"), modality="code",
+                       language="python") for i, lic in enumerate(["MIT", "Apache-2.0"])]
+    idx = Index.open(tmp_path / "idx", create=True)
+    idx.add(items)
+    doc = idx.registry.doc_of(hashlib.sha256(raw).hexdigest())
+    assert doc is not None
+    work = idx.registry.works([doc])[doc].work
+    assert (work.licence, work.licence_category) == ("MIT AND Apache-2.0",
+                                                     LicenceCategory.UNKNOWN)
+    # the same source registered again with the other licence corrects that source: they agree
+    idx.add([replace_licence(items[1], "MIT")])
+    work = idx.registry.works([doc])[doc].work
+    assert (work.licence, work.licence_category) == ("MIT", LicenceCategory.PERMISSIVE)
+
+
+def replace_licence(item: WorkInput, licence: str) -> WorkInput:
+    import dataclasses
+
+    return dataclasses.replace(item, licence=licence)
+
+
+def test_remove_by_folder_path_relative_absolute_and_home(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    files = stdlib_files(3)
+    proj = tmp_path / "w" / "proj"
+    copy_files(files[:1], proj)
+    copy_files(files[1:2], tmp_path / "w" / "other")
+    copy_files(files[2:3], tmp_path / "w" / "third")
+    idx = Index.open(tmp_path / "idx", create=True)
+    idx.add(works_from(tmp_path / "w", licence="MIT"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert idx.remove("w/proj") == 1
+    assert idx.remove("w/proj") == 0  # its source is gone already
+    assert idx.remove(str(tmp_path / "w" / "other") + "/") == 1
+    assert idx.remove("~/w/third/" + files[2].name) == 1
+    assert idx.info()["works"] == 0
+
+
+def test_remove_one_source_keeps_the_work_another_provides(tmp_path: Path) -> None:
+    src = stdlib_files(3)[2]
+    a = copy_files([src], tmp_path / "a")[0]
+    b = copy_files([src], tmp_path / "b")[0]
+    idx = Index.open(tmp_path / "idx", create=True)
+    idx.add(works_from(tmp_path / "a", licence="MIT"))
+    idx.add(works_from(tmp_path / "b", licence="MIT"))
+    summary = idx.remove_detail(str(tmp_path / "a"))
+    assert (summary.removed, summary.kept, summary.sources) == (0, 1, 1)
+    assert idx.info()["works"] == 1
+    verdict, _reason, work = _match_of(Screener(idx), b)
+    assert verdict is Verdict.ATTRIBUTE
+    assert [x.uri for x in work.sources] == [b.as_uri()]
+    assert idx.remove((tmp_path / "b").as_uri()) == 1
+    assert sha(src) not in matched_ids(Screener(idx), a)
+    assert idx.info()["works"] == 0
+    # re-adding a folder revives the work with that source only
+    assert idx.add(works_from(tmp_path / "a", licence="MIT")).merged == 1
+    verdict, _reason, work = _match_of(Screener(idx), a)
+    assert [x.uri for x in work.sources] == [a.as_uri()]
+
+
+def test_remove_counts_only_works_it_changes(tmp_path: Path) -> None:
+    raw = stdlib_files(2)[1].read_bytes()
+    wid = hashlib.sha256(raw).hexdigest()
+    idx = Index.open(tmp_path / "idx", create=True)
+    idx.add([WorkInput(raw=raw, title="row", holders=("H",), licence="MIT",
+                       source=Source(uri="https://example.org/catalogue/row.py"),
+                       modality="code", language="python")])
+    gen = idx.registry.generation()
+    assert idx.remove(wid) == 1
+    assert idx.remove(wid.upper()) == 0  # already removed: nothing changes
+    assert idx.remove("https://example.org/catalogue/row.py") == 0  # its work is removed already
+    assert idx.info()["removed"] == 1
+    idx.add([WorkInput(raw=raw, title="row", holders=("H",), licence="MIT",
+                       source=Source(uri="https://example.org/catalogue/row.py"),
+                       modality="code", language="python")])
+    assert idx.info()["works"] == 1
+    assert idx.remove("https://example.org/catalogue/row.py") == 1  # a catalogue row's url
+    assert idx.remove("https://example.org/catalogue/row.py") == 0
+    assert idx.registry.generation() > gen
+
+
+def test_schema_2_registry_is_upgraded_in_place(tmp_path: Path) -> None:
+    src = stdlib_files(1)[0]
+    copy_files([src], tmp_path / "a")
+    idx = Index.open(tmp_path / "idx", create=True)
+    idx.add(works_from(tmp_path / "a", licence="MIT"))
+    idx.close()
+    with sqlite3.connect(tmp_path / "idx" / "registry.sqlite") as conn:
+        conn.execute("ALTER TABLE sources DROP COLUMN licence")
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    idx = Index.open(tmp_path / "idx")
+    doc = idx.registry.doc_of(sha(src))
+    assert doc is not None
+    assert [x.licence for x in idx.registry.works([doc])[doc].work.sources] == ["MIT"]
+    idx.registry.check_schema()

@@ -21,7 +21,7 @@ import zstandard
 from rightsguard.errors import IndexCorruptError, RegistryError
 from rightsguard.model import LicenceCategory, Source, Work
 
-SCHEMA_VERSION = 2  # 2: code_streams table
+SCHEMA_VERSION = 3  # 2: code_streams table; 3: sources.licence (the licence each source states)
 
 _DDL = [
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR(64) PRIMARY KEY, value TEXT NOT NULL)",
@@ -36,7 +36,8 @@ _DDL = [
     """CREATE TABLE IF NOT EXISTS holders (doc INTEGER NOT NULL, ord INTEGER NOT NULL,
         holder TEXT NOT NULL, PRIMARY KEY (doc, holder))""",
     """CREATE TABLE IF NOT EXISTS sources (doc INTEGER NOT NULL, uri TEXT NOT NULL,
-        repository TEXT, commit_id VARCHAR(64), path TEXT, PRIMARY KEY (doc, uri))""",
+        repository TEXT, commit_id VARCHAR(64), path TEXT, licence TEXT,
+        PRIMARY KEY (doc, uri))""",
     "CREATE INDEX IF NOT EXISTS sources_uri ON sources (uri)",
     """CREATE TABLE IF NOT EXISTS identifiers (doc INTEGER NOT NULL, scheme VARCHAR(16) NOT NULL,
         value TEXT NOT NULL, PRIMARY KEY (doc, scheme, value))""",
@@ -184,13 +185,46 @@ class Registry:
                 from exc
 
     def check_schema(self) -> None:
+        """Refuse a registry of another schema version; upgrade version 2 in place (one
+        transaction: ``sources.licence`` filled with each work's licence, as version 2 merged
+        sources without recording theirs)."""
         rows = self._read("SELECT value FROM meta WHERE key = 'schema_version'")
         if not rows:
             raise IndexCorruptError(f"registry {self.url} has no schema_version")
+        if int(rows[0][0]) == 2:
+            self._upgrade_from_2()
+            rows = self._read("SELECT value FROM meta WHERE key = 'schema_version'")
         if int(rows[0][0]) != SCHEMA_VERSION:
             raise IndexCorruptError(
                 f"registry {self.url} has schema version {rows[0][0]}; this rightsguard reads "
                 f"version {SCHEMA_VERSION}")
+
+    def _upgrade_from_2(self) -> None:
+        from sqlalchemy import text
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            with self._sa().begin() as conn:
+                # re-read inside the transaction: another process may have upgraded meanwhile
+                row = conn.execute(text(
+                    "SELECT value FROM meta WHERE key = 'schema_version'")).first()
+                if row is None or int(row[0]) != 2:
+                    return
+                conn.execute(text("ALTER TABLE sources ADD COLUMN licence TEXT"))
+                conn.execute(text(
+                    "UPDATE sources SET licence = (SELECT w.licence FROM works w "
+                    "WHERE w.doc = sources.doc)"))
+                conn.execute(text("UPDATE meta SET value = :v WHERE key = 'schema_version'"),
+                             {"v": str(SCHEMA_VERSION)})
+        except SQLAlchemyError as exc:
+            self.refresh()
+            again = self._read("SELECT value FROM meta WHERE key = 'schema_version'")
+            if again and int(again[0][0]) == SCHEMA_VERSION:
+                return  # a concurrent open upgraded it first
+            raise RegistryError(f"registry {_shown(self.url)}: cannot upgrade schema version 2 "
+                                f"to {SCHEMA_VERSION}: {exc}") from exc
+        finally:
+            self.refresh()
 
     # -- transactions ------------------------------------------------------------------------
     @contextmanager
@@ -244,12 +278,18 @@ class Registry:
         return int(rows[0][0]) if rows else None
 
     def docs_of_source(self, uri_or_path: str) -> list[int]:
-        # a folder: every URI under it, matched literally (no LIKE wildcards, case-sensitive)
+        """Documents with a source matching ``uri_or_path`` (see :meth:`sources_matching`)."""
+        return sorted({d for d, _u in self.sources_matching(uri_or_path)})
+
+    def sources_matching(self, uri_or_path: str) -> list[tuple[int, str]]:
+        """``(doc, uri)`` of every source whose URI, path or repository is ``uri_or_path``, or
+        whose URI is under it as a folder (matched literally: no LIKE wildcards,
+        case-sensitive)."""
         prefix = uri_or_path.rstrip("/") + "/"
         rows = self._read(
-            "SELECT DISTINCT doc FROM sources WHERE uri = :u OR path = :u OR repository = :u "
+            "SELECT doc, uri FROM sources WHERE uri = :u OR path = :u OR repository = :u "
             "OR substr(uri, 1, :n) = :p", {"u": uri_or_path, "p": prefix, "n": len(prefix)})
-        return [int(r[0]) for r in rows]
+        return [(int(r[0]), str(r[1])) for r in rows]
 
     def works(self, docs: Iterable[int]) -> dict[int, WorkRow]:
         docs = sorted(set(int(d) for d in docs))
@@ -264,10 +304,10 @@ class Registry:
                                    "ORDER BY doc, ord"):
                 holders.setdefault(int(d), []).append(h)
             sources: dict[int, list[Source]] = {}
-            for d, uri, repo, commit, path in self._read(
-                    "SELECT doc, uri, repository, commit_id, path FROM sources "
+            for d, uri, repo, commit, path, lic in self._read(
+                    "SELECT doc, uri, repository, commit_id, path, licence FROM sources "
                     f"WHERE doc IN ({marks}) ORDER BY doc, {self._bytewise('uri')}"):
-                sources.setdefault(int(d), []).append(Source(uri, repo, commit, path))
+                sources.setdefault(int(d), []).append(Source(uri, repo, commit, path, lic))
             idents: dict[int, list[tuple[str, str]]] = {}
             for d, scheme, value in self._read(
                     f"SELECT doc, scheme, value FROM identifiers WHERE doc IN ({marks})"):
@@ -355,18 +395,43 @@ class Writer:
                         {"d": doc, "o": n, "h": h})
                 have_h.add(h)
                 n += 1
-        have_s = {r[0] for r in self._x("SELECT uri FROM sources WHERE doc = :d", {"d": doc})}
+        have_s = {r[0]: r[1] for r in self._x("SELECT uri, licence FROM sources WHERE doc = :d",
+                                               {"d": doc})}
         for s in work.sources:
+            lic = s.licence if s.licence is not None else work.licence
             if s.uri not in have_s:
-                self._x("INSERT INTO sources (doc, uri, repository, commit_id, path) "
-                        "VALUES (:d, :u, :r, :c, :p)",
-                        {"d": doc, "u": s.uri, "r": s.repository, "c": s.commit, "p": s.path})
-                have_s.add(s.uri)
+                self._x("INSERT INTO sources (doc, uri, repository, commit_id, path, licence) "
+                        "VALUES (:d, :u, :r, :c, :p, :l)",
+                        {"d": doc, "u": s.uri, "r": s.repository, "c": s.commit, "p": s.path,
+                         "l": lic})
+                have_s[s.uri] = lic
+            elif have_s[s.uri] != lic:  # the same source registered again, stating another licence
+                self._x("UPDATE sources SET licence = :l WHERE doc = :d AND uri = :u",
+                        {"l": lic, "d": doc, "u": s.uri})
+                have_s[s.uri] = lic
         for scheme, value in work.identifiers:
             self._x("DELETE FROM identifiers WHERE doc = :d AND scheme = :s AND value = :v",
                     {"d": doc, "s": scheme, "v": value})
             self._x("INSERT INTO identifiers (doc, scheme, value) VALUES (:d, :s, :v)",
                     {"d": doc, "s": scheme, "v": value})
+
+    def source_licences(self, doc: int) -> list[tuple[str, str | None]]:
+        """``(uri, licence)`` of the sources of ``doc``, by URI (code point order)."""
+        rows = self._x("SELECT uri, licence FROM sources WHERE doc = :d", {"d": doc}).all()
+        return sorted((str(r[0]), r[1]) for r in rows)
+
+    def set_licence(self, doc: int, licence: str, category: LicenceCategory) -> None:
+        self._x("UPDATE works SET licence = :l, licence_category = :c WHERE doc = :d",
+                {"l": licence, "c": category.value, "d": doc})
+
+    def licence_of(self, doc: int) -> tuple[str, LicenceCategory]:
+        row = self._x("SELECT licence, licence_category FROM works WHERE doc = :d",
+                      {"d": doc}).one()
+        return str(row[0]), LicenceCategory(row[1])
+
+    def drop_sources(self, doc: int, uris: Iterable[str]) -> None:
+        for u in uris:
+            self._x("DELETE FROM sources WHERE doc = :d AND uri = :u", {"d": doc, "u": u})
 
     def set_removed(self, docs: Iterable[int], removed: bool) -> None:
         for d in docs:

@@ -23,10 +23,12 @@ import json
 import logging
 import os
 import shutil
+import string
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +41,7 @@ from rightsguard.fingerprint.code import CodeTokenizer
 from rightsguard.index.build import WorkPrints, decode, fingerprint_text
 from rightsguard.index.cache import LRU
 from rightsguard.index.channels import CHANNELS, Channel
-from rightsguard.index.registry import Registry, WorkRow
+from rightsguard.index.registry import Registry, WorkRow, Writer
 from rightsguard.index.segments import Segment, write_atomic, write_segment
 from rightsguard.index.streams import TokenStream, decode_stream
 from rightsguard.model import LicenceCategory, Skipped, Work, WorkInput
@@ -71,6 +73,21 @@ class AddSummary:
     seconds: float = 0.0
 
 
+@dataclass
+class RemoveSummary:
+    """What an :meth:`Index.remove_detail` did. ``removed``: works tombstoned by this call (no
+    source left, or removed by work id); ``kept``: works that lost a matching source but are still
+    provided by another, so stay matchable; ``sources``: source rows dropped."""
+
+    removed: int = 0
+    kept: int = 0
+    sources: int = 0
+
+    @property
+    def changed(self) -> int:
+        return self.removed + self.kept
+
+
 # -- worker side (process pool) --------------------------------------------------------------
 _WORKER_TOKENIZER: CodeTokenizer | None = None  # one per worker process, set by the initializer
 
@@ -97,6 +114,27 @@ def _category(expression: str) -> LicenceCategory:
         return category_of(expression)
     except Exception:  # an unparseable expression is "unknown" → review, never allow
         return LicenceCategory.UNKNOWN
+
+
+@lru_cache(maxsize=4096)
+def _normalised(expression: str) -> str:
+    """``expression`` in normalised SPDX form, so equal licences compare equal; an expression that
+    does not parse is compared as written (it is categorised ``unknown`` anyway)."""
+    from rightsguard.signals.licences import normalise_expression
+
+    try:
+        return normalise_expression(expression)
+    except Exception:
+        return expression.strip()
+
+
+def _conjunction(licences: Iterable[str]) -> str:
+    """One SPDX expression requiring every one of ``licences`` (each parenthesised if compound)."""
+    return " AND ".join(x if " " not in x.strip() else f"({x.strip()})" for x in licences)
+
+
+def _is_work_id(ref: str) -> bool:
+    return len(ref) == 64 and all(c in string.hexdigits for c in ref)
 
 
 class Index:
@@ -333,6 +371,7 @@ class Index:
                 if removed:
                     w.set_removed([doc], False)
                 w.add_metadata(doc, self._work_of(wid, it, None, categories))
+                self._settle_licence(w, doc, categories)
                 summary.merged += 1
             for ch in CHANNELS:
                 hs, ds, ps = per_channel[ch.name]
@@ -360,21 +399,107 @@ class Index:
         return Work(work_id=wid, title=it.title, holders=it.holders, licence=it.licence,
                     licence_category=category, modality=modality,
                     language=it.language if modality == "code" else None, kind=it.kind,
-                    sources=(it.source,), identifiers=it.identifiers, famous=it.famous)
+                    sources=(replace(it.source, licence=_normalised(it.licence)),),
+                    identifiers=it.identifiers, famous=it.famous)
+
+    @staticmethod
+    def _settle_licence(w: Writer, doc: int, categories: dict[str, LicenceCategory]) -> None:
+        """Make the work's licence agree with its sources' (after sources were added or dropped).
+
+        One licence among the sources: that licence (the work's own, as first registered, is kept
+        when it normalises to it). Several: the sources disagree, so the rights cannot be
+        determined — the licence becomes their conjunction (``A AND B``, sources in URI order) and
+        the category ``unknown``, which the screening policy answers with ``review``, naming the
+        licences and their sources. No licence recorded (no source left): left as it is.
+        """
+        distinct = list(dict.fromkeys(lic for _u, lic in w.source_licences(doc)
+                                      if lic is not None))
+        if not distinct:
+            return
+        current, current_cat = w.licence_of(doc)
+        if len(distinct) > 1:
+            combined = _conjunction(distinct)
+            if (current, current_cat) != (combined, LicenceCategory.UNKNOWN):
+                w.set_licence(doc, combined, LicenceCategory.UNKNOWN)
+            return
+        licence = distinct[0]
+        if _normalised(current) == licence:
+            category = categories.get(current)
+            if category is None:
+                category = categories[current] = _category(current)
+            if category is not current_cat:  # e.g. a conflict that removal resolved
+                w.set_licence(doc, current, category)
+            return
+        category = categories.get(licence)
+        if category is None:
+            category = categories[licence] = _category(licence)
+        w.set_licence(doc, licence, category)
 
     def remove(self, ref: str) -> int:
-        """Tombstone works by work id (64 hex digits) or by source (URI, path, repository, or a
-        URI prefix folder). Returns how many works were removed; 0 when nothing matched."""
-        docs = [d for d in [self.registry.doc_of(ref)] if d is not None] if len(ref) == 64 \
-            else self.registry.docs_of_source(ref)
-        if not docs:
-            return 0
+        """Remove by work id or by source; returns how many works changed (0: nothing matched or
+        all were removed already). See :meth:`remove_detail`."""
+        return self.remove_detail(ref).changed
+
+    def remove_detail(self, ref: str) -> RemoveSummary:
+        """Remove by work id (64 hex digits: the work is tombstoned outright, whatever its
+        sources) or by source: an existing file or folder (``~`` expanded; its resolved
+        ``file://`` URI, everything under a folder), a URI or URI folder prefix, a repository URL,
+        a repository path, or a catalogue row's ``url``. A source match drops those sources; a work
+        is tombstoned only when no source is left, otherwise it stays matchable with its other
+        sources (its licence recomputed from theirs). Works already removed are not counted.
+        """
+        ref = ref.strip()
+        summary = RemoveSummary()
+        if not ref:
+            return summary
+        if _is_work_id(ref):
+            doc = self.registry.doc_of(ref.lower())
+            if doc is None:
+                return summary
+            with self._write_lock():
+                with self.registry.transaction() as w:
+                    found = w.find(ref.lower())
+                    if found is None or found[1]:
+                        return summary  # purged or already removed: nothing changes
+                    w.set_removed([doc], True)
+                    w.bump_generation()
+                    summary.removed = 1
+                self._rebuild_stoplists()
+            return summary
+        keys = [ref]
+        local = Path(ref).expanduser()
+        if local.exists():
+            keys.insert(0, local.resolve().as_uri())
         with self._write_lock():
+            matches: list[tuple[int, str]] = []
+            for key in keys:  # the local file's URI first; the text as written if it matches none
+                matches = self.registry.sources_matching(key)
+                if matches:
+                    break
+            if not matches:
+                return summary
+            by_doc: dict[int, set[str]] = {}
+            for doc, uri in matches:
+                by_doc.setdefault(doc, set()).add(uri)
+            rows = self.registry.works(by_doc)
+            categories: dict[str, LicenceCategory] = {}
             with self.registry.transaction() as w:
-                w.set_removed(docs, True)
+                for doc, uris in sorted(by_doc.items()):
+                    w.drop_sources(doc, uris)
+                    summary.sources += len(uris)
+                    row = rows.get(doc)
+                    if row is None or row.removed:
+                        continue  # already tombstoned: its sources go, nothing else changes
+                    if {s.uri for s in row.work.sources} <= uris:
+                        w.set_removed([doc], True)
+                        summary.removed += 1
+                    else:
+                        self._settle_licence(w, doc, categories)
+                        summary.kept += 1
                 w.bump_generation()
-            self._rebuild_stoplists()
-        return len(docs)
+            if summary.removed:
+                self._rebuild_stoplists()
+        return summary
 
     def compact(self) -> None:
         """Merge each channel's segments into one, dropping tombstoned works for good."""

@@ -16,6 +16,10 @@ copyleft-limited    ``review`` (LGPL/MPL: depends on how the code is combined)
 proprietary         ``block``
 unknown             ``review`` — rights could not be determined: never a silent pass
 ==================  ============================================================================
+
+When the work's sources state different licences (the same bytes registered as MIT from one
+source and GPL-3.0-only from another), the rights cannot be determined: the work is treated as
+``unknown`` (``review`` by default), and the reason names each licence with its sources.
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rightsguard.model import LicenceCategory, Verdict, Work
+
+#: Sources named per licence in a conflict reason; the rest are counted.
+_SHOWN_SOURCES = 3
 
 _DEFAULTS: dict[LicenceCategory, Verdict] = {
     LicenceCategory.PERMISSIVE: Verdict.ATTRIBUTE,
@@ -48,6 +55,25 @@ _COMPATIBLE: dict[str, frozenset[str]] = {
 }
 
 
+def licence_conflict(work: Work) -> str | None:
+    """Why the sources of ``work`` disagree on its licence, or None when they agree (or state
+    none), e.g. ``sources disagree on the licence: MIT (https://pypi.org/…), GPL-3.0-only
+    (file:///…)``."""
+    by_licence: dict[str, list[str]] = {}
+    for source in work.sources:
+        if source.licence is not None:
+            by_licence.setdefault(source.licence, []).append(source.uri)
+    if len(by_licence) < 2:
+        return None
+    parts = []
+    for licence, uris in by_licence.items():
+        shown = ", ".join(uris[:_SHOWN_SOURCES])
+        if len(uris) > _SHOWN_SOURCES:
+            shown += f" and {len(uris) - _SHOWN_SOURCES} more"
+        parts.append(f"{licence} ({shown})")
+    return "sources disagree on the licence: " + ", ".join(parts)
+
+
 @dataclass(frozen=True, slots=True)
 class ScreenPolicy:
     """Verdict rules. ``output_licence``: SPDX id the screened output is distributed under (in
@@ -62,8 +88,18 @@ class ScreenPolicy:
         if work.kind == "licence-text":
             return Verdict.ATTRIBUTE, ("licence text: the licence permits verbatim copies of "
                                        "itself; keep the notice")
-        cat = work.licence_category
         table = {**_DEFAULTS, **dict(self.overrides)}
+        conflict = licence_conflict(work)
+        if conflict is not None:  # rights cannot be determined: the unknown rule, never a pass
+            verdict = table[LicenceCategory.UNKNOWN]
+            return verdict, {
+                Verdict.REVIEW: f"{conflict}: rights cannot be determined automatically",
+                Verdict.BLOCK: f"{conflict}: treated as unknown, reproduction not allowed",
+                Verdict.ATTRIBUTE: f"{conflict}: treated as unknown, allowed with attribution "
+                                   "by policy",
+                Verdict.CLEAN: f"{conflict}: treated as unknown, allowed by policy",
+            }[verdict]
+        cat = work.licence_category
         verdict = table[cat]
         if cat is LicenceCategory.COPYLEFT and self.output_licence:
             allowed = _COMPATIBLE.get(work.licence, frozenset({work.licence}))
