@@ -13,9 +13,9 @@ stored answers:
 from __future__ import annotations
 
 import ast
-import re
 import io
 import keyword
+import re
 import sysconfig
 import tokenize
 from dataclasses import dataclass
