@@ -120,16 +120,19 @@ def index_info(index: IndexOpt = None,
 
 
 @index_app.command("remove")
-def index_remove(ref: Annotated[str, typer.Argument(help="Work id (SHA-256) or a source.")],
+def index_remove(ref: Annotated[str, typer.Argument(
+        help="Work id (SHA-256), a file or folder, or a source URI / repository URL.")],
                  index: IndexOpt = None) -> None:
-    """Remove works by id or by source (tombstoned; `index compact` reclaims the space)."""
+    """Remove works by id, or drop sources by file, folder or URI: a work is tombstoned when
+    no source is left (`index compact` reclaims the space)."""
     from rightsguard.index.store import Index
 
-    n = Index.open(_settings(index).home).remove(ref)
-    if n == 0:
+    done = Index.open(_settings(index).home).remove_detail(ref)
+    if done.changed == 0:
         err_console().print(f"no work matches {ref!r}", markup=False)
         raise typer.Exit(2)
-    Console().print(f"removed {n} works")
+    Console().print(f"removed {done.removed} works; {done.kept} works keep another source "
+                    f"({done.sources} sources dropped)")
 
 
 @index_app.command("compact")
