@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rightsguard.model import Match, ScreenReport, ScreenResult, Skipped, Verdict, Work
+from rightsguard.report._words import holders_phrase
 
 __all__ = ["attribution_notice", "render_human", "render_side_by_side"]
 
@@ -27,14 +28,6 @@ def _verdict_text(verdict: Verdict) -> Text:
     return Text(verdict.label, style=_STYLES[verdict])
 
 
-def _join(names: tuple[str, ...]) -> str:
-    if not names:
-        return "unknown holders"
-    if len(names) == 1:
-        return names[0]
-    return ", ".join(names[:-1]) + " and " + names[-1]
-
-
 def _lines(first: int, last: int) -> str:
     return str(first) if first == last else f"{first}–{last}"
 
@@ -45,7 +38,7 @@ def attribution_notice(work: Work) -> str:
     ``This output reproduces <title> by <holders>, licensed <licence>. Source: <uri>`` (the
     source sentence is left out when the work has no recorded source).
     """
-    holders = _join(work.holders)
+    holders = holders_phrase(work.holders)
     notice = f"This output reproduces {work.title} by {holders}, licensed {work.licence}."
     if work.sources:
         notice += f" Source: {work.sources[0].uri}"
@@ -86,7 +79,7 @@ def _match_table(result: ScreenResult) -> Table:
         table.add_row(
             _verdict_text(match.verdict),
             Text(work.title),
-            Text(_join(work.holders)),
+            Text(holders_phrase(work.holders)),
             Text(f"{work.licence}\n({work.licence_category.value})"),
             Text(_lines(match.output_span.start_line, match.output_span.end_line)),
             Text(
@@ -189,7 +182,7 @@ def _top_match_text(result: ScreenResult) -> Text:
     more = len(result.matches) - 1
     return Text.assemble(
         (work.title, "bold"),
-        f"\n{_join(work.holders)}",
+        f"\n{holders_phrase(work.holders)}",
         f"\n{work.licence} ({work.licence_category.value})",
         f"\n{match.matched_chars_nows} chars, {match.matched_tokens} tokens",
         f"\n{match.kind}, {match.channel}",

@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import quote
 
 from rightsguard.model import Match, ScreenReport, ScreenResult, Source, Verdict
+from rightsguard.report._words import holders_phrase
 
 __all__ = ["SARIF_SCHEMA_URI", "to_sarif"]
 
@@ -122,18 +123,10 @@ def _artifact_location(input_name: str, base_uri: str | None) -> dict[str, Any]:
     return location
 
 
-def _join(names: tuple[str, ...]) -> str:
-    if not names:
-        return "unknown holders"
-    if len(names) == 1:
-        return names[0]
-    return ", ".join(names[:-1]) + " and " + names[-1]
-
-
 def _message(match: Match) -> str:
     work = match.work
     text = (
-        f"Reproduces “{work.title}” by {_join(work.holders)}, licensed {work.licence} "
+        f"Reproduces “{work.title}” by {holders_phrase(work.holders)}, licensed {work.licence} "
         f"({work.licence_category.value}): {match.matched_chars_nows} non-whitespace characters, "
         f"{match.matched_tokens} tokens (longest run {match.longest_run_tokens}), "
         f"{match.output_coverage:.1%} of the output and {match.work_coverage:.1%} of the work; "
