@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from rightsguard.fingerprint.code import IDENT_ID, LITERAL_ID, CodeTokenizer, CodeTokens
 from rightsguard.fingerprint.text import TextTokens, tokenize_text
-from rightsguard.fingerprint.winnow import WinnowParams, fingerprint
+from rightsguard.fingerprint.winnow import WinnowParams, fingerprint, kgram_hashes
 from rightsguard.index.cache import LRU
 from rightsguard.index.channels import (
     CODE_EXACT,
@@ -221,32 +221,26 @@ def _renamed_units(out_nows: I64, norm_ids: npt.NDArray[np.uint64], work_lens: I
     when it starts a normalised ``n``-gram not seen before in the fragment, so repetitive
     structure (``a=a, b=b, c=c, …``) is counted once.
     """
-    m = out_nows.shape[0]
     lens = np.minimum(out_nows, np.maximum(work_lens, 1))
     lens[norm_ids == np.uint64(LITERAL_ID)] = 1
     lens[same] = out_nows[same]
-    seen: set[bytes] = set()
     # an identical identifier or literal is evidence wherever it stands; keywords and
     # punctuation are the same in any code, so they count only in new structure
     named = (norm_ids == np.uint64(IDENT_ID)) | (norm_ids == np.uint64(LITERAL_ID))
     keep = same & named
     # ... and so is every token of a verbatim stretch (3+ identical tokens, one of them named)
-    i = 0
-    while i < m:
-        if not same[i]:
-            i += 1
-            continue
-        j = i
-        while j < m and same[j]:
-            j += 1
-        if j - i >= 3 and named[i:j].any():
-            keep[i:j] = True
-        i = j
-    for i in range(m):
-        key = norm_ids[i:i + n].tobytes()
-        if key not in seen:
-            seen.add(key)
-            keep[i] = True
+    edges = np.diff(np.concatenate(([0], same.astype(np.int8), [0])))
+    named_before = np.concatenate(([0], np.cumsum(named)))
+    for a, b in zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(),
+                    strict=True):
+        if b - a >= 3 and named_before[b] > named_before[a]:
+            keep[a:b] = True
+    # the first token of each distinct normalised n-gram (the last n - 1 tokens start shorter
+    # n-grams, padded with a value no token has)
+    padded = np.concatenate((norm_ids, np.zeros(n - 1, dtype=np.uint64)))
+    grams = kgram_hashes(padded, n)
+    _uniq, first = np.unique(grams, return_index=True)
+    keep[first] = True
     return int(lens[keep].sum())
 
 
@@ -443,6 +437,7 @@ class Matcher:
         # a literal matches here only as "some literal": its characters are not evidence of
         # copying, so it counts as one character (a docstring must not carry a match)
         tok_nows[ct.norm_ids == np.uint64(LITERAL_ID)] = 1
+        named_tok = (ct.norm_ids == np.uint64(IDENT_ID)) | (ct.norm_ids == np.uint64(LITERAL_ID))
         in_prompt = prompt.covered_chars(out_view.chars)
         result: dict[int, list[Fragment]] = {}
         for doc, hits in seeds.items():
@@ -472,10 +467,13 @@ class Matcher:
                     continue
                 o_s, o_e = int(ct.starts[s_o]), int(ct.ends[e_o - 1])
                 a, b = out_view.index_at(o_s), out_view.index_at(o_e)
-                same = np.fromiter(
-                    (text[int(ct.starts[i]):int(ct.ends[i])]
-                     == wtext[int(wt.starts[i - diag]):int(wt.ends[i - diag])]
-                     for i in range(s_o, e_o)), dtype=bool, count=e_o - s_o)
+                # keywords and punctuation with equal normalised ids have equal text; only
+                # identifiers and literals need their texts compared
+                same = np.ones(e_o - s_o, dtype=bool)
+                for i in np.flatnonzero(named_tok[s_o:e_o]).tolist():
+                    o = s_o + i
+                    same[i] = text[int(ct.starts[o]):int(ct.ends[o])] == \
+                        wtext[int(wt.starts[o - diag]):int(wt.ends[o - diag])]
                 units = _renamed_units(tok_nows[s_o:e_o], ct.norm_ids[s_o:e_o],
                                        (wt.ends - wt.starts)[s_w:s_w + e_o - s_o], same)
                 units -= int(np.count_nonzero(in_prompt[a:b]))
