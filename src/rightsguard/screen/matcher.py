@@ -675,9 +675,9 @@ class Matcher:
             reason=reason)
 
 
-#: Winnowing of the syntax-tree stream used by :class:`SimilarityFinder` (the tree stream has
-#: about twice as many tokens as the leaf stream; k and t as for the normalised channel).
-STRUCTURE_PARAMS = WinnowParams(12, 24, HASH_SEED)
+#: Winnowing of the syntax-tree stream used by :class:`SimilarityFinder`: Dolos's defaults,
+#: k = 23 and a window of 17 k-grams, so t = 39 (Maertens et al. 2022).
+STRUCTURE_PARAMS = WinnowParams(23, 39, HASH_SEED)
 #: Indexes with at most this many works are compared whole by :class:`SimilarityFinder`.
 EXHAUSTIVE_WORKS = 1000
 U32A = npt.NDArray[np.uint32]
