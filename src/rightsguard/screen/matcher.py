@@ -347,6 +347,19 @@ class Matcher:
     tokenizer: CodeTokenizer = field(default_factory=CodeTokenizer)
     _nows_cache: LRU[int, NowsView] = field(default_factory=lambda: LRU(64), repr=False)
 
+    def _nows_near(self, doc: int, offsets: list[int], margin: int) -> tuple[NowsView, bool]:
+        """Whitespace-free view of a work around ``offsets`` (± ``margin`` code points), or of
+        the whole work when it is small or already cached: ``(view, covers whole work)``."""
+        if doc in self._nows_cache:
+            return self._nows(doc), True
+        wtext = self.index.text(doc)
+        lo = max(0, min(offsets) - margin)
+        hi = min(len(wtext), max(offsets) + margin)
+        if hi - lo >= len(wtext) // 2:
+            return self._nows(doc), True
+        view = NowsView.of(wtext[lo:hi])
+        return NowsView(view.chars, view.offsets + lo), False
+
     def _nows(self, doc: int) -> NowsView:
         """Whitespace-free view of a work (an LRU of 64 stays warm on this matcher)."""
         return self._nows_cache.get(doc, lambda: NowsView.of(self.index.text(doc)))
@@ -376,8 +389,9 @@ class Matcher:
         out = NowsView.of(text)
         in_prompt = prompt.covered_chars(out.chars)
         result: dict[int, list[Fragment]] = {}
+        margin = 2 * len(text) + 512
         for doc, hits in seeds.items():
-            work = self._nows(doc)
+            work, whole = self._nows_near(doc, [w for _q, w in hits], margin)
             frags: list[Fragment] = []
             seen: list[tuple[int, int, int]] = []  # (diag, start, end) in output nows
             for q, w in sorted(hits):
@@ -392,6 +406,14 @@ class Matcher:
                 if fwd == 0:
                     continue  # a 32-bit hash collision
                 back = _common_suffix(out.chars, i, work.chars, j)
+                if not whole and (j - back == 0 or j + fwd == len(work.chars)):
+                    # the run reaches the edge of the window: extend over the whole work
+                    work, whole = self._nows(doc), True
+                    seen.clear()
+                    j = work.index_at(w)
+                    diag = i - j
+                    fwd = _common_prefix(out.chars, i, work.chars, j)
+                    back = _common_suffix(out.chars, i, work.chars, j)
                 s_o, e_o, s_w = i - back, i + fwd, j - back
                 seen.append((diag, s_o, e_o))
                 units = int(np.count_nonzero(~in_prompt[s_o:e_o]))
