@@ -545,3 +545,23 @@ def test_schema_2_registry_is_upgraded_in_place(tmp_path: Path) -> None:
     assert doc is not None
     assert [x.licence for x in idx.registry.works([doc])[doc].work.sources] == ["MIT"]
     idx.registry.check_schema()
+
+
+def test_utf16_work_is_decoded_like_check_reads_it(tmp_path: Path) -> None:
+    """A UTF-16 file (with BOM) is indexed as its text, so a copy of it matches with the same
+    code-point spans a reader of the decoded file would see."""
+    import codecs
+
+    src = stdlib_files(1)[0].read_text("utf-8")
+    raw = codecs.BOM_UTF16_LE + src.encode("utf-16-le")
+    idx = Index.open(tmp_path / "idx", create=True)
+    idx.add([WorkInput(raw=raw, title="utf16", holders=(), licence="MIT",
+                       source=Source(uri="file:///utf16.py"), modality="code",
+                       language="python")])
+    start = src.index("def ")
+    piece = src[start:start + 800]
+    matches = [m for r in Screener(idx).screen_text(piece, language="python") for m in r.matches]
+    assert matches and matches[0].work.title == "utf16"
+    span = matches[0].work_span
+    assert span.start == start  # code points of the decoded text, not UTF-16 bytes
+    assert src[span.start:span.end] == piece[:span.end - span.start]

@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import zstandard
 
+from rightsguard.corpus.reading import decode_text
 from rightsguard.errors import InputError
 from rightsguard.fingerprint.code import CodeTokenizer
 from rightsguard.fingerprint.text import TextTokens, tokenize_text
@@ -34,13 +35,14 @@ def _compressor() -> zstandard.ZstdCompressor:
 
 
 def decode(raw: bytes) -> tuple[str, bool]:
-    """UTF-8 decode (BOM stripped); invalid bytes become U+FFFD. Returns (text, had_errors)."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
+    """Decode a work's raw bytes exactly as the importers and ``check`` read files
+    (:func:`rightsguard.corpus.reading.decode_text`: BOMs, UTF-16/32, invalid UTF-8 replaced), so
+    offsets in the index and in reports agree. Returns ``(text, had_notes)``."""
     try:
-        return raw.decode("utf-8"), False
-    except UnicodeDecodeError:
+        text, notes = decode_text(raw)
+    except InputError:  # registered anyway (e.g. a catalogue row): decode what can be decoded
         return raw.decode("utf-8", "replace"), True
+    return text, bool(notes)
 
 
 @dataclass(frozen=True, slots=True)
