@@ -730,6 +730,10 @@ def test_gpl3_preamble_as_comments_in_new_code_is_licence_text(corpus: Corpus) -
     start = code.index(commented)
     assert start <= m.output_span.start < m.output_span.end <= start + len(commented)
     assert m.matched_tokens >= 0.9 * len(words(preamble))
+    # one notice, not one per GPL variant: the variants are named in its reason
+    texts = [x for x in matches if x.work.kind == "licence-text"]
+    assert texts == [m], [(x.work.title, x.output_span) for x in texts]
+    assert "GPL-3.0-or-later" in m.reason and "AGPL-3.0-only" in m.reason
 
 
 # -- Japanese ----------------------------------------------------------------------------------

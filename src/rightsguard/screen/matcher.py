@@ -20,7 +20,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -628,14 +628,14 @@ class Matcher:
                                        out_total=out_nows, work_unit="nows", cover=cover))
         # comments and strings as text (a licence pasted into code)
         matches.extend(self._text_matches(text, ct.text, excl | matched_docs, pf, newlines))
-        return matches, ct.tokenizer
+        return refine_licence_variants(matches), ct.tokenizer
 
     def match_text(self, text: str, *, exclude: set[int] | None = None,
                    prompt: str | None = None) -> list[Match]:
         """Matches of prose ``text`` (NFKC + case folded tokens)."""
         tokens = tokenize_text(text)
-        return self._text_matches(text, tokens, exclude or set(), PromptFilter.of(prompt),
-                                  _newlines(text))
+        return refine_licence_variants(self._text_matches(
+            text, tokens, exclude or set(), PromptFilter.of(prompt), _newlines(text)))
 
     def _text_matches(self, text: str, tokens: TextTokens, exclude: set[int],
                       pf: PromptFilter, newlines: list[int]) -> list[Match]:
@@ -786,6 +786,33 @@ class SimilarityFinder:
                 scored.append((doc, sum(sims) / len(sims), tuple(per)))
         scored.sort(key=lambda x: (-x[1], x[0]))
         return scored[:top]
+
+
+def refine_licence_variants(matches: list[Match], overlap: float = 0.8) -> list[Match]:
+    """refine: one licence text pasted into an output matches every variant of it (GPL-3.0-only,
+    GPL-3.0-or-later, AGPL-3.0 …). Keep the licence-text match with the most matched tokens and
+    name the other variants in its reason, when their output spans overlap by ``overlap`` of the
+    shorter one. Matches of other works are untouched."""
+    texts = sorted((m for m in matches if m.work.kind == "licence-text"),
+                   key=lambda m: (-m.matched_tokens, m.work.title))
+    kept: list[Match] = []
+    also: dict[int, list[str]] = {}
+    for m in texts:
+        for i, k in enumerate(kept):
+            a = max(m.output_span.start, k.output_span.start)
+            b = min(m.output_span.end, k.output_span.end)
+            shorter = min(m.output_span.end - m.output_span.start,
+                          k.output_span.end - k.output_span.start)
+            if shorter > 0 and b - a >= overlap * shorter:
+                also.setdefault(i, []).append(m.work.licence)
+                break
+        else:
+            kept.append(m)
+    for i, names in also.items():
+        kept[i] = replace(kept[i], reason=f"{kept[i].reason}; the same text is also in the "
+                                          f"licence text of {', '.join(sorted(names))}")
+    others = [m for m in matches if m.work.kind != "licence-text"]
+    return sorted(others + kept, key=lambda m: (m.output_span.start, m.work.title))
 
 
 def verdict_of(matches: list[Match]) -> Verdict:
