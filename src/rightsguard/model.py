@@ -34,6 +34,9 @@ class Verdict(enum.IntEnum):
     def label(self) -> str:
         return self.name.lower()
 
+    def __str__(self) -> str:
+        return self.label
+
     @property
     def exit_code(self) -> int:
         return 1 if self >= Verdict.REVIEW else 0

@@ -492,3 +492,17 @@ def test_golden_content_is_what_the_spec_says(golden_run: tuple[str, Path]) -> N
     assert t["output_span"]["start_line"] == 3
     assert story[t["output_span"]["start"]:].startswith("The lighthouse keeper")
     assert t["matched_tokens"] == len(re.findall(r"\w+", GOLDEN_PROSE))
+
+
+def test_index_add_of_only_unreadable_sources_exits_2(cli: RunCli, tmp_path: Path) -> None:
+    binary = tmp_path / "logo.png"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64))
+    proc = cli("index", "add", str(binary), home=tmp_path / "home")
+    assert proc.returncode == 2
+    assert "skipped" in proc.stderr and "logo.png" in proc.stderr
+
+
+def test_verdict_prints_as_its_label() -> None:
+    from rightsguard import Verdict
+
+    assert str(Verdict.ATTRIBUTE) == "attribute" and f"{Verdict.BLOCK}" == "block"

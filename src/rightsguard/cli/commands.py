@@ -94,6 +94,9 @@ def index_add(
         err_console().print(f"skipped {sk.input}: {sk.reason}", markup=False, highlight=False)
     if len(summary.skipped) > 20:  # type: ignore[attr-defined]
         err_console().print(f"… and {len(summary.skipped) - 20} more skipped")  # type: ignore[attr-defined]
+    if summary.added + summary.merged == 0 and summary.skipped:  # type: ignore[attr-defined]
+        # nothing given could be registered: that is an input error, not a success
+        raise typer.Exit(2)
 
 
 @index_app.command("info")
