@@ -124,6 +124,19 @@ class PythonEnvWorks(LazyWorks):
         self.stats: Counter[str] = Counter()
         self._gen: Iterator[WorkItem] | None = None
 
+    def _read(self, uri: str, path: Path, prefix: str
+              ) -> tuple[bytes, str, list[str]] | Skipped:
+        """Read one source file, or the Skipped record (unreadable, empty or blank), counted."""
+        try:
+            raw, text, notes = read_source(path, self.max_bytes)
+        except InputError as exc:
+            self.stats["skipped"] += 1
+            return Skipped(uri, str(exc))
+        if not text.strip():
+            self.stats["skipped"] += 1
+            return Skipped(uri, prefix + ("empty file" if not text else "only whitespace"))
+        return raw, text, notes
+
     def _generate(self) -> Iterator[WorkItem]:
         seen: set[str] = set()
         for dist in metadata.distributions(path=self.sys_path):
@@ -163,17 +176,11 @@ class PythonEnvWorks(LazyWorks):
             rel = PurePosixPath(*f.parts).as_posix()
             uri = f"pypi:{name}@{version}#{rel}"
             path = Path(str(dist.locate_file(f)))
-            try:
-                raw, text, notes = read_source(path, self.max_bytes)
-            except InputError as exc:
-                self.stats["skipped"] += 1
-                yield Skipped(uri, str(exc))
+            got = self._read(uri, path, f"{path}: ")
+            if isinstance(got, Skipped):
+                yield got
                 continue
-            if not text.strip():
-                self.stats["skipped"] += 1
-                yield Skipped(uri, f"{path}: empty file" if not text else f"{path}: only"
-                                                                          " whitespace")
-                continue
+            raw, text, notes = got
             self.notes += [(uri, n) for n in notes]
             holders = people or dedupe(self.resolver.holders(text)) or file_holders
             self.stats["work"] += 1
@@ -278,16 +285,11 @@ class PythonEnvWorks(LazyWorks):
                     continue
                 rel = filename if rel_folder == "." else f"{rel_folder}/{filename}"
                 uri = f"{label}#{rel}"
-                try:
-                    raw, text, notes = read_source(Path(folder, filename), self.max_bytes)
-                except InputError as exc:
-                    self.stats["skipped"] += 1
-                    yield Skipped(uri, str(exc))
+                got = self._read(uri, Path(folder, filename), "")
+                if isinstance(got, Skipped):
+                    yield got
                     continue
-                if not text.strip():
-                    self.stats["skipped"] += 1
-                    yield Skipped(uri, "empty file" if not text else "only whitespace")
-                    continue
+                raw, _text, notes = got
                 self.notes += [(uri, n) for n in notes]
                 self.stats["work"] += 1
                 yield WorkInput(raw=raw, title=f"Python {version} standard library: {rel}",

@@ -16,7 +16,6 @@ from __future__ import annotations
 import array
 import importlib
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -571,5 +570,3 @@ class CodeTokenizer:
                               np.asarray(prose_ends, dtype=np.int64), ascii_data),
             tokenizer=name)
 
-
-TokenizeFn = Callable[[str, str], CodeTokens]

@@ -49,14 +49,6 @@ class TextTokens:
     def empty(cls) -> TextTokens:
         return cls(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.uint64))
 
-    @classmethod
-    def concat(cls, parts: list[TextTokens]) -> TextTokens:
-        if not parts:
-            return cls.empty()
-        return cls(np.concatenate([p.starts for p in parts]),
-                   np.concatenate([p.ends for p in parts]),
-                   np.concatenate([p.ids for p in parts]))
-
 
 def normalise_token(token: str) -> str:
     """NFKC + case folding of one token (identity fast path for ASCII)."""
