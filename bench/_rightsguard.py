@@ -32,22 +32,14 @@ def api_missing() -> str | None:
 
 
 def screener_for(idx: Any) -> Callable[..., list[Any]]:
-    """A function ``(text, *, language, name, exclude_work_ids) -> [Match, ...]`` over ``idx``.
+    """A function ``(text, *, language, name, exclude_work_ids) -> [Match, ...]`` over ``idx``,
+    one warm ``rightsguard.Screener`` and the matches of all parts of its results."""
+    from rightsguard import Screener
 
-    Uses ``idx.screen`` (one ScreenResult) when the index has it, else one warm
-    ``rightsguard.Screener(idx)`` and its ``screen_text`` (one ScreenResult per part).
-    """
-    if hasattr(idx, "screen"):
-        screen = idx.screen
-    else:
-        from rightsguard import Screener
-
-        screen = Screener(idx).screen_text
+    screen = Screener(idx).screen_text
 
     def matches(text: str, *, language: str, name: str, exclude_work_ids: set[str]) -> list[Any]:
         results = screen(text, language=language, name=name, exclude_work_ids=exclude_work_ids)
-        if not isinstance(results, (list, tuple)):
-            results = [results]
         return [m for r in results for m in r.matches]
 
     return matches
