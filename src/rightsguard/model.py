@@ -265,3 +265,162 @@ class WorkSimilarity:
     work: Work
     similarity: float
     channels: tuple[tuple[str, int, int, int], ...]
+
+
+# -- audit: records, rights signals, decisions -------------------------------------------------
+# One Record flows through the audit pipeline (readers -> signal extractors -> policy -> writers),
+# datatrove style. Records are immutable; a step returns ``dataclasses.replace(record, ...)``.
+
+
+class Modality(enum.StrEnum):
+    """What an item's content is. Size units: text and code in tokens of rightsguard's text
+    tokenizer (and bytes), images in pixels (and bytes)."""
+
+    TEXT = "text"
+    CODE = "code"
+    IMAGE = "image"
+    OTHER = "other"
+
+
+class ReservationState(enum.StrEnum):
+    """State of a rights reservation (opt-out) read from one carrier.
+
+    ``unknown`` = the carrier was absent where its answer is needed (e.g. a host with no robots.txt
+    record), malformed or unreadable. Profiles that need the answer turn ``unknown`` into review;
+    it is never read as "not reserved"."""
+
+    RESERVED = "reserved"
+    NOT_RESERVED = "not-reserved"
+    UNKNOWN = "unknown"
+    #: for signals that are not a reservation (a licence, a user list hit): the value says it all
+    NOT_APPLICABLE = "n/a"
+
+
+class AuditVerdict(enum.StrEnum):
+    """Decision for one item in one jurisdiction; most restrictive wins: exclude > review > allow."""
+
+    ALLOW = "allow"
+    REVIEW = "review"
+    EXCLUDE = "exclude"
+
+    @property
+    def severity(self) -> int:
+        return {"allow": 0, "review": 1, "exclude": 2}[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class RightsSignal:
+    """One machine-readable rights signal read from one carrier, with its evidence.
+
+    * ``kind``: what the signal is — ``robots``, ``content-signal``, ``aipref``, ``tdmrep``,
+      ``noai``, ``noimageai``, ``ai-txt``, ``iptc-data-mining``, ``c2pa-training-mining``,
+      ``licence``, ``licence-class``, ``list-piracy``, ``list-paywall``, ``list-dataset-for-sale``,
+      ``unreadable``.
+    * ``carrier``: where it was read — ``robots.txt``, ``http-header``, ``html-meta``,
+      ``tdmrep.json``, ``xmp``, ``c2pa-manifest``, ``epub``, ``pdf``, ``ai.txt``, ``catalogue``,
+      ``user-list``, ``file``, ``warc``.
+    * ``value``: the value as read (e.g. ``"disallow /"``, ``"ai-train=no"``, ``"1"``, an SPDX
+      expression, ``"non-commercial"``).
+    * ``scope``: whom/what it applies to — ``*`` for everyone, a crawler token (``GPTBot``), or a
+      use (``train-ai``, ``search``).
+    * ``state``: :class:`ReservationState` (value string).
+    * ``evidence``: where exactly — ``"robots.txt of example.com (HTTP 200, captured
+      2025-01-01T00:00:00Z) line 7"``, ``"header X-Robots-Tag: noai"``, ``"file a/b.txt"``.
+    * ``extractor``: dotted name of the extractor that produced it.
+    """
+
+    kind: str
+    carrier: str
+    value: str
+    scope: str
+    state: str
+    evidence: str
+    extractor: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why a rule fired: the rule id (profile file + rule name), the provision it applies
+    (e.g. ``"Copyright Act Art. 30-4(ii)"``), the source of that reading (statute URL, guidance,
+    case) and the evidence (the signal or fact that triggered it)."""
+
+    rule: str
+    provision: str
+    source: str
+    evidence: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The policy decision for one item in one jurisdiction (``JP``, ``EU``, ``UK``, ``US``,
+    ``SG`` or a user profile's name). ``verdict`` is an :class:`AuditVerdict` value."""
+
+    jurisdiction: str
+    verdict: str
+    reasons: tuple[Reason, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One item read from a corpus, flowing through the audit pipeline.
+
+    * ``id``: stable across runs — ``"<reader>:<input path>#<position>"`` (a WARC record's byte
+      offset, a JSONL line number (1-based), a Parquet row index, a relative file path).
+    * ``source``: the item's URL (WARC target URI, catalogue ``url`` column) or file path.
+    * ``host`` / ``domain``: lower-case host and registrable domain (publicsuffixlist), None for
+      local files without a URL.
+    * ``content_hash``: SHA-256 hex of the raw content bytes (the screening registry's work id).
+    * ``size_bytes``; ``size_tokens`` (text/code, rightsguard text tokenizer), ``size_pixels``
+      (images, width × height).
+    * ``media_type``: e.g. ``text/html``; ``captured_at``: ISO 8601 UTC capture time (WARC-Date)
+      or None.
+    * ``headers``: HTTP response headers as (name, value) pairs in order (names as sent).
+    * ``content``: the raw body bytes (None once a writer no longer needs them).
+    * ``fields``: reader-specific metadata (catalogue columns other than the content, e.g.
+      ``licence``, ``title``), JSON-serialisable values.
+    * ``origin``: how to write the item back in its input's format — the reader name and whatever
+      it needs (``{"format": "warc", "path": ..., "offset": ...}``).
+    * ``signals`` / ``decisions``: filled by the extractors and the policy step.
+    * ``error``: set when the item could not be read (``"truncated gzip member at byte 1234"``);
+      such an item still flows on and is decided ``review``.
+    """
+
+    id: str
+    source: str
+    modality: str
+    content_hash: str = ""
+    host: str | None = None
+    domain: str | None = None
+    size_bytes: int = 0
+    size_tokens: int | None = None
+    size_pixels: int | None = None
+    media_type: str | None = None
+    captured_at: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    content: bytes | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    origin: dict[str, Any] = field(default_factory=dict)
+    signals: tuple[RightsSignal, ...] = ()
+    decisions: tuple[Decision, ...] = ()
+    error: str | None = None
+
+
+class Purpose(enum.StrEnum):
+    """Intended use of the corpus (the ``--purpose`` flag); law.md §7 use cases U1–U5."""
+
+    ANALYSIS = "analysis"  # U1 information analysis / non-generative TDM
+    TRAIN_GENERAL = "train-general"  # U2 training a general generative model
+    RESEARCH = "research"  # U3 training by a research organisation
+    IMITATE_CREATOR = "imitate-creator"  # U4 fine-tune/LoRA imitating a specific creator
+    RAG_EXCERPTS = "rag-excerpts"  # U5 retrieval-augmented generation that outputs excerpts
+
+
+@dataclass(frozen=True, slots=True)
+class Use:
+    """The intended use an audit decides for: purpose, commercial or not, actor
+    (``company`` | ``research-organisation``) and the user's own crawler tokens (``--agent``)."""
+
+    purpose: Purpose = Purpose.TRAIN_GENERAL
+    commercial: bool = True
+    actor: str = "company"
+    agents: tuple[str, ...] = ()
