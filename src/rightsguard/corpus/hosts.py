@@ -1,0 +1,321 @@
+"""Per-host rights files — ``/robots.txt``, ``/.well-known/tdmrep.json``, ``/ai.txt`` — and
+which capture of each was in force when a page was captured.
+
+Sources:
+
+* a WARC of those responses, as Common Crawl publishes its robots.txt captures
+  (:meth:`HostFiles.from_warc`): each capture keeps its HTTP status and ``WARC-Date``;
+* a folder (:meth:`HostFiles.from_folder`) of ``HOST/robots.txt``,
+  ``HOST/.well-known/tdmrep.json``, ``HOST/ai.txt``, with an optional ``HOST/robots.status``
+  holding robots.txt's HTTP status as a decimal number (absent = 200; a status file without a
+  ``robots.txt`` is a capture with an empty body, e.g. ``404`` or ``503``). Folder files have no
+  capture time;
+* the pages of a corpus WARC that are themselves such responses (:meth:`HostFiles.collect`
+  diverts them from the corpus items: they are host files, not training items).
+
+Hosts are keyed by :func:`~rightsguard.corpus.domains.normalise_host` (lower case, IDNA
+A-labels). RFC 9309 scopes a robots.txt to scheme, host and port; captures here are keyed by host
+alone (corpora rarely hold two schemes of one host with different files).
+
+**Which capture is in force** for a page captured at time *t* (RFC 9309 §2.4: a crawler
+uses its cached robots.txt, for up to 24 hours, and otherwise fetches it again before crawling):
+
+1. the latest capture at or before *t* — what a crawler that honoured the file had read;
+   when it is more than 24 hours older than the page, the evidence says so (the RFC's cache
+   period had lapsed, so the site may have changed it in between);
+2. if there is none, the earliest capture after *t*, with the evidence saying it was captured
+   after the page (Common Crawl fetches robots.txt per crawl, so a page can precede the first
+   capture by minutes; the closest later capture is the best evidence there is — never read as
+   absence);
+3. a page without a capture time uses the latest capture; captures without a time (folders)
+   are used when no dated capture exists for that host.
+
+An unreachable robots.txt (5xx) stays in force until the next capture (RFC 9309 §2.3.1.4:
+assume complete disallow; only after 30 days MAY a crawler fall back to a cached copy — not done
+here). Redirects (3xx with ``Location``, RFC 9309 §2.3.1.2) are followed through up to five
+captured targets in force at the same time; a redirect whose target was not captured is
+returned as the 3xx capture. Bodies are kept up to :data:`MAX_HOST_FILE_BYTES` (RFC 9309 §2.5:
+parse at least 500 KiB), the evidence noting a cut.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from os import PathLike
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+from rightsguard.corpus.domains import host_and_domain, normalise_host
+from rightsguard.corpus.warc import iso_utc, read_warc
+from rightsguard.model import Record
+
+__all__ = [
+    "HOST_FILE_PATHS",
+    "MAX_HOST_FILE_BYTES",
+    "HostFile",
+    "HostFiles",
+    "host_file_kind",
+]
+
+HOST_FILE_PATHS = {"/robots.txt": "robots.txt", "/.well-known/tdmrep.json": "tdmrep.json",
+                   "/ai.txt": "ai.txt"}
+"""URL path → kind of host file (RFC 9309 §2.3; TDMRep §3.1; Spawning ai.txt)."""
+
+MAX_HOST_FILE_BYTES = 500 * 1024
+"""Bytes of a host file kept: 500 KiB, RFC 9309 §2.5's minimum parsing limit."""
+
+STALE_AFTER = _dt.timedelta(hours=24)
+"""RFC 9309 §2.4: crawlers SHOULD NOT use a cached robots.txt for more than 24 hours."""
+
+MAX_REDIRECTS = 5
+"""RFC 9309 §2.3.1.2: crawlers SHOULD follow at least five consecutive redirects."""
+
+_FOLDER_FILES = (("robots.txt", "robots.txt"), (".well-known/tdmrep.json", "tdmrep.json"),
+                 ("ai.txt", "ai.txt"))
+
+
+def host_file_kind(url: str) -> str | None:
+    """``robots.txt`` | ``tdmrep.json`` | ``ai.txt`` when ``url`` is that file of its host
+    (path exact, no query), else None."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.query or not parts.netloc:
+        return None
+    return HOST_FILE_PATHS.get(parts.path)
+
+
+@dataclass(frozen=True, slots=True)
+class HostFile:
+    """One capture of a host file.
+
+    ``status``: the HTTP status of the capture (200 for a folder file without
+    ``robots.status``), None when the capture itself could not be read (the evidence says why).
+    ``body``: the response body (at most :data:`MAX_HOST_FILE_BYTES`). ``captured_at``: ISO 8601
+    UTC or None. ``evidence``: which capture, e.g. ``"robots.txt of example.com (HTTP 200,
+    captured 2025-01-01T00:00:00Z) from warc:/data/robots.warc.gz#1234"``.
+    """
+
+    host: str
+    status: int | None
+    body: bytes
+    captured_at: str | None
+    evidence: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Capture:
+    file: HostFile
+    when: _dt.datetime | None
+    order: int
+    location: str | None = None  # absolute URL of a 3xx redirect target
+
+
+def _parse_time(value: str | None) -> _dt.datetime | None:
+    normal = iso_utc(value)
+    return None if normal is None else _dt.datetime.fromisoformat(normal.replace("Z", "+00:00"))
+
+
+def _describe(kind: str, host: str, status: int | None, captured_at: str | None,
+              where: str) -> str:
+    what = f"HTTP {status}" if status is not None else "unreadable"
+    when = f", captured {captured_at}" if captured_at else ""
+    return f"{kind} of {host} ({what}{when}) from {where}"
+
+
+class HostFiles:
+    """All captures of robots.txt, tdmrep.json and ai.txt by host; picklable (plain data)."""
+
+    def __init__(self) -> None:
+        self._captures: dict[tuple[str, str], list[_Capture]] = {}
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def hosts(self, kind: str = "robots.txt") -> list[str]:
+        """Hosts with at least one capture of ``kind``, sorted."""
+        return sorted(h for k, h in self._captures if k == kind)
+
+    def add(self, kind: str, file: HostFile, location: str | None = None) -> None:
+        """Add one capture of ``kind`` (a value of :data:`HOST_FILE_PATHS`); the host is
+        normalised. ``location`` is the absolute redirect target of a 3xx capture."""
+        if kind not in HOST_FILE_PATHS.values():
+            raise ValueError(f"unknown host file kind {kind!r}; allowed:"
+                             f" {', '.join(HOST_FILE_PATHS.values())}")
+        file = replace(file, host=normalise_host(file.host))
+        self._captures.setdefault((kind, file.host), []).append(
+            _Capture(file, _parse_time(file.captured_at), self._count, location))
+        self._count += 1
+
+    # -- sources ---------------------------------------------------------------------------------
+
+    def add_record(self, record: Record) -> bool:
+        """Add ``record`` (a WARC response) if it is a host file; returns whether it was."""
+        kind = host_file_kind(record.source)
+        if kind is None or record.host is None:
+            return False
+        status = record.fields.get("http_status")
+        status = status if isinstance(status, int) else None
+        body = record.content or b""
+        evidence = _describe(kind, record.host, None if record.error else status,
+                             record.captured_at, record.id)
+        if record.error:
+            evidence += f": {record.error}"
+            status, body = None, b""
+        elif len(body) > MAX_HOST_FILE_BYTES:
+            body = body[:MAX_HOST_FILE_BYTES]
+            evidence += f"; cut at {MAX_HOST_FILE_BYTES} bytes (RFC 9309 §2.5)"
+        location = None
+        if status is not None and 300 <= status < 400:
+            target = next((v for k, v in record.headers if k.lower() == "location"), None)
+            location = urljoin(record.source, target.strip()) if target else None
+        self.add(kind, HostFile(record.host, status, body, record.captured_at, evidence),
+                 location)
+        return True
+
+    def collect(self, records: Iterable[Record]) -> Iterator[Record]:
+        """Add the host files among ``records`` and yield the others (the corpus items)."""
+        for record in records:
+            if not self.add_record(record):
+                yield record
+
+    @classmethod
+    def from_warc(cls, *paths: str | PathLike[str]) -> HostFiles:
+        """Host files among the responses of WARC files (other records are skipped unread)."""
+        files = cls()
+        for path in paths:
+            # a broken record whose URI is unknown cannot be attributed to a host: not added
+            for record in read_warc(path, target_filter=_is_host_file_url):
+                files.add_record(record)
+        return files
+
+    @classmethod
+    def from_folder(cls, path: str | PathLike[str]) -> HostFiles:
+        """Host files from ``path/HOST/…`` (see the module docstring); hidden folders and
+        files that are not folders are ignored. ``robots.status`` that is not a number from 100
+        to 599 makes the capture's status None, the evidence quoting it."""
+        files = cls()
+        root = Path(path)
+        for entry in sorted(os.scandir(root), key=lambda e: e.name):
+            if not entry.is_dir() or entry.name.startswith("."):
+                continue
+            host, _domain = host_and_domain(entry.name)
+            if host is None:
+                continue
+            folder = Path(entry.path)
+            status_file = folder / "robots.status"
+            for rel, kind in _FOLDER_FILES:
+                file = folder / rel
+                status: int | None = 200
+                where, notes = str(file), []
+                if kind == "robots.txt" and status_file.is_file():
+                    status, problem = _read_status(status_file)
+                    where += f" with {status_file.name}"
+                    notes += [problem] if problem else []
+                elif not file.is_file():
+                    continue
+                body, problem = _read_capped(file)
+                if problem:
+                    notes.append(problem)
+                    status = None if problem.startswith("cannot") else status
+                evidence = _describe(kind, host, status, None, where)
+                files.add(kind, HostFile(host, status, body, None,
+                                         "; ".join([evidence, *notes])))
+        return files
+
+    # -- selection -------------------------------------------------------------------------------
+
+    def robots_for(self, host: str, captured_at: str | None = None) -> HostFile | None:
+        """The robots.txt of ``host`` in force at ``captured_at`` (see the module docstring), or
+        None when the host has no capture (the audit then records ``unknown``)."""
+        return self._for("robots.txt", host, captured_at)
+
+    def tdmrep_for(self, host: str, captured_at: str | None = None) -> HostFile | None:
+        """The ``/.well-known/tdmrep.json`` of ``host`` in force at ``captured_at``, or None."""
+        return self._for("tdmrep.json", host, captured_at)
+
+    def ai_txt_for(self, host: str, captured_at: str | None = None) -> HostFile | None:
+        """The ``/ai.txt`` of ``host`` in force at ``captured_at``, or None."""
+        return self._for("ai.txt", host, captured_at)
+
+    def _for(self, kind: str, host: str, captured_at: str | None) -> HostFile | None:
+        when = _parse_time(captured_at)
+        chosen = self._select(kind, normalise_host(host), when)
+        if chosen is None:
+            return None
+        capture, note = chosen
+        file = capture.file
+        hops: list[str] = []
+        while (capture.location is not None and len(hops) < MAX_REDIRECTS):
+            target_host = urlsplit(capture.location).hostname
+            if host_file_kind(capture.location) != kind or not target_host:
+                break
+            nxt = self._select(kind, normalise_host(target_host), when)
+            if nxt is None:
+                note += f"; redirect to {capture.location} not captured"
+                break
+            hops.append(capture.location)
+            capture = nxt[0]
+        if hops:
+            final = capture.file
+            file = HostFile(file.host, final.status, final.body, final.captured_at,
+                            f"{file.evidence}; redirected ({' -> '.join(hops)}) to"
+                            f" {final.evidence}")
+        return replace(file, evidence=file.evidence + note) if note else file
+
+    def _select(self, kind: str, host: str, when: _dt.datetime | None,
+                ) -> tuple[_Capture, str] | None:
+        captures = self._captures.get((kind, host))
+        if not captures:
+            return None
+        dated = sorted(((c.when, c.order, c) for c in captures if c.when is not None),
+                       key=lambda t: (t[0], t[1]))
+        if not dated:
+            return captures[-1], ""
+        if when is None:
+            return dated[-1][2], ""
+        before = [(t, c) for t, _order, c in dated if t <= when]
+        if before:
+            taken, chosen = before[-1]
+            age = when - taken
+            if age > STALE_AFTER:
+                return chosen, (f"; latest capture before the page, {age.days} d"
+                                f" {age.seconds // 3600} h older than it (RFC 9309 §2.4: a"
+                                " cached copy is used for at most 24 h)")
+            return chosen, ""
+        return dated[0][2], "; captured after the page (no earlier capture)"
+
+
+def _is_host_file_url(url: str) -> bool:
+    return host_file_kind(url) is not None
+
+
+def _read_status(path: Path) -> tuple[int | None, str]:
+    """``(status, problem)`` from a ``robots.status`` file."""
+    try:
+        text = path.read_bytes()[:64].decode("ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, f"{path.name} unreadable ({exc})"
+    if text.isdigit() and 100 <= int(text) <= 599:
+        return int(text), ""
+    return None, f"{path.name} holds {text[:20]!r}, not an HTTP status (100-599)"
+
+
+def _read_capped(path: Path) -> tuple[bytes, str]:
+    """``(body, problem)``: at most :data:`MAX_HOST_FILE_BYTES` bytes of ``path``."""
+    if not path.is_file():
+        return b"", ""
+    try:
+        with open(path, "rb") as fh:
+            body = fh.read(MAX_HOST_FILE_BYTES + 1)
+    except OSError as exc:
+        return b"", f"cannot be read ({exc.strerror or exc})"
+    if len(body) > MAX_HOST_FILE_BYTES:
+        return body[:MAX_HOST_FILE_BYTES], (f"cut at {MAX_HOST_FILE_BYTES} bytes"
+                                            " (RFC 9309 §2.5)")
+    return body, ""
