@@ -1,0 +1,371 @@
+"""Facts the policy rules read, derived from a record's rights signals and the intended use.
+
+Every fact has a name, a value and the evidence it rests on (the signals, the use flag, or the
+record's read error), so a decision can always say *why*. The facts profiles may name:
+
+=====================  ===========================================================  ==============
+fact                   values                                                       from
+=====================  ===========================================================  ==============
+``purpose``            ``analysis`` ``train-general`` ``research``                  ``--purpose``
+                       ``imitate-creator`` ``rag-excerpts`` (law.md §7 U1–U5)
+``commercial``         ``true`` / ``false``                                         ``--commercial``
+``actor``              ``company`` ``research-organisation``                        ``--actor``
+``modality``           ``text`` ``code`` ``image`` ``other``                        the reader
+``reservation``        ``reserved`` ``not-reserved`` ``unknown``                    :func:`reservation_state`
+``piracy_source``      ``true`` / ``false`` (law.md §7 S1)                          ``list-piracy``
+``paywalled_source``   ``true`` / ``false`` (law.md §7 S2)                          ``list-paywall``
+``dataset_for_sale``   ``true`` / ``false`` (JP Art. 30-4 proviso)                  ``list-dataset-for-sale``
+``licence_class``      ``commercial`` ``non-commercial`` ``academic-only``          ``licence-class``
+                       ``unspecified``
+``licence_category``   ``permissive`` ``copyleft`` ``copyleft-limited``             ``licence`` +
+                       ``proprietary`` ``public-domain`` ``unknown`` ``none``       a categoriser
+``unreadable``         ``true`` / ``false``                                         ``record.error``,
+                                                                                    ``unreadable``
+=====================  ===========================================================  ==============
+
+**The AI-training reservation** (issue #3, "Definitions"; rights-signals.md §0 item 2, the
+combining rule of IETF AIPREF vocab "Combining Preferences"): each carrier is read separately,
+then
+
+1. ``reserved`` if any carrier that applies says *reserved* — any explicit disallow wins;
+2. else ``unknown`` if a *required* carrier is unknown or missing (for an item with a host, the
+   robots.txt: "a host with no robots.txt record is unknown for that carrier, not allowed") or any
+   carrier is malformed or unreadable (its ``value`` or ``evidence`` says ``malformed`` /
+   ``unreadable``, as the extractors write it) — unknown is never read as "not reserved";
+3. else ``not-reserved``.
+
+A carrier *applies* when its scope is ``*``, a use label other than the search/inference-only
+ones (:data:`NON_TRAINING_USES`), one of the user's ``--agent`` tokens, or a crawler token whose
+purpose is training (the crawler table's ``training`` and ``control-token`` entries, passed in as
+``training_tokens``; without a table every token counts — a reservation that cannot be classified
+is kept, never dropped). ``noimageai`` applies only to images (rights-signals.md §4). CAWG/C2PA
+``constrained`` counts as reserved ("in the absence of additional information, constrained shall
+be treated as equivalent to notAllowed", CAWG training-and-data-mining assertion v1.1,
+rights-signals.md §5b), and so does every IPTC ``DMI-PROHIBITED-*`` code (rights-signals.md §5a).
+Other "unknown" states (IPTC ``DMI-UNSPECIFIED``, an ``ai.txt`` that is not Spawning's format)
+express no preference and are recorded but do not make the reservation unknown.
+
+Kept simple on purpose: ``noai``/``noimageai`` count as reservations although they are a weak,
+unstandardised convention (rights-signals.md §4 "treat as a valid (weak) reservation
+expression"); natural-language reservations (terms of service) are not machine-readable carriers
+(OLG Hamburg, 10 Dec 2025, 5 U 104/24; law.md §2.4) and no extractor produces them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
+
+from rightsguard.model import (
+    LicenceCategory,
+    Modality,
+    Purpose,
+    Record,
+    ReservationState,
+    RightsSignal,
+    Use,
+)
+
+__all__ = [
+    "FACTS",
+    "LICENCE_CLASSES",
+    "NON_TRAINING_USES",
+    "RESERVATION_KINDS",
+    "Fact",
+    "FactSpec",
+    "derive_facts",
+    "licence_category",
+    "licence_class",
+    "reservation_state",
+    "signal_evidence",
+    "source_flags",
+]
+
+#: Signal kinds that carry an AI-training reservation (issue #3, "AI-training reservation").
+RESERVATION_KINDS = frozenset({
+    "robots", "content-signal", "aipref", "tdmrep", "noai", "noimageai", "ai-txt",
+    "iptc-data-mining", "c2pa-training-mining",
+})
+#: Kinds whose scope is ``*`` or a crawler token; the other kinds are scoped by a use label.
+_TOKEN_SCOPED = frozenset({"robots", "noai", "noimageai", "ai-txt"})
+#: Use labels that do not concern training: Content-Signal ``search``/``ai-input``
+#: (rights-signals.md §3e), AIPREF ``search`` (§3f), CAWG/C2PA ``ai_inference`` (§5b).
+NON_TRAINING_USES = frozenset({
+    "search", "ai-input", "ai-inference", "ai_inference", "c2pa.ai_inference",
+    "cawg.ai_inference", "search-engine-indexing",
+})
+#: Data Provenance Initiative use classes, least to most restrictive (rights-signals.md §6b,
+#: ``resolve_multiple_licenses``: any academic-only → academic-only, else any non-commercial …).
+LICENCE_CLASSES = ("commercial", "unspecified", "non-commercial", "academic-only")
+#: Licence categories, least to most restrictive when an item states several licences.
+_CATEGORY_ORDER = ("none", "public-domain", "permissive", "unknown", "copyleft-limited",
+                   "copyleft", "proprietary")
+_MALFORMED = re.compile(r"malformed|unreadable", re.IGNORECASE)
+_KEY_VALUE = re.compile(r"^\s*([A-Za-z][\w.-]*)\s*=")
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One fact a rule can read: ``value`` (a string from the fact's allowed values, or a bool)
+    and the ``evidence`` it rests on, one string per signal or flag."""
+
+    name: str
+    value: str | bool
+    evidence: tuple[str, ...] = ()
+
+    @property
+    def shown(self) -> str:
+        """The value as profiles write it (``true``/``false`` for booleans)."""
+        return _show(self.value)
+
+    def describe(self) -> str:
+        """``name=value (evidence; evidence)`` — the form reasons and explanations print."""
+        if not self.evidence:
+            return f"{self.name}={self.shown}"
+        return f"{self.name}={self.shown} ({'; '.join(self.evidence)})"
+
+
+@dataclass(frozen=True, slots=True)
+class FactSpec:
+    """What a fact may hold: ``bool``, or one of ``values``; ``doc`` says where it comes from."""
+
+    type: type
+    values: tuple[str, ...]
+    doc: str
+
+
+#: Every fact a profile condition may name (validated when a profile is loaded).
+FACTS: Mapping[str, FactSpec] = {
+    "purpose": FactSpec(str, tuple(p.value for p in Purpose),
+                        "the --purpose flag (law.md §7 use cases U1-U5)"),
+    "commercial": FactSpec(bool, (), "the --commercial/--non-commercial flag"),
+    "actor": FactSpec(str, ("company", "research-organisation"), "the --actor flag"),
+    "modality": FactSpec(str, tuple(m.value for m in Modality), "the item's modality"),
+    "reservation": FactSpec(str, ("reserved", "not-reserved", "unknown"),
+                            "the AI-training reservation (rightsguard.policy.facts)"),
+    "piracy_source": FactSpec(bool, (), "the item's domain is on the piracy list (S1)"),
+    "paywalled_source": FactSpec(bool, (), "the item's domain is on the paywall list (S2)"),
+    "dataset_for_sale": FactSpec(bool, (), "the domain's owner sells a training/analysis "
+                                           "dataset (JP Art. 30-4 proviso)"),
+    "licence_class": FactSpec(str, LICENCE_CLASSES,
+                              "Data Provenance Initiative use class of the item's licences"),
+    "licence_category": FactSpec(str, tuple(c.value for c in LicenceCategory) + ("none",),
+                                 "ScanCode category of the item's licences (none = no licence)"),
+    "unreadable": FactSpec(bool, (), "the item could not be read"),
+}
+
+
+def _show(value: str | bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def signal_evidence(signal: RightsSignal) -> str:
+    """One line naming a signal and where it was read, e.g. ``robots "disallow /" for GPTBot
+    (robots.txt): robots.txt of example.com (HTTP 200) line 7``."""
+    return (f"{signal.kind} {signal.value!r} for {signal.scope} ({signal.carrier}): "
+            f"{signal.evidence}")
+
+
+def _use_label(signal: RightsSignal) -> str:
+    """The use a label-scoped signal speaks about: its scope, or the key of a ``key=value``
+    value when the scope is ``*`` or a token (``Content-Signal: ai-train=no``)."""
+    scope = signal.scope.strip().lower()
+    if signal.kind in _TOKEN_SCOPED:
+        return scope
+    if scope == "*" or not scope:
+        match = _KEY_VALUE.match(signal.value)
+        return match.group(1).lower() if match else scope
+    return scope
+
+
+def _applies(signal: RightsSignal, modality: str, agents: frozenset[str],
+             training_tokens: frozenset[str] | None) -> bool:
+    """Whether ``signal`` speaks about AI training of this item (see the module docstring)."""
+    if signal.kind not in RESERVATION_KINDS:
+        return False
+    if signal.kind == "noimageai" and modality != Modality.IMAGE.value:
+        return False
+    label = _use_label(signal)
+    if label in NON_TRAINING_USES:
+        return False
+    if signal.kind not in _TOKEN_SCOPED or label in ("*", ""):
+        return True
+    if label in agents:
+        return True
+    return training_tokens is None or label in training_tokens
+
+
+def _state(signal: RightsSignal) -> str:
+    """The signal's reservation state, with the issue's readings of CAWG ``constrained`` and the
+    IPTC prohibited codes (both reserved, whatever state the extractor chose)."""
+    value = signal.value.lower()
+    if signal.kind == "c2pa-training-mining" and ("constrained" in value
+                                                  or "notallowed" in value):
+        return ReservationState.RESERVED.value
+    if signal.kind == "iptc-data-mining" and "dmi-prohibited" in value:
+        return ReservationState.RESERVED.value
+    return signal.state
+
+
+def _malformed(signal: RightsSignal) -> bool:
+    return bool(_MALFORMED.search(signal.value) or _MALFORMED.search(signal.evidence))
+
+
+def reservation_state(
+    signals: Iterable[RightsSignal],
+    modality: str,
+    agents: Collection[str] = (),
+    *,
+    required: Collection[str] = (),
+    training_tokens: Collection[str] | None = None,
+) -> Fact:
+    """The AI-training reservation of one item, as a :class:`Fact` named ``reservation`` whose
+    value is a :class:`~rightsguard.model.ReservationState` value (``reserved`` |
+    ``not-reserved`` | ``unknown``) and whose evidence names the signals that decided it.
+
+    ``modality``: the item's :class:`~rightsguard.model.Modality` value (``noimageai`` applies to
+    ``image`` only). ``agents``: the user's own crawler tokens (``--agent``), which always apply.
+    ``required``: carrier kinds whose absence makes the answer unknown (``("robots",)`` for an
+    item with a host). ``training_tokens``: the crawler table's training-purpose tokens
+    (``rightsguard.signals.crawlers``, injected by the caller: policy must not import signals);
+    None counts every token. Token comparison is case-insensitive (RFC 9309 §2.2.1).
+    Combining rule and sources: the module docstring. Never raises on odd signals.
+    """
+    agent_set = frozenset(a.strip().lower() for a in agents)
+    tokens = None if training_tokens is None else frozenset(t.lower() for t in training_tokens)
+    reserved: list[str] = []
+    unknown: list[str] = []
+    allowed: list[str] = []
+    seen: set[str] = set()
+    for signal in signals:
+        if signal.kind not in RESERVATION_KINDS:
+            continue
+        seen.add(signal.kind)
+        if not _applies(signal, modality, agent_set, tokens):
+            continue
+        state = _state(signal)
+        line = signal_evidence(signal)
+        if state == ReservationState.RESERVED.value:
+            reserved.append(line)
+        elif state == ReservationState.NOT_RESERVED.value:
+            allowed.append(line)
+        elif state == ReservationState.UNKNOWN.value and (signal.kind in required
+                                                          or _malformed(signal)):
+            unknown.append(line)
+    missing = [f"no {kind} signal for this item: the carrier was not checked"
+               for kind in sorted(set(required) - seen)]
+    if reserved:
+        return Fact("reservation", ReservationState.RESERVED.value, tuple(reserved))
+    if unknown or missing:
+        return Fact("reservation", ReservationState.UNKNOWN.value, tuple(missing + unknown))
+    if not allowed:
+        return Fact("reservation", ReservationState.NOT_RESERVED.value,
+                    ("no carrier reserves AI training",))
+    return Fact("reservation", ReservationState.NOT_RESERVED.value, tuple(allowed))
+
+
+def source_flags(signals: Iterable[RightsSignal]) -> dict[str, Fact]:
+    """The user-list facts ``piracy_source`` (S1, kind ``list-piracy``), ``paywalled_source``
+    (S2, ``list-paywall``) and ``dataset_for_sale`` (JP Art. 30-4 proviso,
+    ``list-dataset-for-sale``): true with the list hits as evidence, else false."""
+    kinds = {"list-piracy": "piracy_source", "list-paywall": "paywalled_source",
+             "list-dataset-for-sale": "dataset_for_sale"}
+    hits: dict[str, list[str]] = {name: [] for name in kinds.values()}
+    for signal in signals:
+        name = kinds.get(signal.kind)
+        if name is not None:
+            hits[name].append(signal_evidence(signal))
+    return {name: Fact(name, bool(lines), tuple(lines)) for name, lines in hits.items()}
+
+
+def licence_class(signals: Iterable[RightsSignal]) -> Fact:
+    """The item's Data Provenance Initiative use class: the most restrictive ``licence-class``
+    value (academic-only > non-commercial > unspecified > commercial, rights-signals.md §6b);
+    ``unspecified`` when no licence class was read. Unrecognised values count as
+    ``academic-only``, as DPI resolves ``?`` (unclear)."""
+    rank = {name: i for i, name in enumerate(LICENCE_CLASSES)}
+    best = -1
+    evidence: list[str] = []
+    for signal in signals:
+        if signal.kind != "licence-class":
+            continue
+        level = rank.get(signal.value.strip().lower(), len(LICENCE_CLASSES) - 1)
+        if level > best:
+            best, evidence = level, [signal_evidence(signal)]
+        elif level == best:
+            evidence.append(signal_evidence(signal))
+    if best < 0:
+        return Fact("licence_class", "unspecified", ("no licence class was read",))
+    return Fact("licence_class", LICENCE_CLASSES[best], tuple(evidence))
+
+
+def licence_category(
+    signals: Iterable[RightsSignal], categorise: Callable[[str], str] | None
+) -> Fact:
+    """The ScanCode category of the item's licences: the most restrictive over its ``licence``
+    signals (proprietary > copyleft > copyleft-limited > unknown > permissive > public-domain),
+    ``none`` when no licence was read, ``unknown`` when no ``categorise`` function was given or it
+    raises. ``categorise`` maps an SPDX expression to a
+    :class:`~rightsguard.model.LicenceCategory` value — pass
+    ``rightsguard.signals.licences.category_of`` (policy must not import signals)."""
+    rank = {name: i for i, name in enumerate(_CATEGORY_ORDER)}
+    best = "none"
+    evidence: list[str] = []
+    for signal in signals:
+        if signal.kind != "licence":
+            continue
+        category = LicenceCategory.UNKNOWN.value
+        if categorise is not None:
+            try:
+                category = str(categorise(signal.value))
+            except Exception:  # an unparseable expression: the category is unknown
+                category = LicenceCategory.UNKNOWN.value
+        if category not in rank:
+            category = LicenceCategory.UNKNOWN.value
+        line = f"{category}: {signal_evidence(signal)}"
+        if rank[category] > rank[best]:
+            best, evidence = category, [line]
+        elif category == best:
+            evidence.append(line)
+    if best == "none":
+        return Fact("licence_category", "none", ("no licence was read",))
+    return Fact("licence_category", best, tuple(evidence))
+
+
+def derive_facts(
+    record: Record,
+    use: Use,
+    *,
+    training_tokens: Collection[str] | None = None,
+    categorise: Callable[[str], str] | None = None,
+) -> dict[str, Fact]:
+    """Every fact of :data:`FACTS` for ``record`` under ``use``, keyed by fact name.
+
+    The reservation requires the robots.txt carrier when the record has a host (issue #3: "a host
+    with no robots.txt record is unknown for that carrier"); local files without a URL were not
+    made available online, so no carrier is required for them (DSM Directive Art. 4(3) asks for
+    machine-readable means "in the case of content made publicly available online").
+    ``training_tokens`` and ``categorise``: see :func:`reservation_state` and
+    :func:`licence_category`.
+    """
+    signals = record.signals
+    flag = "--commercial" if use.commercial else "--non-commercial"
+    facts = {
+        "purpose": Fact("purpose", use.purpose.value, (f"use: --purpose {use.purpose.value}",)),
+        "commercial": Fact("commercial", use.commercial, (f"use: {flag}",)),
+        "actor": Fact("actor", use.actor, (f"use: --actor {use.actor}",)),
+        "modality": Fact("modality", record.modality, (f"record {record.id}",)),
+        "reservation": reservation_state(
+            signals, record.modality, use.agents,
+            required=("robots",) if record.host else (), training_tokens=training_tokens),
+        **source_flags(signals),
+        "licence_class": licence_class(signals),
+        "licence_category": licence_category(signals, categorise),
+    }
+    problems = [f"read error: {record.error}"] if record.error else []
+    problems += [signal_evidence(s) for s in signals if s.kind == "unreadable"]
+    facts["unreadable"] = Fact("unreadable", bool(problems), tuple(problems))
+    return facts
