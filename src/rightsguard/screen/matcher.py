@@ -390,13 +390,16 @@ class Matcher:
         in_prompt = prompt.covered_chars(out.chars)
         result: dict[int, list[Fragment]] = {}
         margin = 2 * len(text) + 512
+        out_at = np.searchsorted(out.offsets, ct.exact_starts).tolist()
         for doc, hits in seeds.items():
             work, whole = self._nows_near(doc, [w for _q, w in hits], margin)
             frags: list[Fragment] = []
             seen: list[tuple[int, int, int]] = []  # (diag, start, end) in output nows
-            for q, w in sorted(hits):
-                i = out.index_at(int(ct.exact_starts[q]))
-                j = work.index_at(w)
+            hits = sorted(hits)
+            work_at = np.searchsorted(work.offsets, [w for _q, w in hits]).tolist()
+            for h, (q, w) in enumerate(hits):
+                i = out_at[q]
+                j = work_at[h]
                 if i >= len(out.chars) or j >= len(work.chars):
                     continue
                 diag = i - j
@@ -410,7 +413,8 @@ class Matcher:
                     # the run reaches the edge of the window: extend over the whole work
                     work, whole = self._nows(doc), True
                     seen.clear()
-                    j = work.index_at(w)
+                    work_at = np.searchsorted(work.offsets, [w for _q, w in hits]).tolist()
+                    j = work_at[h]
                     diag = i - j
                     fwd = _common_prefix(out.chars, i, work.chars, j)
                     back = _common_suffix(out.chars, i, work.chars, j)
@@ -469,8 +473,9 @@ class Matcher:
             wtext: str | None = None  # fetched only when a run is long enough to check
             frags: list[Fragment] = []
             seen: list[tuple[int, int, int, bool]] = []
-            for q, w in sorted(hits):
-                j = int(np.searchsorted(wt.starts, w))
+            hits = sorted(hits)
+            js = np.searchsorted(wt.starts, [w for _q, w in hits]).tolist()
+            for (q, w), j in zip(hits, js, strict=True):
                 if j >= len(wt) or int(wt.starts[j]) != w:
                     continue  # not a token start: a 32-bit hash collision
                 diag = q - j
@@ -535,8 +540,10 @@ class Matcher:
             wt, whole = self._work_tokens(wtext, [w for _q, w in hits], whole=False)
             frags: list[Fragment] = []
             seen: list[tuple[int, int, int]] = []
-            for q, w in sorted(hits):
-                j = int(np.searchsorted(wt.starts, w))
+            hits = sorted(hits)
+            js = np.searchsorted(wt.starts, [w for _q, w in hits]).tolist()
+            for h, (q, w) in enumerate(hits):
+                j = js[h]
                 if j >= len(wt):
                     continue
                 diag = q - j
@@ -549,7 +556,8 @@ class Matcher:
                 if not whole and (j - back == 0 or j + fwd == len(wt)):
                     # the run reaches the edge of the tokenized window: use the whole work
                     wt, whole = self._work_tokens(wtext, [], whole=True)
-                    j = int(np.searchsorted(wt.starts, w))
+                    js = np.searchsorted(wt.starts, [w for _q, w in hits]).tolist()
+                    j = js[h]
                     fwd = _ids_prefix(tokens.ids, q, wt.ids, j)
                     back = _ids_suffix(tokens.ids, q, wt.ids, j)
                 s_o, e_o, s_w = q - back, q + fwd, j - back
