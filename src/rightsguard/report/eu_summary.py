@@ -281,8 +281,8 @@ def build_eu_summary(facts: EuSummaryFacts, run: AuditRun, provider: ProviderFac
             row |= {"size": facts.text_tokens, "unit": "tokens",
                     "bin": text_bin(facts.text_tokens) if n else "Not applicable"}
             if facts.text_without_tokens:
-                row["note"] = (f"{facts.text_without_tokens:,} text items have no token count; "
-                               "the bin counts the others")
+                row["note"] = (f"text items without a token count: {facts.text_without_tokens:,}; "
+                               "the size and bin count the others")
         elif modality == "image":
             row |= {"size": n, "unit": "images",
                     "bin": image_bin(n) if n else "Not applicable"}
@@ -442,6 +442,10 @@ def _v(value: Any) -> str:
     return markdown_escape(str(value))
 
 
+def _items(n: int) -> str:
+    return f"{n:,} item" if n == 1 else f"{n:,} items"
+
+
 def _dataset_lines(rows: list[dict[str, Any]]) -> list[str]:
     out = []
     for d in rows:
@@ -453,7 +457,7 @@ def _dataset_lines(rows: list[dict[str, Any]]) -> list[str]:
         if d["modalities"]:
             line += f" ({_v(d['modalities'])})"
         if d["inputs"]:
-            line += (f"; audited inputs {_v(d['inputs'])}: {d['items_audited']:,} items, "
+            line += (f"; audited inputs {_v(d['inputs'])}: {_items(d['items_audited'])}, "
                      f"{d['bytes_audited']:,} bytes")
         out.append(line)
     return out
@@ -524,7 +528,7 @@ def render_eu_summary_md(doc: Mapping[str, Any]) -> str:
         if c["capture_times_unreadable"]:
             add(f"- Items with an unreadable capture time: {c['capture_times_unreadable']:,}")
         add(f"- Modalities: {_v(c['modalities'])}")
-        add(f"- Content crawled: {c['items']:,} items, {c['bytes']:,} bytes, "
+        add(f"- Content crawled: {_items(c['items'])}, {c['bytes']:,} bytes, "
             f"{c['domains_total']:,} domains")
         add(f"- Most relevant domain names ({c['top_domains_rule']}, by bytes of content): "
             f"{c['top_domains_count']:,} of {c['domains_total']:,}")
@@ -548,7 +552,7 @@ def render_eu_summary_md(doc: Mapping[str, Any]) -> str:
     add(f"- Used: {_v(s['2.6']['used'])}")
     a.extend(_dataset_lines(s["2.6"]["datasets"]))
     for u in s["2.6"]["unclassified_inputs"]:
-        add(f"- Audited input {markdown_escape(u['input'])}: {u['items']:,} items, "
+        add(f"- Audited input {markdown_escape(u['input'])}: {_items(u['items'])}, "
             f"{u['bytes']:,} bytes ({_v(u['modalities'])}) — **{TO_COMPLETE}**: classify as "
             "2.1, 2.2.1, 2.2.2 or 2.6")
     add("")
