@@ -16,6 +16,8 @@ A **profile** is a TOML file (built-ins ``JP``, ``EU``, ``UK``, ``US``, ``SG`` i
     provision = "DSM Directive (EU) 2019/790 Art. 4(3); AI Act Art. 53(1)(c)"
     source = "https://eur-lex.europa.eu/…"
     note = "…"                       # optional, shown by explain
+    stop = false                     # optional: when true and the rule fires, later rules are
+                                     # not evaluated (the built-ins use it for unreadable items)
 
     [[rules]]
     id = "default"
@@ -33,8 +35,12 @@ reported.
 
 **Evaluation.** Every rule is evaluated, in file order; the decision's verdict is the most
 restrictive of the rules that fired (``exclude`` > ``review`` > ``allow``, issue #3) and its
-reasons are all of them. Each profile must have exactly one ``default = true`` rule (no
-conditions), which fires only when nothing else did: no rule firing is never a silent allow.
+reasons are all of them. A rule with ``stop = true`` that fires ends the evaluation: the
+built-in profiles put ``unreadable`` first with ``stop``, so an item that could not be read is
+decided ``review`` everywhere (issue #3, "Bad input": "recorded as unreadable with the reason
+(decision review)") rather than judged on facts that could not be read. Each profile must have
+exactly one ``default = true`` rule (no conditions), which fires only when nothing else did: no
+rule firing is never a silent allow.
 
 **Validation.** Loading checks every key of every rule (unknown keys, unknown facts, values
 outside a fact's allowed values or of the wrong type, unknown verdicts, missing or empty
@@ -74,7 +80,7 @@ __all__ = [
 #: Profiles shipped with rightsguard (law.md §7 columns).
 BUILTIN_PROFILES = ("JP", "EU", "UK", "US", "SG")
 _RULE_KEYS = frozenset({"id", "when", "unless", "verdict", "provision", "source", "note",
-                        "default"})
+                        "default", "stop"})
 _PROFILE_KEYS = frozenset({"name", "version", "description", "rules"})
 
 Value = str | bool
@@ -95,7 +101,7 @@ class ProfileError(ConfigError):
 class Rule:
     """One rule: fires when every ``when`` condition holds and not every ``unless`` condition
     holds (conditions are ``(fact, allowed values)``); ``default`` rules fire only when no other
-    rule of the profile fired."""
+    rule of the profile fired; a ``stop`` rule that fires ends the evaluation."""
 
     id: str
     verdict: AuditVerdict
@@ -105,6 +111,7 @@ class Rule:
     unless: tuple[tuple[str, tuple[Value, ...]], ...] = ()
     default: bool = False
     note: str = ""
+    stop: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,7 +265,7 @@ def _rule(raw: Any, index: int, origin: str, problems: list[str]) -> Rule | None
     verdict_raw = raw.get("verdict")
     verdict: AuditVerdict | None = None
     try:
-        verdict = AuditVerdict(verdict_raw)
+        verdict = AuditVerdict(str(verdict_raw))
     except ValueError:
         allowed = ", ".join(v.value for v in AuditVerdict)
         problems.append(f"{where}: key 'verdict': {verdict_raw!r} is not a verdict; "
@@ -272,12 +279,16 @@ def _rule(raw: Any, index: int, origin: str, problems: list[str]) -> Rule | None
     if not isinstance(default, bool):
         problems.append(f"{where}: key 'default' must be true or false, got {default!r}")
         default = False
+    stop = raw.get("stop", False)
+    if not isinstance(stop, bool):
+        problems.append(f"{where}: key 'stop' must be true or false, got {stop!r}")
+        stop = False
     if default and ("when" in raw or "unless" in raw):
         problems.append(f"{where}: key 'default': a default rule has no when/unless (it fires "
                         "when no other rule fired)")
     if len(problems) > before or verdict is None:
         return None
-    return Rule(rule_id, verdict, provision, source, when, unless, default, note)
+    return Rule(rule_id, verdict, provision, source, when, unless, default, note, stop)
 
 
 def _profile(data: Mapping[str, Any], origin: str, stem: str) -> Profile:
@@ -373,9 +384,15 @@ class Profile:
         """Every rule against ``facts`` (as :func:`~rightsguard.policy.facts.derive_facts` gives
         them), in file order; the default rule fires only if no other rule did."""
         outcomes: list[RuleOutcome] = []
+        stopped_by: Rule | None = None
         for rule in self.rules:
             if rule.default:
                 outcomes.append(RuleOutcome(rule, False, (), ""))  # settled below
+                continue
+            if stopped_by is not None:
+                outcomes.append(RuleOutcome(
+                    rule, False, (), f"not evaluated: {self.name}:{stopped_by.id} stopped "
+                                     "the evaluation"))
                 continue
             checks = tuple(_check(part, fact, wanted, facts)
                            for part, conds in (("when", rule.when), ("unless", rule.unless))
@@ -392,6 +409,8 @@ class Profile:
                 evidence = "; ".join(facts[c.fact].describe() for c in when) or why
                 reason = Reason(f"{self.name}:{rule.id}", rule.provision, rule.source, evidence)
                 outcomes.append(RuleOutcome(rule, True, checks, why, reason))
+                if rule.stop:
+                    stopped_by = rule
             else:
                 failed = [c for c in when if not c.holds]
                 why = (", ".join(c.describe() for c in failed) if failed

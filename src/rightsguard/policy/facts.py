@@ -3,25 +3,21 @@
 Every fact has a name, a value and the evidence it rests on (the signals, the use flag, or the
 record's read error), so a decision can always say *why*. The facts profiles may name:
 
-=====================  ===========================================================  ==============
-fact                   values                                                       from
-=====================  ===========================================================  ==============
-``purpose``            ``analysis`` ``train-general`` ``research``                  ``--purpose``
-                       ``imitate-creator`` ``rag-excerpts`` (law.md §7 U1–U5)
-``commercial``         ``true`` / ``false``                                         ``--commercial``
-``actor``              ``company`` ``research-organisation``                        ``--actor``
-``modality``           ``text`` ``code`` ``image`` ``other``                        the reader
-``reservation``        ``reserved`` ``not-reserved`` ``unknown``                    :func:`reservation_state`
-``piracy_source``      ``true`` / ``false`` (law.md §7 S1)                          ``list-piracy``
-``paywalled_source``   ``true`` / ``false`` (law.md §7 S2)                          ``list-paywall``
-``dataset_for_sale``   ``true`` / ``false`` (JP Art. 30-4 proviso)                  ``list-dataset-for-sale``
-``licence_class``      ``commercial`` ``non-commercial`` ``academic-only``          ``licence-class``
-                       ``unspecified``
-``licence_category``   ``permissive`` ``copyleft`` ``copyleft-limited``             ``licence`` +
-                       ``proprietary`` ``public-domain`` ``unknown`` ``none``       a categoriser
-``unreadable``         ``true`` / ``false``                                         ``record.error``,
-                                                                                    ``unreadable``
-=====================  ===========================================================  ==============
+* ``purpose`` — ``analysis`` | ``train-general`` | ``research`` | ``imitate-creator`` |
+  ``rag-excerpts`` (the ``--purpose`` flag; law.md §7 use cases U1–U5);
+* ``commercial`` — true | false (``--commercial`` / ``--non-commercial``);
+* ``actor`` — ``company`` | ``research-organisation`` (``--actor``);
+* ``modality`` — ``text`` | ``code`` | ``image`` | ``other`` (the reader);
+* ``reservation`` — ``reserved`` | ``not-reserved`` | ``unknown`` (:func:`reservation_state`);
+* ``piracy_source`` — true | false (a ``list-piracy`` hit; law.md §7 S1);
+* ``paywalled_source`` — true | false (a ``list-paywall`` hit; law.md §7 S2);
+* ``dataset_for_sale`` — true | false (a ``list-dataset-for-sale`` hit; JP Art. 30-4 proviso);
+* ``licence_class`` — ``commercial`` | ``non-commercial`` | ``academic-only`` |
+  ``unspecified`` (``licence-class`` signals, :func:`licence_class`);
+* ``licence_category`` — ``permissive`` | ``copyleft`` | ``copyleft-limited`` |
+  ``proprietary`` | ``public-domain`` | ``unknown`` | ``none`` (``licence`` signals and a
+  categoriser, :func:`licence_category`);
+* ``unreadable`` — true | false (``record.error`` or an ``unreadable`` signal).
 
 **The AI-training reservation** (issue #3, "Definitions"; rights-signals.md §0 item 2, the
 combining rule of IETF AIPREF vocab "Combining Preferences"): each carrier is read separately,
@@ -150,7 +146,7 @@ FACTS: Mapping[str, FactSpec] = {
                                            "dataset (JP Art. 30-4 proviso)"),
     "licence_class": FactSpec(str, LICENCE_CLASSES,
                               "Data Provenance Initiative use class of the item's licences"),
-    "licence_category": FactSpec(str, tuple(c.value for c in LicenceCategory) + ("none",),
+    "licence_category": FactSpec(str, (*(c.value for c in LicenceCategory), "none"),
                                  "ScanCode category of the item's licences (none = no licence)"),
     "unreadable": FactSpec(bool, (), "the item could not be read"),
 }

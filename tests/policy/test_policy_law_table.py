@@ -1,0 +1,204 @@
+"""Every cell of law.md §7 (U1–U5 and S1–S3 × JP, EU, UK, US, SG), one value per cell.
+
+Two-valued cells decide ``review`` unless a signal settles the flip condition; the settled
+cases are tested after the table. Each cell also names the rule that must have fired.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from rightsguard.model import Decision, Purpose, Record, RightsSignal, Use
+from rightsguard.policy import BUILTIN_PROFILES, PolicyEngine
+
+ENGINE = PolicyEngine(BUILTIN_PROFILES, training_tokens=("GPTBot", "CCBot"))
+
+ROBOTS_OK = RightsSignal("robots", "robots.txt", "no rule disallows /a", "*", "not-reserved",
+                         "robots.txt of example.com (HTTP 200)", "tests")
+RESERVED = RightsSignal("robots", "robots.txt", "disallow /", "GPTBot", "reserved",
+                        "robots.txt of example.com (HTTP 200) line 3", "tests")
+PIRACY = RightsSignal("list-piracy", "user-list", "example.com", "*", "n/a",
+                      "piracy.txt line 1", "tests")
+PAYWALL = RightsSignal("list-paywall", "user-list", "example.com", "*", "n/a",
+                       "paywalled.txt line 1", "tests")
+FOR_SALE = RightsSignal("list-dataset-for-sale", "user-list", "example.com", "*", "n/a",
+                        "dataset-for-sale.txt line 1", "tests")
+
+
+def licensed(cls: str) -> RightsSignal:
+    return RightsSignal("licence-class", "n/a", cls, "*", "n/a", "catalogue column licence",
+                        "tests")
+
+
+USES = {
+    "U1": Use(Purpose.ANALYSIS),
+    "U2": Use(Purpose.TRAIN_GENERAL, commercial=True),
+    "U3": Use(Purpose.RESEARCH, commercial=False, actor="research-organisation"),
+    "U4": Use(Purpose.IMITATE_CREATOR),
+    "U5": Use(Purpose.RAG_EXCERPTS),
+}
+#: the source rows are read for the law table's general case, U2
+SOURCES = {"S1": PIRACY, "S2": PAYWALL, "S3": RESERVED}
+
+
+def item(*signals: RightsSignal, error: str | None = None) -> Record:
+    """A web page whose robots.txt reserves nothing, plus ``signals``."""
+    return Record(id="warc:crawl.warc.gz#1024", source="https://example.com/a", modality="text",
+                  host="example.com", domain="example.com", signals=(ROBOTS_OK, *signals),
+                  error=error)
+
+
+def decision(record: Record, use: Use, jurisdiction: str) -> Decision:
+    decisions = {d.jurisdiction: d for d in ENGINE.decide(record, use)}
+    assert list(decisions) == list(BUILTIN_PROFILES)
+    return decisions[jurisdiction]
+
+
+# (case, jurisdiction, verdict, rule that must have fired)
+TABLE = [
+    ("U1", "JP", "allow", "u1-analysis"),
+    ("U1", "EU", "allow", "u1-analysis"),
+    ("U1", "UK", "exclude", "u1-analysis-commercial"),
+    ("U1", "US", "review", "u1-analysis-commercial"),  # ALLOW/REVIEW
+    ("U1", "SG", "allow", "u1-analysis"),
+    ("U2", "JP", "allow", "u2-train-general"),
+    ("U2", "EU", "allow", "u2-train-general"),
+    ("U2", "UK", "exclude", "u2-train-general"),
+    ("U2", "US", "allow", "u2-train-general"),
+    ("U2", "SG", "allow", "u2-train-general"),
+    ("U3", "JP", "allow", "u3-research"),
+    ("U3", "EU", "allow", "u3-research-art3"),
+    ("U3", "UK", "allow", "u3-research"),
+    ("U3", "US", "allow", "u3-research"),
+    ("U3", "SG", "allow", "u3-research"),
+    ("U4", "JP", "review", "u4-imitate-creator"),  # EXCLUDE (expression) / REVIEW (style)
+    ("U4", "EU", "review", "u4-imitate-creator"),
+    ("U4", "UK", "exclude", "u4-imitate-creator"),
+    ("U4", "US", "review", "u4-imitate-creator"),  # REVIEW/EXCLUDE
+    ("U4", "SG", "review", "u4-imitate-creator"),
+    ("U5", "JP", "review", "u5-rag-excerpts"),
+    ("U5", "EU", "review", "u5-rag-excerpts"),  # REVIEW/EXCLUDE
+    ("U5", "UK", "review", "u5-rag-excerpts"),  # EXCLUDE/REVIEW
+    ("U5", "US", "review", "u5-rag-excerpts"),
+    ("U5", "SG", "review", "u5-rag-excerpts"),
+    ("S1", "JP", "review", "s1-piracy"),  # REVIEW (policy EXCLUDE)
+    ("S1", "EU", "exclude", "s1-piracy"),
+    ("S1", "UK", "exclude", "s1-piracy"),
+    ("S1", "US", "exclude", "s1-piracy"),
+    ("S1", "SG", "exclude", "s1-piracy"),
+    ("S2", "JP", "exclude", "s2-paywall"),
+    ("S2", "EU", "exclude", "s2-paywall"),
+    ("S2", "UK", "exclude", "s2-paywall"),
+    ("S2", "US", "exclude", "s2-paywall"),
+    ("S2", "SG", "exclude", "s2-paywall"),
+    ("S3", "JP", "review", "s3-reservation"),
+    ("S3", "EU", "exclude", "s3-art4-reservation"),
+    ("S3", "UK", "exclude", "s3-reservation-commercial"),
+    ("S3", "US", "review", "s3-reservation"),
+    ("S3", "SG", "allow", "s3-reservation-no-opt-out"),
+]
+
+
+def test_the_table_has_every_cell() -> None:
+    cells = {(case, j) for case, j, _, _ in TABLE}
+    assert cells == {(c, j) for c in [*USES, *SOURCES] for j in BUILTIN_PROFILES}
+    assert len(TABLE) == 40
+
+
+@pytest.mark.parametrize(("case", "jurisdiction", "verdict", "rule"), TABLE,
+                         ids=[f"{c}-{j}" for c, j, _, _ in TABLE])
+def test_law_table_cell(case: str, jurisdiction: str, verdict: str, rule: str) -> None:
+    if case in USES:
+        record, use = item(), USES[case]
+    else:
+        record, use = item(SOURCES[case]), USES["U2"]
+    got = decision(record, use, jurisdiction)
+    assert got.verdict == verdict
+    assert f"{jurisdiction}:{rule}" in [r.rule for r in got.reasons]
+
+
+# -- flip conditions settled by a signal (or the use) ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("jurisdiction", "use", "signals", "verdict", "rule"),
+    [
+        # JP U1/U2 proviso: the rights holder sells the data as an analysis/training DB
+        ("JP", USES["U1"], (FOR_SALE,), "exclude", "proviso-dataset-for-sale"),
+        ("JP", USES["U2"], (FOR_SALE,), "exclude", "proviso-dataset-for-sale"),
+        # JP U2: AI-blocking measure alone is evidence, not settled → review; with a sale → exclude
+        ("JP", USES["U2"], (RESERVED,), "review", "s3-reservation"),
+        ("JP", USES["U2"], (RESERVED, FOR_SALE), "exclude", "proviso-dataset-for-sale"),
+        # EU U1/U2/U5: an Art. 4(3) reservation settles it → exclude
+        ("EU", USES["U1"], (RESERVED,), "exclude", "s3-art4-reservation"),
+        ("EU", USES["U2"], (RESERVED,), "exclude", "s3-art4-reservation"),
+        ("EU", USES["U5"], (RESERVED,), "exclude", "s3-art4-reservation"),
+        # EU U3: Art. 3 research ignores the opt-out …
+        ("EU", USES["U3"], (RESERVED,), "allow", "u3-research-art3"),
+        # … but research for a company, commercially, takes the Art. 4 path
+        ("EU", Use(Purpose.RESEARCH, commercial=True), (RESERVED,), "exclude",
+         "s3-art4-reservation"),
+        ("EU", Use(Purpose.RESEARCH, commercial=True), (), "allow", "u3-research-art4"),
+        # EU analysis by a research organisation, non-commercial: Art. 3
+        ("EU", Use(Purpose.ANALYSIS, commercial=False, actor="research-organisation"),
+         (RESERVED,), "allow", "u1-analysis"),
+        # UK U1 non-commercial research: s29A
+        ("UK", Use(Purpose.ANALYSIS, commercial=False), (), "allow", "u1-analysis-non-commercial"),
+        # UK U2 "EXCLUDE unless licensed": a commercial-use licence → review its terms
+        ("UK", USES["U2"], (licensed("commercial"),), "review", "licensed"),
+        ("UK", USES["U2"], (licensed("non-commercial"),), "exclude", "u2-train-general"),
+        # UK U5 EXCLUDE/REVIEW: a reservation on a commercial use settles it
+        ("UK", USES["U5"], (RESERVED,), "exclude", "s3-reservation-commercial"),
+        # UK S3 for non-commercial s29A research: contract cannot override → allow
+        ("UK", USES["U3"], (RESERVED,), "allow", "u3-research"),
+        # US U1 ALLOW/REVIEW: non-commercial analysis builds no competing product → allow
+        ("US", Use(Purpose.ANALYSIS, commercial=False), (), "allow", "u1-analysis-non-commercial"),
+        # US: a non-commercial licence on a commercial use → review
+        ("US", USES["U2"], (licensed("non-commercial"),), "review", "licence-non-commercial"),
+        # SG S3 that is an access control is S2: exclude
+        ("SG", USES["U2"], (RESERVED, PAYWALL), "exclude", "s2-paywall"),
+    ],
+)
+def test_settled_flip(jurisdiction: str, use: Use, signals: tuple[RightsSignal, ...],
+                      verdict: str, rule: str) -> None:
+    got = decision(item(*signals), use, jurisdiction)
+    assert got.verdict == verdict
+    assert f"{jurisdiction}:{rule}" in [r.rule for r in got.reasons]
+
+
+def test_unknown_reservation_is_review_where_the_answer_is_needed() -> None:
+    no_robots = Record(id="warc:crawl.warc.gz#2048", source="https://example.org/b",
+                       modality="text", host="example.org")
+    got = {d.jurisdiction: d for d in ENGINE.decide(no_robots, USES["U2"])}
+    assert got["EU"].verdict == "review"
+    assert [r.rule for r in got["EU"].reasons] == ["EU:u2-train-general",
+                                                   "EU:reservation-unknown"]
+    # the jurisdictions without an opt-out regime do not need the answer
+    assert {j: got[j].verdict for j in ("JP", "US", "SG")} == {
+        "JP": "allow", "US": "allow", "SG": "allow"}
+    # Art. 3 research does not need it either
+    eu3 = decision(no_robots, USES["U3"], "EU")
+    assert eu3.verdict == "allow"
+
+
+@pytest.mark.parametrize("case", [*USES])
+def test_unreadable_item_is_review_everywhere(case: str) -> None:
+    record = item(PIRACY, RESERVED, error="truncated gzip member at byte 1234")
+    for d in ENGINE.decide(record, USES[case]):
+        assert d.verdict == "review", (case, d)
+        assert [r.rule for r in d.reasons] == [f"{d.jurisdiction}:unreadable"]
+        assert d.reasons[0].evidence == ("unreadable=true (read error: truncated gzip member "
+                                         "at byte 1234)")
+
+
+def test_reasons_carry_provision_source_and_evidence() -> None:
+    got = decision(item(RESERVED), USES["U2"], "EU")
+    reason = next(r for r in got.reasons if r.rule == "EU:s3-art4-reservation")
+    assert reason.provision == "DSM Directive (EU) 2019/790 Art. 4(3); AI Act Art. 53(1)(c)"
+    assert "https://eur-lex.europa.eu/legal-content/EN/TXT/HTML/?uri=CELEX:32019L0790" in (
+        reason.source)
+    assert reason.evidence == ("reservation=reserved (robots 'disallow /' for GPTBot "
+                               "(robots.txt): robots.txt of example.com (HTTP 200) line 3)")
+    # most restrictive wins, and every fired rule is a reason
+    assert got.verdict == "exclude"
+    assert [r.rule for r in got.reasons] == ["EU:u2-train-general", "EU:s3-art4-reservation"]
