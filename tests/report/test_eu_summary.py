@@ -48,7 +48,7 @@ def summary(**options: Any) -> dict[str, Any]:
     return build_eu_summary(facts, RUN, provider, **options)
 
 
-# -- template rules ------------------------------------------------------------------------------
+# -- template rules --
 
 
 @pytest.mark.parametrize(("tokens", "label"), [
@@ -97,7 +97,7 @@ def test_top_domains_by_bytes_then_name() -> None:
     assert top_domains(sizes) == [("d25", 25_000), ("a-tie", 24_000), ("d24", 24_000)]
 
 
-# -- the corpus ------------------------------------------------------------------------------------
+# -- the corpus --
 
 
 def test_sizes_count_only_items_allowed_in_the_eu() -> None:
@@ -228,7 +228,7 @@ def test_golden_files(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["eu-summary.json", "eu-summary.md"]
 
 
-# -- the provider file ------------------------------------------------------------------------------
+# -- the provider file --
 
 
 def test_provider_file_values() -> None:

@@ -48,8 +48,8 @@ ART_47_5 = f"{ACT} Art. 47-5(1)"
 #: The Agency for Cultural Affairs' 2024 documents (law.md §1.2), cited by every check.
 ACA_GUIDANCE = (
     "Agency for Cultural Affairs, \"General Understanding on AI and Copyright in Japan\" "
-    "(May 2024), on the Legal System Subcommittee's \"Approach to AI and Copyright\" "
-    "(15 Mar 2024); \"Checklist & Guidance\" (31 Jul 2024)"
+    "(May 2024), on the Legal System Subcommittee's \"Approach/Perspectives Regarding AI and "
+    "Copyright\" (15 Mar 2024); \"Checklist & Guidance\" (31 Jul 2024)"
 )
 
 #: AI-blocking measures read as proviso evidence: signal kind -> label.
@@ -114,8 +114,7 @@ class JpChecklistFacts:
             self.decided += 1
             if decision.verdict in (AuditVerdict.REVIEW, AuditVerdict.EXCLUDE):
                 self.hits[decision.verdict].add(record)
-                self.rules[decision.verdict].update(dict.fromkeys(r.rule for r in
-                                                                  decision.reasons))
+                self.rules[decision.verdict].update({r.rule for r in decision.reasons})
 
     def add_all(self, records: Iterable[Record]) -> JpChecklistFacts:
         for record in records:

@@ -1,0 +1,117 @@
+"""jp-checklist.md (Copyright Act Art. 30-4) on the hand-built corpus in data/audit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rightsguard.model import Purpose, Record, Use
+from rightsguard.report.jp_checklist import (
+    ACA_GUIDANCE,
+    JpChecklistFacts,
+    build_jp_checklist,
+    render_jp_checklist_md,
+    write_jp_checklist,
+)
+from rightsguard.report.manifest import AuditRun, record_from_row
+
+DATA = Path(__file__).parent / "data" / "audit"
+
+
+def load_records() -> list[Record]:
+    rows = json.loads((DATA / "records.json").read_text(encoding="utf-8"))
+    return [record_from_row(row) for row in rows]
+
+
+def checklist(purpose: Purpose = Purpose.TRAIN_GENERAL, **options: Any) -> dict[str, Any]:
+    run = AuditRun(inputs=("crawl.warc.gz",), jurisdictions=("EU", "JP"),
+                   use=Use(purpose=purpose))
+    return build_jp_checklist(JpChecklistFacts(**options).add_all(load_records()), run)
+
+
+def test_purpose_checks_follow_the_use() -> None:
+    ok = checklist()["purpose"]
+    assert (ok["status"], ok["provision"]) == ("ok", "Copyright Act (Act No. 48 of 1970) Art. 30-4")
+    imitate = checklist(Purpose.IMITATE_CREATOR)["purpose"]
+    assert imitate["status"] == "flag"
+    assert "enjoyment purpose co-exists and Art. 30-4 does not apply" in imitate["finding"]
+    rag = checklist(Purpose.RAG_EXCERPTS)["purpose"]
+    assert rag["status"] == "flag"
+    assert rag["provision"] == ("Copyright Act (Act No. 48 of 1970) Art. 30-4; "
+                                "Copyright Act (Act No. 48 of 1970) Art. 47-5(1)")
+    assert checklist(Purpose.ANALYSIS)["purpose"]["status"] == "ok"
+
+
+def test_proviso_signals() -> None:
+    proviso = checklist()["proviso"]
+    sale = proviso["dataset_for_sale"]
+    assert (sale["status"], sale["items"], sale["examples"]) == (
+        "flag", 1, ["warc:crawl.warc.gz#280000"])
+    assert sale["domains"] == [{"domain": "seller.test", "items": 1}]
+    assert sale["provision"] == "Copyright Act (Act No. 48 of 1970) Art. 30-4 proviso"
+    block = proviso["ai_blocking_measures"]
+    # robots.txt + TDMRep on #0, noai on #280000; the IPTC reservation is not a blocking measure
+    assert (block["items"], block["examples"]) == (
+        2, ["warc:crawl.warc.gz#0", "warc:crawl.warc.gz#280000"])
+    assert block["by_measure"] == {"robots.txt": 1, "TDMRep": 1, "noai": 1, "noimageai": 0}
+    assert [d["domain"] for d in block["domains"]] == ["example.com", "seller.test"]
+    paywall = proviso["access_controls"]
+    assert (paywall["items"], paywall["domains"]) == (
+        1, [{"domain": "example.net", "items": 1}])
+
+
+def test_pirated_sources_review_and_excluded() -> None:
+    doc = checklist()
+    piracy = doc["pirated_sources"]
+    assert (piracy["status"], piracy["items"], piracy["examples"]) == (
+        "flag", 1, ["warc:crawl.warc.gz#230000"])
+    review = doc["review"]
+    assert review["examples"] == ["warc:crawl.warc.gz#0", "warc:crawl.warc.gz#9000",
+                                  "warc:crawl.warc.gz#230000", "warc:crawl.warc.gz#300000"]
+    assert review["rules"] == [{"rule": "JP/s3-proviso-evidence", "items": 2},
+                               {"rule": "JP/s1-piracy", "items": 1},
+                               {"rule": "JP/unreadable", "items": 1}]
+    assert (doc["excluded"]["items"], doc["excluded"]["rules"]) == (
+        1, [{"rule": "JP/dataset-for-sale", "items": 1}])
+    assert (doc["items"], doc["unreadable"], doc["decided"]) == (13, 1, 13)
+
+
+def test_examples_are_capped_counts_are_not() -> None:
+    review = checklist(max_examples=1)["review"]
+    assert (review["items"], review["examples"]) == (4, ["warc:crawl.warc.gz#0"])
+    with pytest.raises(ValueError, match="-1"):
+        JpChecklistFacts(max_examples=-1)
+
+
+def test_markdown_cites_article_and_guidance() -> None:
+    md = render_jp_checklist_md(checklist(Purpose.RAG_EXCERPTS))
+    lines = md.splitlines()
+    assert lines[0] == "# Japan: Copyright Act Art. 30-4 checklist"
+    assert lines[2] == ("Use audited: purpose rag-excerpts, commercial, actor company. 13 items "
+                        "(1 unreadable), 13 decided for JP.")
+    assert f"Guidance cited throughout: {ACA_GUIDANCE}." in lines
+    assert any(line.startswith("- [ ] The purpose is retrieval-augmented generation")
+               for line in lines)
+    i = lines.index(next(line for line in lines if "dataset-for-sale list" in line))
+    assert lines[i].startswith("- [ ] Items from domains whose owner sells the data")
+    assert lines[i].endswith("(Copyright Act (Act No. 48 of 1970) Art. 30-4 proviso)")
+    assert lines[i + 1:i + 4] == ["  - Items: 1", "  - Domains: seller.test (1)",
+                                  "  - Examples: warc:crawl.warc.gz#280000"]
+    assert "(reservations by robots.txt 1, TDMRep 1, noai 1, noimageai 0)" in md
+    assert "  - Rules: JP/s3-proviso-evidence (2), JP/s1-piracy (1), JP/unreadable (1)" in lines
+    ok = render_jp_checklist_md(checklist())
+    assert "- [x] The declared purpose (train-general) is information analysis" in ok
+
+
+def test_clean_corpus_ticks_every_box(tmp_path: Path) -> None:
+    run = AuditRun(inputs=("a.jsonl",), jurisdictions=("JP",), use=Use(Purpose.ANALYSIS))
+    facts = JpChecklistFacts().add_all([Record(id="jsonl:a.jsonl#1", source="a",
+                                               modality="text")])
+    doc = build_jp_checklist(facts, run)
+    write_jp_checklist(tmp_path, doc)
+    md = (tmp_path / "jp-checklist.md").read_text(encoding="utf-8")
+    assert md == render_jp_checklist_md(doc)
+    assert "- [ ]" not in md and md.count("- [x]") == 7
