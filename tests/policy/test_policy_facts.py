@@ -136,6 +136,20 @@ def test_search_only_scopes_are_ignored() -> None:
     assert state(ROBOTS_OK, sig("content-signal", "reserved", value="ai-train=no")) == "reserved"
 
 
+def test_content_signal_lines_in_crawler_groups() -> None:
+    # Content-Signal / Content-Usage lines sit in robots.txt groups: the scope is the group's token
+    in_gptbot = sig("content-signal", "reserved", value="ai-train=no", scope="GPTBot")
+    in_searchbot = sig("content-signal", "reserved", value="ai-train=no", scope="OAI-SearchBot")
+    search_only = sig("content-signal", "reserved", value="search=no", scope="GPTBot")
+    both = sig("content-signal", "reserved", value="search=yes, ai-train=no", scope="*")
+    assert state(ROBOTS_OK, in_gptbot) == "reserved"
+    assert state(ROBOTS_OK, in_searchbot) == "not-reserved"
+    assert state(ROBOTS_OK, search_only) == "not-reserved"
+    assert state(ROBOTS_OK, both) == "reserved"
+    aipref = sig("aipref", "reserved", value="train-ai=n", scope="train-ai", carrier="http-header")
+    assert state(ROBOTS_OK, aipref) == "reserved"
+
+
 def test_crawler_tokens_count_by_purpose_and_user_agents_always() -> None:
     mybot = sig("robots", "reserved", value="disallow /", scope="MyLabBot")
     assert state(ROBOTS_OK, mybot) == "not-reserved"  # not a training token of the table

@@ -30,11 +30,13 @@ then
    ``unreadable``, as the extractors write it) — unknown is never read as "not reserved";
 3. else ``not-reserved``.
 
-A carrier *applies* when its scope is ``*``, a use label other than the search/inference-only
-ones (:data:`NON_TRAINING_USES`), one of the user's ``--agent`` tokens, or a crawler token whose
-purpose is training (the crawler table's ``training`` and ``control-token`` entries, passed in as
-``training_tokens``; without a table every token counts — a reservation that cannot be classified
-is kept, never dropped). ``noimageai`` applies only to images (rights-signals.md §4). CAWG/C2PA
+A carrier *applies* when it speaks about training (not only about search or AI input,
+:data:`NON_TRAINING_USES`: Content-Signal ``search``/``ai-input`` keys, AIPREF ``search``,
+CAWG/C2PA ``ai_inference``) and to us: its scope is ``*``, one of the user's ``--agent`` tokens,
+or a crawler token whose purpose is training (the crawler table's ``training`` and
+``control-token`` entries, passed in as ``training_tokens``; without a table every token counts
+— a reservation that cannot be classified is kept, never dropped). ``noimageai`` applies only
+to images (rights-signals.md §4). CAWG/C2PA
 ``constrained`` counts as reserved ("in the absence of additional information, constrained shall
 be treated as equivalent to notAllowed", CAWG training-and-data-mining assertion v1.1,
 rights-signals.md §5b), and so does every IPTC ``DMI-PROHIBITED-*`` code (rights-signals.md §5a).
@@ -98,7 +100,12 @@ LICENCE_CLASSES = ("commercial", "unspecified", "non-commercial", "academic-only
 _CATEGORY_ORDER = ("none", "public-domain", "permissive", "unknown", "copyleft-limited",
                    "copyleft", "proprietary")
 _MALFORMED = re.compile(r"malformed|unreadable", re.IGNORECASE)
-_KEY_VALUE = re.compile(r"^\s*([A-Za-z][\w.-]*)\s*=")
+_KEYS = re.compile(r"([A-Za-z][\w.-]*)\s*=")
+#: Kinds whose value is a list of ``key=value`` preferences (Content-Signal, AIPREF).
+_KEYED = frozenset({"content-signal", "aipref"})
+#: Training use labels of Content-Signal (``ai-train``, rights-signals.md §3e) and AIPREF
+#: (``train-ai``, and the older ``train-genai``, ``ai-use``, ``all``, ``bots`` of §3f).
+_TRAINING_USES = frozenset({"ai-train", "train-ai", "train-genai", "ai-use", "all", "bots"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,33 +172,41 @@ def signal_evidence(signal: RightsSignal) -> str:
             f"{signal.evidence}")
 
 
-def _use_label(signal: RightsSignal) -> str:
-    """The use a label-scoped signal speaks about: its scope, or the key of a ``key=value``
-    value when the scope is ``*`` or a token (``Content-Signal: ai-train=no``)."""
-    scope = signal.scope.strip().lower()
-    if signal.kind in _TOKEN_SCOPED:
-        return scope
-    if scope == "*" or not scope:
-        match = _KEY_VALUE.match(signal.value)
-        return match.group(1).lower() if match else scope
-    return scope
+def _token_applies(token: str, agents: frozenset[str],
+                   training_tokens: frozenset[str] | None) -> bool:
+    if token in ("*", "") or token in agents:
+        return True
+    return training_tokens is None or token in training_tokens
 
 
 def _applies(signal: RightsSignal, modality: str, agents: frozenset[str],
              training_tokens: frozenset[str] | None) -> bool:
-    """Whether ``signal`` speaks about AI training of this item (see the module docstring)."""
+    """Whether ``signal`` speaks about AI training of this item (see the module docstring).
+
+    * robots, noai, noimageai, ai.txt: the scope is ``*`` or a crawler token;
+    * Content-Signal and AIPREF: the use is the key of the ``key=value`` pairs in the value
+      (``ai-train=no``; a signal whose keys are all search/input keys does not apply) or the
+      scope when it is a use label; a scope that is neither ``*`` nor a use label is the
+      robots.txt group's crawler token;
+    * TDMRep, IPTC, C2PA/CAWG: the scope is ``*`` or a use label (entry name).
+    """
     if signal.kind not in RESERVATION_KINDS:
         return False
     if signal.kind == "noimageai" and modality != Modality.IMAGE.value:
         return False
-    label = _use_label(signal)
-    if label in NON_TRAINING_USES:
+    scope = signal.scope.strip().lower()
+    if scope in NON_TRAINING_USES:
         return False
-    if signal.kind not in _TOKEN_SCOPED or label in ("*", ""):
-        return True
-    if label in agents:
-        return True
-    return training_tokens is None or label in training_tokens
+    if signal.kind in _TOKEN_SCOPED:
+        return _token_applies(scope, agents, training_tokens)
+    if signal.kind in _KEYED:
+        keys = {k.lower() for k in _KEYS.findall(signal.value)}
+        if keys and keys <= NON_TRAINING_USES:
+            return False
+        if scope in keys or scope in _TRAINING_USES:
+            return True
+        return _token_applies(scope, agents, training_tokens)
+    return True
 
 
 def _state(signal: RightsSignal) -> str:
