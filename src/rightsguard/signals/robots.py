@@ -113,7 +113,7 @@ def decode_robots(body: bytes) -> tuple[str, tuple[str, ...]]:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         text = body.decode("utf-8-sig", errors="replace")
-        notes.append(f"invalid UTF-8 at byte {exc.start} decoded with replacement")
+        notes.append(f"invalid UTF-8 at byte offset {exc.start} decoded with replacement")
     return text, tuple(notes)
 
 

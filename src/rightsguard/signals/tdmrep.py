@@ -136,7 +136,7 @@ def tdmrep_file_signals(f: TdmrepFile | None, url: str) -> list[RightsSignal]:
     try:
         rules = json.loads(f.body.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
-        return [_signal("tdmrep.json", f"malformed: not UTF-8 (byte {exc.start})", _UNKNOWN,
+        return [_signal("tdmrep.json", f"malformed: not UTF-8 (byte offset {exc.start})", _UNKNOWN,
                         head)]
     except (ValueError, RecursionError) as exc:
         return [_signal("tdmrep.json", f"malformed: invalid JSON ({clip(str(exc), 120)})",
