@@ -188,29 +188,22 @@ def _reasons_rows(reasons: Iterable[Reason]) -> list[dict[str, str]]:
              "evidence": r.evidence} for r in reasons]
 
 
+#: Manifest columns copied as they are between a Record and a row.
+_SCALARS = ("id", "source", "host", "domain", "content_hash", "modality", "size_tokens",
+            "size_bytes", "size_pixels", "media_type", "captured_at", "error")
+
+
 def record_to_row(record: Record) -> dict[str, Any]:
     """The manifest row of ``record`` (a dict keyed by :data:`MANIFEST_SCHEMA`'s column names).
 
     ``headers``, ``content``, ``fields`` and ``origin`` are not part of the manifest."""
-    return {
-        "id": record.id,
-        "source": record.source,
-        "host": record.host,
-        "domain": record.domain,
-        "content_hash": record.content_hash,
-        "modality": record.modality,
-        "size_tokens": record.size_tokens,
-        "size_bytes": record.size_bytes,
-        "size_pixels": record.size_pixels,
-        "media_type": record.media_type,
-        "captured_at": record.captured_at,
-        "error": record.error,
-        "signals": [{"kind": s.kind, "carrier": s.carrier, "value": s.value, "scope": s.scope,
-                     "state": s.state, "evidence": s.evidence, "extractor": s.extractor}
-                    for s in record.signals],
-        "decisions": [{"jurisdiction": d.jurisdiction, "verdict": d.verdict,
-                       "reasons": _reasons_rows(d.reasons)} for d in record.decisions],
-    }
+    row = {name: getattr(record, name) for name in _SCALARS}
+    row["signals"] = [{"kind": s.kind, "carrier": s.carrier, "value": s.value, "scope": s.scope,
+                       "state": s.state, "evidence": s.evidence, "extractor": s.extractor}
+                      for s in record.signals]
+    row["decisions"] = [{"jurisdiction": d.jurisdiction, "verdict": d.verdict,
+                         "reasons": _reasons_rows(d.reasons)} for d in record.decisions]
+    return row
 
 
 def record_from_row(row: Mapping[str, Any]) -> Record:
@@ -219,18 +212,7 @@ def record_from_row(row: Mapping[str, Any]) -> Record:
     Raises ``KeyError`` when a column is missing and ``TypeError`` when a nested value is not a
     mapping (the reader turns both into :class:`InputError`)."""
     return Record(
-        id=row["id"],
-        source=row["source"],
-        modality=row["modality"],
-        content_hash=row["content_hash"],
-        host=row["host"],
-        domain=row["domain"],
-        size_bytes=row["size_bytes"],
-        size_tokens=row["size_tokens"],
-        size_pixels=row["size_pixels"],
-        media_type=row["media_type"],
-        captured_at=row["captured_at"],
-        error=row["error"],
+        **{name: row[name] for name in _SCALARS},
         signals=tuple(RightsSignal(**s) for s in row["signals"] or ()),
         decisions=tuple(
             Decision(jurisdiction=d["jurisdiction"], verdict=d["verdict"],
