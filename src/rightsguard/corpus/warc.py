@@ -21,15 +21,19 @@ Limits (bad input never raises; it becomes a Record with ``error`` set and readi
   decompression bomb costs constant memory (skipping the rest of a bomb's *WARC* gzip member
   still costs fastwarc the time to inflate it).
 * A record whose block is shorter than its ``Content-Length`` (a truncated file) → error record.
-* A gzip member that fails to inflate, or an invalid WARC header → an error record at the
-  failing record's offset (the first member / ``WARC/1.`` line after the last good record),
-  then reading resumes at the next gzip member that inflates to ``WARC/`` (``.warc.gz``) or the
-  next ``WARC/1.`` line (``.warc``). When none follows, that error record is the last one.
+* A gzip member that fails to inflate, an invalid WARC header, or bytes after the last complete
+  record (a file cut inside a gzip member, which fastwarc drops silently) → an error record at
+  the offset where the last good record ends (its gzip member inflated again with ``zlib``;
+  header block + ``Content-Length`` + CRLF CRLF in a ``.warc``), then reading resumes at the
+  next gzip member that inflates to ``WARC/`` (``.warc.gz``) or the next ``WARC/1.`` line
+  (``.warc``). When none follows, that error record is the last one.
 
 Where fastwarc cannot do something: its ``GzipReader`` returns no bytes rather than an error for
 a corrupt gzip *payload*, so ``Content-Encoding`` gzip/deflate is inflated with ``zlib`` (which
-reports the error); warcio is used only by the sinks and tests (writing), it is ~10× slower for
-reading.
+reports the error); it says nothing about a member cut at the end of the file, hence the check
+above. warcio is used by the tests to write WARCs (it reads ~10× slower than fastwarc).
+A ``.warc.gz`` must hold one gzip member per record (ISO 28500 Annex D; Common Crawl does) for
+offsets to address records.
 """
 
 from __future__ import annotations
@@ -123,24 +127,64 @@ def _byte_at(fh: IO[bytes], offset: int) -> bytes:
     return fh.read(1)
 
 
+def _member_end(fh: IO[bytes], offset: int) -> int | None:
+    """Offset just past the gzip member starting at ``offset`` (inflated in 1 MiB steps, output
+    discarded), or None when it does not inflate to its end (corrupt or cut)."""
+    inflater = zlib.decompressobj(wbits=31)
+    fh.seek(offset)
+    fed = 0
+    try:
+        while not inflater.eof:
+            chunk = fh.read(1 << 16)
+            if not chunk:
+                return None
+            fed += len(chunk)
+            inflater.decompress(chunk, 1 << 20)
+            while inflater.unconsumed_tail and not inflater.eof:
+                inflater.decompress(inflater.unconsumed_tail, 1 << 20)
+    except zlib.error:
+        return None
+    return offset + fed - len(inflater.unused_data)
+
+
+def _plain_end(fh: IO[bytes], offset: int, content_length: int | None,
+               max_header: int = DEFAULT_MAX_HEADER_BYTES) -> int | None:
+    """Offset just past the uncompressed record at ``offset``: its header block, the
+    ``Content-Length`` bytes of its block and the two CRLFs that end a record (ISO 28500 §4)."""
+    if content_length is None:
+        from fastwarc.warc import ArchiveIterator
+
+        fh.seek(offset)
+        try:
+            rec = next(iter(ArchiveIterator(fh, parse_http=False)), None)
+        except OSError:
+            return None
+        if rec is None or rec.stream_pos != offset:
+            return None
+        content_length = _content_length(rec)
+        if content_length is None:
+            return None
+    fh.seek(offset)
+    head = fh.read(max_header + 4)
+    blank = head.find(b"\r\n\r\n")
+    return None if blank < 0 else offset + blank + 4 + content_length + 4
+
+
+def _content_length(rec: Any) -> int | None:
+    value = rec.headers.get("Content-Length")
+    return int(value) if value is not None and str(value).strip().isdigit() else None
+
+
 def record_end(fh: IO[bytes], offset: int) -> int:
-    """Byte offset just past the record (gzip member, or record plus its two CRLFs) that starts
-    at ``offset``: the start of the next record, or the end of the file. Used by the WARC sink
-    to copy a record's original bytes."""
+    """Byte offset just past the record that starts at ``offset`` — its gzip member in a
+    ``.warc.gz`` (one member per record, as ISO 28500 Annex D recommends), the record and its
+    two CRLFs in a ``.warc`` — capped at the file size. Used by the WARC sink to copy a
+    record's original bytes."""
     gz = _is_gzip(fh)
     fh.seek(0, io.SEEK_END)
     size = fh.tell()
-    if gz:
-        nxt = _next_start(fh, offset + 1, True)
-        return size if nxt is None else nxt
-    fh.seek(offset)
-    from fastwarc.warc import ArchiveIterator
-
-    for rec in ArchiveIterator(fh, parse_http=False):
-        pos = rec.stream_pos
-        if pos > offset:
-            return int(pos)
-    return size
+    end = _member_end(fh, offset) if gz else _plain_end(fh, offset, None)
+    return size if end is None else min(end, size)
 
 
 def _decode_body(raw: bytes, headers: list[tuple[str, str]], limit: int,
@@ -155,16 +199,12 @@ def _decode_body(raw: bytes, headers: list[tuple[str, str]], limit: int,
         data = ChunkedReader(io.BytesIO(raw)).read(limit + 1)
     coding = lower.get("content-encoding", "").strip().lower() or None
     if coding in ("gzip", "x-gzip", "deflate"):
-        try:
-            inflater = zlib.decompressobj(wbits=47 if coding != "deflate" else 15)
-            data = inflater.decompress(data, limit + 1)
-        except zlib.error as exc:
-            if coding != "deflate":
-                return None, coding, f"Content-Encoding {coding} cannot be inflated ({exc})"
-            try:  # servers often send raw deflate (RFC 1951) for "deflate"
-                data = zlib.decompressobj(wbits=-15).decompress(data, limit + 1)
-            except zlib.error as exc2:
-                return None, coding, f"Content-Encoding deflate cannot be inflated ({exc2})"
+        inflated, problem = _inflate(data, 47 if coding != "deflate" else 15, limit)
+        if problem and coding == "deflate":  # servers often send raw deflate (RFC 1951)
+            inflated, problem = _inflate(data, -15, limit)
+        if inflated is None:
+            return None, coding, f"Content-Encoding {coding} cannot be inflated ({problem})"
+        data = inflated
     elif coding == "br":
         from fastwarc.stream_io import BrotliReader
 
@@ -175,6 +215,19 @@ def _decode_body(raw: bytes, headers: list[tuple[str, str]], limit: int,
         return None, coding, (f"decoded body is larger than the limit of {limit} bytes"
                               " (decompression bomb?)")
     return data, coding, None
+
+
+def _inflate(data: bytes, wbits: int, limit: int) -> tuple[bytes | None, str]:
+    """``(inflated, "")`` with at most ``limit + 1`` bytes, or ``(None, problem)`` for a stream
+    that is corrupt or ends early."""
+    inflater = zlib.decompressobj(wbits=wbits)
+    try:
+        out = inflater.decompress(data, limit + 1)
+    except zlib.error as exc:
+        return None, str(exc)
+    if not inflater.eof and len(out) <= limit:
+        return None, "the compressed stream ends early"
+    return out, ""
 
 
 def _error(rid: str, source: str, origin: dict[str, Any], message: str,
@@ -204,37 +257,47 @@ def read_warc(path: str | PathLike[str], *, count_tokens: TokenCounter | None = 
                                                       f" ({exc.strerror or exc})")
         return
 
-    def keep(rec: Any) -> bool:
-        return target_filter(rec.headers.get("WARC-Target-URI", "") or "") \
-            if target_filter is not None else True
-
     with fh:
         gz = _is_gzip(fh)
+        size = fh.seek(0, io.SEEK_END)
         start = 0
         while True:
             fh.seek(start)
-            iterator = ArchiveIterator(fh, record_types=WarcRecordType.response,
-                                       parse_http=False, max_header_len=max_header_bytes,
-                                       func_filter=keep if target_filter else None)
-            last = start - 1
+            iterator = ArchiveIterator(fh, parse_http=False, max_header_len=max_header_bytes)
+            last: tuple[int, int | None] | None = None  # offset and Content-Length
+            failure: str | None = None
             try:
                 for rec in iterator:
                     pos = int(rec.stream_pos)
-                    last = pos
+                    last = (pos, _content_length(rec))
+                    if rec.record_type != WarcRecordType.response:
+                        continue
+                    uri = rec.headers.get("WARC-Target-URI") or ""
+                    if target_filter is not None and not target_filter(uri.strip()):
+                        continue
                     yield _read_one(rec, where, pos, count_tokens, max_body_bytes,
                                     max_header_bytes)
-                return
             except OSError as exc:
-                failed = _next_start(fh, last + 1, gz)
-                failed = last + 1 if failed is None else failed
-                yield _error(f"warc:{where}#{failed}", where,
-                             {"format": "warc", "path": where, "offset": failed},
-                             f"{where}: record at byte {failed} unreadable"
-                             f" ({'gzip' if gz else 'WARC'}: {exc})")
-                resume = _next_start(fh, failed + 1, gz)
-                if resume is None:
+                failure = f"{'gzip' if gz else 'WARC'}: {exc}"
+            # where the last good record ends: a failure or unread bytes start there
+            if last is None:
+                end: int | None = start
+            else:
+                end = _member_end(fh, last[0]) if gz else _plain_end(fh, *last)
+            if end is None:
+                end = (last[0] if last else start) + 1
+            if failure is None:
+                fh.seek(end)
+                if end >= size or not fh.read(4096).strip():
                     return
-                start = resume
+                failure = "bytes after the last complete record cannot be read (cut or corrupt)"
+            yield _error(f"warc:{where}#{end}", where,
+                         {"format": "warc", "path": where, "offset": end},
+                         f"{where}: record at byte {end} unreadable ({failure})")
+            resume = _next_start(fh, end + 1, gz)
+            if resume is None:
+                return
+            start = resume
 
 
 def _read_one(rec: Any, where: str, pos: int, count_tokens: TokenCounter | None,

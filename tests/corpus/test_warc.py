@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from warc_helpers import Resp, write_warc
+
+from rightsguard.corpus.warc import iso_utc, read_warc, record_end
+from rightsguard.fingerprint.text import count_tokens
+
+PAGE = (b"<html><head><title>T</title><style>p{}</style></head><body><p>Hello wide world</p>"
+        b"<script>var a = 1;</script></body></html>")
+
+
+def _png(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), "white").save(out, "PNG")
+    return out.getvalue()
+
+
+def _pages() -> list[Resp]:
+    return [
+        Resp("http://WWW.Example.co.uk/a", PAGE, date="2025-03-01T10:00:00Z",
+             headers=[("Content-Type", "text/html; charset=utf-8"), ("X-Robots-Tag", "noai"),
+                      ("X-Robots-Tag", "GPTBot: noimageai")]),
+        Resp("http://www.example.co.uk/a", b"GET", kind="request"),
+        Resp("https://img.example.org/p.png", _png(3, 2), date="2025-03-01T10:00:01Z",
+             headers=[("Content-Type", "image/png")]),
+        Resp("https://example.org/missing", b"gone", status="404 Not Found",
+             headers=[("Content-Type", "text/plain")]),
+    ]
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_responses_with_headers_bodies_offsets(tmp_path: Path, gz: bool) -> None:
+    path = tmp_path / ("c.warc.gz" if gz else "c.warc")
+    offsets = write_warc(path, _pages(), gzip=gz)
+    records = list(read_warc(path, count_tokens=count_tokens))
+    assert [r.id for r in records] == [f"warc:{path}#{offsets[i]}" for i in (0, 2, 3)]
+    page, image, missing = records
+    assert page.source == "http://WWW.Example.co.uk/a"
+    assert (page.host, page.domain) == ("www.example.co.uk", "example.co.uk")
+    assert page.captured_at == "2025-03-01T10:00:00Z"
+    assert page.headers == (("Content-Type", "text/html; charset=utf-8"),
+                            ("X-Robots-Tag", "noai"), ("X-Robots-Tag", "GPTBot: noimageai"))
+    assert page.content == PAGE
+    assert page.content_hash == hashlib.sha256(PAGE).hexdigest()
+    assert (page.modality, page.media_type, page.size_bytes) == ("text", "text/html", len(PAGE))
+    assert page.size_tokens == 3  # "Hello wide world": title, style and script are not counted
+    assert page.fields["http_status"] == 200
+    assert page.origin == {"format": "warc", "path": str(path), "offset": offsets[0]}
+    assert page.error is None
+    assert (image.modality, image.size_pixels, image.size_tokens) == ("image", 6, None)
+    assert missing.fields["http_status"] == 404 and missing.content == b"gone"
+
+
+def test_truncated_last_record(tmp_path: Path) -> None:
+    path = tmp_path / "t.warc"
+    body = b"x" * 200
+    offsets = write_warc(path, [Resp("http://a.com/1", b"one"), Resp("http://a.com/2", body)],
+                         gzip=False)
+    data = path.read_bytes()
+    path.write_bytes(data[:-4 - 50])  # drop the record's closing CRLFs and 50 body bytes
+    first, second = read_warc(path)
+    assert first.error is None and first.content == b"one"
+    assert second.id == f"warc:{path}#{offsets[1]}"
+    assert second.source == "http://a.com/2"
+    assert second.error == f"{path} record at byte {offsets[1]}: truncated (body has 150 of" \
+                           " 200 bytes)"
+    assert second.content is None and second.modality == "other"
+
+
+def test_corrupt_gzip_member_is_reported_and_reading_resumes(tmp_path: Path) -> None:
+    path = tmp_path / "c.warc.gz"
+    offsets = write_warc(path, [Resp(f"http://a.com/{i}", f"page {i}".encode() * 50)
+                                for i in range(3)], gzip=True)
+    data = bytearray(path.read_bytes())
+    for k in range(offsets[1] + 40, offsets[1] + 80):  # inside the deflate data of member 2
+        data[k] ^= 0xFF
+    path.write_bytes(bytes(data))
+    records = list(read_warc(path))
+    assert [r.id.rsplit("#", 1)[1] for r in records] == [str(o) for o in offsets]
+    good0, bad, good2 = records
+    assert good0.content == b"page 0" * 50 and good2.content == b"page 2" * 50
+    assert bad.error is not None
+    assert bad.error.startswith(f"{path}: record at byte {offsets[1]} unreadable (gzip:")
+
+
+def test_gzip_cut_mid_member_ends_with_a_final_error(tmp_path: Path) -> None:
+    path = tmp_path / "c.warc.gz"
+    offsets = write_warc(path, [Resp("http://a.com/0", b"zero"), Resp("http://a.com/1", b"one")],
+                         gzip=True)
+    path.write_bytes(path.read_bytes()[:offsets[1] + 30])
+    records = list(read_warc(path))
+    assert records[0].content == b"zero"
+    assert records[-1].error is not None and f"byte {offsets[1]}" in records[-1].error
+    assert len(records) == 2
+
+
+def test_invalid_warc_header_in_a_plain_warc_resyncs(tmp_path: Path) -> None:
+    path = tmp_path / "p.warc"
+    offsets = write_warc(path, [Resp(f"http://a.com/{i}", b"body") for i in range(3)],
+                         gzip=False)
+    data = bytearray(path.read_bytes())
+    data[offsets[1]:offsets[1] + 8] = b"GARBAGE!"
+    path.write_bytes(bytes(data))
+    records = list(read_warc(path))
+    assert [r.source for r in records if r.error is None] == ["http://a.com/0", "http://a.com/2"]
+    errors = [r for r in records if r.error]
+    assert len(errors) == 1 and "(WARC: Invalid WARC header)" in (errors[0].error or "")
+
+
+def test_huge_header_is_capped_and_the_next_record_read(tmp_path: Path) -> None:
+    path = tmp_path / "h.warc"
+    big = [("Content-Type", "text/html"), ("X-Big", "a" * 100_000)]
+    offsets = write_warc(path, [Resp("http://a.com/big", b"hi", headers=big),
+                                Resp("http://a.com/ok", b"ok")], gzip=False)
+    big_rec, ok = read_warc(path, max_header_bytes=65536)
+    assert big_rec.id == f"warc:{path}#{offsets[0]}" and big_rec.source == "http://a.com/big"
+    assert big_rec.error == (f"{path} record at byte {offsets[0]}: HTTP headers unreadable"
+                             " (Maximum header length exceeded.; limit 65536 bytes)")
+    assert ok.content == b"ok" and ok.error is None
+
+
+def test_content_encoding_chunked_and_bombs(tmp_path: Path) -> None:
+    path = tmp_path / "e.warc.gz"
+    bomb = gzip.compress(b"\0" * 5_000_000)
+    write_warc(path, [
+        Resp("http://a.com/z", gzip.compress(b"zipped text"),
+             headers=[("Content-Type", "text/plain"), ("Content-Encoding", "gzip")]),
+        Resp("http://a.com/c", b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+             headers=[("Content-Type", "text/plain"), ("Transfer-Encoding", "chunked")]),
+        Resp("http://a.com/bomb", bomb,
+             headers=[("Content-Type", "text/plain"), ("Content-Encoding", "gzip")]),
+        Resp("http://a.com/bad", b"\x1f\x8b\x08\x00notgzip",
+             headers=[("Content-Type", "text/plain"), ("Content-Encoding", "gzip")]),
+        Resp("http://a.com/big", b"y" * 2000, headers=[("Content-Type", "text/plain")]),
+    ], gzip=True)
+    zipped, chunked, bombed, bad, big = read_warc(path, max_body_bytes=1_000_000)
+    assert zipped.content == b"zipped text" and zipped.fields["content_encoding"] == "gzip"
+    assert zipped.content_hash == hashlib.sha256(b"zipped text").hexdigest()
+    assert chunked.content == b"hello world"
+    assert bombed.error is not None and bombed.error.endswith(
+        "decoded body is larger than the limit of 1000000 bytes (decompression bomb?)")
+    assert bad.error is not None and "Content-Encoding gzip cannot be inflated" in bad.error
+    assert big.error is None
+    (small,) = [r for r in read_warc(path, max_body_bytes=1500) if r.source.endswith("/big")]
+    assert small.error is not None and small.error.endswith(
+        "body is larger than the limit of 1500 bytes")
+
+
+def test_target_filter_and_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "f.warc"
+    write_warc(path, [Resp("http://a.com/robots.txt", b"User-agent: *"),
+                      Resp("http://a.com/page", b"p")], gzip=False)
+    kept = list(read_warc(path, target_filter=lambda uri: uri.endswith("/robots.txt")))
+    assert [r.source for r in kept] == ["http://a.com/robots.txt"]
+    (missing,) = read_warc(tmp_path / "nope.warc")
+    assert missing.id == f"warc:{tmp_path / 'nope.warc'}#file"
+    assert missing.error is not None and "cannot be read" in missing.error
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_record_end_delimits_the_original_bytes(tmp_path: Path, gz: bool) -> None:
+    path = tmp_path / ("e.warc.gz" if gz else "e.warc")
+    offsets = write_warc(path, [Resp(f"http://a.com/{i}", b"b" * i) for i in range(1, 4)],
+                         gzip=gz)
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        assert [record_end(fh, o) for o in offsets] == [offsets[1], offsets[2], size]
+
+
+def test_iso_utc() -> None:
+    assert iso_utc("2025-01-01T00:00:00Z") == "2025-01-01T00:00:00Z"
+    assert iso_utc("2025-01-01T02:00:00.5+02:00") == "2025-01-01T00:00:00.500000Z"
+    assert iso_utc("2025-01-01T00:00:00") == "2025-01-01T00:00:00Z"
+    assert iso_utc("yesterday") is None and iso_utc(None) is None

@@ -1,0 +1,38 @@
+"""Write small WARC files with warcio for the reader, host-file and sink tests."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+
+@dataclass
+class Resp:
+    uri: str
+    body: bytes
+    date: str = "2025-01-01T00:00:00Z"
+    status: str = "200 OK"
+    headers: list[tuple[str, str]] = field(default_factory=lambda: [
+        ("Content-Type", "text/html; charset=utf-8")])
+    kind: str = "response"
+
+
+def write_warc(path: Path, responses: list[Resp], gzip: bool) -> list[int]:
+    """Write ``responses`` (plus a warcinfo record first) and return each one's byte offset."""
+    buf = io.BytesIO()
+    writer = WARCWriter(buf, gzip=gzip)
+    writer.write_record(writer.create_warcinfo_record("test.warc", {"software": "test"}))
+    offsets = []
+    for r in responses:
+        offsets.append(buf.tell())
+        http = StatusAndHeaders(r.status, r.headers, protocol="HTTP/1.1")
+        rec = writer.create_warc_record(r.uri, r.kind, payload=io.BytesIO(r.body),
+                                        http_headers=http if r.kind == "response" else None,
+                                        warc_headers_dict={"WARC-Date": r.date})
+        writer.write_record(rec)
+    path.write_bytes(buf.getvalue())
+    return offsets
