@@ -107,15 +107,25 @@ def test_no_preference_unknowns_do_not_make_it_unknown() -> None:
     assert state(ROBOTS_OK, unspecified, not_spawning) == "not-reserved"
 
 
-def test_cawg_constrained_and_iptc_prohibited_codes_are_reservations() -> None:
-    # CAWG v1.1: "constrained shall be treated as equivalent to notAllowed" — whatever state the
-    # extractor chose; IPTC: every DMI-PROHIBITED-* code
-    constrained = sig("c2pa-training-mining", "unknown", scope="cawg.ai_training",
-                      value="cawg.ai_training: constrained (see https://example.com/terms)")
+def test_qualified_prohibitions_are_unknown_bare_ones_reserved() -> None:
+    # CAWG v1.1: constrained without additional information = notAllowed (the extractor says
+    # reserved); with constraint info a human must read it (unknown → unknown reservation)
+    bare = sig("c2pa-training-mining", "reserved", scope="train-ai",
+               value="constrained (no constraint_info: treated as notAllowed)")
+    with_info = sig("c2pa-training-mining", "unknown", scope="train-ai",
+                    value="constrained: https://example.com/ai-terms")
     see_constraint = sig("iptc-data-mining", "unknown", carrier="xmp",
-                         value="http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-SEECONSTRAINT")
-    assert state(ROBOTS_OK, constrained) == "reserved"
-    assert state(ROBOTS_OK, see_constraint) == "reserved"
+                         value="DMI-PROHIBITED-SEECONSTRAINT; plus:OtherConstraints: ask first")
+    unrecognised = sig("iptc-data-mining", "unknown", carrier="xmp",
+                       value="unrecognised plus:DataMining value 'DMI-MAYBE'")
+    assert state(ROBOTS_OK, bare) == "reserved"
+    assert state(ROBOTS_OK, with_info) == "unknown"
+    assert state(ROBOTS_OK, see_constraint) == "unknown"
+    assert state(ROBOTS_OK, unrecognised) == "unknown"
+    # free-text constraints without a data-mining code express no machine-readable preference
+    other = sig("iptc-data-mining", "unknown", carrier="xmp",
+                value="plus:OtherConstraints: no AI please")
+    assert state(ROBOTS_OK, other) == "not-reserved"
 
 
 def test_noimageai_only_reserves_images() -> None:

@@ -36,12 +36,17 @@ CAWG/C2PA ``ai_inference``) and to us: its scope is ``*``, one of the user's ``-
 or a crawler token whose purpose is training (the crawler table's ``training`` and
 ``control-token`` entries, passed in as ``training_tokens``; without a table every token counts
 — a reservation that cannot be classified is kept, never dropped). ``noimageai`` applies only
-to images (rights-signals.md §4). CAWG/C2PA
-``constrained`` counts as reserved ("in the absence of additional information, constrained shall
-be treated as equivalent to notAllowed", CAWG training-and-data-mining assertion v1.1,
-rights-signals.md §5b), and so does every IPTC ``DMI-PROHIBITED-*`` code (rights-signals.md §5a).
-Other "unknown" states (IPTC ``DMI-UNSPECIFIED``, an ``ai.txt`` that is not Spawning's format)
-express no preference and are recorded but do not make the reservation unknown.
+to images (rights-signals.md §4).
+
+The states are the extractors': CAWG/C2PA ``notAllowed`` and a bare ``constrained`` ("in the
+absence of additional information, constrained shall be treated as equivalent to notAllowed",
+CAWG training-and-data-mining assertion v1.1, rights-signals.md §5b) and the IPTC prohibited
+codes (§5a) arrive as reserved. A prohibition qualified by free text (``constrained`` with
+constraint info, IPTC ``DMI-PROHIBITED-SEE…`` with the named text) arrives as unknown and makes
+the reservation unknown (a human must read the text), as do unrecognised values. Other unknown
+states that express no preference (IPTC ``DMI-UNSPECIFIED``, an ``ai.txt`` that is not
+Spawning's format, ``plus:OtherConstraints`` text alone) are recorded but do not make the
+reservation unknown.
 
 Kept simple on purpose: ``noai``/``noimageai`` count as reservations although they are a weak,
 unstandardised convention (rights-signals.md §4 "treat as a valid (weak) reservation
@@ -99,7 +104,11 @@ LICENCE_CLASSES = ("commercial", "unspecified", "non-commercial", "academic-only
 #: Licence categories, least to most restrictive when an item states several licences.
 _CATEGORY_ORDER = ("none", "public-domain", "permissive", "unknown", "copyleft-limited",
                    "copyleft", "proprietary")
-_MALFORMED = re.compile(r"malformed|unreadable", re.IGNORECASE)
+_MALFORMED = re.compile(r"malformed|unreadable|unrecognised|unrecognized|does not parse",
+                        re.IGNORECASE)
+#: Kinds whose unknown state may be a prohibition qualified by free text (rights-signals.md §5).
+_QUALIFIED = frozenset({"c2pa-training-mining", "iptc-data-mining"})
+_PROHIBITION = re.compile(r"constrained|DMI-PROHIBITED", re.IGNORECASE)
 _KEYS = re.compile(r"([A-Za-z][\w.-]*)\s*=")
 #: Kinds whose value is a list of ``key=value`` preferences (Content-Signal, AIPREF).
 _KEYED = frozenset({"content-signal", "aipref"})
@@ -209,20 +218,15 @@ def _applies(signal: RightsSignal, modality: str, agents: frozenset[str],
     return True
 
 
-def _state(signal: RightsSignal) -> str:
-    """The signal's reservation state, with the issue's readings of CAWG ``constrained`` and the
-    IPTC prohibited codes (both reserved, whatever state the extractor chose)."""
-    value = signal.value.lower()
-    if signal.kind == "c2pa-training-mining" and ("constrained" in value
-                                                  or "notallowed" in value):
-        return ReservationState.RESERVED.value
-    if signal.kind == "iptc-data-mining" and "dmi-prohibited" in value:
-        return ReservationState.RESERVED.value
-    return signal.state
-
-
-def _malformed(signal: RightsSignal) -> bool:
-    return bool(_MALFORMED.search(signal.value) or _MALFORMED.search(signal.evidence))
+def _counts_as_unknown(signal: RightsSignal, required: Collection[str]) -> bool:
+    """Whether an ``unknown`` signal makes the reservation unknown: a required carrier, a
+    malformed or unreadable carrier, or a qualified prohibition a machine cannot settle (CAWG
+    ``constrained`` with constraint info, IPTC ``DMI-PROHIBITED-SEE…`` with the named text)."""
+    if signal.kind in required:
+        return True
+    if _MALFORMED.search(signal.value) or _MALFORMED.search(signal.evidence):
+        return True
+    return bool(signal.kind in _QUALIFIED and _PROHIBITION.search(signal.value))
 
 
 def reservation_state(
@@ -257,14 +261,13 @@ def reservation_state(
         seen.add(signal.kind)
         if not _applies(signal, modality, agent_set, tokens):
             continue
-        state = _state(signal)
+        state = signal.state
         line = signal_evidence(signal)
         if state == ReservationState.RESERVED.value:
             reserved.append(line)
         elif state == ReservationState.NOT_RESERVED.value:
             allowed.append(line)
-        elif state == ReservationState.UNKNOWN.value and (signal.kind in required
-                                                          or _malformed(signal)):
+        elif state == ReservationState.UNKNOWN.value and _counts_as_unknown(signal, required):
             unknown.append(line)
     missing = [f"no {kind} signal for this item: the carrier was not checked"
                for kind in sorted(set(required) - seen)]
