@@ -26,10 +26,10 @@ Mapping (one ``c2pa-training-mining`` signal per entry, carrier ``c2pa-manifest`
 
 ``scope`` from the entry name: ``ai_training`` → ``train-ai``, ``ai_generative_training`` →
 ``train-genai``, ``data_mining`` → ``tdm``, ``ai_inference`` → ``ai-inference``; a custom entry
-keeps its name. No manifest → no signal. A manifest that cannot be read → one signal, state unknown, value
-``"unreadable C2PA manifest: …"``. The manifest's validation state (``Valid``, ``Invalid``, …) is
-named in the evidence: a signed claim can be signed by anyone, and an ``Invalid`` one may have been
-altered.
+keeps its name. No manifest → no signal. A manifest that cannot be read → one signal, state
+unknown, value ``"unreadable C2PA manifest: …"``. The manifest's validation state (``Valid``,
+``Invalid``, …) is named in the evidence: a signed claim can be signed by anyone, and an
+``Invalid`` one may have been altered.
 """
 
 from __future__ import annotations
