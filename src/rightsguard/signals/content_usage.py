@@ -242,12 +242,17 @@ def robots_content_signals(
     head = rules.describe()
     path = url
     merged: dict[_Result, list[str]] = {}
+    # tokens that select the same groups get the same preferences: read them once
+    per_groups: dict[tuple[int, ...], list[_Result]] = {}
     for token in evaluated_tokens(agents, table):
-        groups = rules.groups_for(token)
-        if not groups:
+        key = rules.group_key(token)
+        if not key:
             continue
-        for result in (_content_signal_results(rules, groups, url)
-                       + _content_usage_results(rules, groups, url, token)):
+        if key not in per_groups:
+            groups = rules.groups_for(token)
+            per_groups[key] = (_content_signal_results(rules, groups, url)
+                               + _content_usage_results(rules, groups, url, token))
+        for result in per_groups[key]:
             merged.setdefault(result, []).append(token)
     out = []
     for result, tokens in merged.items():

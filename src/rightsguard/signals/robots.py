@@ -243,7 +243,8 @@ class RobotsRules:
     or ``unknown`` (other status, or a body protego could not parse).
     """
 
-    __slots__ = ("_patterns", "groups", "notes", "outcome", "parser", "problem", "robots")
+    __slots__ = ("_ordered", "_patterns", "_selected", "groups", "notes", "outcome", "parser",
+                 "problem", "robots")
 
     def __init__(self, robots: RobotsFile) -> None:
         self.robots = robots
@@ -252,6 +253,8 @@ class RobotsRules:
         self.notes: tuple[str, ...] = ()
         self.problem = ""
         self._patterns: dict[str, PathPattern] = {}
+        self._selected: dict[str, tuple[RobotsGroup, ...]] = {}
+        self._ordered: dict[tuple[object, ...], list[RobotsLine]] = {}
         status = robots.status
         if status is None or 500 <= status <= 599:
             self.outcome = "disallow-all"
@@ -290,8 +293,17 @@ class RobotsRules:
         return found
 
     def groups_for(self, token: str) -> tuple[RobotsGroup, ...]:
-        """The groups that apply to ``token`` (:func:`select_groups`)."""
-        return select_groups(self.groups, token)
+        """The groups that apply to ``token`` (:func:`select_groups`), chosen once per token."""
+        key = token.strip().lower()
+        found = self._selected.get(key)
+        if found is None:
+            found = self._selected[key] = select_groups(self.groups, key)
+        return found
+
+    def group_key(self, token: str) -> tuple[int, ...]:
+        """Identity of the groups that apply to ``token``: tokens with equal keys get the same
+        verdicts and preferences for every URL (protego chooses the same rule set for them)."""
+        return tuple(id(g) for g in self.groups_for(token))
 
     def can_fetch(self, url: str, token: str) -> bool:
         """protego's verdict for a parsed file; the status rule otherwise (unknown → False)."""
@@ -299,21 +311,24 @@ class RobotsRules:
             return bool(self.parser.can_fetch(url, token))
         return self.outcome == "allow-all"
 
+    def _rule_lines(self, token: str) -> list[RobotsLine]:
+        """Allow/Disallow lines of ``token``'s groups, most specific first (longest pattern,
+        allow before disallow on ties), built once per group selection."""
+        key = ("rules", *self.group_key(token))
+        found = self._ordered.get(key)
+        if found is None:
+            lines = [ln for g in self.groups_for(token) for ln in g.lines
+                     if (ln.field in _ALLOW or ln.field in _DISALLOW) and ln.value]
+            lines.sort(key=lambda ln: (self.pattern(ln.value).length, ln.field in _ALLOW),
+                       reverse=True)
+            found = self._ordered[key] = lines
+        return found
+
     def deciding_line(self, url: str, token: str) -> RobotsLine | None:
         """The Allow/Disallow line that decides ``url`` for ``token`` (longest pattern, allow on
         ties), or None when no line matches or the line found disagrees with protego."""
-        best: RobotsLine | None = None
-        best_key = (-1, False)
-        for group in self.groups_for(token):
-            for line in group.lines:
-                if line.field not in _ALLOW and line.field not in _DISALLOW:
-                    continue
-                if not line.value:
-                    continue
-                pattern = self.pattern(line.value)
-                key = (pattern.length, line.field in _ALLOW)
-                if key > best_key and pattern.matches(url):
-                    best, best_key = line, key
+        best = next((ln for ln in self._rule_lines(token) if self.pattern(ln.value).matches(url)),
+                    None)
         if best is None or (best.field in _ALLOW) != self.can_fetch(url, token):
             return None
         return best
@@ -342,10 +357,16 @@ class RobotsRules:
                 kind=kind, carrier=carrier, value=self.problem, scope="*",
                 state=ReservationState.UNKNOWN.value, evidence=head, extractor=extractor)]
         out: list[RightsSignal] = []
+        # tokens that fall back to the same groups share one verdict and one deciding line
+        verdicts: dict[tuple[int, ...], tuple[bool, RobotsLine | None]] = {}
         for token in tokens:
-            if self.can_fetch(url, token):
+            key = self.group_key(token)
+            if key not in verdicts:
+                allowed = self.can_fetch(url, token)
+                verdicts[key] = (allowed, None if allowed else self.deciding_line(url, token))
+            allowed, line = verdicts[key]
+            if allowed:
                 continue
-            line = self.deciding_line(url, token)
             where = (f"line {line.number}: {line.text}" if line is not None
                      else "deciding line not identified")
             groups = self.groups_for(token)
