@@ -33,8 +33,9 @@ uses its cached robots.txt, for up to 24 hours, and otherwise fetches it again b
 An unreachable robots.txt (5xx) stays in force until the next capture (RFC 9309 §2.3.1.4:
 assume complete disallow; only after 30 days MAY a crawler fall back to a cached copy — not done
 here). Redirects (3xx with ``Location``, RFC 9309 §2.3.1.2) are followed through up to five
-captured targets in force at the same time; a redirect whose target was not captured is
-returned as the 3xx capture. Bodies are kept up to :data:`MAX_HOST_FILE_BYTES` (RFC 9309 §2.5:
+captured targets in force at the same time; only captures of the three well-known paths are
+kept, so a redirect elsewhere (or to an uncaptured URL) is returned as the 3xx capture, the
+evidence saying the target was not captured. Bodies are kept up to :data:`MAX_HOST_FILE_BYTES` (RFC 9309 §2.5:
 parse at least 500 KiB), the evidence noting a cut.
 """
 
@@ -253,10 +254,10 @@ class HostFiles:
         hops: list[str] = []
         while (capture.location is not None and len(hops) < MAX_REDIRECTS):
             target_host = urlsplit(capture.location).hostname
-            if host_file_kind(capture.location) != kind or not target_host:
-                break
-            nxt = self._select(kind, normalise_host(target_host), when)
-            if nxt is None:
+            nxt = None
+            if host_file_kind(capture.location) == kind and target_host:
+                nxt = self._select(kind, normalise_host(target_host), when)
+            if nxt is None:  # only captures of the three well-known paths are kept
                 note += f"; redirect to {capture.location} not captured"
                 break
             hops.append(capture.location)

@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pytest
+from warc_helpers import Resp, write_warc
+
+from rightsguard.corpus.hosts import MAX_HOST_FILE_BYTES, HostFile, HostFiles, host_file_kind
+from rightsguard.corpus.warc import read_warc
+
+HOSTS = Path(__file__).parent / "data" / "audit" / "hosts"
+TEXT = [("Content-Type", "text/plain")]
+
+
+def test_host_file_kind() -> None:
+    assert host_file_kind("https://example.com/robots.txt") == "robots.txt"
+    assert host_file_kind("https://example.com/.well-known/tdmrep.json") == "tdmrep.json"
+    assert host_file_kind("http://example.com:8080/ai.txt") == "ai.txt"
+    assert host_file_kind("https://example.com/robots.txt?x=1") is None
+    assert host_file_kind("https://example.com/a/robots.txt") is None
+    assert host_file_kind("/robots.txt") is None
+
+
+def test_folder_with_status_files() -> None:
+    files = HostFiles.from_folder(HOSTS)
+    assert files.hosts("robots.txt") == ["bad-status.example", "example.com", "gone.example",
+                                         "unreachable.example", "xn--bcher-kva.example"]
+    robots = files.robots_for("Example.COM", "2025-01-01T00:00:00Z")
+    where = HOSTS / "example.com" / "robots.txt"
+    assert robots == HostFile("example.com", 200, b"User-agent: GPTBot\nDisallow: /\n", None,
+                              f"robots.txt of example.com (HTTP 200) from {where}")
+    unreachable = files.robots_for("unreachable.example")
+    assert unreachable is not None and (unreachable.status, unreachable.body) == (503, b"")
+    assert unreachable.evidence == (
+        "robots.txt of unreachable.example (HTTP 503) from"
+        f" {HOSTS / 'unreachable.example' / 'robots.txt'} with robots.status")
+    gone = files.robots_for("gone.example")
+    assert gone is not None and gone.status == 404
+    bad = files.robots_for("bad-status.example")
+    assert bad is not None and bad.status is None and bad.body == b"User-agent: *\nDisallow:\n"
+    assert bad.evidence.endswith("; robots.status holds 'OK', not an HTTP status (100-599)")
+    idn = files.robots_for("www.bücher.example".removeprefix("www."))
+    assert idn is not None and idn.body == b"User-agent: *\nDisallow: /privat/\n"
+    tdm = files.tdmrep_for("example.com")
+    assert tdm is not None and tdm.body == b'[{"location": "/", "tdm-reservation": 1}]\n'
+    assert tdm.status == 200
+    ai = files.ai_txt_for("example.com")
+    assert ai is not None and ai.body.startswith(b"# Spawning AI")
+    assert files.ai_txt_for("gone.example") is None and files.tdmrep_for("gone.example") is None
+    assert files.robots_for("unknown.example") is None  # no record: the audit says unknown
+    assert pickle.loads(pickle.dumps(files)).robots_for("gone.example") == gone
+
+
+def _robots_warc(tmp_path: Path) -> tuple[Path, list[int]]:
+    path = tmp_path / "robots.warc.gz"
+    offsets = write_warc(path, [
+        Resp("https://a.com/robots.txt", b"v1", date="2025-01-01T00:00:00Z", headers=TEXT),
+        Resp("https://a.com/robots.txt", b"", date="2025-01-03T00:00:00Z",
+             status="503 Service Unavailable", headers=TEXT),
+        Resp("https://a.com/robots.txt", b"v3", date="2025-01-05T00:00:00Z", headers=TEXT),
+        Resp("https://b.com/robots.txt", b"", date="2025-01-01T00:00:00Z",
+             status="301 Moved Permanently",
+             headers=[("Location", "https://www.b.com/robots.txt")]),
+        Resp("https://www.b.com/robots.txt", b"vb", date="2025-01-01T00:00:05Z",
+             headers=TEXT),
+        Resp("https://c.com/robots.txt", b"", date="2025-01-01T00:00:00Z",
+             status="302 Found", headers=[("Location", "/elsewhere/robots.txt")]),
+        Resp("https://a.com/page", b"<p>page</p>", date="2025-01-02T00:00:00Z"),
+    ], gzip=True)
+    return path, offsets
+
+
+@pytest.mark.parametrize(("at", "body", "status", "note"), [
+    # latest capture at or before the page
+    ("2025-01-02T12:00:00Z", b"v1", 200, " older than it (RFC 9309 §2.4"),
+    ("2025-01-01T06:00:00Z", b"v1", 200, None),
+    ("2025-01-03T00:00:00Z", b"", 503, None),  # at the very time: that capture
+    ("2025-01-04T23:00:00Z", b"", 503, "; latest capture before the page, 1 d 23 h older"),
+    ("2025-01-05T01:00:00Z", b"v3", 200, None),
+    ("2025-02-01T00:00:00Z", b"v3", 200, "; latest capture before the page, 27 d 0 h older"),
+    # none before: the earliest after, said so
+    ("2024-12-31T23:00:00Z", b"v1", 200, "; captured after the page (no earlier capture)"),
+    # no page time: the latest
+    (None, b"v3", 200, None),
+])
+def test_capture_in_force(tmp_path: Path, at: str | None, body: bytes, status: int,
+                          note: str | None) -> None:
+    path, _offsets = _robots_warc(tmp_path)
+    files = HostFiles.from_warc(path)
+    chosen = files.robots_for("a.com", at)
+    assert chosen is not None and (chosen.body, chosen.status) == (body, status)
+    if note is None:
+        assert chosen.evidence.count(";") == 0
+    else:
+        assert note in chosen.evidence
+
+
+def test_warc_evidence_and_redirects(tmp_path: Path) -> None:
+    path, offsets = _robots_warc(tmp_path)
+    files = HostFiles.from_warc(path)
+    assert len(files) == 6  # the page is not a host file
+    first = files.robots_for("a.com", "2025-01-01T00:00:00Z")
+    assert first is not None and first.evidence == (
+        "robots.txt of a.com (HTTP 200, captured 2025-01-01T00:00:00Z) from"
+        f" warc:{path}#{offsets[0]}")
+    followed = files.robots_for("b.com", "2025-01-02T00:00:00Z")
+    assert followed is not None and (followed.host, followed.status, followed.body) == (
+        "b.com", 200, b"vb")
+    assert "redirected (https://www.b.com/robots.txt) to robots.txt of www.b.com" in \
+        followed.evidence
+    dangling = files.robots_for("c.com", "2025-01-02T00:00:00Z")
+    assert dangling is not None and dangling.status == 302
+    assert dangling.evidence.endswith(
+        "; redirect to https://c.com/elsewhere/robots.txt not captured")
+
+
+def test_collect_splits_host_files_from_pages(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.warc"
+    big = b"#" * (MAX_HOST_FILE_BYTES + 10)
+    write_warc(path, [
+        Resp("http://x.org/", b"<p>home</p>"),
+        Resp("http://x.org/robots.txt", big, headers=TEXT),
+        Resp("http://x.org/.well-known/tdmrep.json", b"[]", headers=TEXT),
+        Resp("http://x.org/ai.txt", b"User-Agent: *", headers=TEXT),
+        Resp("http://x.org/about", b"<p>about</p>"),
+    ], gzip=False)
+    files = HostFiles()
+    pages = list(files.collect(read_warc(path)))
+    assert [p.source for p in pages] == ["http://x.org/", "http://x.org/about"]
+    robots = files.robots_for("x.org")
+    assert robots is not None and len(robots.body) == MAX_HOST_FILE_BYTES
+    assert robots.evidence.endswith(f"; cut at {MAX_HOST_FILE_BYTES} bytes (RFC 9309 §2.5)")
+    tdm = files.tdmrep_for("x.org")
+    assert tdm is not None and tdm.body == b"[]"
+    assert files.ai_txt_for("x.org") is not None
+
+
+def test_unreadable_capture_has_no_status(tmp_path: Path) -> None:
+    path = tmp_path / "t.warc"
+    write_warc(path, [Resp("http://y.org/robots.txt", b"User-agent: *\nDisallow: /x",
+                           headers=TEXT)], gzip=False)
+    path.write_bytes(path.read_bytes()[:-10])  # truncated body
+    files = HostFiles.from_warc(path)
+    robots = files.robots_for("y.org")
+    assert robots is not None and (robots.status, robots.body) == (None, b"")
+    assert "unreadable" in robots.evidence and "truncated" in robots.evidence
+
+
+def test_add_rejects_unknown_kind() -> None:
+    with pytest.raises(ValueError, match="unknown host file kind 'sitemap'"):
+        HostFiles().add("sitemap", HostFile("a.com", 200, b"", None, "x"))
