@@ -36,7 +36,7 @@ def xmp_packet(description: str, attrs: str = "") -> bytes:
         " </rdf:RDF>\n"
         "</x:xmpmeta>\n"
         '<?xpacket end="w"?>'
-    ).encode("utf-8")
+    ).encode()
 
 
 def jpeg_with_xmp(packet: bytes, exif: Image.Exif | None = None) -> bytes:
@@ -241,7 +241,8 @@ def test_epub_member_with_a_lying_size_header_is_refused() -> None:
         content[i:i + 4] = (100).to_bytes(4, "little")
         start, count = i + 4, count + 1
     assert count == 2
-    with pytest.raises(xmp.MediaReadError, match="EPUB member OEBPS/content.opf cannot be inflated"):
+    with pytest.raises(xmp.MediaReadError,
+                       match=r"EPUB member OEBPS/content\.opf cannot be inflated"):
         xmp.read_epub_package(bytes(content))
 
 

@@ -29,6 +29,7 @@ which callers turn into an ``unreadable`` signal.
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import zipfile
 from collections.abc import Iterator
@@ -76,7 +77,6 @@ _XML_NS = "http://www.w3.org/XML/1998/namespace"
 _OPF_NS = "http://www.idpf.org/2007/opf"
 _OCF_NS = "urn:oasis:names:tc:opendocument:xmlns:container"
 
-_PACKET_BEGIN = re.compile(rb"<\?xpacket[ \t]+begin=")
 _PACKET_END = re.compile(rb"<\?xpacket[ \t]+end=[^?]{0,16}\?>")
 _XMPMETA_BEGIN = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?xmpmeta[\s>]")
 _XMPMETA_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?xmpmeta\s*>")
@@ -201,14 +201,14 @@ def _scan_packets(content: bytes) -> Iterator[XmpPacket]:
     """
     pos = 0
     while True:
-        begin = _PACKET_BEGIN.search(content, pos)
-        meta = _XMPMETA_BEGIN.search(content, pos)
-        if begin is None and meta is None:
+        begin = content.find(b"<?xpacket begin=", pos)
+        meta = _next_xmpmeta(content, pos)
+        if begin < 0 and meta < 0:
             return
-        if meta is None or (begin is not None and begin.start() <= meta.start()):
-            start, end_re = begin.start() if begin is not None else 0, _PACKET_END
+        if meta < 0 or 0 <= begin <= meta:
+            start, end_re = begin, _PACKET_END
         else:
-            start, end_re = meta.start(), _XMPMETA_END
+            start, end_re = meta, _XMPMETA_END
         limit = start + MAX_PACKET_BYTES + 1
         end = end_re.search(content, start, min(len(content), limit + 64))
         stop = min(end.end(), limit) if end is not None else min(len(content), limit)
@@ -216,12 +216,28 @@ def _scan_packets(content: bytes) -> Iterator[XmpPacket]:
         pos = stop if stop > start else start + 1
 
 
+def _next_xmpmeta(content: bytes, pos: int) -> int:
+    """Offset of the next ``<x:xmpmeta`` start tag (any prefix) at or after ``pos``, or -1.
+
+    ``bytes.find`` does the scanning (fast on megabytes of image data); the regex only checks
+    the few places where the name occurs."""
+    while (at := content.find(b"xmpmeta", pos)) >= 0:
+        lt = content.rfind(b"<", max(0, at - 40), at)
+        if lt >= 0 and _XMPMETA_BEGIN.match(content, lt):
+            return lt
+        pos = at + 7
+    return -1
+
+
 def find_xmp_packets(content: bytes) -> list[XmpPacket]:
     """Every XMP packet in ``content`` (bytes of an image, PDF or other file), at most
     :data:`MAX_PACKETS`, de-duplicated by content; packets Pillow exposes come first."""
     packets: list[XmpPacket] = []
     seen: list[bytes] = []
-    for packet in [*_pillow_packets(content), *_scan_packets(content)]:
+    # lazily: a file stuffed with packet headers is scanned for at most 2 × MAX_PACKETS of them
+    candidates = itertools.chain(_pillow_packets(content),
+                                 itertools.islice(_scan_packets(content), 2 * MAX_PACKETS))
+    for packet in candidates:
         key = packet.data.strip(b"\x00 \t\r\n")
         if not key or any(key in s or s in key for s in seen):
             continue  # the same packet found by Pillow and by the scan
