@@ -198,3 +198,15 @@ def test_image_modality_forces_a_look_at_unknown_bytes() -> None:
     assert embedded.media_signals(content, None, "k.bmp", "text") == []
     [signal] = embedded.media_signals(content, None, "k.bmp", "image")
     assert (signal.value, signal.state) == ("DMI-ALLOWED", "not-reserved")
+
+
+def test_package_re_exports_lazily() -> None:
+    import rightsguard.signals as package
+    from rightsguard.signals import iptc, licence_class, lists
+
+    assert package.media_signals is embedded.media_signals
+    assert package.iptc_signals is iptc.iptc_signals
+    assert package.html_licence_signals is licence_class.html_licence_signals
+    assert package.DomainLists is lists.DomainLists
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        _ = package.nope
