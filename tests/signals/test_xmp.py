@@ -148,9 +148,23 @@ def test_billion_laughs_is_refused_quickly_as_unreadable() -> None:
     [signal] = signals
     assert (signal.kind, signal.carrier, signal.state, signal.scope) == (
         "unreadable", "xmp", "unknown", "*")
-    assert signal.value.startswith("unreadable XMP packet: XMP packet (jpeg-app1): refused unsafe")
+    assert signal.value.startswith("unreadable XMP: XMP packet (jpeg-app1): refused unsafe XML")
     assert signal.evidence == "photos/bomb.jpg: XMP packet (jpeg-app1)"
     assert signal.extractor == "rightsguard.signals.xmp"
+
+
+def test_compressed_png_chunk_bomb_is_unreadable() -> None:
+    filler = "   <dc:description>" + " " * (8 << 20) + "</dc:description>"
+    content = png_with_xmp(xmp_packet(filler), compressed=True)  # 8 MiB in ~8 KiB
+    assert len(content) < 20_000
+    reading = xmp.read_xmp(content)
+    assert reading.documents == ()
+    assert reading.problems == (
+        "image metadata (png-itxt): unreadable (ValueError: Decompressed data too large for "
+        "PngImagePlugin.MAX_TEXT_CHUNK)",)
+    [signal] = xmp.xmp_signals(reading, "big.png")
+    assert signal.evidence == "big.png: image metadata (png-itxt)"
+    assert signal.value == f"unreadable XMP: {reading.problems[0]}"
 
 
 def test_oversized_packet_is_not_parsed() -> None:

@@ -169,8 +169,9 @@ class XmpReading:
         return [(doc, v) for doc in self.documents for v in doc.values(namespace, name)]
 
 
-def _pillow_packets(content: bytes) -> list[XmpPacket]:
-    """XMP that Pillow exposes in ``info["xmp"]`` (JPEG APP1, PNG iTXt, WebP); [] otherwise."""
+def _pillow_packets(content: bytes) -> tuple[list[XmpPacket], str | None]:
+    """XMP that Pillow exposes in ``info["xmp"]`` (JPEG APP1, PNG iTXt, WebP), and the problem
+    when Pillow cannot read the image's header (the byte scan still looks for packets)."""
     if content.startswith(b"\xff\xd8\xff"):
         container = "jpeg-app1"
     elif content.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -178,19 +179,19 @@ def _pillow_packets(content: bytes) -> list[XmpPacket]:
     elif content[:4] == b"RIFF" and content[8:12] == b"WEBP":
         container = "webp-xmp"
     else:
-        return []
+        return [], None
     from PIL import Image
 
     try:
         with Image.open(io.BytesIO(content)) as image:
             raw: Any = image.info.get("xmp")
-    except Exception:  # a broken image: the byte scan still looks for packets
-        return []
+    except Exception as exc:  # Pillow raises many types for broken headers and bombs
+        return [], f"image metadata ({container}): unreadable ({type(exc).__name__}: {exc})"
     if isinstance(raw, str):
         raw = raw.encode("utf-8")
     if not isinstance(raw, bytes) or not raw.strip(b"\x00 \t\r\n"):
-        return []
-    return [XmpPacket(None, container, raw.rstrip(b"\x00"))]
+        return [], None
+    return [XmpPacket(None, container, raw.rstrip(b"\x00"))], None
 
 
 def _scan_packets(content: bytes) -> Iterator[XmpPacket]:
@@ -232,10 +233,15 @@ def _next_xmpmeta(content: bytes, pos: int) -> int:
 def find_xmp_packets(content: bytes) -> list[XmpPacket]:
     """Every XMP packet in ``content`` (bytes of an image, PDF or other file), at most
     :data:`MAX_PACKETS`, de-duplicated by content; packets Pillow exposes come first."""
+    return _find_packets(content)[0]
+
+
+def _find_packets(content: bytes) -> tuple[list[XmpPacket], str | None]:
+    from_pillow, problem = _pillow_packets(content)
     packets: list[XmpPacket] = []
     seen: list[bytes] = []
     # lazily: a file stuffed with packet headers is scanned for at most 2 × MAX_PACKETS of them
-    candidates = itertools.chain(_pillow_packets(content),
+    candidates = itertools.chain(from_pillow,
                                  itertools.islice(_scan_packets(content), 2 * MAX_PACKETS))
     for packet in candidates:
         key = packet.data.strip(b"\x00 \t\r\n")
@@ -245,7 +251,7 @@ def find_xmp_packets(content: bytes) -> list[XmpPacket]:
         packets.append(packet)
         if len(packets) >= MAX_PACKETS:
             break
-    return packets
+    return packets, problem
 
 
 def parse_xml(data: bytes, what: str) -> Element:
@@ -285,10 +291,12 @@ def parse_xmp(packet: XmpPacket) -> XmpDocument:
 
 
 def read_xmp(content: bytes) -> XmpReading:
-    """Find and parse every XMP packet of a file; never raises for bad input."""
+    """Find and parse every XMP packet of a file; never raises for bad input. A JPEG, PNG or
+    WebP whose header Pillow cannot read (broken file, compressed-chunk bomb) is a problem too."""
     docs: list[XmpDocument] = []
-    problems: list[str] = []
-    for packet in find_xmp_packets(content):
+    packets, problem = _find_packets(content)
+    problems: list[str] = [problem] if problem else []
+    for packet in packets:
         try:
             docs.append(parse_xmp(packet))
         except MediaReadError as exc:
@@ -310,7 +318,7 @@ def xmp_signals(content: bytes | XmpReading, evidence: str) -> list[RightsSignal
     ``evidence`` names the item (path or URL); the signal's evidence adds the packet's location.
     """
     reading = content if isinstance(content, XmpReading) else read_xmp(content)
-    return [unreadable_signal("xmp", f"XMP packet: {p}", f"{evidence}: {p.split(':', 1)[0]}",
+    return [unreadable_signal("xmp", f"XMP: {p}", f"{evidence}: {p.split(':', 1)[0]}",
                               EXTRACTOR) for p in reading.problems]
 
 
