@@ -94,6 +94,15 @@ def test_packet_in_unknown_bytes_is_found_by_scanning_with_its_offset() -> None:
     assert packets[0].where == f"XMP packet (scan) at byte {content.index(b'<?xpacket')}"
 
 
+def test_tiff_tag_700_packet_is_found_by_scanning() -> None:
+    packet = xmp_packet("   <plus:DataMining>DMI-PROHIBITED</plus:DataMining>")
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(out, "TIFF", tiffinfo={700: packet})  # TIFF tag XMP (700)
+    [doc] = xmp.read_xmp(out.getvalue()).documents
+    assert doc.packet.container == "scan"
+    assert doc.values(PLUS, "DataMining") == ["DMI-PROHIBITED"]
+
+
 def test_bare_xmpmeta_without_wrapper_is_found() -> None:
     body = xmp_packet("   <plus:DataMining>DMI-ALLOWED</plus:DataMining>")
     bare = body[body.index(b"<x:xmpmeta"):body.index(b"</x:xmpmeta>") + len(b"</x:xmpmeta>")]
