@@ -23,7 +23,8 @@ Atomicity: a part is written to a ``.tmp`` name next to it and renamed by :meth:
 ``.tmp`` files, which the next run overwrites and :func:`merge_parts` ignores. A shard that wrote
 nothing leaves no part. :func:`merge_parts` concatenates the parts in shard order into one output
 per format (also via temp + rename); Parquet parts whose schemas differ go to ``data.1.parquet``,
-``data.2.parquet``, … in order of first appearance. Memory: one Parquet row group of the input
+``data.2.parquet``, … in order of first appearance; two folder inputs with a file at the same
+relative path keep the first shard's file. Memory: one Parquet row group of the input
 being copied (pyarrow ``read_row_group``), otherwise constant.
 """
 
