@@ -297,7 +297,9 @@ class ReservationState(enum.StrEnum):
 
 
 class AuditVerdict(enum.StrEnum):
-    """Decision for one item in one jurisdiction; most restrictive wins: exclude > review > allow."""
+    """Decision for one item in one jurisdiction.
+
+    Several rules: the most restrictive wins (exclude > review > allow)."""
 
     ALLOW = "allow"
     REVIEW = "review"

@@ -1,4 +1,4 @@
-"""``rightsguard demo | index | check | precommit``: the one Typer app.
+"""``rightsguard demo | index | check | precommit | audit | policy``: the one Typer app.
 
 Exit codes: 0 clean or attribute, 1 review or block, 2 error (bad input, unusable index, bad
 option value); ``check`` exits 141 (128 + SIGPIPE) when the reader of its output goes away
@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from rightsguard.cli.audit import audit_cmd, policy_app
 from rightsguard.cli.entry import err_console, run_check
 from rightsguard.config import Settings
 
@@ -23,6 +24,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Screen generated code and text for reproduced protected works.")
 index_app = typer.Typer(no_args_is_help=True, help="Build and inspect the index of works.")
 app.add_typer(index_app, name="index")
+app.command("audit")(audit_cmd)
+app.add_typer(policy_app, name="policy")
 
 IndexOpt = Annotated[Path | None, typer.Option(
     "--index", help="Index folder (default: $RIGHTSGUARD_HOME, else the user data folder).")]

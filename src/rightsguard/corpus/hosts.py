@@ -35,8 +35,8 @@ assume complete disallow; only after 30 days MAY a crawler fall back to a cached
 here). Redirects (3xx with ``Location``, RFC 9309 §2.3.1.2) are followed through up to five
 captured targets in force at the same time; only captures of the three well-known paths are
 kept, so a redirect elsewhere (or to an uncaptured URL) is returned as the 3xx capture, the
-evidence saying the target was not captured. Bodies are kept up to :data:`MAX_HOST_FILE_BYTES` (RFC 9309 §2.5:
-parse at least 500 KiB), the evidence noting a cut.
+evidence saying the target was not captured. Bodies are kept up to
+:data:`MAX_HOST_FILE_BYTES` (RFC 9309 §2.5: parse at least 500 KiB), the evidence noting a cut.
 """
 
 from __future__ import annotations
@@ -152,6 +152,12 @@ class HostFiles:
         self._captures.setdefault((kind, file.host), []).append(
             _Capture(file, _parse_time(file.captured_at), self._count, location))
         self._count += 1
+
+    def merge(self, other: HostFiles) -> None:
+        """Add every capture of ``other`` (e.g. a folder's and a WARC's host files)."""
+        for (kind, _host), captures in sorted(other._captures.items()):
+            for c in sorted(captures, key=lambda c: c.order):
+                self.add(kind, c.file, c.location)
 
     # -- sources ---------------------------------------------------------------------------------
 

@@ -1,0 +1,2 @@
+"""The audit pipeline (readers -> rights signals -> policy -> writers); see
+:mod:`rightsguard.audit.run`."""

@@ -1,0 +1,360 @@
+"""The audit pipeline: readers -> signal extractors -> policy -> writers (issue #3).
+
+``audit(sources, out=..., jurisdictions=..., use=...)`` reads every source (a folder of text,
+code and images; a JSONL or Parquet catalogue; a WARC or WARC.gz crawl), reads every rights
+signal of every item (:class:`rightsguard.audit.steps.SignalStep`), decides each item under
+each jurisdiction's profile (:mod:`rightsguard.policy`), and writes under ``out``:
+
+* ``manifest.parquet`` (one row per item), ``excluded.parquet`` and ``review.parquet``;
+* ``filtered/<J>/`` the items allowed in jurisdiction ``J`` in the input's format, and
+  ``filtered/ALL/`` the items allowed in every requested jurisdiction;
+* ``report.json`` / ``report.html``; ``eu-summary.md`` / ``.json`` (when EU is audited);
+  ``jp-checklist.md`` (when JP is audited); ``run.json`` (the inputs, the use and the
+  profiles, so ``rightsguard policy explain`` can replay a decision).
+
+Shards are one per input (or per ``records_per_shard`` records); each shard's part files and
+its ``done/`` marker are written atomically, so a killed audit restarted with the same
+arguments skips finished shards and produces outputs equal to an uninterrupted run's.
+Unreadable items are recorded with the reason and decided ``review``; the audit goes on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import shutil
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from rightsguard.corpus.hosts import HostFiles, host_file_kind
+from rightsguard.corpus.records import ColumnMap, read_folder, read_jsonl, read_parquet
+from rightsguard.corpus.sinks import ShardSink
+from rightsguard.corpus.sinks import merge_parts as merge_sink_parts
+from rightsguard.corpus.warc import read_warc
+from rightsguard.errors import InputError
+from rightsguard.model import AuditVerdict, Purpose, Record, Use
+from rightsguard.pipeline.base import DONE_DIR, Executor, Pipeline, ShardStats
+from rightsguard.pipeline.shards import plan_shards
+from rightsguard.report.manifest import AuditRun, ManifestWriter, read_manifest
+from rightsguard.report.manifest import merge_parts as merge_manifest_parts
+
+__all__ = ["AuditResult", "AuditWriter", "SourceReader", "audit", "source_kind"]
+
+RUN_FILE = "run.json"
+FINAL_MARKER = "finalized.json"
+ALL = "ALL"
+JURISDICTIONS = ("JP", "EU", "UK", "US", "SG")
+
+
+def source_kind(path: str | Path) -> str:
+    """``folder`` | ``jsonl`` | ``parquet`` | ``warc`` for an input path; raises
+    :class:`InputError` for a missing path or an unknown file type."""
+    p = Path(path)
+    name = p.name.lower()
+    if p.is_dir():
+        return "folder"
+    if not p.exists():
+        raise InputError(f"{path}: no such file or folder")
+    if name.endswith((".warc", ".warc.gz")):
+        return "warc"
+    if name.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
+        return "jsonl"
+    if name.endswith(".parquet"):
+        return "parquet"
+    return "folder"  # one plain file: read as a folder of one
+
+
+def _count_tokens(text: str) -> int:
+    from rightsguard.fingerprint.text import count_tokens
+
+    return count_tokens(text)
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceReader:
+    """Reader factory of the pipeline: ``reader(path) -> Iterator[Record]`` by input type. In a
+    WARC, responses for robots.txt, tdmrep.json and ai.txt are host files, not corpus items, so
+    they are left out here (they were collected into :class:`HostFiles` before the run)."""
+
+    columns: ColumnMap | None = None
+
+    def __call__(self, path: str) -> Iterator[Record]:
+        kind = source_kind(path)
+        if kind == "folder":
+            return read_folder(path, count_tokens=_count_tokens)
+        if kind == "jsonl":
+            return read_jsonl(path, self.columns, count_tokens=_count_tokens)
+        if kind == "parquet":
+            return read_parquet(path, self.columns, count_tokens=_count_tokens)
+        return (r for r in read_warc(path, count_tokens=_count_tokens)
+                if r.error is not None or host_file_kind(r.source) is None)
+
+
+class AuditWriter:
+    """One shard's writer: the manifest parts, and the allowed items per jurisdiction (and
+    ``ALL``) in the input's format under ``filtered/<J>/``."""
+
+    def __init__(self, out: Path, shard: int, jurisdictions: Sequence[str]) -> None:
+        self.out = out
+        self.shard = shard
+        self.jurisdictions = tuple(jurisdictions)
+        self.manifest = ManifestWriter.for_part(out, shard)
+        self.sinks: dict[str, ShardSink] = {}
+
+    def _sink(self, jurisdiction: str, fmt: str) -> ShardSink:
+        sink = self.sinks.get(jurisdiction)
+        if sink is None:
+            sink = self.sinks[jurisdiction] = ShardSink.open(
+                self.out / "filtered" / jurisdiction, self.shard, fmt)
+        return sink
+
+    def write(self, record: Record) -> None:
+        self.manifest.write(record)
+        fmt = record.origin.get("format")
+        if record.error is not None or not fmt:
+            return
+        allowed = [d.jurisdiction for d in record.decisions if d.verdict == AuditVerdict.ALLOW]
+        if allowed and len(allowed) == len(self.jurisdictions):
+            allowed.append(ALL)
+        for j in allowed:
+            self._sink(j, str(fmt)).write(record)
+
+    def close(self) -> None:
+        self.manifest.close()
+        for sink in self.sinks.values():
+            sink.close()
+
+    def abort(self) -> None:
+        self.manifest.abort()
+        for sink in self.sinks.values():
+            sink.abort()
+
+
+@dataclasses.dataclass(frozen=True)
+class _WriterFactory:
+    jurisdictions: tuple[str, ...]
+
+    def __call__(self, out: Path, shard: int) -> AuditWriter:
+        return AuditWriter(out, shard, self.jurisdictions)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Finalize:
+    """Merges the shard parts and writes the reports, once; idempotent (a run killed while
+    finalizing re-runs it from its parts, which are removed only after the final marker)."""
+
+    shards: int
+    jurisdictions: tuple[str, ...]
+    run: dict[str, Any]
+    provider: str | None
+    sme: bool
+
+    def __call__(self, out: Path) -> None:
+        marker = out / DONE_DIR / FINAL_MARKER
+        if not marker.is_file():
+            merge_manifest_parts(out, self.shards, keep_parts=True)
+            for j in (*self.jurisdictions, ALL):
+                folder = out / "filtered" / j
+                if folder.is_dir():
+                    merge_sink_parts(folder)
+                else:
+                    folder.mkdir(parents=True)
+            write_reports(out, self.run, provider=self.provider, sme=self.sme)
+            _write_json(marker, {"schema_version": 1})
+        # parts are only scaffolding for resumption: gone once everything is in place
+        shutil.rmtree(out / "_parts", ignore_errors=True)
+        for j in (*self.jurisdictions, ALL):
+            shutil.rmtree(out / "filtered" / j / "parts", ignore_errors=True)
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    from rightsguard.report.manifest import write_text_atomic
+
+    write_text_atomic(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
+
+
+def _run_facts(run: dict[str, Any]) -> AuditRun:
+    use = Use(Purpose(run["use"]["purpose"]), bool(run["use"]["commercial"]),
+              str(run["use"]["actor"]), tuple(run["use"]["agents"]))
+    return AuditRun(inputs=tuple(run["inputs"]), jurisdictions=tuple(run["jurisdictions"]),
+                    use=use, started_at=run.get("started_at"),
+                    finished_at=run.get("finished_at"), crawlers=tuple(run["use"]["agents"]))
+
+
+def write_reports(out: Path, run: dict[str, Any], *, provider: str | None = None,
+                  sme: bool = False) -> None:
+    """``report.json``/``.html`` and, as the jurisdictions ask, the EU summary and the JP
+    checklist, from ``out/manifest.parquet`` (streamed once)."""
+    from rightsguard.report.audit_html import write_report_html
+    from rightsguard.report.audit_json import AuditAggregate, write_report_json
+    from rightsguard.report.eu_summary import EuSummaryFacts, build_eu_summary, write_eu_summary
+    from rightsguard.report.jp_checklist import (
+        JpChecklistFacts,
+        build_jp_checklist,
+        write_jp_checklist,
+    )
+    from rightsguard.report.provider import load_provider
+
+    facts = _run_facts(run)
+    agg = AuditAggregate()
+    eu = EuSummaryFacts() if "EU" in facts.jurisdictions else None
+    jp = JpChecklistFacts() if "JP" in facts.jurisdictions else None
+    for record in read_manifest(out / "manifest.parquet"):
+        agg.add(record)
+        if eu is not None:
+            eu.add(record)
+        if jp is not None:
+            jp.add(record)
+    write_report_json(out / "report.json", agg, facts)
+    write_report_html(out / "report.html", agg, facts)
+    if eu is not None:
+        doc = build_eu_summary(eu, facts, load_provider(provider) if provider else None, sme=sme)
+        write_eu_summary(out, doc)
+    if jp is not None:
+        write_jp_checklist(out, build_jp_checklist(jp, facts))
+
+
+@dataclasses.dataclass(frozen=True)
+class AuditResult:
+    """What an audit did: the output folder, per-shard stats, and counts of items by
+    jurisdiction and verdict (from ``report.json``)."""
+
+    out: Path
+    shards: list[ShardStats]
+    report: dict[str, Any]
+
+    @property
+    def items(self) -> int:
+        return sum(s.records for s in self.shards)
+
+    @property
+    def unreadable(self) -> int:
+        return sum(s.errors for s in self.shards)
+
+
+def audit(sources: Sequence[str | Path], *, out: str | Path,
+          jurisdictions: Sequence[str] = JURISDICTIONS, use: Use | None = None,
+          profiles: Sequence[str | Path] = (), hosts: Sequence[str | Path] = (),
+          columns: ColumnMap | None = None, piracy: str | Path | None = None,
+          paywall: str | Path | None = None, dataset_for_sale: str | Path | None = None,
+          provider: str | Path | None = None, sme: bool = False,
+          executor: Executor | None = None, records_per_shard: int | None = None
+          ) -> AuditResult:
+    """Audit ``sources`` into ``out`` (see the module docstring).
+
+    ``jurisdictions``: built-in profile names (``JP``, ``EU``, ``UK``, ``US``, ``SG``);
+    ``profiles``: extra profile TOML files (a copied and edited built-in) decided as well.
+    ``hosts``: WARCs of robots.txt / tdmrep.json / ai.txt responses or folders
+    ``HOST/robots.txt`` …; WARC sources are also searched for such responses. Lists: text
+    files of domains. ``executor``: :class:`~rightsguard.pipeline.local.LocalExecutor` by
+    default. Raises :class:`InputError` for a missing source or an output folder holding
+    another run, :class:`~rightsguard.errors.ConfigError` for a bad profile, provider file
+    or list."""
+    from rightsguard.audit.steps import SignalStep
+    from rightsguard.pipeline.local import LocalExecutor
+    from rightsguard.policy.engine import PolicyEngine, Profile
+    from rightsguard.signals.crawlers import CrawlerTable
+    from rightsguard.signals.licences import category_of
+
+    use = use or Use()
+    out_dir = Path(out)
+    inputs = [str(Path(s).resolve()) for s in sources]
+    if not inputs:
+        raise InputError("audit: no source given")
+    kinds = [source_kind(s) for s in inputs]
+    loaded = [Profile.load(j.upper()) for j in jurisdictions]
+    loaded += [Profile.load(Path(p)) for p in profiles]
+    names = tuple(p.name for p in loaded)
+    engine = PolicyEngine(loaded, training_tokens=CrawlerTable.load().training_tokens(),
+                          licence_category=category_of)
+    if provider is not None:  # fail before reading anything
+        from rightsguard.report.provider import load_provider
+
+        load_provider(provider)
+    host_files = HostFiles()
+    for h in hosts:
+        more = HostFiles.from_folder(h) if Path(h).is_dir() else HostFiles.from_warc(h)
+        host_files.merge(more)
+    warcs = [s for s, k in zip(inputs, kinds, strict=True) if k == "warc"]
+    if warcs:
+        host_files.merge(HostFiles.from_warc(*warcs))
+    step = SignalStep(hosts=host_files, agents=use.agents,
+                      piracy=Path(piracy) if piracy else None,
+                      paywall=Path(paywall) if paywall else None,
+                      dataset_for_sale=Path(dataset_for_sale) if dataset_for_sale else None)
+    reader = SourceReader(columns)
+    shards = plan_shards(inputs, records_per_shard=records_per_shard,
+                         reader_factory=reader if records_per_shard else None)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    run_file = out_dir / RUN_FILE
+    started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    run: dict[str, Any] = {
+        "schema_version": 1, "inputs": inputs, "jurisdictions": list(names),
+        "profiles": [j.upper() for j in jurisdictions] + [str(Path(p).resolve())
+                                                             for p in profiles],
+        "use": {"purpose": str(use.purpose), "commercial": use.commercial, "actor": use.actor,
+                "agents": list(use.agents)},
+        "hosts": [str(Path(h).resolve()) for h in hosts],
+        "lists": {"piracy": str(piracy) if piracy else None,
+                  "paywall": str(paywall) if paywall else None,
+                  "dataset_for_sale": str(dataset_for_sale) if dataset_for_sale else None},
+    }
+    if run_file.is_file():
+        old = json.loads(run_file.read_text("utf-8"))
+        if {k: v for k, v in old.items() if k != "started_at"} != run:
+            raise InputError(f"{out_dir}: holds an audit with other arguments ({run_file}); "
+                             "use a new output folder or delete it to start over")
+        started = old.get("started_at", started)
+    run["started_at"] = started
+    _write_json(run_file, run)
+    pipeline = Pipeline(reader_factory=reader, steps=(step, engine.step(use)),
+                        writer_factory=_WriterFactory(names),
+                        finalize=_Finalize(len(shards), names, run,
+                                           str(provider) if provider else None, sme))
+    stats = (executor or LocalExecutor()).run(pipeline, shards, out_dir)
+    report = json.loads((out_dir / "report.json").read_text("utf-8"))
+    return AuditResult(out_dir, stats, report)
+
+
+def load_run(out: str | Path) -> tuple[dict[str, Any], Use]:
+    """The ``run.json`` of an audit folder and its :class:`Use`; :class:`InputError` when the
+    folder holds no audit."""
+    path = Path(out) / RUN_FILE
+    try:
+        run = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{out}: not an audit output folder ({path}: {exc})") from None
+    u = run["use"]
+    return run, Use(Purpose(u["purpose"]), bool(u["commercial"]), str(u["actor"]),
+                    tuple(u["agents"]))
+
+
+def find_item(out: str | Path, item_id: str) -> Record:
+    """The manifest row of ``item_id`` as a Record; :class:`InputError` when absent."""
+    for record in read_manifest(Path(out) / "manifest.parquet"):
+        if record.id == item_id:
+            return record
+    raise InputError(f"{out}: no item {item_id!r} in manifest.parquet")
+
+
+def explain(out: str | Path, item_id: str, jurisdiction: str | None = None) -> list[str]:
+    """Lines explaining the decisions of one item of an audit (every rule of each profile,
+    fired or not, and why), as ``rightsguard policy explain`` prints them."""
+    from rightsguard.policy.engine import PolicyEngine, Profile
+    from rightsguard.signals.crawlers import CrawlerTable
+    from rightsguard.signals.licences import category_of
+
+    run, use = load_run(out)
+    record = find_item(out, item_id)
+    profiles = [Profile.load(Path(p)) if Path(p).is_absolute() else Profile.load(str(p))
+                for p in run["profiles"]]
+    engine = PolicyEngine(profiles, training_tokens=CrawlerTable.load().training_tokens(),
+                          licence_category=category_of)
+    wanted: Iterable[str] = [jurisdiction] if jurisdiction else run["jurisdictions"]
+    lines: list[str] = []
+    for j in wanted:
+        lines += engine.explain(record, use, j).lines()
+        lines.append("")
+    return lines[:-1] if lines else lines

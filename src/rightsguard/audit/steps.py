@@ -1,0 +1,189 @@
+"""Audit pipeline steps: every rights signal of a record (:class:`SignalStep`), then the policy
+(``rightsguard.policy.engine.PolicyStep``). Each step is cheap to construct, picklable, and has
+the datatrove signature ``run(data, rank, world_size) -> Iterator[Record]``.
+
+Which extractor reads what (formats: ../shared/reference/rights-signals.md):
+
+======================  ==================================================================
+host files              robots.txt (RFC 9309 via protego; Content-Signal; AIPREF
+                        Content-Usage rules), ``/.well-known/tdmrep.json``, Spawning ``ai.txt``
+                        — the capture in force at the page's capture time
+                        (:meth:`rightsguard.corpus.hosts.HostFiles.robots_for`)
+response / page         ``Content-Usage``, ``tdm-reservation``/``tdm-policy`` and
+                        ``X-Robots-Tag`` headers; HTML ``<meta>`` (TDMRep, ``noai``)
+embedded media          XMP (IPTC Data Mining, TDMRep in PDF), EPUB OPF, C2PA/CAWG
+licences                HTML ``rel=license`` and Creative Commons links, ``SPDX-License-
+                        Identifier`` lines, a catalogue's licence column
+user lists              piracy, paywalled and dataset-for-sale domains
+======================  ==================================================================
+
+TDMRep carriers are all recorded; the ones a stronger carrier overrides (W3C TDMRep §"Processing
+priority": site file < HTTP header < HTML < EPUB/PDF) keep their value and evidence but their
+state becomes ``n/a``, so the policy reads only the answer in force.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from rightsguard.corpus.hosts import HostFile, HostFiles
+from rightsguard.model import Record, RightsSignal
+
+EXTRACTOR = "rightsguard.audit.steps"
+#: Largest body scanned for ``SPDX-License-Identifier`` lines and licence URLs (bytes); the
+#: SPDX tag belongs in a file's first lines (SPDX 2.3 annex E).
+LICENCE_SCAN_BYTES = 64 * 1024
+_LICENCE_COLUMNS = ("licence", "license", "licenses", "license_name", "licence_name")
+
+
+def unreadable_signal(record: Record) -> RightsSignal:
+    """The signal an unreadable item carries (its rights cannot be read → review)."""
+    return RightsSignal(kind="unreadable", carrier="warc" if record.origin.get("format") == "warc"
+                        else "file", value=record.error or "unreadable", scope="*",
+                        state="unknown", evidence=f"{record.id}: {record.error}",
+                        extractor=EXTRACTOR)
+
+
+@dataclasses.dataclass
+class SignalStep:
+    """Reads every rights signal of each record (see the module docstring).
+
+    ``hosts``: host-file captures (robots.txt, tdmrep.json, ai.txt), or None when the corpus has
+    no URLs. ``agents``: the user's own crawler tokens (``--agent``), evaluated besides ``*`` and
+    the training tokens of the crawler table. ``lists``: the user's domain lists (paths), loaded
+    lazily in each worker.
+    """
+
+    hosts: HostFiles | None = None
+    agents: tuple[str, ...] = ()
+    piracy: Path | None = None
+    paywall: Path | None = None
+    dataset_for_sale: Path | None = None
+    _cache: dict[tuple[str, str], Any] = dataclasses.field(default_factory=dict, repr=False)
+    _lists: Any = dataclasses.field(default=None, repr=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        state["_cache"], state["_lists"] = {}, None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for k, v in state.items():
+            setattr(self, k, v)
+
+    def run(self, data: Iterable[Record], rank: int = 0, world_size: int = 1
+            ) -> Iterator[Record]:
+        for record in data:
+            yield dataclasses.replace(record, signals=tuple(self.signals(record)))
+
+    # -- one record ---------------------------------------------------------------------------
+    def signals(self, record: Record) -> list[RightsSignal]:
+        """Every signal of one record, in a stable order (host, page, media, licences, lists)."""
+        out: list[RightsSignal] = list(record.signals)
+        if record.error:
+            out.append(unreadable_signal(record))
+        url = record.source
+        if record.host:
+            out += self._host_signals(record, url)
+        body = record.content
+        if body is not None and record.error is None:
+            out += self._page_signals(record, body, url)
+        out += self._licence_signals(record, body)
+        out += self._list_signals(record)
+        return _settle_tdmrep(out)
+
+    def _host_signals(self, record: Record, url: str) -> list[RightsSignal]:
+        from rightsguard.signals.ai_txt import ai_txt_signals
+        from rightsguard.signals.content_usage import robots_content_signals
+        from rightsguard.signals.robots import RobotsFile, RobotsRules, robots_signals
+        from rightsguard.signals.tdmrep import TdmrepFile, tdmrep_file_signals
+
+        assert record.host is not None
+        hosts = self.hosts or HostFiles()
+        out: list[RightsSignal] = []
+        robots = hosts.robots_for(record.host, record.captured_at)
+        rules = None
+        if robots is not None:
+            key = ("robots", robots.evidence)
+            rules = self._cache.get(key)
+            if rules is None:
+                rules = self._cache[key] = RobotsRules(RobotsFile(**_fields(robots)))
+        out += robots_signals(rules, url, self.agents)
+        out += robots_content_signals(rules, url, self.agents)
+        tdm = hosts.tdmrep_for(record.host, record.captured_at)
+        out += tdmrep_file_signals(None if tdm is None else TdmrepFile(**_fields(tdm)), url)
+        ai = hosts.ai_txt_for(record.host, record.captured_at)
+        if ai is not None:
+            out += ai_txt_signals(ai.body, url, ai.status, agents=self.agents,
+                                  captured_at=ai.captured_at, evidence=ai.evidence)
+        return out
+
+    def _page_signals(self, record: Record, body: bytes, url: str) -> list[RightsSignal]:
+        from rightsguard.signals.embedded import media_signals
+        from rightsguard.signals.html import page_signals
+
+        out = page_signals(record.headers, body, record.media_type, url, record.modality,
+                           self.agents)
+        out += media_signals(body, record.media_type, url, record.modality)
+        return out
+
+    def _licence_signals(self, record: Record, body: bytes | None) -> list[RightsSignal]:
+        from rightsguard.signals.html import is_html
+        from rightsguard.signals.licence_class import (
+            column_licence_signals,
+            html_licence_signals,
+            text_licence_signals,
+        )
+
+        out: list[RightsSignal] = []
+        for name in _LICENCE_COLUMNS:
+            value = record.fields.get(name)
+            if isinstance(value, str) and value.strip():
+                out += column_licence_signals(value, f"{record.id} column {name!r}")
+        if body is None or record.error is not None:
+            return out
+        if is_html(record.media_type, body):
+            out += html_licence_signals(body, record.source)
+        elif record.modality in ("text", "code"):
+            text = body[:LICENCE_SCAN_BYTES].decode("utf-8", "replace")
+            out += text_licence_signals(text, record.id)
+        return out
+
+    def _list_signals(self, record: Record) -> list[RightsSignal]:
+        if not (self.piracy or self.paywall or self.dataset_for_sale):
+            return []
+        from rightsguard.signals.lists import DomainLists, list_signals
+
+        if self._lists is None:
+            self._lists = DomainLists.load(piracy=self.piracy, paywall=self.paywall,
+                                           dataset_for_sale=self.dataset_for_sale)
+        return list_signals(record.host, record.domain, self._lists)
+
+
+def _fields(f: HostFile) -> dict[str, Any]:
+    return {"host": f.host, "status": f.status, "body": f.body, "captured_at": f.captured_at,
+            "evidence": f.evidence}
+
+
+def _settle_tdmrep(signals: Sequence[RightsSignal]) -> list[RightsSignal]:
+    """Keep every TDMRep signal; those a stronger carrier overrides get state ``n/a``."""
+    from rightsguard.signals.tdmrep import resolve_tdmrep
+
+    tdm = [s for s in signals if s.kind == "tdmrep"]
+    if len(tdm) < 2:
+        return list(signals)
+    winner = resolve_tdmrep(tdm)
+    out = []
+    for s in signals:
+        if s.kind == "tdmrep" and winner is not None:
+            if (s.carrier, s.value) == (winner.carrier, winner.value) \
+                    and winner.evidence.startswith(s.evidence):
+                s = winner  # the answer in force (its evidence names what it superseded)
+            elif s.state != "n/a":
+                s = dataclasses.replace(s, state="n/a", evidence=f"{s.evidence} (overridden by "
+                                        f"{winner.carrier} under TDMRep's processing priority)")
+        out.append(s)
+    return out
