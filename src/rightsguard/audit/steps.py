@@ -118,7 +118,7 @@ class SignalStep:
         ai = hosts.ai_txt_for(record.host, record.captured_at)
         if ai is not None:
             out += ai_txt_signals(ai.body, url, ai.status, agents=self.agents,
-                                  captured_at=ai.captured_at, evidence=ai.evidence)
+                                  captured_at=ai.captured_at, evidence=_where(ai))
         return out
 
     def _page_signals(self, record: Record, body: bytes, url: str) -> list[RightsSignal]:
@@ -163,9 +163,17 @@ class SignalStep:
         return list_signals(record.host, record.domain, self._lists)
 
 
+def _where(f: HostFile) -> str:
+    """Where a host file was read, with its notes: :attr:`HostFile.evidence` without its
+    leading ``"<kind> of <host> (<status>, captured …) from "``, which the extractors write
+    themselves (passing it whole printed that description twice)."""
+    _head, sep, rest = f.evidence.partition(" from ")
+    return rest if sep else f.evidence
+
+
 def _fields(f: HostFile) -> dict[str, Any]:
     return {"host": f.host, "status": f.status, "body": f.body, "captured_at": f.captured_at,
-            "evidence": f.evidence}
+            "evidence": _where(f)}
 
 
 def _settle_tdmrep(signals: Sequence[RightsSignal]) -> list[RightsSignal]:
