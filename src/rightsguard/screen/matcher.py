@@ -394,7 +394,9 @@ class Matcher:
         for doc, hits in seeds.items():
             work, whole = self._nows_near(doc, [w for _q, w in hits], margin)
             frags: list[Fragment] = []
-            seen: list[tuple[int, int, int]] = []  # (diag, start, end) in output nows
+            # the last run tried per diagonal, (start, end) in output nows: seeds come in output
+            # order and maximal runs on one diagonal are disjoint, so only the last can hold one
+            seen: dict[int, tuple[int, int]] = {}
             hits = sorted(hits)
             work_at = np.searchsorted(work.offsets, [w for _q, w in hits]).tolist()
             for h, (q, w) in enumerate(hits):
@@ -403,7 +405,8 @@ class Matcher:
                 if i >= len(out.chars) or j >= len(work.chars):
                     continue
                 diag = i - j
-                if any(dg == diag and s <= i < e for dg, s, e in seen):
+                last = seen.get(diag)
+                if last is not None and last[0] <= i < last[1]:
                     continue
                 fwd = _common_prefix(out.chars, i, work.chars, j)
                 if fwd == 0:
@@ -419,7 +422,7 @@ class Matcher:
                     fwd = _common_prefix(out.chars, i, work.chars, j)
                     back = _common_suffix(out.chars, i, work.chars, j)
                 s_o, e_o, s_w = i - back, i + fwd, j - back
-                seen.append((diag, s_o, e_o))
+                seen[diag] = (s_o, e_o)
                 units = int(np.count_nonzero(~in_prompt[s_o:e_o]))
                 if units < self.thresholds.code_fragment_chars:
                     continue
@@ -472,25 +475,29 @@ class Matcher:
                 continue
             wtext: str | None = None  # fetched only when a run is long enough to check
             frags: list[Fragment] = []
-            seen: list[tuple[int, int, int, bool]] = []
+            # last run tried per diagonal (see _code_exact), and the runs kept as fragments
+            seen: dict[int, tuple[int, int]] = {}
+            kept: list[tuple[int, int]] = []
             hits = sorted(hits)
             js = np.searchsorted(wt.starts, [w for _q, w in hits]).tolist()
             for (q, w), j in zip(hits, js, strict=True):
                 if j >= len(wt) or int(wt.starts[j]) != w:
                     continue  # not a token start: a 32-bit hash collision
                 diag = q - j
-                if any((dg == diag or kept) and s0 <= q < e0 for dg, s0, e0, kept in seen):
+                last = seen.get(diag)
+                if (last is not None and last[0] <= q < last[1]) or any(
+                        a <= q < b for a, b in kept):
                     continue  # inside a run already tried on this diagonal, or already found
                 fwd = _ids_prefix(ct.norm_ids, q, wt.norm_ids, j)
                 back = _ids_suffix(ct.norm_ids, q, wt.norm_ids, j)
                 s_o, e_o, s_w = q - back, q + fwd, j - back
                 if fwd == 0 or int(tok_nows[s_o:e_o].sum()) < self.thresholds.code_fragment_chars:
-                    seen.append((diag, s_o, e_o, False))
+                    seen[diag] = (s_o, e_o)
                     continue
                 if wtext is None:
                     wtext = self.index.text(doc)
                 if not _consistent_renaming(text, ct, s_o, e_o, wtext, wt, s_w):
-                    seen.append((diag, s_o, e_o, False))
+                    seen[diag] = (s_o, e_o)
                     continue
                 o_s, o_e = int(ct.starts[s_o]), int(ct.ends[e_o - 1])
                 a, b = out_view.index_at(o_s), out_view.index_at(o_e)
@@ -504,7 +511,9 @@ class Matcher:
                 units = _renamed_units(tok_nows[s_o:e_o], ct.norm_ids[s_o:e_o],
                                        (wt.ends - wt.starts)[s_w:s_w + e_o - s_o], same)
                 units -= int(np.count_nonzero(in_prompt[a:b]))
-                seen.append((diag, s_o, e_o, units >= self.thresholds.code_fragment_chars))
+                seen[diag] = (s_o, e_o)
+                if units >= self.thresholds.code_fragment_chars:
+                    kept.append((s_o, e_o))
                 if units < self.thresholds.code_fragment_chars:
                     continue
                 frags.append(Fragment(o_s, o_e, int(wt.starts[s_w]),
@@ -539,7 +548,7 @@ class Matcher:
             wtext = self.index.text(doc)
             wt, whole = self._work_tokens(wtext, [w for _q, w in hits], whole=False)
             frags: list[Fragment] = []
-            seen: list[tuple[int, int, int]] = []
+            seen: dict[int, tuple[int, int]] = {}  # last run tried per diagonal
             hits = sorted(hits)
             js = np.searchsorted(wt.starts, [w for _q, w in hits]).tolist()
             for h, (q, w) in enumerate(hits):
@@ -547,7 +556,8 @@ class Matcher:
                 if j >= len(wt):
                     continue
                 diag = q - j
-                if any(dg == diag and s <= q < e for dg, s, e in seen):
+                last = seen.get(diag)
+                if last is not None and last[0] <= q < last[1]:
                     continue
                 fwd = _ids_prefix(tokens.ids, q, wt.ids, j)
                 if fwd == 0:
@@ -558,10 +568,12 @@ class Matcher:
                     wt, whole = self._work_tokens(wtext, [], whole=True)
                     js = np.searchsorted(wt.starts, [w for _q, w in hits]).tolist()
                     j = js[h]
+                    diag = q - j  # diagonals of the whole work's tokens from here on
+                    seen.clear()
                     fwd = _ids_prefix(tokens.ids, q, wt.ids, j)
                     back = _ids_suffix(tokens.ids, q, wt.ids, j)
                 s_o, e_o, s_w = q - back, q + fwd, j - back
-                seen.append((diag, s_o, e_o))
+                seen[diag] = (s_o, e_o)
                 units = int(np.count_nonzero(~in_prompt[s_o:e_o]))
                 if units < min_units:
                     continue
