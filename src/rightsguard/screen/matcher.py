@@ -446,12 +446,16 @@ class Matcher:
         if not seeds:
             return {}
         k = CODE_NORM.params.k
+        last = len(ct) - 1
         for doc, done in (verified or {}).items():
-            if doc in seeds:
-                spans = [(f.out_start, f.out_end) for f in done]
-                seeds[doc] = [(q, w) for q, w in seeds[doc] if not any(
-                    a <= ct.starts[q] and ct.ends[min(q + k, len(ct)) - 1] <= b
-                    for a, b in spans)]
+            if doc in seeds and seeds[doc]:
+                qs = np.fromiter((q for q, _w in seeds[doc]), np.int64)
+                lo = ct.starts[qs][:, None]
+                hi = ct.ends[np.minimum(qs + k - 1, last)][:, None]
+                a = np.array([f.out_start for f in done])[None, :]
+                b = np.array([f.out_end for f in done])[None, :]
+                inside = ((a <= lo) & (hi <= b)).any(axis=1).tolist()
+                seeds[doc] = [h for h, drop in zip(seeds[doc], inside, strict=True) if not drop]
         # verify the works with the most seeds in copy order (output and work offsets advancing
         # together) first
         starts = ct.starts
@@ -695,7 +699,7 @@ class Matcher:
         o_s, o_e = chain[0].out_start, chain[-1].out_end
         w_s, w_e = chain[0].work_start, min(len(wtext), chain[-1].work_end)
         ol = _lines(newlines, o_s, o_e)
-        wl = _lines(_newlines(wtext), w_s, w_e)
+        wl = (wtext.count("\n", 0, w_s) + 1, wtext.count("\n", 0, max(w_s, w_e - 1)) + 1)
         nows = sum(len(_WS.sub("", text[f.out_start:f.out_end])) for f in chain) \
             if work_unit == "tokens" else sum(f.units for f in chain)
         if work_unit == "nows":
