@@ -72,6 +72,12 @@ def test_renamed_copy_ranks_its_source_first(java_index: tuple[Screener, dict[st
     shared, out_n, work_n = channels["structure"]
     # same shape, but for the few char literals the regex renaming broke ('c' -> 'c_x')
     assert out_n == work_n and shared >= 0.95 * out_n
+    assert set(channels) == {"structure", "code-exact", "code-normalised"}
+    # renaming keeps the normalised token stream (identifiers are one id) but not the exact one
+    n_shared, n_out, n_work = channels["code-normalised"]
+    e_shared, e_out, _e_work = channels["code-exact"]
+    assert n_out == n_work and n_shared >= 0.95 * n_out
+    assert e_shared < 0.5 * e_out
     assert ranked[0].similarity > ranked[1].similarity
     # the qrels pair 003/004 is more alike than 003 and an unrelated program
     sims = {s.work.title: s.similarity for s in

@@ -753,15 +753,19 @@ class SimilarityFinder:
     _cache: LRU[int, dict[str, U32A]] = field(default_factory=lambda: LRU(256), repr=False)
 
     def prints(self, text: str, language: str | None) -> dict[str, U32A]:
-        """Fingerprint sets per stream: ``structure`` and ``code-exact`` for code (the
-        normalised leaf stream stands in for ``structure`` where no tree-sitter grammar
-        exists), ``text`` for prose."""
+        """Fingerprint sets per stream: ``structure`` (syntax-tree shape), ``code-exact`` and
+        ``code-normalised`` for code (the normalised leaf stream stands in for ``structure``
+        where no tree-sitter grammar exists), ``text`` for prose. The similarity is the mean of
+        the streams' Dice coefficients: on SOCO it beat each stream alone and the two-stream
+        mean (F1 java 0.875/0.864, C 0.681/0.593 as given/closed, ``python -m bench --only
+        soco``)."""
         if language is not None and self.tokenizer.supported(language):
             ct = self.tokenizer.tokenize(text, language)
             tree = self.tokenizer.structure_ids(text, language)
             return {"structure": _print_set(tree if tree is not None else ct.norm_ids,
                                             STRUCTURE_PARAMS),
-                    CODE_EXACT.name: _print_set(ct.exact_ids, CODE_EXACT.params)}
+                    CODE_EXACT.name: _print_set(ct.exact_ids, CODE_EXACT.params),
+                    CODE_NORM.name: _print_set(ct.norm_ids, CODE_NORM.params)}
         return {TEXT.name: _print_set(tokenize_text(text).ids, TEXT.params)}
 
     def _work_prints(self, doc: int, language: str | None) -> dict[str, U32A]:
