@@ -56,7 +56,10 @@ def audit_cmd(
         "--column", help="Catalogue column for a role, ROLE=NAME (content, url, licence, "
                          "title, captured_at).")] = None,
     executor: Annotated[str, typer.Option(help="local | ray")] = "local",
-    workers: Annotated[int | None, typer.Option(help="Local worker processes.")] = None,
+    workers: Annotated[int | None, typer.Option(
+        help="Local worker processes; with --executor ray, the CPUs of the Ray instance the "
+             "audit starts (ray.init(num_cpus=N); an instance already running is used as "
+             "it is).")] = None,
     records_per_shard: Annotated[int | None, typer.Option(
         help="Split inputs into shards of N records (default: one shard per input).")] = None,
 ) -> None:
@@ -88,7 +91,9 @@ def audit_cmd(
     if executor == "ray":
         from rightsguard.pipeline.ray import RayExecutor
 
-        ex = RayExecutor()
+        if workers is not None and workers < 1:
+            raise InputError(f"--workers must be >= 1, got {workers}")
+        ex = RayExecutor(num_cpus=workers)
     elif executor == "local":
         from rightsguard.pipeline.local import LocalExecutor
 
