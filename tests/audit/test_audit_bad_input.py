@@ -1,9 +1,11 @@
 """Bad input through a whole audit (issue #3 part 9): a record cut short, a corrupt gzip member,
-broken HTML, a huge header block, a robots.txt that is not UTF-8, a gzip decompression bomb, and
-an XML bomb in an image's XMP inside a folder. Each bad item is in the manifest with its
-``error`` (or an ``unreadable`` signal) and decided ``review`` in every jurisdiction (each
-profile's ``unreadable`` rule: its rights cannot be checked); the audit goes on, the good items
-around them are decided, and nothing already written is lost.
+a huge header block, a gzip decompression bomb, and an XML bomb in an image's XMP inside a
+folder are each in the manifest with their ``error`` (or an ``unreadable`` signal) and decided
+``review`` in every jurisdiction (each profile's ``unreadable`` rule: their rights cannot be
+checked). Broken HTML and a robots.txt with non-UTF-8 bytes in a comment are readable (HTML5
+parsing never fails; the bytes are replaced and the evidence says so) and decided on what they
+say. The audit goes on, the good items around them are decided, and nothing already written is
+lost.
 """
 
 from __future__ import annotations
