@@ -192,15 +192,23 @@ def test_empty_2xx_body_allows_everything() -> None:
 # -- bad input ------------------------------------------------------------------------------
 
 
-def test_non_utf8_robots_is_decoded_with_replacement_and_noted() -> None:
+def test_non_utf8_rule_makes_the_file_unknown() -> None:
+    """A Latin-1 path in a Disallow line cannot be read as the UTF-8 RFC 9309 §2.3 requires:
+    what the file reserves is unknown (issue #3 part 9: non-UTF-8 robots.txt -> review)."""
     body = (WEB / "latin1-robots.txt").read_bytes()
     text, notes = decode_robots(body)
     assert "/caf\ufffd/" in text
     assert notes == ("invalid UTF-8 at byte offset 28 decoded with replacement",)
     signals = robots_signals(_robots(body), "https://example.com/private/a", table=TABLE)
-    assert [(s.scope, s.value) for s in signals] == [("*", "disallow /private/"),
-                                                     ("GPTBot", "disallow /private/")]
-    assert "invalid UTF-8 at byte offset 28 decoded with replacement" in signals[0].evidence
+    assert [(s.scope, s.state) for s in signals] == [("*", "unknown")]
+    assert "line 2 is not valid UTF-8" in signals[0].value + signals[0].evidence
+
+
+def test_non_utf8_comment_changes_no_rule() -> None:
+    body = b"# caf\xe9 menu\nUser-agent: *\nDisallow: /private/\n"
+    signals = robots_signals(_robots(body), "https://example.com/private/a", table=TABLE)
+    assert [(s.scope, s.state) for s in signals] == [("*", "reserved"), ("GPTBot", "reserved")]
+    assert "invalid UTF-8 at byte offset 5 decoded with replacement" in signals[0].evidence
 
 
 def test_bom_is_dropped() -> None:

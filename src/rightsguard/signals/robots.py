@@ -117,6 +117,15 @@ def decode_robots(body: bytes) -> tuple[str, tuple[str, ...]]:
     return text, tuple(notes)
 
 
+def _unreadable_rule_line(text: str) -> int | None:
+    """1-based number of the first line whose rule part (before ``#``) holds a replacement
+    character from invalid UTF-8, or None."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if "\ufffd" in line.split("#", 1)[0]:
+            return number
+    return None
+
+
 def _directive(raw: str) -> tuple[str, str, str] | None:
     """(field, value, text) of one line, comment removed; None for blank or colon-less lines."""
     text = raw.split("#", 1)[0].strip()
@@ -263,6 +272,15 @@ class RobotsRules:
         elif 200 <= status <= 299:
             self.outcome = "parse"
             text, self.notes = decode_robots(robots.body)
+            bad = _unreadable_rule_line(text) if self.notes else None
+            if bad is not None:
+                # RFC 9309 §2.3: robots.txt is UTF-8. A rule whose bytes are not cannot be read,
+                # so what the file reserves cannot be determined (issue #3: non-UTF-8 robots.txt
+                # -> unreadable -> review); bad bytes inside comments change no rule
+                self.outcome = "unknown"
+                self.problem = (f"robots.txt line {bad} is not valid UTF-8 (RFC 9309 §2.3): its "
+                                "rule cannot be read")
+                return
             try:
                 self.parser = Protego.parse(text)
                 self.groups = split_groups(text)
