@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+from audit_records import load_records
+
 from rightsguard.model import Decision, Reason, Record
 from rightsguard.report.audit_html import render_report_html, write_report_html
 from rightsguard.report.audit_json import aggregate
-from rightsguard.report.manifest import AuditRun, record_from_row
+from rightsguard.report.manifest import AuditRun
 
 DATA = Path(__file__).parent / "data" / "audit"
 RUN = AuditRun(inputs=("crawl.warc.gz", "data/wiki.jsonl"), jurisdictions=("EU", "JP"))
@@ -22,9 +23,6 @@ HOSTILE = Record(
                                                 "e"),)),))
 
 
-def load_records() -> list[Record]:
-    rows = json.loads((DATA / "records.json").read_text(encoding="utf-8"))
-    return [record_from_row(row) for row in rows]
 
 
 class _Tags(HTMLParser):

@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from audit_records import load_records
 
-from rightsguard.model import Purpose, Record, Use
+from rightsguard.model import Purpose, Use
 from rightsguard.report.audit_json import aggregate, to_report_json, write_report_json
-from rightsguard.report.manifest import TOKENIZER_NAME, AuditRun, record_from_row
+from rightsguard.report.manifest import TOKENIZER_NAME, AuditRun
 
 DATA = Path(__file__).parent / "data" / "audit"
 RUN = AuditRun(inputs=("crawl.warc.gz", "data/wiki.jsonl", "data/images.parquet", "repo"),
@@ -18,9 +19,6 @@ RUN = AuditRun(inputs=("crawl.warc.gz", "data/wiki.jsonl", "data/images.parquet"
                crawlers=("ExampleBot",), unreadable_inputs=0)
 
 
-def load_records() -> list[Record]:
-    rows = json.loads((DATA / "records.json").read_text(encoding="utf-8"))
-    return [record_from_row(row) for row in rows]
 
 
 @pytest.fixture

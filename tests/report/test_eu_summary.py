@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from audit_records import load_records
 
 from rightsguard.errors import ConfigError
 from rightsguard.model import Record
@@ -27,7 +28,7 @@ from rightsguard.report.eu_summary import (
     top_domains,
     write_eu_summary,
 )
-from rightsguard.report.manifest import TOKENIZER_NAME, AuditRun, record_from_row
+from rightsguard.report.manifest import TOKENIZER_NAME, AuditRun
 from rightsguard.report.provider import Dataset, load_provider, parse_provider
 
 DATA = Path(__file__).parent / "data" / "audit"
@@ -37,9 +38,6 @@ RUN = AuditRun(inputs=("crawl.warc.gz", "data/wiki.jsonl", "data/images.parquet"
                jurisdictions=("EU", "JP"), crawlers=("ExampleBot",))
 
 
-def load_records() -> list[Record]:
-    rows = json.loads((DATA / "records.json").read_text(encoding="utf-8"))
-    return [record_from_row(row) for row in rows]
 
 
 def summary(**options: Any) -> dict[str, Any]:

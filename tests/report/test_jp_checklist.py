@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from audit_records import load_records
 
 from rightsguard.model import Purpose, Record, Use
 from rightsguard.report.jp_checklist import (
@@ -16,14 +16,11 @@ from rightsguard.report.jp_checklist import (
     render_jp_checklist_md,
     write_jp_checklist,
 )
-from rightsguard.report.manifest import AuditRun, record_from_row
+from rightsguard.report.manifest import AuditRun
 
 DATA = Path(__file__).parent / "data" / "audit"
 
 
-def load_records() -> list[Record]:
-    rows = json.loads((DATA / "records.json").read_text(encoding="utf-8"))
-    return [record_from_row(row) for row in rows]
 
 
 def checklist(purpose: Purpose = Purpose.TRAIN_GENERAL, **options: Any) -> dict[str, Any]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from audit_records import load_records
 
 from rightsguard.errors import InputError
 from rightsguard.model import Decision, Reason, Record, RightsSignal
@@ -17,15 +17,11 @@ from rightsguard.report.manifest import (
     merge_parts,
     part_done,
     read_manifest,
-    record_from_row,
 )
 
 DATA = Path(__file__).parent / "data" / "audit"
 
 
-def load_records() -> list[Record]:
-    rows = json.loads((DATA / "records.json").read_text(encoding="utf-8"))
-    return [record_from_row(row) for row in rows]
 
 
 def write(out: Path, records: list[Record], rows: int = 4) -> None:

@@ -448,7 +448,7 @@ class Matcher:
         k = CODE_NORM.params.k
         last = len(ct) - 1
         for doc, done in (verified or {}).items():
-            if doc in seeds and seeds[doc]:
+            if seeds.get(doc):
                 qs = np.fromiter((q for q, _w in seeds[doc]), np.int64)
                 lo = ct.starts[qs][:, None]
                 hi = ct.ends[np.minimum(qs + k - 1, last)][:, None]

@@ -33,7 +33,7 @@ share one signal, and the evidence names them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from http_sfv.dictionary import Dictionary
@@ -172,27 +172,36 @@ def _path_and_prefs(value: str) -> tuple[str, str, bool]:
     return "/", value.strip(), False
 
 
-def _content_signal_results(rules: RobotsRules, groups: Sequence[RobotsGroup],
-                            url: str) -> list[_Result]:
-    lines = [ln for g in groups for ln in g.lines if ln.field == "content-signal"]
+def _longest_path_results(rules: RobotsRules, lines: Sequence[RobotsLine], url: str,
+                          parse: Callable[[str], dict[str, str]], kind: str,
+                          labels: Sequence[str], deny: str, allow: str) -> list[_Result]:
+    """Per label, the combined value of the lines whose path matches ``url`` longest (lines
+    without a path apply to "/" and so to every URL; a longer path overrides them; identical
+    paths combine restrictively: ``deny`` wins over ``allow``)."""
     matched: list[tuple[int, RobotsLine, dict[str, str]]] = []
     for line in lines:
         path, prefs, _ = _path_and_prefs(line.value)
         pattern = rules.pattern(path)
         if pattern.matches(url):
-            matched.append((pattern.length, line, parse_content_signal(prefs)))
+            matched.append((pattern.length, line, parse(prefs)))
     if not matched:
         return []
-    # lines without a path apply to "/" and so to every URL; a longer path overrides them
     longest = max(length for length, _, _ in matched)
     chosen = [(ln, p) for length, ln, p in matched if length == longest]
     out = []
-    for key in CONTENT_SIGNAL_KEYS:
-        values = [p[key] for _, p in chosen if key in p]
+    for label in labels:
+        values = [p[label] for _, p in chosen if label in p]
         if values:
-            out.append(_Result("content-signal", key, _combine(values, "no", "yes"),
-                               tuple(ln for ln, p in chosen if key in p)))
+            out.append(_Result(kind, label, _combine(values, deny, allow),
+                               tuple(ln for ln, p in chosen if label in p)))
     return out
+
+
+def _content_signal_results(rules: RobotsRules, groups: Sequence[RobotsGroup],
+                            url: str) -> list[_Result]:
+    lines = [ln for g in groups for ln in g.lines if ln.field == "content-signal"]
+    return _longest_path_results(rules, lines, url, parse_content_signal, "content-signal",
+                                 CONTENT_SIGNAL_KEYS, "no", "yes")
 
 
 def _content_usage_results(rules: RobotsRules, groups: Sequence[RobotsGroup], url: str,
@@ -201,23 +210,8 @@ def _content_usage_results(rules: RobotsRules, groups: Sequence[RobotsGroup], ur
     if not lines or not rules.can_fetch(url, token):
         # attach §4.1: disallowed paths have no usage preferences (the robots signal covers them)
         return []
-    matched: list[tuple[int, RobotsLine, dict[str, str]]] = []
-    for line in lines:
-        path, prefs, _ = _path_and_prefs(line.value)
-        pattern = rules.pattern(path)
-        if pattern.matches(url):
-            matched.append((pattern.length, line, parse_usage_preferences(prefs)))
-    if not matched:
-        return []
-    longest = max(length for length, _, _ in matched)
-    chosen = [(ln, p) for length, ln, p in matched if length == longest]
-    out = []
-    for label in AIPREF_LABELS:
-        values = [p[label] for _, p in chosen if label in p]
-        if values:
-            out.append(_Result("aipref", label, _combine(values, "n", "y"),
-                               tuple(ln for ln, p in chosen if label in p)))
-    return out
+    return _longest_path_results(rules, lines, url, parse_usage_preferences, "aipref",
+                                 AIPREF_LABELS, "n", "y")
 
 
 def robots_content_signals(

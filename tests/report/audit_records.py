@@ -1,0 +1,16 @@
+"""The hand-built audit records (``data/audit/records.json``) the audit writer tests share."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rightsguard.model import Record
+from rightsguard.report.manifest import record_from_row
+
+DATA = Path(__file__).parent / "data" / "audit"
+
+
+def load_records() -> list[Record]:
+    rows = json.loads((DATA / "records.json").read_text(encoding="utf-8"))
+    return [record_from_row(row) for row in rows]
