@@ -446,15 +446,15 @@ class Matcher:
         if not seeds:
             return {}
         k = CODE_NORM.params.k
-        last = len(ct) - 1
+        last_token = len(ct) - 1
         for doc, done in (verified or {}).items():
             if seeds.get(doc):
                 qs = np.fromiter((q for q, _w in seeds[doc]), np.int64)
                 lo = ct.starts[qs][:, None]
-                hi = ct.ends[np.minimum(qs + k - 1, last)][:, None]
-                a = np.array([f.out_start for f in done])[None, :]
-                b = np.array([f.out_end for f in done])[None, :]
-                inside = ((a <= lo) & (hi <= b)).any(axis=1).tolist()
+                hi = ct.ends[np.minimum(qs + k - 1, last_token)][:, None]
+                f_start = np.array([f.out_start for f in done])[None, :]
+                f_end = np.array([f.out_end for f in done])[None, :]
+                inside: list[bool] = ((f_start <= lo) & (hi <= f_end)).any(axis=1).tolist()
                 seeds[doc] = [h for h, drop in zip(seeds[doc], inside, strict=True) if not drop]
         # verify the works with the most seeds in copy order (output and work offsets advancing
         # together) first
