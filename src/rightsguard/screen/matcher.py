@@ -454,7 +454,7 @@ class Matcher:
                 hi = ct.ends[np.minimum(qs + k - 1, last_token)][:, None]
                 f_start = np.array([f.out_start for f in done])[None, :]
                 f_end = np.array([f.out_end for f in done])[None, :]
-                covered: npt.NDArray[np.bool_] = ((f_start <= lo) & (hi <= f_end)).any(axis=1)
+                covered = np.any((f_start <= lo) & (hi <= f_end), axis=1)
                 inside = [bool(x) for x in covered]
                 seeds[doc] = [h for h, drop in zip(seeds[doc], inside, strict=True) if not drop]
         # verify the works with the most seeds in copy order (output and work offsets advancing
