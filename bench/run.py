@@ -139,14 +139,21 @@ def _tp_dict(t: Throughput) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    args_in = sys.argv[1:] if argv is None else argv
+    if args_in[:1] == ["audit"]:  # `python -m bench audit ...` (bench/audit.py)
+        from bench.audit import main as audit_main
+
+        return audit_main(args_in[1:])
+    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                 epilog="python -m bench audit [--limit-mb MB] ...: the audit "
+                                        "benchmark (bench/audit.py), run on its own")
     ap.add_argument("--only", choices=["soco", "throughput"], help="run one benchmark")
     ap.add_argument("--subset-mb", type=float, default=20.0,
                     help="size of the Python subset for throughput (default 20)")
     ap.add_argument("--dolos-timeout", type=float, default=600.0,
                     help="seconds before Dolos throughput retries at half the size (default 600)")
     ap.add_argument("--json", type=Path, help="also write the figures to this JSON file")
-    args = ap.parse_args(argv)
+    args = ap.parse_args(args_in)
 
     console = Console(stderr=True)
     t0 = time.perf_counter()
