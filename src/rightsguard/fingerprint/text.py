@@ -99,4 +99,4 @@ def tokenize_spans(text: str, spans: list[tuple[int, int]], offset: int = 0) -> 
 
 def count_tokens(text: str) -> int:
     """Number of rightsguard text tokens in ``text`` (the unit of text thresholds)."""
-    return sum(1 for _ in _TOKEN_RE.finditer(text))
+    return len(_TOKEN_RE.findall(text))

@@ -380,9 +380,12 @@ class Profile:
             raise ProfileError(origin, [f"{origin}: invalid TOML: {exc}"]) from None
         return _profile(data, origin, stem)
 
-    def evaluate(self, facts: Mapping[str, Fact]) -> tuple[RuleOutcome, ...]:
+    def evaluate(self, facts: Mapping[str, Fact], *, explain: bool = True
+                 ) -> tuple[RuleOutcome, ...]:
         """Every rule against ``facts`` (as :func:`~rightsguard.policy.facts.derive_facts` gives
-        them), in file order; the default rule fires only if no other rule did."""
+        them), in file order; the default rule fires only if no other rule did. With ``explain``
+        false the rules that did not fire carry no ``why`` text (what :meth:`decide` needs is
+        only the fired rules' reasons; describing every miss was a sixth of an audit's time)."""
         outcomes: list[RuleOutcome] = []
         stopped_by: Rule | None = None
         for rule in self.rules:
@@ -411,6 +414,8 @@ class Profile:
                 outcomes.append(RuleOutcome(rule, True, checks, why, reason))
                 if rule.stop:
                     stopped_by = rule
+            elif not explain:
+                outcomes.append(RuleOutcome(rule, False, checks, ""))
             else:
                 failed = [c for c in when if not c.holds]
                 why = (", ".join(c.describe() for c in failed) if failed
@@ -436,7 +441,7 @@ class Profile:
     def decide(self, facts: Mapping[str, Fact]) -> Decision:
         """The decision for one item: the most restrictive verdict of the rules that fired
         (exclude > review > allow), with a reason per fired rule."""
-        fired = [o for o in self.evaluate(facts) if o.fired]
+        fired = [o for o in self.evaluate(facts, explain=False) if o.fired]
         return _decision(self.name, fired)
 
 

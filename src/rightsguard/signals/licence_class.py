@@ -279,6 +279,10 @@ def licence_signals(found: Iterable[tuple[str, str]], carrier: str, class_eviden
     return signals
 
 
+#: Text every page with a ``rel="license"`` link or a Creative Commons URL contains.
+_LICENCE_HINT = re.compile(r"license|creativecommons\.org/", re.IGNORECASE)
+
+
 def html_licence_signals(html: bytes | str, url: str) -> list[RightsSignal]:
     """Licences an HTML page declares: ``rel="license"`` links (``a``, ``link``, ``area``; rel
     tokens case-insensitive; relative URLs resolved against ``url``) and every Creative Commons
@@ -289,9 +293,11 @@ def html_licence_signals(html: bytes | str, url: str) -> list[RightsSignal]:
     """
     from selectolax.lexbor import LexborHTMLParser
 
+    text = html if isinstance(html, str) else html.decode("utf-8", "replace")
+    if not _LICENCE_HINT.search(text):
+        return []  # neither a rel="license" link nor a CC URL can be in it: skip the parse
     try:
-        tree = LexborHTMLParser(html if isinstance(html, str)
-                                else html.decode("utf-8", "replace"))
+        tree = LexborHTMLParser(text)
     except Exception as exc:  # lexbor refuses only pathological input
         return [RightsSignal("unreadable", "html-meta", f"unreadable HTML: {exc}", "*",
                              ReservationState.UNKNOWN.value, url, EXTRACTOR)]
