@@ -148,11 +148,9 @@ def run_audit(parts: Sequence[Path], out: Path, *, workers: int | None = None,
                           "verdicts": _verdicts(result.report)})
 
 
-def _verdicts(report: dict[str, Any]) -> Any:
-    for key in ("verdicts", "by_decision", "decisions"):
-        if key in report:
-            return report[key]
-    return None
+def _verdicts(report: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """report.json's ``decisions``: jurisdiction → verdict → items."""
+    return {j: dict(v) for j, v in report.get("decisions", {}).items()}
 
 
 # -- 3. profile ----------------------------------------------------------------------------------
@@ -445,6 +443,9 @@ def main(argv: list[str] | None = None) -> int:
                        + ", ".join(f"{k} {v}" for k, v in cmp.review_carriers.most_common())
                        + ")", str(cmp.dd_allowed_rg_review))
         detail.add_row("datadiligence errors (images Pillow cannot open)", str(cmp.dd_errors))
+        for j, counts in aud.extra["verdicts"].items():
+            detail.add_row(f"rightsguard {j} decisions", ", ".join(
+                f"{k} {v}" for k, v in counts.items()))
         wide.print(detail)
     console.log(f"done in {time.perf_counter() - t_start:.0f} s")
     if args.json:
@@ -454,7 +455,8 @@ def main(argv: list[str] | None = None) -> int:
                 "audit": asdict(aud) | {"mb_per_s": aud.mb_per_s, "mb_per_core": aud.mb_per_core,
                                         "mb_per_cpu_s": aud.mb_per_cpu_s},
                 "ratio_per_core": ratio,
-                "datadiligence": None if cmp is None else asdict(cmp) | {
+                "datadiligence": None if cmp is None else {  # asdict() mangles Counters
+                    **{k: dict(v) if isinstance(v, Counter) else v for k, v in vars(cmp).items()},
                     "agreement_pct": cmp.agreement},
                 "profile_top": prof}
         args.json.write_text(json.dumps(data, indent=1, default=str), "utf-8")
