@@ -79,7 +79,7 @@ def _robots_warc(tmp_path: Path) -> tuple[Path, list[int]]:
     ("2025-01-04T23:00:00Z", b"", 503, "; latest capture before the page, 1 d 23 h older"),
     ("2025-01-05T01:00:00Z", b"v3", 200, None),
     ("2025-02-01T00:00:00Z", b"v3", 200, "; latest capture before the page, 27 d 0 h older"),
-    # none before: the earliest after, said so
+    # none before: the earliest after, said so, when it is at most 24 h later
     ("2024-12-31T23:00:00Z", b"v1", 200, "; captured after the page (no earlier capture)"),
     # no page time: the latest
     (None, b"v3", 200, None),
@@ -94,6 +94,15 @@ def test_capture_in_force(tmp_path: Path, at: str | None, body: bytes, status: i
         assert chosen.evidence.count(";") == 0
     else:
         assert note in chosen.evidence
+
+
+def test_capture_long_after_the_page_is_no_capture(tmp_path: Path) -> None:
+    """RFC 9309 §2.4: a robots.txt fetched two days after the page says nothing of what was in
+    force when the page was fetched — no capture (the robots signal is then unknown)."""
+    path, _offsets = _robots_warc(tmp_path)
+    files = HostFiles.from_warc(path)
+    assert files.robots_for("a.com", "2024-12-30T00:00:00Z") is None
+    assert files.robots_for("a.com", "2024-12-31T00:00:01Z") is not None  # 23 h 59 m 59 s
 
 
 def test_warc_evidence_and_redirects(tmp_path: Path) -> None:

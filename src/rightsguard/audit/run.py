@@ -260,10 +260,22 @@ def audit(sources: Sequence[str | Path], *, out: str | Path,
 
     use = use or Use()
     out_dir = Path(out)
-    inputs = [str(Path(s).resolve()) for s in sources]
+    inputs = list(dict.fromkeys(str(Path(s).resolve()) for s in sources))  # each once
     if not inputs:
         raise InputError("audit: no source given")
+    if not jurisdictions and not profiles:
+        raise InputError("audit: no jurisdiction given (JP, EU, UK, US, SG or --profile)")
+    if records_per_shard is not None and records_per_shard < 1:
+        raise InputError(f"--records-per-shard must be 1 or more, not {records_per_shard}")
     kinds = [source_kind(s) for s in inputs]
+    _check_out(out_dir, inputs)
+    for h in hosts:
+        if not Path(h).exists():
+            raise InputError(f"--hosts {h}: no such file or folder")
+    if piracy or paywall or dataset_for_sale:  # fail before writing anything
+        from rightsguard.signals.lists import DomainLists
+
+        DomainLists.load(piracy=piracy, paywall=paywall, dataset_for_sale=dataset_for_sale)
     loaded = [Profile.load(j.upper()) for j in jurisdictions]
     loaded += [Profile.load(Path(p)) for p in profiles]
     names = tuple(p.name for p in loaded)
@@ -316,6 +328,24 @@ def audit(sources: Sequence[str | Path], *, out: str | Path,
     stats = (executor or LocalExecutor()).run(pipeline, shards, out_dir)
     report = json.loads((out_dir / "report.json").read_text("utf-8"))
     return AuditResult(out_dir, stats, report)
+
+
+def _check_out(out: Path, inputs: Sequence[str]) -> None:
+    """Refuse an output folder that is a file, that holds something other than an audit, or
+    that lies inside a source folder (the audit would read its own outputs) or holds one."""
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: is a file, not a folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / RUN_FILE).is_file():
+        raise InputError(f"--out {out}: is not empty and holds no audit ({RUN_FILE}); "
+                         "give a new or empty folder, so nothing of yours is overwritten")
+    target = out.resolve()
+    for source in inputs:
+        src = Path(source)
+        if src.is_dir() and (target == src or src in target.parents):
+            raise InputError(f"--out {out}: lies inside the source folder {src}; the audit "
+                             "would read its own outputs")
+        if target in src.parents:
+            raise InputError(f"--out {out}: holds the source {src}")
 
 
 def load_run(out: str | Path) -> tuple[dict[str, Any], Use]:

@@ -100,6 +100,11 @@ def audit_cmd(
         ex = LocalExecutor(workers)
     else:
         raise InputError(f"--executor {executor!r} is not one of: local, ray")
+    import signal
+    import sys
+
+    # SIGTERM stops the run like Ctrl-C: workers are killed, finished shards are kept
+    signal.signal(signal.SIGTERM, lambda _sig, _frame: sys.exit(143))
     result = audit([str(s) for s in sources], out=out, jurisdictions=_split(jurisdiction),
                    use=use, profiles=profile or (), hosts=hosts or (), columns=columns,
                    piracy=piracy_list, paywall=paywall_list,
@@ -115,6 +120,13 @@ def audit_cmd(
     for j, counts in decisions.items():
         table.add_row(j, *(str(counts.get(v, 0)) for v in ("allow", "review", "exclude")))
     console.print(table)
+    if result.unreadable:
+        from rightsguard.cli.entry import err_console
+
+        err_console().print(
+            f"warning: {result.unreadable} item(s) could not be read; they are decided review "
+            f"(the manifest's error column says why): {result.out / 'manifest.parquet'}",
+            markup=False, highlight=False)
 
 
 @policy_app.command("explain")

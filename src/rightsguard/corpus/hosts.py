@@ -295,7 +295,13 @@ class HostFiles:
                                 f" {age.seconds // 3600} h older than it (RFC 9309 §2.4: a"
                                 " cached copy is used for at most 24 h)")
             return chosen, ""
-        return dated[0][2], "; captured after the page (no earlier capture)"
+        first = dated[0][0]
+        if first - when <= STALE_AFTER:
+            # fetched just after the page (a crawler reading robots.txt on its first visit)
+            return dated[0][2], "; captured after the page (no earlier capture), within 24 h"
+        # a capture taken long after the page says nothing of what was in force when it was
+        # fetched (RFC 9309 §2.4): no capture, so the answer is unknown, never "allowed"
+        return None
 
 
 def _is_host_file_url(url: str) -> bool:

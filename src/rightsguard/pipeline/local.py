@@ -38,8 +38,22 @@ class LocalExecutor(Executor):
         if self.workers == 1 or len(shards) == 1:
             return [run_shard(pipeline, s, world_size, str(out)) for s in shards]
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(self.workers, len(shards)),
-                                 mp_context=context) as pool:
+        pool = ProcessPoolExecutor(max_workers=min(self.workers, len(shards)),
+                                   mp_context=context)
+        try:
             futures = [pool.submit(run_shard, pipeline, s, world_size, str(out))
                        for s in shards]
-            return [f.result() for f in futures]
+            results = [f.result() for f in futures]
+        except BaseException:
+            # Ctrl-C, SIGTERM (raised as SystemExit by the CLI) or a failing shard: stop now.
+            # Queued shards are cancelled and running workers killed; shards without a marker
+            # are redone by the next run, so nothing finished is lost.
+            workers = list(getattr(pool, "_processes", {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            for proc in workers:
+                proc.kill()
+            for proc in workers:
+                proc.join(5)
+            raise
+        pool.shutdown()
+        return results
