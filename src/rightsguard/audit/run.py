@@ -175,9 +175,15 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     write_text_atomic(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
 
 
+def _use_of(run: dict[str, Any]) -> Use:
+    """The :class:`Use` a ``run.json`` records."""
+    u = run["use"]
+    return Use(Purpose(u["purpose"]), bool(u["commercial"]), str(u["actor"]),
+               tuple(u["agents"]))
+
+
 def _run_facts(run: dict[str, Any]) -> AuditRun:
-    use = Use(Purpose(run["use"]["purpose"]), bool(run["use"]["commercial"]),
-              str(run["use"]["actor"]), tuple(run["use"]["agents"]))
+    use = _use_of(run)
     return AuditRun(inputs=tuple(run["inputs"]), jurisdictions=tuple(run["jurisdictions"]),
                     use=use, started_at=run.get("started_at"),
                     finished_at=run.get("finished_at"), crawlers=tuple(run["use"]["agents"]))
@@ -356,9 +362,7 @@ def load_run(out: str | Path) -> tuple[dict[str, Any], Use]:
         run = json.loads(path.read_text("utf-8"))
     except (OSError, ValueError) as exc:
         raise InputError(f"{out}: not an audit output folder ({path}: {exc})") from None
-    u = run["use"]
-    return run, Use(Purpose(u["purpose"]), bool(u["commercial"]), str(u["actor"]),
-                    tuple(u["agents"]))
+    return run, _use_of(run)
 
 
 def find_item(out: str | Path, item_id: str) -> Record:

@@ -36,7 +36,6 @@ EXTRACTOR = "rightsguard.audit.steps"
 #: Largest body scanned for ``SPDX-License-Identifier`` lines and licence URLs (bytes); the
 #: SPDX tag belongs in a file's first lines (SPDX 2.3 annex E).
 LICENCE_SCAN_BYTES = 64 * 1024
-_LICENCE_COLUMNS = ("licence", "license", "licenses", "license_name", "licence_name")
 
 
 def unreadable_signal(record: Record) -> RightsSignal:
@@ -139,10 +138,9 @@ class SignalStep:
         )
 
         out: list[RightsSignal] = []
-        for name in _LICENCE_COLUMNS:
-            value = record.fields.get(name)
-            if isinstance(value, str) and value.strip():
-                out += column_licence_signals(value, f"{record.id} column {name!r}")
+        value = record.fields.get("licence")  # the catalogue's licence column (ColumnMap)
+        if isinstance(value, str) and value.strip():
+            out += column_licence_signals(value, f"{record.id} licence column")
         if body is None or record.error is not None:
             return out
         if is_html(record.media_type, body):

@@ -108,7 +108,8 @@ class ColumnMap:
 
     content: tuple[str, ...] = ("text", "content", "code")
     url: tuple[str, ...] = ("url",)
-    licence: tuple[str, ...] = ("licence", "license")
+    licence: tuple[str, ...] = ("licence", "license", "licenses", "license_name",
+                                 "licence_name")
     title: tuple[str, ...] = ("title",)
     captured_at: tuple[str, ...] = ("captured_at", "timestamp", "date")
     modality: str | None = None
