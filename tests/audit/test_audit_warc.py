@@ -346,9 +346,13 @@ def test_eu_summary_values_and_golden_files(crawl: dict[str, Any]) -> None:
                                        "bytes": len(PAGES["cc-by-nc"].body)}]
     protocols = {p["protocol"]: (p["items_reserved"], p["withheld_excluded"])
                  for p in s["3.1"]["protocols_honoured"]}
-    assert protocols == {"robots.txt": (3, 3), "TDMRep": (2, 2), "noai": (2, 2),
+    assert protocols == {"robots.txt": (2, 2), "TDMRep": (2, 2), "noai": (2, 2),
                          "Content-Signal": (0, 0), "AIPREF": (1, 1), "ai.txt": (0, 0),
                          "IPTC": (0, 0), "C2PA": (0, 0)}
+    # b.example's robots.txt answered 503: disallow all (RFC 9309 §2.3.1.4), excluded, but
+    # counted apart from the robots.txt opt-outs (a crawl-time unavailability, no reservation)
+    unavailable = s["3.1"]["robots_txt_unavailable"]
+    assert (unavailable["items"], unavailable["withheld_excluded"]) == (1, 1)
     # facts the corpus cannot hold and the provider file does not give: never invented
     assert doc["to_complete"] == ["2.1 publicly available datasets used",
                                   "2.2.1 commercially licensed datasets used",

@@ -15,12 +15,14 @@ import pytest
 from audit_records import load_records
 
 from rightsguard.errors import ConfigError
-from rightsguard.model import Record
+from rightsguard.model import Decision, Record, RightsSignal
 from rightsguard.report.eu_summary import (
+    ROBOTS_UNAVAILABLE,
     EuSummaryFacts,
     build_eu_summary,
     hours_bin,
     image_bin,
+    is_robots_unavailable,
     markdown_escape,
     render_eu_summary_md,
     text_bin,
@@ -30,6 +32,7 @@ from rightsguard.report.eu_summary import (
 )
 from rightsguard.report.manifest import TOKENIZER_NAME, AuditRun
 from rightsguard.report.provider import Dataset, load_provider, parse_provider
+from rightsguard.signals.robots import RobotsFile, robots_signals
 
 DATA = Path(__file__).parent / "data" / "audit"
 GOLDEN = Path(__file__).parent / "golden"
@@ -149,6 +152,56 @@ def test_opt_out_protocols_honoured_with_counts() -> None:
     assert rows == {"robots.txt": (1, 1, 0, 0), "TDMRep": (1, 1, 0, 0), "noai": (1, 1, 0, 0),
                     "Content-Signal": (0, 0, 0, 0), "AIPREF": (0, 0, 0, 0),
                     "ai.txt": (0, 0, 0, 0), "IPTC": (1, 0, 1, 0), "C2PA": (0, 0, 0, 0)}
+
+
+def _page(n: int, verdict: str, *signals: RightsSignal) -> Record:
+    return Record(id=f"warc:c.warc.gz#{n}", source=f"https://h{n}.test/", modality="text",
+                  size_bytes=100, size_tokens=10, captured_at="2025-01-01T00:00:00Z",
+                  domain=f"h{n}.test", signals=signals,
+                  decisions=(Decision(jurisdiction="EU", verdict=verdict),))
+
+
+def _robots(status: int | None, body: bytes = b"") -> RightsSignal:
+    """The first robots signal the extractor records for one capture (the only one for a
+    4xx/5xx/unreachable file; the ``*`` token's for a parsed file)."""
+    return robots_signals(RobotsFile("h.test", status, body), "https://h.test/a.html")[0]
+
+
+def test_unavailable_robots_txt_is_not_counted_as_a_robots_opt_out() -> None:
+    # RFC 9309 §2.3.1.4: 5xx / unreachable = disallow all for crawling, not a reservation
+    http_503, unreachable = _robots(503), _robots(None)
+    disallow = _robots(200, b"User-agent: *\nDisallow: /\n")
+    assert (http_503.value, http_503.state) == ("disallow all (HTTP 503)", "reserved")
+    assert (unreachable.value, unreachable.state) == ("disallow all (unreachable)", "reserved")
+    assert (disallow.value, disallow.state) == ("disallow /", "reserved")
+    assert [is_robots_unavailable(s) for s in (http_503, unreachable, disallow)] == [
+        True, True, False]
+    tdmrep = RightsSignal(kind="tdmrep", carrier="tdmrep.json", value="1", scope="*",
+                          state="reserved", evidence="tdmrep.json of h4.test", extractor="t")
+    facts = EuSummaryFacts().add_all([
+        _page(1, "exclude", http_503),
+        _page(2, "review", unreachable),
+        _page(3, "exclude", disallow),
+        _page(4, "exclude", _robots(502), tdmrep),
+        _page(5, "allow", _robots(404)),
+    ])
+    s31 = build_eu_summary(facts, RUN)["sections"]["3.1"]
+    rows = {r["protocol"]: (r["items_reserved"], r["withheld_excluded"], r["held_for_review"],
+                            r["kept_allowed"]) for r in s31["protocols_honoured"]}
+    assert rows["robots.txt"] == (1, 1, 0, 0)  # only page 3's Disallow: /
+    assert rows["TDMRep"] == (1, 1, 0, 0)  # page 4
+    assert ROBOTS_UNAVAILABLE not in rows
+    assert s31["robots_txt_unavailable"] == {
+        "label": "robots.txt unavailable (5xx/unreachable) — treated as disallow-all per "
+                 "RFC 9309 §2.3.1.4",
+        "provision": "RFC 9309 §2.3.1.4", "items": 3, "withheld_excluded": 2,
+        "held_for_review": 1, "kept_allowed": 0, "undecided": 0}
+    md = render_eu_summary_md(build_eu_summary(facts, RUN))
+    assert "| robots.txt | 1 | 1 | 0 | 0 |" in md
+    assert ("- Not counted above, robots.txt unavailable (5xx/unreachable) — treated as "
+            "disallow-all per RFC 9309 §2.3.1.4 (a crawl-time unavailability, not a rights "
+            "holder's reservation): 3 items; withheld (excluded) 2, held for review 1, kept "
+            "(allowed) 0.") in md
 
 
 def test_full_provider_file_leaves_only_unknowable_facts_to_complete() -> None:

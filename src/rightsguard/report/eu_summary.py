@@ -34,6 +34,18 @@ Counting rules (this module's reading of the template, stated in the summary its
   decision: *withheld* (exclude), *held for review*, *kept* (allowed, e.g. an Art. 3 research
   use). The Code of Practice (Copyright chapter, measure 1.3) names robots.txt per RFC 9309 and
   "other appropriate machine-readable protocols".
+* **robots.txt unavailable (3.1)**: a robots.txt answered with HTTP 5xx or not reached at all is
+  read as "disallow all" for crawling (RFC 9309 §2.3.1.4: the crawler MUST assume complete
+  disallow), and the signal extractor records it as a ``reserved`` robots signal valued
+  ``disallow all (HTTP 5xx)`` / ``disallow all (unreachable)``
+  (:mod:`rightsguard.signals.robots`). That is a crawl-time unavailability of the file, not a
+  rights holder's machine-readable reservation (DSM Directive (EU) 2019/790 Art. 4(3)), so such
+  items are not counted under robots.txt but in a row of their own
+  (``robots_txt_unavailable``), split by decision the same way; the manifest keeps the signal as
+  recorded.
+
+Compatibility: ``schema_version`` 2 (1 counted the 5xx/unreachable robots.txt items under
+robots.txt and had no ``robots_txt_unavailable``).
 """
 
 from __future__ import annotations
@@ -49,18 +61,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rightsguard.model import AuditVerdict, Modality, Record, ReservationState
+from rightsguard.model import AuditVerdict, Modality, Record, ReservationState, RightsSignal
 from rightsguard.report.manifest import AuditRun, write_text_atomic
 from rightsguard.report.provider import ProviderFacts
 
 __all__ = [
     "PROTOCOLS",
+    "ROBOTS_UNAVAILABLE",
     "SUMMARY_VERSION",
     "TEMPLATE",
     "EuSummaryFacts",
     "build_eu_summary",
     "hours_bin",
     "image_bin",
+    "is_robots_unavailable",
     "markdown_escape",
     "render_eu_summary_md",
     "text_bin",
@@ -69,7 +83,7 @@ __all__ = [
     "write_eu_summary",
 ]
 
-SUMMARY_VERSION = 1
+SUMMARY_VERSION = 2
 TEMPLATE = ("Template for the Public Summary of Training Content for general-purpose AI models, "
             "AI Act Art. 53(1)(d) (AI Office, 24 July 2025)")
 TO_COMPLETE = "to complete"
@@ -86,6 +100,19 @@ PROTOCOLS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("C2PA", ("c2pa-training-mining",)),
 )
 _PROTOCOL_OF = {kind: name for name, kinds in PROTOCOLS for kind in kinds}
+#: Section 3.1 row of the items whose robots.txt was unavailable (module docstring).
+ROBOTS_UNAVAILABLE = ("robots.txt unavailable (5xx/unreachable) — treated as disallow-all per "
+                      "RFC 9309 §2.3.1.4")
+#: How :mod:`rightsguard.signals.robots` values the signal of a 5xx or unreachable robots.txt.
+_UNAVAILABLE_VALUE = "disallow all ("
+
+
+def is_robots_unavailable(signal: RightsSignal) -> bool:
+    """True for the ``reserved`` robots signal of a robots.txt answered with HTTP 5xx or not
+    reached (RFC 9309 §2.3.1.4: "disallow all" for crawling, not a rights holder's
+    reservation); False for every other signal, a ``Disallow`` rule's included."""
+    return (signal.kind == "robots" and signal.state == ReservationState.RESERVED
+            and signal.value.startswith(_UNAVAILABLE_VALUE))
 
 _BILLION = 10**9
 
@@ -184,6 +211,7 @@ class EuSummaryFacts:
         self.inputs: dict[str, _Input] = defaultdict(_Input)
         self.input_modalities: dict[str, set[str]] = defaultdict(set)
         self.protocols: dict[str, Counter[str]] = {name: Counter() for name, _ in PROTOCOLS}
+        self.protocols[ROBOTS_UNAVAILABLE] = Counter()
 
     @staticmethod
     def _template_modality(record: Record) -> str:
@@ -196,7 +224,8 @@ class EuSummaryFacts:
         self.items += 1
         verdict = next((d.verdict for d in record.decisions
                         if d.jurisdiction == self.jurisdiction), None)
-        reserved = {_PROTOCOL_OF[s.kind] for s in record.signals
+        reserved = {ROBOTS_UNAVAILABLE if is_robots_unavailable(s) else _PROTOCOL_OF[s.kind]
+                    for s in record.signals
                     if s.kind in _PROTOCOL_OF and s.state == ReservationState.RESERVED}
         for protocol in reserved:
             self.protocols[protocol]["reserved"] += 1
@@ -255,7 +284,10 @@ def build_eu_summary(facts: EuSummaryFacts, run: AuditRun, provider: ProviderFac
     """The ``eu-summary.json`` document: ``schema_version``, ``template``, ``scope``,
     ``tokenizer``, ``to_complete`` (``"<section> <field>"`` for each missing fact) and
     ``sections`` keyed by template section number (``"1.1"`` … ``"3.3"``), each with its
-    ``title``; a missing fact is ``null``. ``sme`` selects the SME domain cut (2.3)."""
+    ``title``; a missing fact is ``null``. ``sme`` selects the SME domain cut (2.3). Section 3.1
+    holds ``protocols_honoured`` (one row per protocol) and ``robots_txt_unavailable`` (the
+    items whose robots.txt answered 5xx or was unreachable, RFC 9309 §2.3.1.4; counted in no
+    protocol row)."""
     p = provider or ProviderFacts()
     todo: list[str] = []
 
@@ -328,13 +360,20 @@ def build_eu_summary(facts: EuSummaryFacts, run: AuditRun, provider: ProviderFac
     elif p.model_name:
         todo.append("1.2 model version")
     last = facts.last_capture
+
+    def by_decision(name: str) -> dict[str, int]:
+        counts = facts.protocols[name]
+        return {"withheld_excluded": counts[AuditVerdict.EXCLUDE.value],
+                "held_for_review": counts[AuditVerdict.REVIEW.value],
+                "kept_allowed": counts[AuditVerdict.ALLOW.value],
+                "undecided": counts["undecided"]}
+
     protocols = [{"protocol": name, "signal_kinds": list(kinds),
-                  "items_reserved": facts.protocols[name]["reserved"],
-                  "withheld_excluded": facts.protocols[name][AuditVerdict.EXCLUDE.value],
-                  "held_for_review": facts.protocols[name][AuditVerdict.REVIEW.value],
-                  "kept_allowed": facts.protocols[name][AuditVerdict.ALLOW.value],
-                  "undecided": facts.protocols[name]["undecided"]}
+                  "items_reserved": facts.protocols[name]["reserved"], **by_decision(name)}
                  for name, kinds in PROTOCOLS]
+    unavailable = {"label": ROBOTS_UNAVAILABLE, "provision": "RFC 9309 §2.3.1.4",
+                   "items": facts.protocols[ROBOTS_UNAVAILABLE]["reserved"],
+                   **by_decision(ROBOTS_UNAVAILABLE)}
     sections: dict[str, Any] = {
         "1.1": {"title": "Provider identification",
                 "provider_name": need("1.1", "provider name", p.name),
@@ -404,6 +443,7 @@ def build_eu_summary(facts: EuSummaryFacts, run: AuditRun, provider: ProviderFac
                 "code_of_practice_signatory": need("3.1", "Code of Practice signatory",
                                                    p.code_of_practice_signatory),
                 "protocols_honoured": protocols,
+                "robots_txt_unavailable": unavailable,
                 "other_measures": p.opt_out_measures},
         "3.2": {"title": "Removal of illegal content",
                 "measures": need("3.2", "measures to remove illegal content",
@@ -566,6 +606,12 @@ def render_eu_summary_md(doc: Mapping[str, Any]) -> str:
     for row in s["3.1"]["protocols_honoured"]:
         add(f"| {row['protocol']} | {row['items_reserved']:,} | {row['withheld_excluded']:,} | "
             f"{row['held_for_review']:,} | {row['kept_allowed']:,} |")
+    u = s["3.1"]["robots_txt_unavailable"]
+    add("")
+    add(f"- Not counted above, {markdown_escape(u['label'])} (a crawl-time unavailability, not a "
+        f"rights holder's reservation): {_items(u['items'])}; withheld (excluded) "
+        f"{u['withheld_excluded']:,}, held for review {u['held_for_review']:,}, kept (allowed) "
+        f"{u['kept_allowed']:,}.")
     if s["3.1"]["other_measures"]:
         add("")
         add(f"- Other measures: {_v(s['3.1']['other_measures'])}")
