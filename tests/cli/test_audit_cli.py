@@ -251,8 +251,9 @@ def test_sigkill_mid_audit_then_restart_equals_an_uninterrupted_run(
         [record_to_row(r) for r in read_manifest(whole)]
     assert pq.read_table(out / "manifest.parquet").num_rows == 60
     report, want = (json.loads((o / "report.json").read_text("utf-8")) for o in (out, whole))
-    for r in (report, want):
-        r["run"].pop("started_at")  # the only run time in report.json
+    for r in (report, want):  # the run times are the only values that differ
+        started, finished = r["run"].pop("started_at"), r["run"].pop("finished_at")
+        assert started <= finished  # both set, ISO 8601 UTC in one format: ordered as text
     assert report == want
     # the scaffolding of resumption is gone once the run is final
     assert not (out / "_parts").exists()

@@ -10,7 +10,13 @@ each jurisdiction's profile (:mod:`rightsguard.policy`), and writes under ``out`
   ``filtered/ALL/`` the items allowed in every requested jurisdiction;
 * ``report.json`` / ``report.html``; ``eu-summary.md`` / ``.json`` (when EU is audited);
   ``jp-checklist.md`` (when JP is audited); ``run.json`` (the inputs, the use and the
-  profiles, so ``rightsguard policy explain`` can replay a decision).
+  profiles, so ``rightsguard policy explain`` can replay a decision, and the run's
+  ``started_at`` / ``finished_at``, ISO 8601 UTC).
+
+``started_at`` is when the audit was first started in ``out`` (a restart keeps it);
+``finished_at`` when every shard was done, just before the outputs are merged and the reports
+(``report.json`` / ``report.html``, which show both times) are written; a restart of a
+finished audit keeps it too.
 
 Shards are one per input (or per ``records_per_shard`` records); each shard's part files and
 its ``done/`` marker are written atomically, so a killed audit restarted with the same
@@ -64,6 +70,11 @@ def source_kind(path: str | Path) -> str:
     if name.endswith(".parquet"):
         return "parquet"
     return "folder"  # one plain file: read as a folder of one
+
+
+def _utc_now() -> str:
+    """The current time as ISO 8601 UTC to the second (``2025-05-01T00:10:00Z``)."""
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _count_tokens(text: str) -> int:
@@ -154,6 +165,8 @@ class _Finalize:
     def __call__(self, out: Path) -> None:
         marker = out / DONE_DIR / FINAL_MARKER
         if not marker.is_file():
+            run = {**self.run, "finished_at": _utc_now()}  # every shard is done
+            _write_json(out / RUN_FILE, run)
             merge_manifest_parts(out, self.shards, keep_parts=True)
             for j in (*self.jurisdictions, ALL):
                 folder = out / "filtered" / j
@@ -161,7 +174,7 @@ class _Finalize:
                     merge_sink_parts(folder)
                 else:
                     folder.mkdir(parents=True)
-            write_reports(out, self.run, provider=self.provider, sme=self.sme)
+            write_reports(out, run, provider=self.provider, sme=self.sme)
             _write_json(marker, {"schema_version": 1})
         # parts are only scaffolding for resumption: gone once everything is in place
         shutil.rmtree(out / "_parts", ignore_errors=True)
@@ -307,7 +320,7 @@ def audit(sources: Sequence[str | Path], *, out: str | Path,
                          reader_factory=reader if records_per_shard else None)
     out_dir.mkdir(parents=True, exist_ok=True)
     run_file = out_dir / RUN_FILE
-    started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    started = _utc_now()
     run: dict[str, Any] = {
         "schema_version": 1, "inputs": inputs, "jurisdictions": list(names),
         "profiles": [j.upper() for j in jurisdictions] + [str(Path(p).resolve())
@@ -319,14 +332,17 @@ def audit(sources: Sequence[str | Path], *, out: str | Path,
                   "paywall": str(paywall) if paywall else None,
                   "dataset_for_sale": str(dataset_for_sale) if dataset_for_sale else None},
     }
+    times = ("started_at", "finished_at")
+    finished = None
     if run_file.is_file():
         old = json.loads(run_file.read_text("utf-8"))
-        if {k: v for k, v in old.items() if k != "started_at"} != run:
+        if {k: v for k, v in old.items() if k not in times} != run:
             raise InputError(f"{out_dir}: holds an audit with other arguments ({run_file}); "
                              "use a new output folder or delete it to start over")
         started = old.get("started_at", started)
+        finished = old.get("finished_at")  # set again only when the audit finalizes again
     run["started_at"] = started
-    _write_json(run_file, run)
+    _write_json(run_file, run if finished is None else {**run, "finished_at": finished})
     pipeline = Pipeline(reader_factory=reader, steps=(step, engine.step(use)),
                         writer_factory=_WriterFactory(names),
                         finalize=_Finalize(len(shards), names, run,
