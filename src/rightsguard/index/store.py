@@ -152,6 +152,7 @@ class Index:
         self.path = path
         self.registry = registry
         self._loaded_generation: int | None = None
+        self._pinned = 0  # depth of pinned() blocks: reads skip the generation check
         self._segments: dict[str, list[Segment]] = {}
         self._stop: dict[str, U32] = {}
         self._removed: npt.NDArray[np.uint32] = np.empty(0, np.uint32)
@@ -599,7 +600,21 @@ class Index:
             w.bump_generation()
 
     # -- reading ------------------------------------------------------------------------------
+    @contextmanager
+    def pinned(self) -> Iterator[Index]:
+        """Reads inside the block see one generation of the index: the registry's generation is
+        checked once on entry instead of on every read (one SQL round trip per look-up adds up on
+        the serving path). Writes through this object inside the block still reload."""
+        self._ensure_loaded()
+        self._pinned += 1
+        try:
+            yield self
+        finally:
+            self._pinned -= 1
+
     def _ensure_loaded(self) -> None:
+        if self._pinned and self._loaded_generation is not None:
+            return
         gen = self.registry.generation()
         if self._loaded_generation == gen:
             return

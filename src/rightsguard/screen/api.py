@@ -114,6 +114,13 @@ class Screener:
 
         Returns one result per part (see :func:`split_parts`).
         """
+        with self.index.pinned():
+            return self._screen_text(text, name=name, language=language, prompt=prompt,
+                                     exclude_work_ids=exclude_work_ids, notes=notes)
+
+    def _screen_text(self, text: str, *, name: str, language: str | None, prompt: str | None,
+                     exclude_work_ids: Iterable[str], notes: tuple[str, ...]
+                     ) -> list[ScreenResult]:
         exclude = {d for d in (self.index.registry.doc_of(w) for w in exclude_work_ids)
                    if d is not None}
         lang = normalise_language(language) if language else None

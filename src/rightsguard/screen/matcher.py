@@ -146,6 +146,48 @@ def _ids_suffix(a: npt.NDArray[np.uint64], i: int, b: npt.NDArray[np.uint64], j:
     return int(diff[0]) if diff.size else limit
 
 
+#: Tokens compared per seed in one array step by :func:`_run_extents`; longer runs go on
+#: one seed at a time.
+EXTENT_STEP = 32
+
+
+def _run_extents(a: npt.NDArray[np.uint64], qa: I64, b: npt.NDArray[np.uint64], jb: I64,
+                 step: int = EXTENT_STEP) -> tuple[I64, I64]:
+    """Maximal runs through many seeds at once: for each seed ``(qa[i], jb[i])`` (token indexes
+    into ``a`` and ``b``, shape ``(s,)``), ``fwd[i]`` = tokens equal from the seed on and
+    ``back[i]`` = tokens equal before it, so the run is ``a[qa - back : qa + fwd]``.
+
+    The first ``step`` tokens each way are compared for all seeds in one array operation;
+    seeds whose run goes further are extended one at a time, once per run (seeds on one
+    diagonal inside a run already extended share its ends).
+    """
+    steps = np.arange(step, dtype=np.int64)
+
+    def first_mismatch(ia: I64, ib: I64) -> I64:
+        inside = (ia >= 0) & (ia < a.shape[0]) & (ib >= 0) & (ib < b.shape[0])
+        eq = inside & (a[np.clip(ia, 0, max(0, a.shape[0] - 1))]
+                       == b[np.clip(ib, 0, max(0, b.shape[0] - 1))])
+        return np.where(eq.all(axis=1), step, np.argmin(eq, axis=1)).astype(np.int64)
+
+    if qa.shape[0] == 0 or a.shape[0] == 0 or b.shape[0] == 0:
+        return np.zeros(qa.shape[0], np.int64), np.zeros(qa.shape[0], np.int64)
+    fwd = first_mismatch(qa[:, None] + steps, jb[:, None] + steps)
+    back = first_mismatch(qa[:, None] - 1 - steps, jb[:, None] - 1 - steps)
+    long_run = np.flatnonzero((fwd == step) | (back == step))
+    runs: dict[int, tuple[int, int]] = {}  # diagonal -> last long run (start, end) in a
+    for i in long_run.tolist():
+        q, j = int(qa[i]), int(jb[i])
+        last = runs.get(q - j)
+        if last is not None and last[0] <= q < last[1]:
+            fwd[i], back[i] = last[1] - q, q - last[0]
+            continue
+        f = int(fwd[i]) if fwd[i] < step else _ids_prefix(a, q, b, j)
+        bk = int(back[i]) if back[i] < step else _ids_suffix(a, q, b, j)
+        fwd[i], back[i] = f, bk
+        runs[q - j] = (q - bk, q + f)
+    return fwd, back
+
+
 @dataclass(frozen=True, slots=True)
 class Fragment:
     """A verified (or chained) run. Output and work offsets are code points of the originals."""
@@ -209,17 +251,39 @@ def _chain(frags: list[Fragment]) -> list[Fragment]:
     return out[::-1]
 
 
+#: Length of the normalised n-grams by which :func:`_renamed_units` counts new structure once.
+RENAMED_NGRAM = 4
+
+
+def _previous_ngram(norm_ids: npt.NDArray[np.uint64], n: int = RENAMED_NGRAM) -> I64:
+    """For each token ``i`` of a stream (shape ``(N,)``), the index of the previous token that
+    starts the same normalised ``n``-gram, or -1; -1 too for the last ``n - 1`` tokens, which
+    start no full ``n``-gram. Computed once per output, so each fragment's distinct n-grams are a
+    comparison (:func:`_renamed_units`)."""
+    prev = np.full(norm_ids.shape[0], -1, dtype=np.int64)
+    grams = kgram_hashes(norm_ids, n)
+    if grams.shape[0] > 1:
+        order = np.argsort(grams, kind="stable")
+        ordered = grams[order]
+        repeat = np.flatnonzero(ordered[1:] == ordered[:-1]) + 1
+        prev[order[repeat]] = order[repeat - 1]
+    return prev
+
+
 def _renamed_units(out_nows: I64, norm_ids: npt.NDArray[np.uint64], work_lens: I64,
-                   same: npt.NDArray[np.bool_], n: int = 4) -> int:
+                   same: npt.NDArray[np.bool_], prev_gram: I64, n: int = RENAMED_NGRAM) -> int:
     """Evidence of a renamed copy, in non-whitespace output characters.
 
+    Arrays are one fragment's tokens (shape ``(m,)``); ``prev_gram`` is :func:`_previous_ngram`
+    of the whole output for those tokens, shifted so that 0 is the fragment's first token.
     An identifier or literal identical in output and work (``same``) counts all its characters
     wherever it stands, and so does every token of a verbatim stretch (three or more identical
     tokens, one of them an identifier or literal). Any other token
     counts the smaller of its output and work lengths (renaming ``x`` to
     ``include_external_packages`` copies one character, not 25; other literals count 1), and only
     when it starts a normalised ``n``-gram not seen before in the fragment, so repetitive
-    structure (``a=a, b=b, c=c, …``) is counted once.
+    structure (``a=a, b=b, c=c, …``) is counted once; the last ``n - 1`` tokens start n-grams
+    cut short by the fragment's end, each seen once.
     """
     lens = np.minimum(out_nows, np.maximum(work_lens, 1))
     lens[norm_ids == np.uint64(LITERAL_ID)] = 1
@@ -235,31 +299,51 @@ def _renamed_units(out_nows: I64, norm_ids: npt.NDArray[np.uint64], work_lens: I
                     strict=True):
         if b - a >= 3 and named_before[b] > named_before[a]:
             keep[a:b] = True
-    # the first token of each distinct normalised n-gram (the last n - 1 tokens start shorter
-    # n-grams, padded with a value no token has)
-    padded = np.concatenate((norm_ids, np.zeros(n - 1, dtype=np.uint64)))
-    grams = kgram_hashes(padded, n)
-    _uniq, first = np.unique(grams, return_index=True)
-    keep[first] = True
+    # the first token of each distinct normalised n-gram of the fragment
+    keep |= prev_gram < 0
+    keep[max(0, norm_ids.shape[0] - n + 1):] = True
     return int(lens[keep].sum())
 
 
 def _ordered_support(hits: list[tuple[int, int]], starts: I64, cap: int = 64) -> int:
     """Most seeds of one work that can come from one copy: the longest chain of (output token,
     work offset) seeds in which both advance and the work offset advances like the output's
-    (within half the distance plus 40 code points, allowing for renamed identifiers)."""
+    (within half the distance plus 40 code points, allowing for renamed identifiers).
+
+    ``hits`` are (output token index, work offset in code points); the first ``cap`` in output
+    order are chained. Pairwise compatibility is one array expression; the chain is a dynamic
+    programme over its rows."""
     pts = sorted(hits)[:cap]
-    best = [1] * len(pts)
-    for i, (qi, wi) in enumerate(pts):
-        oi = int(starts[qi])
+    n = len(pts)
+    if n <= 1:
+        return n
+    arr = np.asarray(pts, dtype=np.int64)
+    q, w = arr[:, 0], arr[:, 1]
+    o = starts[q]
+    d_out = o[:, None] - o[None, :]  # [i, j]: output distance from seed j to seed i
+    d_work = w[:, None] - w[None, :]
+    ok = (q[None, :] < q[:, None]) & (d_work > 0) & (np.abs(d_work - d_out) <= d_out // 2 + 40)
+    best = [1] * n
+    for i, row in enumerate(ok.tolist()):
         for j in range(i):
-            qj, wj = pts[j]
-            d_out = oi - int(starts[qj])
-            d_work = wi - wj
-            if qj < qi and d_work > 0 and abs(d_work - d_out) <= d_out // 2 + 40 \
-                    and best[j] + 1 > best[i]:
+            if row[j] and best[j] >= best[i]:
                 best[i] = best[j] + 1
-    return max(best, default=0)
+    return max(best)
+
+
+def _top_supported(seeds: dict[int, list[tuple[int, int]]], starts: I64, top: int) -> list[int]:
+    """The ``top`` documents with the most seeds in copy order (:func:`_ordered_support`), ties
+    broken by more seeds, then by document number. A document's support is at most its seed
+    count, so documents are scored in decreasing seed count and scoring stops once no remaining
+    document can reach the current ``top``-th support."""
+    by_count = sorted((d for d, hits in seeds.items() if hits), key=lambda d: (-len(seeds[d]), d))
+    scored: list[tuple[int, int, int]] = []  # (-support, -seeds, doc)
+    for d in by_count:
+        if len(scored) >= top and len(seeds[d]) < -scored[top - 1][0]:
+            break
+        scored.append((-_ordered_support(seeds[d], starts), -len(seeds[d]), d))
+        scored.sort()
+    return [d for _s, _n, d in scored[:top]]
 
 
 #: Share of repeated identifier occurrences that must follow the first-seen renaming.
@@ -459,10 +543,8 @@ class Matcher:
                 seeds[doc] = [h for h, drop in zip(seeds[doc], inside, strict=True) if not drop]
         # verify the works with the most seeds in copy order (output and work offsets advancing
         # together) first
-        starts = ct.starts
-        support = {d: _ordered_support(hits, starts) for d, hits in seeds.items() if hits}
-        ranked = sorted(support, key=lambda d: (-support[d], -len(seeds[d]), d))
-        seeds = {d: seeds[d] for d in ranked[: self.thresholds.max_renamed_candidates]}
+        ranked = _top_supported(seeds, ct.starts, self.thresholds.max_renamed_candidates)
+        seeds = {d: seeds[d] for d in ranked}
         if not seeds:
             return {}
         out_view = NowsView.of(text)
@@ -473,6 +555,8 @@ class Matcher:
         tok_nows[ct.norm_ids == np.uint64(LITERAL_ID)] = 1
         named_tok = (ct.norm_ids == np.uint64(IDENT_ID)) | (ct.norm_ids == np.uint64(LITERAL_ID))
         in_prompt = prompt.covered_chars(out_view.chars)
+        prev_gram = _previous_ngram(ct.norm_ids)
+        nows_before = np.concatenate(([0], np.cumsum(tok_nows)))  # nows of tokens [0, i)
         result: dict[int, list[Fragment]] = {}
         for doc, hits in seeds.items():
             wt = self._work_code(doc)
@@ -480,29 +564,31 @@ class Matcher:
                 continue
             wtext: str | None = None  # fetched only when a run is long enough to check
             frags: list[Fragment] = []
-            # last run tried per diagonal (see _code_exact), and the runs kept as fragments
-            seen: dict[int, tuple[int, int]] = {}
-            kept: list[tuple[int, int]] = []
+            # every seed's maximal run, computed for all seeds at once; only runs long enough
+            # to count are tried, each once, in seed order, skipping seeds inside a kept run
             hits = sorted(hits)
-            js = np.searchsorted(wt.starts, [w for _q, w in hits]).tolist()
-            for (q, w), j in zip(hits, js, strict=True):
-                if j >= len(wt) or int(wt.starts[j]) != w:
-                    continue  # not a token start: a 32-bit hash collision
-                diag = q - j
-                last = seen.get(diag)
-                if (last is not None and last[0] <= q < last[1]) or any(
-                        a <= q < b for a, b in kept):
-                    continue  # inside a run already tried on this diagonal, or already found
-                fwd = _ids_prefix(ct.norm_ids, q, wt.norm_ids, j)
-                back = _ids_suffix(ct.norm_ids, q, wt.norm_ids, j)
+            qa = np.fromiter((q for q, _w in hits), np.int64, len(hits))
+            wa = np.fromiter((w for _q, w in hits), np.int64, len(hits))
+            ja = np.searchsorted(wt.starts, wa)
+            start_ok = ja < len(wt)
+            start_ok[start_ok] = wt.starts[ja[start_ok]] == wa[start_ok]
+            qa, ja = qa[start_ok], ja[start_ok]  # the rest: not a token start (hash collision)
+            fwd_a, back_a = _run_extents(ct.norm_ids, qa, wt.norm_ids, ja)
+            long_enough = (fwd_a > 0) & (nows_before[qa + fwd_a] - nows_before[qa - back_a]
+                                         >= self.thresholds.code_fragment_chars)
+            tried: set[tuple[int, int]] = set()
+            kept: list[tuple[int, int]] = []
+            for q, j, fwd, back in zip(qa[long_enough].tolist(), ja[long_enough].tolist(),
+                                       fwd_a[long_enough].tolist(),
+                                       back_a[long_enough].tolist(), strict=True):
                 s_o, e_o, s_w = q - back, q + fwd, j - back
-                if fwd == 0 or int(tok_nows[s_o:e_o].sum()) < self.thresholds.code_fragment_chars:
-                    seen[diag] = (s_o, e_o)
-                    continue
+                diag = q - j
+                if (s_o, diag) in tried or any(a <= q < b for a, b in kept):
+                    continue  # a run already tried, or inside one already found
+                tried.add((s_o, diag))
                 if wtext is None:
                     wtext = self.index.text(doc)
                 if not _consistent_renaming(text, ct, s_o, e_o, wtext, wt, s_w):
-                    seen[diag] = (s_o, e_o)
                     continue
                 o_s, o_e = int(ct.starts[s_o]), int(ct.ends[e_o - 1])
                 a, b = out_view.index_at(o_s), out_view.index_at(o_e)
@@ -514,9 +600,9 @@ class Matcher:
                     same[i] = text[int(ct.starts[o]):int(ct.ends[o])] == \
                         wtext[int(wt.starts[o - diag]):int(wt.ends[o - diag])]
                 units = _renamed_units(tok_nows[s_o:e_o], ct.norm_ids[s_o:e_o],
-                                       (wt.ends - wt.starts)[s_w:s_w + e_o - s_o], same)
+                                       (wt.ends - wt.starts)[s_w:s_w + e_o - s_o], same,
+                                       prev_gram[s_o:e_o] - s_o)
                 units -= int(np.count_nonzero(in_prompt[a:b]))
-                seen[diag] = (s_o, e_o)
                 if units >= self.thresholds.code_fragment_chars:
                     kept.append((s_o, e_o))
                 if units < self.thresholds.code_fragment_chars:
