@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import sysconfig
@@ -328,3 +329,17 @@ def test_tilde_is_expanded_in_index_paths(home: Path, tmp_path: Path) -> None:
         assert proc.returncode == 1, proc.stderr.decode()
         assert json.loads(proc.stdout)["verdict"] == "block"
     assert not (cwd / "~").exists()
+
+
+def test_index_add_on_a_pipe_says_what_it_does_and_what_it_read(cli: RunCli,
+                                                              tmp_path: Path) -> None:
+    """Without a terminal there is no live bar, but the first command a user runs (``demo``,
+    ``index add``) must not sit silent: one line when it starts, one with the totals."""
+    files = [STDLIB / "shlex.py", STDLIB / "textwrap.py"]
+    proc = cli("index", "add", *map(str, files), "--licence", "PSF-2.0",
+               home=tmp_path / "index")
+    assert proc.returncode == 0, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("Indexing")]
+    mb = sum(f.stat().st_size for f in files) / 1e6
+    assert lines[0] == "Indexing …"
+    assert re.fullmatch(rf"Indexing: 2 works, {mb:.1f} MB read in \d+ s", lines[1]), lines

@@ -52,8 +52,20 @@ def _progress_add(items: object, index_path: Path, quiet: bool, label: str,
             raise IndexError_(f"index {index_path} already uses the registry {idx.registry.url}; "
                               f"--registry-url {registry_url} applies only to a new index")
     console = err_console()
-    if quiet or not console.is_terminal:
+    if quiet:
         return idx.add(items)  # type: ignore[arg-type]
+    if not console.is_terminal:
+        # no live bar on a pipe or in CI, but never a silent minute: say what runs, then totals
+        import time
+
+        console.print(f"{label} …", highlight=False)
+        t0 = time.perf_counter()
+        done = {"works": 0, "bytes": 0}
+        result = idx.add(items,  # type: ignore[arg-type]
+                         progress=lambda n, b: done.update(works=n, bytes=b))
+        console.print(f"{label}: {done['works']} works, {done['bytes'] / 1e6:.1f} MB read in "
+                      f"{time.perf_counter() - t0:.0f} s", highlight=False)
+        return result
     with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
                   TextColumn("{task.fields[works]} works, {task.fields[mb]:.1f} MB"),
                   TimeElapsedColumn(), console=console, transient=False) as progress:
