@@ -30,8 +30,15 @@ def checklist(purpose: Purpose = Purpose.TRAIN_GENERAL, **options: Any) -> dict[
 
 
 def test_purpose_checks_follow_the_use() -> None:
-    ok = checklist()["purpose"]
-    assert (ok["status"], ok["provision"]) == ("ok", "Copyright Act (Act No. 48 of 1970) Art. 30-4")
+    declared = checklist()["purpose"]
+    # the declared purpose is the user's statement: never "ok", always for a person to confirm
+    assert (declared["status"], declared["declared"], declared["provision"]) == (
+        "to-confirm", "train-general", "Copyright Act (Act No. 48 of 1970) Art. 30-4")
+    assert declared["finding"] == (
+        "the declared purpose (train-general) is information analysis without enjoyment of "
+        "the expression, so Art. 30-4 can apply, commercial or not; tick only once a person "
+        "has confirmed the declaration: no enjoyment purpose is mixed in, such as training "
+        "aimed at outputting training works (intentional over-fitting)")
     imitate = checklist(Purpose.IMITATE_CREATOR)["purpose"]
     assert imitate["status"] == "flag"
     assert "enjoyment purpose co-exists and Art. 30-4 does not apply" in imitate["finding"]
@@ -39,7 +46,22 @@ def test_purpose_checks_follow_the_use() -> None:
     assert rag["status"] == "flag"
     assert rag["provision"] == ("Copyright Act (Act No. 48 of 1970) Art. 30-4; "
                                 "Copyright Act (Act No. 48 of 1970) Art. 47-5(1)")
-    assert checklist(Purpose.ANALYSIS)["purpose"]["status"] == "ok"
+    assert checklist(Purpose.ANALYSIS)["purpose"]["status"] == "to-confirm"
+    assert checklist(Purpose.RESEARCH)["purpose"]["status"] == "to-confirm"
+
+
+@pytest.mark.parametrize("purpose", list(Purpose))
+def test_the_purpose_box_is_never_ticked_by_the_audit(purpose: Purpose) -> None:
+    lines = render_jp_checklist_md(checklist(purpose)).splitlines()
+    start = lines.index("## 1. Purpose: is an enjoyment purpose mixed in?")
+    end = lines.index("## 2. Proviso: would the use unreasonably prejudice the copyright owner?")
+    section = lines[start + 1:end]
+    assert section[1] == (f"Declared purpose (--purpose): {purpose.value}. The declaration is "
+                          "your own statement, which the audit cannot verify: a person ticks "
+                          "this box.")
+    boxes = [line for line in section if line.startswith("- [")]
+    assert len(boxes) == 1 and boxes[0].startswith("- [ ] ")
+    assert "[x]" not in "\n".join(section)
 
 
 def test_proviso_signals() -> None:
@@ -99,11 +121,12 @@ def test_markdown_cites_article_and_guidance() -> None:
                                   "  - Examples: warc:crawl.warc.gz#280000"]
     assert "(reservations by robots.txt 1, TDMRep 1, noai 1, noimageai 0)" in md
     assert "  - Rules: JP/s3-proviso-evidence (2), JP/s1-piracy (1), JP/unreadable (1)" in lines
-    ok = render_jp_checklist_md(checklist())
-    assert "- [x] The declared purpose (train-general) is information analysis" in ok
+    declared = render_jp_checklist_md(checklist())
+    assert "- [ ] The declared purpose (train-general) is information analysis" in declared
+    assert "Boxes: [x] = the audit found nothing; [ ] = act on it, or confirm it." in declared
 
 
-def test_clean_corpus_ticks_every_box(tmp_path: Path) -> None:
+def test_clean_corpus_ticks_every_box_but_the_purpose(tmp_path: Path) -> None:
     run = AuditRun(inputs=("a.jsonl",), jurisdictions=("JP",), use=Use(Purpose.ANALYSIS))
     facts = JpChecklistFacts().add_all([Record(id="jsonl:a.jsonl#1", source="a",
                                                modality="text")])
@@ -111,4 +134,6 @@ def test_clean_corpus_ticks_every_box(tmp_path: Path) -> None:
     write_jp_checklist(tmp_path, doc)
     md = (tmp_path / "jp-checklist.md").read_text(encoding="utf-8")
     assert md == render_jp_checklist_md(doc)
-    assert "- [ ]" not in md and md.count("- [x]") == 7
+    # 6 checks the audit made on the corpus pass; the purpose box is for a person to tick
+    assert md.count("- [x]") == 6 and md.count("- [ ]") == 1
+    assert "- [ ] The declared purpose (analysis) is information analysis" in md

@@ -5,12 +5,15 @@ long as enjoying the expression is not a purpose, unless the proviso applies ("w
 prejudice the interests of the copyright owner"). The Agency for Cultural Affairs' 2024 documents
 (law.md §1.2) say when it flips; this checklist reports each flip condition the audit can see:
 
-1. **Purpose** (Art. 30-4 main clause; Art. 47-5(1) for RAG) from the run's
-   :class:`~rightsguard.model.Use`: ``imitate-creator`` (additional training such as LoRA on one
-   creator's works to output their expression: enjoyment co-exists, 30-4 unavailable) and
-   ``rag-excerpts`` (collecting works for RAG that outputs them is not non-enjoyment; 47-5 covers
-   only *minor* excerpts) are flagged; the other purposes pass, intentional over-fitting aside
-   (not visible in a corpus).
+1. **Purpose** (Art. 30-4 main clause; Art. 47-5(1) for RAG): the purpose declared with
+   ``--purpose`` (the run's :class:`~rightsguard.model.Use`) and what it implies:
+   ``imitate-creator`` (additional training such as LoRA on one creator's works to output their
+   expression: enjoyment co-exists, 30-4 unavailable) and ``rag-excerpts`` (collecting works for
+   RAG that outputs them is not non-enjoyment; 47-5 covers only *minor* excerpts) are flagged;
+   the other purposes are information analysis, for which 30-4 can apply. The declaration is
+   the user's own legal statement, which no corpus can verify (an enjoyment purpose mixed in,
+   such as intentional over-fitting, is not visible in one), so its box is always left open
+   (``[ ]``) for a person to tick; status ``to-confirm`` or ``flag``, never ``ok``.
 2. **Proviso signals** (Art. 30-4 proviso): items from domains on the user's dataset-for-sale list
    (``list-dataset-for-sale`` signals: the holder sells the data for analysis); items whose
    AI-blocking measures were present — a ``reserved`` robots.txt, TDMRep or ``noai``/``noimageai``
@@ -123,29 +126,37 @@ class JpChecklistFacts:
 
 
 def _purpose_check(run: AuditRun) -> dict[str, Any]:
+    """The purpose check (module docstring, check 1): ``declared`` (the ``--purpose`` value),
+    ``status`` (``flag`` when the declared purpose rules Art. 30-4 out, else ``to-confirm``),
+    ``provision`` and ``finding`` (what the declaration implies). Never ``ok``: the declaration
+    is the user's statement, for a person to confirm."""
     purpose = run.use.purpose
     if purpose == Purpose.IMITATE_CREATOR:
-        return {"status": "flag", "provision": ART_30_4,
+        return {"status": "flag", "declared": purpose.value, "provision": ART_30_4,
                 "finding": "the purpose is to imitate a specific creator (additional training "
                            "such as LoRA on a small set of one creator's works so that their "
                            "creative expression is perceivable in outputs): an enjoyment "
                            "purpose co-exists and Art. 30-4 does not apply; style alone is an "
                            "idea, so a style-only aim needs review on the facts"}
     if purpose == Purpose.RAG_EXCERPTS:
-        return {"status": "flag", "provision": f"{ART_30_4}; {ART_47_5}",
+        return {"status": "flag", "declared": purpose.value,
+                "provision": f"{ART_30_4}; {ART_47_5}",
                 "finding": "the purpose is retrieval-augmented generation that outputs "
                            "excerpts: collecting works as RAG input that is output is not "
                            "non-enjoyment, so Art. 30-4 does not apply; Art. 47-5(1) covers "
                            "only minor excerpts incidental to search or analysis results, "
                            "otherwise a licence is needed"}
-    return {"status": "ok", "provision": ART_30_4,
+    return {"status": "to-confirm", "declared": purpose.value, "provision": ART_30_4,
             "finding": f"the declared purpose ({purpose.value}) is information analysis "
-                       "without enjoyment of the expression; confirm that training does not "
-                       "aim at outputting training works (intentional over-fitting)"}
+                       "without enjoyment of the expression, so Art. 30-4 can apply, commercial "
+                       "or not; tick only once a person has confirmed the declaration: no "
+                       "enjoyment purpose is mixed in, such as training aimed at outputting "
+                       "training works (intentional over-fitting)"}
 
 
 def build_jp_checklist(facts: JpChecklistFacts, run: AuditRun) -> dict[str, Any]:
-    """The checklist as a document: ``use``, ``purpose`` check, ``proviso`` checks
+    """The checklist as a document: ``use``, ``purpose`` check (:func:`_purpose_check`: never
+    ``ok``, the declaration is for a person to confirm), ``proviso`` checks
     (``dataset_for_sale``, ``ai_blocking_measures`` with ``by_measure`` counts,
     ``access_controls``), ``pirated_sources``, ``review`` and ``excluded`` (with ``rules``:
     items per rule id), each check with ``status`` (``flag`` when items were hit), ``provision``
@@ -184,7 +195,9 @@ def build_jp_checklist(facts: JpChecklistFacts, run: AuditRun) -> dict[str, Any]
 
 
 def _box(status: str) -> str:
-    return "[ ]" if status == "flag" else "[x]"
+    """``[x]`` only for a check the audit passed (``ok``: nothing found in the corpus); any other
+    status, the purpose's ``to-confirm`` included, is left for a person: ``[ ]``."""
+    return "[x]" if status == "ok" else "[ ]"
 
 
 def _hit_lines(hits: Mapping[str, Any]) -> list[str]:
@@ -202,7 +215,8 @@ def _hit_lines(hits: Mapping[str, Any]) -> list[str]:
 
 def render_jp_checklist_md(doc: Mapping[str, Any]) -> str:
     """``jp-checklist.md`` from the :func:`build_jp_checklist` document (ends with a newline).
-    ``[x]`` = nothing found, ``[ ]`` = act on it."""
+    ``[x]`` = nothing found, ``[ ]`` = act on it or confirm it; the purpose box is always
+    ``[ ]`` (the declared purpose is the user's statement, for a person to tick)."""
     a: list[str] = []
     add = a.append
     use = doc["use"]
@@ -215,10 +229,15 @@ def render_jp_checklist_md(doc: Mapping[str, Any]) -> str:
     add("")
     add(f"Guidance cited throughout: {markdown_escape(doc['guidance'])}.")
     add("")
+    add("Boxes: [x] = the audit found nothing; [ ] = act on it, or confirm it.")
+    add("")
     add("## 1. Purpose: is an enjoyment purpose mixed in?")
     add("")
     p = doc["purpose"]
-    add(f"- {_box(p['status'])} {markdown_escape(p['finding'][0].upper() + p['finding'][1:])}."
+    add(f"Declared purpose (--purpose): {markdown_escape(p['declared'])}. The declaration is "
+        "your own statement, which the audit cannot verify: a person ticks this box.")
+    add("")
+    add(f"- [ ] {markdown_escape(p['finding'][0].upper() + p['finding'][1:])}."
         f" ({markdown_escape(p['provision'])})")
     add("")
     add("## 2. Proviso: would the use unreasonably prejudice the copyright owner?")
