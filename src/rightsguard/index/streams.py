@@ -76,4 +76,4 @@ def decode_stream(blob: bytes, decompressor: zstandard.ZstdDecompressor) -> Toke
         raise IndexCorruptError(f"stored token stream is malformed: {exc}") from exc
     starts = np.cumsum(deltas, dtype=np.int64)
     return TokenStream(starts, starts + lengths.astype(np.int64),
-                       vocab[kinds].astype(np.uint64))
+                       vocab[kinds].astype(np.uint64, copy=False))

@@ -465,12 +465,11 @@ class Matcher:
         return {d: by_doc[d] for d in top}
 
     # -- channel: code-exact ----------------------------------------------------------------------
-    def _code_exact(self, text: str, ct: CodeTokens, exclude: set[int],
+    def _code_exact(self, text: str, ct: CodeTokens, out: NowsView, exclude: set[int],
                     prompt: PromptFilter) -> dict[int, list[Fragment]]:
         seeds = self._seeds(CODE_EXACT, ct.exact_ids, ct.exact_starts, exclude)
         if not seeds:
             return {}
-        out = NowsView.of(text)
         in_prompt = prompt.covered_chars(out.chars)
         result: dict[int, list[Fragment]] = {}
         margin = 2 * len(text) + 512
@@ -518,7 +517,7 @@ class Matcher:
         return result
 
     # -- channel: code-normalised -------------------------------------------------------------
-    def _code_norm(self, text: str, ct: CodeTokens, exclude: set[int],
+    def _code_norm(self, text: str, ct: CodeTokens, out_view: NowsView, exclude: set[int],
                    prompt: PromptFilter,
                    verified: dict[int, list[Fragment]] | None = None
                    ) -> dict[int, list[Fragment]]:
@@ -547,7 +546,6 @@ class Matcher:
         seeds = {d: seeds[d] for d in ranked}
         if not seeds:
             return {}
-        out_view = NowsView.of(text)
         tok_nows = (np.searchsorted(out_view.offsets, ct.ends)
                     - np.searchsorted(out_view.offsets, ct.starts)).astype(np.int64)
         # a literal matches here only as "some literal": its characters are not evidence of
@@ -699,12 +697,12 @@ class Matcher:
         ct = self.tokenizer.tokenize(text, language)
         excl = exclude or set()
         pf = PromptFilter.of(prompt)
-        exact = self._code_exact(text, ct, excl, pf)
-        norm = self._code_norm(text, ct, excl, pf, exact)
+        out_view = NowsView.of(text)
+        exact = self._code_exact(text, ct, out_view, excl, pf)
+        norm = self._code_norm(text, ct, out_view, excl, pf, exact)
         matches: list[Match] = []
         matched_docs: set[int] = set()
         out_nows = max(1, len(_WS.sub("", text)))
-        out_view: NowsView | None = None
         newlines = _newlines(text)
         for doc in sorted(set(exact) | set(norm)):
             best: tuple[list[Fragment], str, str] | None = None
@@ -730,7 +728,6 @@ class Matcher:
             # coverage counts every verified fragment of both channels, in any order (a copy
             # with reordered functions still reproduces all of them)
             pieces = exact.get(doc, []) + norm.get(doc, [])
-            out_view = out_view or NowsView.of(text)
             cover = (_union_nows([(f.out_start, f.out_end) for f in pieces], out_view)
                      / out_nows,
                      _union_nows([(f.work_start, f.work_end) for f in pieces], self._nows(doc)))
