@@ -11,6 +11,9 @@ lost.
 from __future__ import annotations
 
 import io
+import random
+import zlib
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -116,6 +119,43 @@ def test_unreadable_records_are_reviewed_everywhere(run: dict[str, Any], key: st
     assert record.decisions[1].reasons[0].evidence == (
         f"unreadable=true (read error: {record.error}; unreadable {record.error!r} for * "
         f"(warc): {first.evidence})")
+
+
+def test_a_warc_gz_cut_inside_a_record_gives_one_review_row_and_the_audit_goes_on(
+        tmp_path: Path) -> None:
+    crawl = tmp_path / "cut.warc.gz"
+    body = random.Random(9309).randbytes(3072)  # incompressible: the cut falls in the body
+    offsets = write_warc(crawl, [
+        Resp("https://cut.example/robots.txt", b"User-agent: *\nAllow: /\n", headers=TEXT),
+        Resp("https://cut.example/ok.html", page("Whole page")),
+        Resp("https://cut.example/blob.bin", body,
+             headers=(("Content-Type", "application/octet-stream"),))])
+    data = crawl.read_bytes()
+    at = offsets[2]
+    cut = (at + len(data)) // 2
+    crawl.write_bytes(data[:cut])  # the file ends in the middle of the last gzip member
+    # what a streaming inflater gets of that member before the data ends (zlib, byte by byte)
+    inflater, inflated = zlib.decompressobj(wbits=31), b""
+    for k in range(at, cut):
+        inflated += inflater.decompress(data[k:k + 1])
+    got = len(inflated.split(b"\r\n\r\n", 2)[2])
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "after.txt").write_text("Read after the cut file.\n", encoding="utf-8")
+    result = audit([crawl, folder], out=tmp_path / "out", jurisdictions=JURISDICTIONS,
+                   executor=LocalExecutor(workers=1))
+    records = {r.id: r for r in read_manifest(tmp_path / "out")}
+    bad_id = f"warc:{crawl}#{at}"
+    assert list(records) == [f"warc:{crawl}#{offsets[1]}", bad_id, f"folder:{folder}#after.txt"]
+    assert (result.items, result.unreadable) == (3, 1)
+    bad = records[bad_id]
+    assert bad.source == "https://cut.example/blob.bin"
+    assert bad.error == f"{crawl} record at byte {at}: truncated (body has {got} of 3072 bytes)"
+    assert [(d.jurisdiction, d.verdict, [r.rule for r in d.reasons]) for d in bad.decisions] == [
+        (j, "review", [f"{j}:unreadable"]) for j in JURISDICTIONS]
+    assert records[f"warc:{crawl}#{offsets[1]}"].error is None
+    assert records[f"folder:{folder}#after.txt"].error is None
+    assert result.report["unreadable"]["items"] == 1
 
 
 def test_xml_bomb_in_image_xmp_is_an_unreadable_signal(run: dict[str, Any]) -> None:

@@ -3,6 +3,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import random
+import zlib
 from pathlib import Path
 
 import pytest
@@ -99,6 +101,85 @@ def test_gzip_cut_mid_member_ends_with_a_final_error(tmp_path: Path) -> None:
     assert records[0].content == b"zero"
     assert records[-1].error is not None and f"byte {offsets[1]}" in records[-1].error
     assert len(records) == 2
+
+
+#: 3,072 pseudo-random bytes (fixed seed): deflate cannot shrink them, so the middle of their
+#: gzip member lies inside the body
+BINARY = random.Random(9309).randbytes(3072)
+
+
+def _cut_crawl(tmp_path: Path) -> tuple[Path, list[int], bytes]:
+    """A .warc.gz (warcio) of a small page then a 3,072-byte body: (path, offsets, bytes)."""
+    path = tmp_path / "cut.warc.gz"
+    offsets = write_warc(path, [Resp("http://a.com/0", b"zero"),
+                                Resp("http://a.com/1", BINARY,
+                                     headers=[("Content-Type", "application/octet-stream")])],
+                         gzip=True)
+    return path, offsets, path.read_bytes()
+
+
+def _body_bytes_before(data: bytes) -> int:
+    """How many payload bytes a streaming inflater gets from the gzip member at the start of
+    ``data`` before it ends or turns out corrupt: inflated with zlib one byte at a time up to
+    the first error, minus the WARC and HTTP header blocks."""
+    inflater, inflated = zlib.decompressobj(wbits=31), b""
+    for k in range(len(data)):
+        try:
+            inflated += inflater.decompress(data[k:k + 1])
+        except zlib.error:
+            break
+    _warc_head, _http_head, body = inflated.split(b"\r\n\r\n", 2)
+    return len(body)
+
+
+@pytest.mark.parametrize("where", ["warc-headers", "body", "gzip-trailer"])
+def test_gzip_cut_inside_the_last_record_gives_one_error_row(tmp_path: Path, where: str) -> None:
+    path, offsets, data = _cut_crawl(tmp_path)
+    at = offsets[1]
+    cut = {"warc-headers": at + 30, "body": (at + len(data)) // 2,
+           "gzip-trailer": len(data) - 8}[where]  # the trailer: CRC-32 and ISIZE (RFC 1952)
+    path.write_bytes(data[:cut])
+    records = list(read_warc(path))
+    assert [r.id for r in records] == [f"warc:{path}#{offsets[0]}", f"warc:{path}#{at}"]
+    good, bad = records
+    assert (good.content, good.error) == (b"zero", None)
+    if where == "warc-headers":
+        assert bad.error == (f"{path}: record at byte {at} unreadable (bytes after the last "
+                             "complete record cannot be read (cut or corrupt))")
+    elif where == "body":
+        assert bad.error == (f"{path} record at byte {at}: truncated (body has "
+                             f"{_body_bytes_before(data[at:cut])} of 3072 bytes)")
+    else:
+        assert bad.error == (f"{path} record at byte {at}: truncated or corrupt (its gzip "
+                             "member does not inflate to its end)")
+    assert (bad.modality, bad.content, bad.content_hash) == ("other", None, "")
+    if where != "warc-headers":  # fastwarc read its WARC headers: the row names the page
+        assert bad.source == "http://a.com/1"
+
+
+@pytest.mark.parametrize("where", ["warc-headers", "body", "gzip-trailer"])
+def test_a_lost_stretch_inside_a_gzip_record_gives_one_error_row_and_reading_goes_on(
+        tmp_path: Path, where: str) -> None:
+    path = tmp_path / "gap.warc.gz"
+    offsets = write_warc(path, [Resp("http://a.com/0", b"zero"),
+                                Resp("http://a.com/1", BINARY), Resp("http://a.com/2", b"two")],
+                         gzip=True)
+    data = path.read_bytes()
+    at = offsets[1]
+    gap = {"warc-headers": at + 40, "body": (at + offsets[2]) // 2,
+           "gzip-trailer": offsets[2] - 5}[where]
+    path.write_bytes(data[:gap] + data[offsets[2]:])  # the rest of member 2 is lost
+    records = list(read_warc(path))
+    # member 3 now starts where the gap began
+    assert [r.id for r in records] == [f"warc:{path}#{offsets[0]}", f"warc:{path}#{at}",
+                                       f"warc:{path}#{gap}"]
+    if where == "body":
+        assert records[1].error == (f"{path} record at byte {at}: truncated (body has "
+                                    f"{_body_bytes_before(path.read_bytes()[at:])} of 3072 bytes)")
+    else:
+        assert records[1].error == (f"{path}: record at byte {at} unreadable (gzip: Gzip "
+                                    "decompression error: data error)")
+    assert (records[0].content, records[2].content) == (b"zero", b"two")
 
 
 def test_invalid_warc_header_in_a_plain_warc_resyncs(tmp_path: Path) -> None:

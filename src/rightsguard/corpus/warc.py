@@ -21,12 +21,18 @@ Limits (bad input never raises; it becomes a Record with ``error`` set and readi
   decompression bomb costs constant memory (skipping the rest of a bomb's *WARC* gzip member
   still costs fastwarc the time to inflate it).
 * A record whose block is shorter than its ``Content-Length`` (a truncated file) → error record.
+* **One row per damaged record.** A record is yielded only once the reader knows where it ends:
+  when fastwarc has moved on to the next record, or, for the last record it returned, when its
+  gzip member inflates to its end (``zlib``) or, in a ``.warc``, its header block +
+  ``Content-Length`` + CRLF CRLF lie inside the file. A last record that does not end there
+  (the file is cut or corrupt inside it) is yielded once, as an error record under its own
+  offset — its own reading error if it had one (``truncated (body has …)``), else "truncated
+  (…)" — never followed by a second error row for the same bytes.
 * A gzip member that fails to inflate, an invalid WARC header, or bytes after the last complete
-  record (a file cut inside a gzip member, which fastwarc drops silently) → an error record at
-  the offset where the last good record ends (its gzip member inflated again with ``zlib``;
-  header block + ``Content-Length`` + CRLF CRLF in a ``.warc``), then reading resumes at the
-  next gzip member that inflates to ``WARC/`` (``.warc.gz``) or the next ``WARC/1.`` line
-  (``.warc``). When none follows, that error record is the last one.
+  record (which fastwarc drops silently) → an error record at the offset where the last good
+  record ends, then reading resumes at the next gzip member that inflates to ``WARC/``
+  (``.warc.gz``) or the next ``WARC/1.`` line (``.warc``), after a damaged record at the first
+  one past its start. When none follows, that error record is the last one.
 
 Where fastwarc cannot do something: its ``GzipReader`` returns no bytes rather than an error for
 a corrupt gzip *payload*, so ``Content-Encoding`` gzip/deflate is inflated with ``zlib`` (which
@@ -265,9 +271,14 @@ def read_warc(path: str | PathLike[str], *, count_tokens: TokenCounter | None = 
             fh.seek(start)
             iterator = ArchiveIterator(fh, parse_http=False, max_header_len=max_header_bytes)
             last: tuple[int, int | None] | None = None  # offset and Content-Length
+            # the last record read, held back until it is known to end inside the file
+            pending: Record | None = None
             failure: str | None = None
             try:
                 for rec in iterator:
+                    if pending is not None:  # fastwarc found the next record: it ended
+                        yield pending
+                        pending = None
                     pos = int(rec.stream_pos)
                     last = (pos, _content_length(rec))
                     if rec.record_type != WarcRecordType.response:
@@ -275,8 +286,8 @@ def read_warc(path: str | PathLike[str], *, count_tokens: TokenCounter | None = 
                     uri = rec.headers.get("WARC-Target-URI") or ""
                     if target_filter is not None and not target_filter(uri.strip()):
                         continue
-                    yield _read_one(rec, where, pos, count_tokens, max_body_bytes,
-                                    max_header_bytes)
+                    pending = _read_one(rec, where, pos, count_tokens, max_body_bytes,
+                                        max_header_bytes)
             except OSError as exc:
                 failure = f"{'gzip' if gz else 'WARC'}: {exc}"
             # where the last good record ends: a failure or unread bytes start there
@@ -284,8 +295,21 @@ def read_warc(path: str | PathLike[str], *, count_tokens: TokenCounter | None = 
                 end: int | None = start
             else:
                 end = _member_end(fh, last[0]) if gz else _plain_end(fh, *last)
-            if end is None:
-                end = (last[0] if last else start) + 1
+            # a block ending past the file (its closing CRLF CRLF aside, which a cut right
+            # after the block loses without damaging it) or a member that does not inflate
+            block_end = end if gz or end is None else end - len(b"\r\n\r\n")
+            if last is not None and (block_end is None or block_end > size):
+                # the file is cut or corrupt inside the last record: one row for it
+                yield _damaged(pending, where, last[0], gz, failure)
+                resume = _next_start(fh, last[0] + 1, gz)
+                if resume is None:
+                    return
+                start = resume
+                continue
+            if pending is not None:
+                yield pending
+                pending = None
+            assert end is not None
             if failure is None:
                 fh.seek(end)
                 if end >= size or not fh.read(4096).strip():
@@ -298,6 +322,30 @@ def read_warc(path: str | PathLike[str], *, count_tokens: TokenCounter | None = 
             if resume is None:
                 return
             start = resume
+
+
+def _damaged(pending: Record | None, where: str, pos: int, gz: bool,
+             failure: str | None) -> Record:
+    """The one error row of the record at ``pos`` that does not end inside the file.
+
+    ``pending``: that record as read (None when it was not yielded: not a response, or left out
+    by the target filter — the row then stands for the damaged bytes at ``pos``). Its own
+    reading error is kept when it names the truncation; otherwise the row says where the file
+    is cut or corrupt. Content and sizes derived from it are dropped (they may be partial)."""
+    cause = failure or ("its gzip member does not inflate to its end" if gz
+                        else "the file ends inside the record")
+    if pending is None:
+        return _error(f"warc:{where}#{pos}", where, {"format": "warc", "path": where,
+                                                     "offset": pos},
+                      f"{where}: record at byte {pos} unreadable (cut or corrupt: {cause})")
+    if pending.error is not None and "truncated" in pending.error:
+        return pending
+    message = (f"{pending.error}; " if pending.error is not None
+               else f"{where} record at byte {pos}: ") + f"truncated or corrupt ({cause})"
+    from dataclasses import replace
+
+    return replace(pending, modality=Modality.OTHER.value, content=None, content_hash="",
+                   size_tokens=None, size_pixels=None, error=message)
 
 
 def _read_one(rec: Any, where: str, pos: int, count_tokens: TokenCounter | None,
