@@ -8,6 +8,7 @@ import importlib.util
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -62,6 +63,11 @@ def test_audit_prints_counts_and_writes_the_golden_summary(cli: RunCli,
     for row in ("JP 6 9 0", "EU 5 1 9", "UK 0 0 15", "US 5 9 1", "SG 14 0 1", "ALL 0 0 15"):
         assert row in lines, done.stdout
     assert "audit of 15 items (0 unreadable)" in done.stdout
+    # stderr is no terminal here: no progress display, only the summary line at the end
+    mb = sum(len(r.body) for r in corpus.PAGES.values()) / 1e6  # content bytes of the pages
+    [summary] = done.stderr.splitlines()
+    assert re.fullmatch(rf"audited 15 items \(0 unreadable\) in [0-9.,]+ s: {mb:,.1f} MB "
+                        r"read, [0-9.,]+ items/s", summary), summary
     # same crawl, same provider file: the same summary as the library run's golden files
     for name in ("eu-summary.md", "eu-summary.json"):
         assert (out / name).read_text("utf-8") == \
@@ -187,6 +193,65 @@ def test_ray_flag_passes_workers_as_num_cpus(monkeypatch: pytest.MonkeyPatch,
     assert isinstance(ex, RayExecutor) and ex.num_cpus == 2
     with pytest.raises(InputError, match="--workers must be >= 1, got 0"):
         audit_cmd([tmp_path], out=tmp_path / "out", executor="ray", workers=0)
+
+
+# -- progress and summary --------------------------------------------------------------------
+
+
+def _in_a_terminal(*args: str) -> tuple[int, str, str]:
+    """``rightsguard ARGS…`` with stderr on a pseudo-terminal: (exit code, stdout, what the
+    terminal received)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RIGHTSGUARD_")}
+    env.update(RIGHTSGUARD_CONFIG=os.devnull, TERM="xterm", COLUMNS="160")
+    master, slave = os.openpty()
+    proc = subprocess.Popen([sys.executable, "-c", ENTRY, *args], stdout=subprocess.PIPE,
+                            stderr=slave, env=env)
+    os.close(slave)
+    received = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        received += chunk
+    os.close(master)
+    assert proc.stdout is not None
+    stdout = proc.stdout.read().decode()
+    proc.stdout.close()
+    return proc.wait(timeout=120), stdout, received.decode("utf-8", "replace")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_progress_is_shown_on_a_terminal_and_quiet_hides_it(crawl: dict[str, Any]) -> None:
+    args = ["audit", str(crawl["path"]), "--out"]
+    code, stdout, terminal = _in_a_terminal(*args, str(crawl["root"] / "tty"), "-j", "EU")
+    assert code == 0 and "audit of 15 items (0 unreadable)" in stdout
+    # the display's last frame before it is cleared: phase, shards 1/1, the 15 items
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", terminal)
+    assert re.search(r"Done .*1/1 shards 15 items, 0\.0 MB, [0-9.,]+ items/s", plain), plain
+    assert "audited 15 items (0 unreadable) in " in plain
+    code, _, terminal = _in_a_terminal(*args, str(crawl["root"] / "tty-q"), "-j", "EU", "-q")
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", terminal)
+    assert code == 0 and "shards" not in plain and "Auditing" not in plain
+    assert re.fullmatch(r"audited 15 items \(0 unreadable\) in [0-9.,]+ s: 0\.0 MB read, "
+                        r"[0-9.,]+ items/s\s*", plain), plain
+
+
+def test_summary_line_counts_resumed_items_apart() -> None:
+    from rightsguard.audit.run import AuditResult
+    from rightsguard.cli.audit import summary_line
+    from rightsguard.pipeline.base import ShardStats
+
+    shards = [ShardStats(0, "a.warc.gz", 4, 1, 1_000_000, 9.0, resumed=True),
+              ShardStats(1, "a.warc.gz", 6, 1, 1_500_000, 1.5)]
+    # 6 items run now in 2 s: 3 items/s; the 4 of the earlier run are not in the rate
+    assert summary_line(AuditResult(Path("out"), shards, {}), 2.0) == (
+        "audited 10 items (2 unreadable) in 2.0 s: 2.5 MB read, 3.0 items/s; 4 items were "
+        "done by an earlier run")
+    assert summary_line(AuditResult(Path("out"), [], {}), 0.0) == (
+        "audited 0 items (0 unreadable) in 0.0 s: 0.0 MB read, 0.0 items/s")
 
 
 # -- resumption --------------------------------------------------------------------------------

@@ -22,6 +22,11 @@ Shards are one per input (or per ``records_per_shard`` records); each shard's pa
 its ``done/`` marker are written atomically, so a killed audit restarted with the same
 arguments skips finished shards and produces outputs equal to an uninterrupted run's.
 Unreadable items are recorded with the reason and decided ``review``; the audit goes on.
+
+``progress``: a callback given an :class:`~rightsguard.audit.progress.AuditProgress` a few
+times per second while the audit runs (:mod:`rightsguard.audit.progress`: it is driven by the
+calling process from the shards' done markers and small per-shard progress files, so it works
+with every executor).
 """
 
 from __future__ import annotations
@@ -30,10 +35,11 @@ import dataclasses
 import datetime as dt
 import json
 import shutil
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from rightsguard.audit.progress import AuditProgress, ProgressWatch, ShardProgress
 from rightsguard.corpus.hosts import HostFiles, host_file_kind
 from rightsguard.corpus.records import ColumnMap, read_folder, read_jsonl, read_parquet
 from rightsguard.corpus.sinks import ShardSink
@@ -46,7 +52,8 @@ from rightsguard.pipeline.shards import plan_shards
 from rightsguard.report.manifest import AuditRun, ManifestWriter, read_manifest
 from rightsguard.report.manifest import merge_parts as merge_manifest_parts
 
-__all__ = ["AuditResult", "AuditWriter", "SourceReader", "audit", "source_kind"]
+__all__ = ["AuditProgress", "AuditResult", "AuditWriter", "SourceReader", "audit",
+           "source_kind"]
 
 RUN_FILE = "run.json"
 FINAL_MARKER = "finalized.json"
@@ -105,14 +112,17 @@ class SourceReader:
 
 class AuditWriter:
     """One shard's writer: the manifest parts, and the allowed items per jurisdiction (and
-    ``ALL``) in the input's format under ``filtered/<J>/``."""
+    ``ALL``) in the input's format under ``filtered/<J>/``. ``progress``: also report the
+    shard's progress (:class:`~rightsguard.audit.progress.ShardProgress`)."""
 
-    def __init__(self, out: Path, shard: int, jurisdictions: Sequence[str]) -> None:
+    def __init__(self, out: Path, shard: int, jurisdictions: Sequence[str], *,
+                 progress: bool = False) -> None:
         self.out = out
         self.shard = shard
         self.jurisdictions = tuple(jurisdictions)
         self.manifest = ManifestWriter.for_part(out, shard)
         self.sinks: dict[str, ShardSink] = {}
+        self.progress = ShardProgress(out, shard) if progress else None
 
     def _sink(self, jurisdiction: str, fmt: str) -> ShardSink:
         sink = self.sinks.get(jurisdiction)
@@ -123,6 +133,8 @@ class AuditWriter:
 
     def write(self, record: Record) -> None:
         self.manifest.write(record)
+        if self.progress is not None:
+            self.progress.add(record.size_bytes)
         fmt = record.origin.get("format")
         if record.error is not None or not fmt:
             return
@@ -146,9 +158,10 @@ class AuditWriter:
 @dataclasses.dataclass(frozen=True)
 class _WriterFactory:
     jurisdictions: tuple[str, ...]
+    progress: bool = False
 
     def __call__(self, out: Path, shard: int) -> AuditWriter:
-        return AuditWriter(out, shard, self.jurisdictions)
+        return AuditWriter(out, shard, self.jurisdictions, progress=self.progress)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -252,6 +265,16 @@ class AuditResult:
     def unreadable(self) -> int:
         return sum(s.errors for s in self.shards)
 
+    @property
+    def bytes(self) -> int:
+        """Sum of the items' ``size_bytes`` (content bytes read)."""
+        return sum(s.bytes for s in self.shards)
+
+    @property
+    def resumed(self) -> int:
+        """Items of shards an earlier, interrupted run had finished (not run again)."""
+        return sum(s.records for s in self.shards if s.resumed)
+
 
 def audit(sources: Sequence[str | Path], *, out: str | Path,
           jurisdictions: Sequence[str] = JURISDICTIONS, use: Use | None = None,
@@ -259,8 +282,8 @@ def audit(sources: Sequence[str | Path], *, out: str | Path,
           columns: ColumnMap | None = None, piracy: str | Path | None = None,
           paywall: str | Path | None = None, dataset_for_sale: str | Path | None = None,
           provider: str | Path | None = None, sme: bool = False,
-          executor: Executor | None = None, records_per_shard: int | None = None
-          ) -> AuditResult:
+          executor: Executor | None = None, records_per_shard: int | None = None,
+          progress: Callable[[AuditProgress], object] | None = None) -> AuditResult:
     """Audit ``sources`` into ``out`` (see the module docstring).
 
     ``jurisdictions``: built-in profile names (``JP``, ``EU``, ``UK``, ``US``, ``SG``);
@@ -268,7 +291,9 @@ def audit(sources: Sequence[str | Path], *, out: str | Path,
     ``hosts``: WARCs of robots.txt / tdmrep.json / ai.txt responses or folders
     ``HOST/robots.txt`` …; WARC sources are also searched for such responses. Lists: text
     files of domains. ``executor``: :class:`~rightsguard.pipeline.local.LocalExecutor` by
-    default. Raises :class:`InputError` for a missing source or an output folder holding
+    default. ``progress``: called with an :class:`AuditProgress` at each phase and a few
+    times per second while the shards run (module docstring). Raises :class:`InputError` for a
+    missing source or an output folder holding
     another run, :class:`~rightsguard.errors.ConfigError` for a bad profile, provider file
     or list."""
     from rightsguard.audit.steps import SignalStep
@@ -304,6 +329,9 @@ def audit(sources: Sequence[str | Path], *, out: str | Path,
         from rightsguard.report.provider import load_provider
 
         load_provider(provider)
+    watch = ProgressWatch(out_dir, progress) if progress is not None else None
+    if watch is not None and (hosts or "warc" in kinds):
+        watch.report("hosts")
     host_files = HostFiles()
     for h in hosts:
         more = HostFiles.from_folder(h) if Path(h).is_dir() else HostFiles.from_warc(h)
@@ -316,6 +344,8 @@ def audit(sources: Sequence[str | Path], *, out: str | Path,
                       paywall=Path(paywall) if paywall else None,
                       dataset_for_sale=Path(dataset_for_sale) if dataset_for_sale else None)
     reader = SourceReader(columns)
+    if watch is not None and records_per_shard:
+        watch.report("planning")
     shards = plan_shards(inputs, records_per_shard=records_per_shard,
                          reader_factory=reader if records_per_shard else None)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -344,10 +374,18 @@ def audit(sources: Sequence[str | Path], *, out: str | Path,
     run["started_at"] = started
     _write_json(run_file, run if finished is None else {**run, "finished_at": finished})
     pipeline = Pipeline(reader_factory=reader, steps=(step, engine.step(use)),
-                        writer_factory=_WriterFactory(names),
+                        writer_factory=_WriterFactory(names, progress=watch is not None),
                         finalize=_Finalize(len(shards), names, run,
                                            str(provider) if provider else None, sme))
-    stats = (executor or LocalExecutor()).run(pipeline, shards, out_dir)
+    if watch is None:
+        stats = (executor or LocalExecutor()).run(pipeline, shards, out_dir)
+    else:
+        watch.start(len(shards))
+        try:
+            stats = (executor or LocalExecutor()).run(pipeline, shards, out_dir)
+        finally:
+            watch.stop()
+        watch.report("done")
     report = json.loads((out_dir / "report.json").read_text("utf-8"))
     return AuditResult(out_dir, stats, report)
 

@@ -4,12 +4,18 @@
 Exit codes: 0 the audit finished (whatever it decided; the decisions are in the outputs), 2 an
 error (a missing source, a bad profile, list or provider file, an output folder holding another
 run).
+
+While it runs, ``audit`` shows a Rich progress display on stderr (phase, shards done, items,
+MB of content read, items/s, elapsed time) when stderr is a terminal and ``--quiet`` is not
+given; it redraws at most four times a second from the
+:class:`~rightsguard.audit.progress.AuditProgress` reports of the library call. At the end it
+prints one summary line on stderr in any case.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -19,7 +25,71 @@ from rightsguard.errors import InputError
 from rightsguard.model import Purpose, Use
 from rightsguard.pipeline.base import Executor
 
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from rich.progress import Progress, TaskID
+
+    from rightsguard.audit.progress import AuditProgress
+    from rightsguard.audit.run import AuditResult
+
 policy_app = typer.Typer(no_args_is_help=True, help="Jurisdiction profiles and decisions.")
+
+#: What each phase of :class:`~rightsguard.audit.progress.AuditProgress` is called on screen.
+PHASES = {"hosts": "Reading host files", "planning": "Planning shards", "items": "Auditing",
+          "reports": "Writing reports", "done": "Done"}
+
+
+class AuditProgressView:
+    """The live display of a running audit on ``console`` (a Rich progress bar; the caller
+    only builds one for a terminal). Use as a context manager and pass :meth:`update` as the
+    audit's ``progress`` callback; the display is removed when it ends."""
+
+    def __init__(self, console: Console) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self.progress: Progress = Progress(
+            SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
+            MofNCompleteColumn(), TextColumn("shards"),
+            TextColumn("{task.fields[items]:,} items, {task.fields[mb]:,.1f} MB, "
+                       "{task.fields[rate]:,.1f} items/s"),
+            TimeElapsedColumn(), console=console, transient=True, refresh_per_second=4)
+        self.task: TaskID = self.progress.add_task("Starting", total=None, items=0, mb=0.0,
+                                                   rate=0.0)
+
+    def __enter__(self) -> AuditProgressView:
+        self.progress.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.progress.stop()
+
+    def update(self, p: AuditProgress) -> None:
+        """Show ``p`` (safe to call from the audit's progress thread)."""
+        self.progress.update(self.task, description=PHASES.get(p.phase, p.phase),
+                             total=p.shards or None, completed=p.shards_done,
+                             items=p.items + p.resumed_items,
+                             mb=(p.bytes + p.resumed_bytes) / 1e6, rate=p.items_per_second)
+
+
+def summary_line(result: AuditResult, seconds: float) -> str:
+    """The one line printed at the end of an audit: items (unreadable, resumed), content MB
+    read, wall time and the rate of the items this run audited itself."""
+    ran = result.items - result.resumed
+    rate = ran / seconds if seconds > 0 else 0.0
+    line = (f"audited {result.items:,} items ({result.unreadable:,} unreadable) in "
+            f"{seconds:,.1f} s: {result.bytes / 1e6:,.1f} MB read, {rate:,.1f} items/s")
+    if result.resumed:
+        line += f"; {result.resumed:,} items were done by an earlier run"
+    return line
 
 
 def _split(values: list[str]) -> list[str]:
@@ -62,6 +132,9 @@ def audit_cmd(
              "it is).")] = None,
     records_per_shard: Annotated[int | None, typer.Option(
         help="Split inputs into shards of N records (default: one shard per input).")] = None,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="No progress display (the summary line is still printed).")
+    ] = False,
 ) -> None:
     """Audit a training corpus: every rights signal per item, a decision per jurisdiction,
     the filtered data, a manifest and the reports (EU summary, JP checklist)."""
@@ -100,16 +173,26 @@ def audit_cmd(
         ex = LocalExecutor(workers)
     else:
         raise InputError(f"--executor {executor!r} is not one of: local, ray")
+    import contextlib
     import signal
     import sys
+    import time
+
+    from rightsguard.cli.entry import err_console
 
     # SIGTERM stops the run like Ctrl-C: workers are killed, finished shards are kept
     signal.signal(signal.SIGTERM, lambda _sig, _frame: sys.exit(143))
-    result = audit([str(s) for s in sources], out=out, jurisdictions=_split(jurisdiction),
-                   use=use, profiles=profile or (), hosts=hosts or (), columns=columns,
-                   piracy=piracy_list, paywall=paywall_list,
-                   dataset_for_sale=dataset_for_sale_list, provider=provider, sme=sme,
-                   executor=ex, records_per_shard=records_per_shard)
+    errors = err_console()
+    view = AuditProgressView(errors) if errors.is_terminal and not quiet else None
+    began = time.perf_counter()
+    with view or contextlib.nullcontext():
+        result = audit([str(s) for s in sources], out=out, jurisdictions=_split(jurisdiction),
+                       use=use, profiles=profile or (), hosts=hosts or (), columns=columns,
+                       piracy=piracy_list, paywall=paywall_list,
+                       dataset_for_sale=dataset_for_sale_list, provider=provider, sme=sme,
+                       executor=ex, records_per_shard=records_per_shard,
+                       progress=view.update if view is not None else None)
+    seconds = time.perf_counter() - began
     console = Console()
     table = Table(title=f"audit of {result.items} items ({result.unreadable} unreadable) "
                         f"→ {result.out}")
@@ -120,10 +203,9 @@ def audit_cmd(
     for j, counts in decisions.items():
         table.add_row(j, *(str(counts.get(v, 0)) for v in ("allow", "review", "exclude")))
     console.print(table)
+    errors.print(summary_line(result, seconds), markup=False, highlight=False)
     if result.unreadable:
-        from rightsguard.cli.entry import err_console
-
-        err_console().print(
+        errors.print(
             f"warning: {result.unreadable} item(s) could not be read; they are decided review "
             f"(the manifest's error column says why): {result.out / 'manifest.parquet'}",
             markup=False, highlight=False)
