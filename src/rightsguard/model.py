@@ -339,6 +339,19 @@ class RightsSignal:
     evidence: str
     extractor: str
 
+    @property
+    def robots_unavailable(self) -> bool:
+        """True for the ``reserved`` robots signal of a robots.txt answered with HTTP 5xx or
+        not reached: "disallow all" for a crawler (RFC 9309 §2.3.1.4), not a rights holder's
+        reservation, so reports count it apart from ``Disallow`` rules and blocking measures."""
+        return (self.kind == "robots" and self.state == ReservationState.RESERVED
+                and self.value.startswith(ROBOTS_UNAVAILABLE_VALUE))
+
+
+#: Value prefix of the robots signal of a 5xx or unreachable robots.txt (then ``HTTP 503)`` or
+#: ``unreachable)``); see :attr:`RightsSignal.robots_unavailable`.
+ROBOTS_UNAVAILABLE_VALUE = "disallow all ("
+
 
 @dataclass(frozen=True, slots=True)
 class Reason:

@@ -137,3 +137,23 @@ def test_clean_corpus_ticks_every_box_but_the_purpose(tmp_path: Path) -> None:
     # 6 checks the audit made on the corpus pass; the purpose box is for a person to tick
     assert md.count("- [x]") == 6 and md.count("- [ ]") == 1
     assert "- [ ] The declared purpose (analysis) is information analysis" in md
+
+
+def test_an_unavailable_robots_txt_is_not_a_blocking_measure() -> None:
+    """A robots.txt answered 5xx or not reached means "disallow all" to a crawler (RFC 9309
+    §2.3.1.4); no rights holder put it there, so it is no AI-blocking measure for the proviso."""
+    from rightsguard.model import Decision
+    from rightsguard.signals.robots import RobotsFile, robots_signals
+
+    def page(n: int, status: int | None, body: bytes = b"") -> Record:
+        signal = robots_signals(RobotsFile("h.test", status, body), "https://h.test/a.html")[0]
+        return Record(id=f"warc:c.warc.gz#{n}", source=f"https://h{n}.test/", modality="text",
+                      size_bytes=100, size_tokens=10, domain=f"h{n}.test", signals=(signal,),
+                      decisions=(Decision(jurisdiction="JP", verdict="allow"),))
+
+    facts = JpChecklistFacts().add_all([page(1, 503), page(2, None), page(3, 502),
+                                        page(4, 200, b"User-agent: *\nDisallow: /\n")])
+    run = AuditRun(inputs=("c.warc.gz",), jurisdictions=("JP",), use=Use())
+    block = build_jp_checklist(facts, run)["proviso"]["ai_blocking_measures"]
+    assert (block["items"], block["examples"]) == (1, ["warc:c.warc.gz#4"])
+    assert block["by_measure"]["robots.txt"] == 1

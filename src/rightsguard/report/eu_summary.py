@@ -103,16 +103,11 @@ _PROTOCOL_OF = {kind: name for name, kinds in PROTOCOLS for kind in kinds}
 #: Section 3.1 row of the items whose robots.txt was unavailable (module docstring).
 ROBOTS_UNAVAILABLE = ("robots.txt unavailable (5xx/unreachable) — treated as disallow-all per "
                       "RFC 9309 §2.3.1.4")
-#: How :mod:`rightsguard.signals.robots` values the signal of a 5xx or unreachable robots.txt.
-_UNAVAILABLE_VALUE = "disallow all ("
-
-
 def is_robots_unavailable(signal: RightsSignal) -> bool:
-    """True for the ``reserved`` robots signal of a robots.txt answered with HTTP 5xx or not
-    reached (RFC 9309 §2.3.1.4: "disallow all" for crawling, not a rights holder's
-    reservation); False for every other signal, a ``Disallow`` rule's included."""
-    return (signal.kind == "robots" and signal.state == ReservationState.RESERVED
-            and signal.value.startswith(_UNAVAILABLE_VALUE))
+    """True for the signal of a 5xx or unreachable robots.txt (RFC 9309 §2.3.1.4; see
+    :attr:`~rightsguard.model.RightsSignal.robots_unavailable`)."""
+    return signal.robots_unavailable
+
 
 _BILLION = 10**9
 

@@ -106,8 +106,11 @@ class JpChecklistFacts:
         kinds = {s.kind for s in record.signals if s.kind in _LISTS}
         for kind in sorted(kinds):
             self.hits[_LISTS[kind]].add(record)
+        # a 5xx/unreachable robots.txt is a crawler's fallback (RFC 9309 §2.3.1.4), not a
+        # measure the rights holder took
         blocking = sorted({_BLOCKING[s.kind] for s in record.signals
-                           if s.kind in _BLOCKING and s.state == ReservationState.RESERVED})
+                           if s.kind in _BLOCKING and s.state == ReservationState.RESERVED
+                           and not s.robots_unavailable})
         if blocking:
             self.hits["blocking"].add(record)
             self.blocking_kinds.update(blocking)

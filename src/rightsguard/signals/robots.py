@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 from protego import Protego
 
-from rightsguard.model import ReservationState, RightsSignal
+from rightsguard.model import ROBOTS_UNAVAILABLE_VALUE, ReservationState, RightsSignal
 from rightsguard.signals.crawlers import CrawlerTable, default_crawler_table
 
 __all__ = [
@@ -360,7 +360,7 @@ class RobotsRules:
         if self.outcome == "disallow-all":
             status = "unreachable" if self.robots.status is None else f"HTTP {self.robots.status}"
             return [RightsSignal(
-                kind=kind, carrier=carrier, value=f"disallow all ({status})", scope="*",
+                kind=kind, carrier=carrier, value=f"{ROBOTS_UNAVAILABLE_VALUE}{status})", scope="*",
                 state=ReservationState.RESERVED.value,
                 evidence=f"{head}: unreachable {file} means complete disallow "
                          "(RFC 9309 §2.3.1.4)", extractor=extractor)]
