@@ -146,6 +146,10 @@ def _ids_suffix(a: npt.NDArray[np.uint64], i: int, b: npt.NDArray[np.uint64], j:
     return int(diff[0]) if diff.size else limit
 
 
+#: Seed sets up to this size are handled in plain loops: below it, setting up the array
+#: operations costs more than they save (measured on the latency benchmark's outputs).
+SMALL_SEED_SET = 12
+
 #: Tokens compared per seed in one array step by :func:`_run_extents`; longer runs go on
 #: one seed at a time.
 EXTENT_STEP = 32
@@ -171,6 +175,11 @@ def _run_extents(a: npt.NDArray[np.uint64], qa: I64, b: npt.NDArray[np.uint64], 
 
     if qa.shape[0] == 0 or a.shape[0] == 0 or b.shape[0] == 0:
         return np.zeros(qa.shape[0], np.int64), np.zeros(qa.shape[0], np.int64)
+    if qa.shape[0] <= SMALL_SEED_SET:  # array set-up would cost more than the loop
+        pairs = [(_ids_prefix(a, q, b, j), _ids_suffix(a, q, b, j))
+                 for q, j in zip(qa.tolist(), jb.tolist(), strict=True)]
+        return (np.array([f for f, _b in pairs], dtype=np.int64),
+                np.array([bk for _f, bk in pairs], dtype=np.int64))
     fwd = first_mismatch(qa[:, None] + steps, jb[:, None] + steps)
     back = first_mismatch(qa[:, None] - 1 - steps, jb[:, None] - 1 - steps)
     long_run = np.flatnonzero((fwd == step) | (back == step))
@@ -317,12 +326,24 @@ def _ordered_support(hits: list[tuple[int, int]], starts: I64, cap: int = 64) ->
     n = len(pts)
     if n <= 1:
         return n
+    if n <= SMALL_SEED_SET:  # array set-up would cost more than the loop
+        best = [1] * n
+        for i, (qi, wi) in enumerate(pts):
+            oi = int(starts[qi])
+            for j in range(i):
+                qj, wj = pts[j]
+                d_out, d_work = oi - int(starts[qj]), wi - wj
+                if qj < qi and d_work > 0 and abs(d_work - d_out) <= d_out // 2 + 40 \
+                        and best[j] >= best[i]:
+                    best[i] = best[j] + 1
+        return max(best)
     arr = np.asarray(pts, dtype=np.int64)
     q, w = arr[:, 0], arr[:, 1]
     o = starts[q]
-    d_out = o[:, None] - o[None, :]  # [i, j]: output distance from seed j to seed i
-    d_work = w[:, None] - w[None, :]
-    ok = (q[None, :] < q[:, None]) & (d_work > 0) & (np.abs(d_work - d_out) <= d_out // 2 + 40)
+    out_dist = o[:, None] - o[None, :]  # [i, j]: output distance from seed j to seed i
+    work_dist = w[:, None] - w[None, :]
+    ok = (q[None, :] < q[:, None]) & (work_dist > 0) \
+        & (np.abs(work_dist - out_dist) <= out_dist // 2 + 40)
     best = [1] * n
     for i, row in enumerate(ok.tolist()):
         for j in range(i):
