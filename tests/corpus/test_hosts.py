@@ -40,6 +40,9 @@ def test_folder_with_status_files() -> None:
     bad = files.robots_for("bad-status.example")
     assert bad is not None and bad.status is None and bad.body == b"User-agent: *\nDisallow:\n"
     assert bad.evidence.endswith("; robots.status holds 'OK', not an HTTP status (100-599)")
+    # a status file that holds no status leaves the capture unreadable, not "unreachable"
+    assert bad.problem == "robots.status holds 'OK', not an HTTP status (100-599)"
+    assert (robots.problem, unreachable.problem, gone.problem) == ("", "", "")
     idn = files.robots_for("www.bücher.example".removeprefix("www."))
     assert idn is not None and idn.body == b"User-agent: *\nDisallow: /privat/\n"
     tdm = files.tdmrep_for("example.com")
@@ -154,6 +157,38 @@ def test_unreadable_capture_has_no_status(tmp_path: Path) -> None:
     robots = files.robots_for("y.org")
     assert robots is not None and (robots.status, robots.body) == (None, b"")
     assert "unreadable" in robots.evidence and "truncated" in robots.evidence
+    assert robots.problem == (f"the capture cannot be read: {path} record at byte 294: "
+                              "truncated (body has 20 of 26 bytes)")
+
+
+def test_a_damaged_capture_is_unknown_not_disallow_all(tmp_path: Path) -> None:
+    """RFC 9309 §2.3.1.4's "disallow all" is for a host the crawler could not reach; a capture
+    that was fetched but whose copy is damaged says nothing about the host: robots.txt and
+    tdmrep.json read as unknown (review), never as a reservation or as an allow."""
+    from rightsguard.signals.robots import RobotsFile, RobotsRules
+    from rightsguard.signals.tdmrep import TdmrepFile, tdmrep_file_signals
+
+    path = tmp_path / "t.warc"
+    write_warc(path, [Resp("http://y.org/.well-known/tdmrep.json",
+                           b'[{"location": "/", "tdm-reservation": 1}]', headers=TEXT),
+                      Resp("http://y.org/robots.txt", b"User-agent: *\nDisallow: /x",
+                           headers=TEXT)], gzip=False)
+    path.write_bytes(path.read_bytes()[:-10])  # the robots.txt body is cut
+    files = HostFiles.from_warc(path)
+    robots = files.robots_for("y.org")
+    assert robots is not None
+    [signal] = RobotsRules(RobotsFile(robots.host, robots.status, robots.body, None,
+                                      robots.evidence, robots.problem)
+                           ).signals("http://y.org/a", ["*"])
+    assert (signal.state, signal.value) == ("unknown", robots.problem)
+    assert signal.evidence.startswith("robots.txt of y.org (unreadable, captured")
+    reachable_503 = RobotsRules(RobotsFile("y.org", None)).signals("http://y.org/a", ["*"])
+    assert reachable_503[0].state == "reserved"  # a host not reached is still disallow all
+    [tdm] = tdmrep_file_signals(TdmrepFile("y.org", None, b"", None, "t.warc#0",
+                                           "the capture cannot be read: truncated"),
+                                "http://y.org/a")
+    assert (tdm.state, tdm.value) == (
+        "unknown", "unreadable: the capture cannot be read: truncated")
 
 
 def test_add_rejects_unknown_kind() -> None:

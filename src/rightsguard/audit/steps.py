@@ -171,7 +171,7 @@ def _where(f: HostFile) -> str:
 
 def _fields(f: HostFile) -> dict[str, Any]:
     return {"host": f.host, "status": f.status, "body": f.body, "captured_at": f.captured_at,
-            "evidence": _where(f)}
+            "evidence": _where(f), "problem": f.problem}
 
 
 def _settle_tdmrep(signals: Sequence[RightsSignal]) -> list[RightsSignal]:

@@ -95,10 +95,13 @@ class HostFile:
     """One capture of a host file.
 
     ``status``: the HTTP status of the capture (200 for a folder file without
-    ``robots.status``), None when the capture itself could not be read (the evidence says why).
-    ``body``: the response body (at most :data:`MAX_HOST_FILE_BYTES`). ``captured_at``: ISO 8601
-    UTC or None. ``evidence``: which capture, e.g. ``"robots.txt of example.com (HTTP 200,
-    captured 2025-01-01T00:00:00Z) from warc:/data/robots.warc.gz#1234"``.
+    ``robots.status``), None when there is none to read. ``body``: the response body (at most
+    :data:`MAX_HOST_FILE_BYTES`). ``captured_at``: ISO 8601 UTC or None. ``evidence``: which
+    capture, e.g. ``"robots.txt of example.com (HTTP 200, captured 2025-01-01T00:00:00Z) from
+    warc:/data/robots.warc.gz#1234"``. ``problem``: why a capture that exists cannot be read (a
+    damaged WARC record, an unreadable file, a ``robots.status`` that holds no HTTP status); such
+    a capture says nothing about the host, so it is read as unknown, not as an unreachable
+    host's "disallow all" (RFC 9309 §2.3.1.4 is about the crawler's fetch, not our copy of it).
     """
 
     host: str
@@ -106,6 +109,7 @@ class HostFile:
     body: bytes
     captured_at: str | None
     evidence: str
+    problem: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,9 +175,10 @@ class HostFiles:
         body = record.content or b""
         evidence = _describe(kind, record.host, None if record.error else status,
                              record.captured_at, record.id)
+        problem = ""
         if record.error:
             evidence += f": {record.error}"
-            status, body = None, b""
+            status, body, problem = None, b"", f"the capture cannot be read: {record.error}"
         elif len(body) > MAX_HOST_FILE_BYTES:
             body = body[:MAX_HOST_FILE_BYTES]
             evidence += f"; cut at {MAX_HOST_FILE_BYTES} bytes (RFC 9309 §2.5)"
@@ -181,8 +186,8 @@ class HostFiles:
         if status is not None and 300 <= status < 400:
             target = next((v for k, v in record.headers if k.lower() == "location"), None)
             location = urljoin(record.source, target.strip()) if target else None
-        self.add(kind, HostFile(record.host, status, body, record.captured_at, evidence),
-                 location)
+        self.add(kind, HostFile(record.host, status, body, record.captured_at, evidence,
+                                problem), location)
         return True
 
     def collect(self, records: Iterable[Record]) -> Iterator[Record]:
@@ -220,19 +225,22 @@ class HostFiles:
                 file = folder / rel
                 status: int | None = 200
                 where, notes = str(file), []
+                unreadable = ""
                 if kind == "robots.txt" and status_file.is_file():
                     status, problem = _read_status(status_file)
                     where += f" with {status_file.name}"
                     notes += [problem] if problem else []
+                    unreadable = problem if status is None else ""
                 elif not file.is_file():
                     continue
                 body, problem = _read_capped(file)
                 if problem:
                     notes.append(problem)
-                    status = None if problem.startswith("cannot") else status
+                    if problem.startswith("cannot"):
+                        status, unreadable = None, problem
                 evidence = _describe(kind, host, status, None, where)
                 files.add(kind, HostFile(host, status, body, None,
-                                         "; ".join([evidence, *notes])))
+                                         "; ".join([evidence, *notes]), unreadable))
         return files
 
     # -- selection -------------------------------------------------------------------------------
@@ -272,7 +280,7 @@ class HostFiles:
             final = capture.file
             file = HostFile(file.host, final.status, final.body, final.captured_at,
                             f"{file.evidence}; redirected ({' -> '.join(hops)}) to"
-                            f" {final.evidence}")
+                            f" {final.evidence}", final.problem)
         return replace(file, evidence=file.evidence + note) if note else file
 
     def _select(self, kind: str, host: str, when: _dt.datetime | None,

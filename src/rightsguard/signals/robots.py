@@ -69,6 +69,8 @@ class RobotsFile:
     * ``captured_at``: ISO 8601 UTC capture time (WARC-Date) or None.
     * ``evidence``: where the capture was read, e.g. ``"crawl.warc.gz#1234"`` or
       ``"hosts/example.com/robots.txt"``.
+    * ``problem``: why a capture that exists cannot be read (damaged record, unreadable file);
+      then what the file says is unknown, whatever ``status`` is.
     """
 
     host: str
@@ -76,6 +78,7 @@ class RobotsFile:
     body: bytes = b""
     captured_at: str | None = None
     evidence: str = ""
+    problem: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,7 +268,11 @@ class RobotsRules:
         self._selected: dict[str, tuple[RobotsGroup, ...]] = {}
         self._ordered: dict[tuple[object, ...], list[RobotsLine]] = {}
         status = robots.status
-        if status is None or 500 <= status <= 599:
+        if robots.problem:
+            # our copy of the capture is damaged: what the host served cannot be determined
+            self.outcome = "unknown"
+            self.problem = robots.problem
+        elif status is None or 500 <= status <= 599:
             self.outcome = "disallow-all"
         elif 400 <= status <= 499:
             self.outcome = "allow-all"
@@ -295,7 +302,8 @@ class RobotsRules:
     def describe(self, file: str = "robots.txt") -> str:
         """Evidence header: host, status, capture time, where the capture was read, notes."""
         r = self.robots
-        status = "unreachable" if r.status is None else f"HTTP {r.status}"
+        status = ("unreadable" if r.problem else "unreachable") if r.status is None \
+            else f"HTTP {r.status}"
         text = f"{file} of {r.host} ({status}, captured {r.captured_at or 'at an unknown time'})"
         if r.evidence:
             text += f" from {r.evidence}"

@@ -62,13 +62,15 @@ _UNKNOWN = ReservationState.UNKNOWN.value
 @dataclass(frozen=True, slots=True)
 class TdmrepFile:
     """One capture of ``https://HOST/.well-known/tdmrep.json``: ``status`` None = unreachable;
-    ``captured_at`` ISO 8601 UTC or None; ``evidence`` where the capture was read."""
+    ``captured_at`` ISO 8601 UTC or None; ``evidence`` where the capture was read; ``problem``
+    why a capture that exists cannot be read (damaged record, unreadable file)."""
 
     host: str
     status: int | None
     body: bytes = b""
     captured_at: str | None = None
     evidence: str = ""
+    problem: str = ""
 
 
 def _signal(carrier: str, value: str, state: str, evidence: str) -> RightsSignal:
@@ -115,6 +117,7 @@ def tdmrep_file_signals(f: TdmrepFile | None, url: str) -> list[RightsSignal]:
 
     * None (no capture): no signal — TDMRep is optional and its absence is neither a reservation
       nor evidence against one (robots.txt carries the "unknown host" answer).
+    * A capture that cannot be read (``problem``): ``unknown`` — the file may reserve.
     * Not 2xx or unreachable: ``unset`` (the origin does not implement the protocol).
     * Not UTF-8 / not JSON / not an array / too large: ``malformed``.
     * Rules are tried in file order; a malformed rule met before the first match makes the
@@ -126,6 +129,8 @@ def tdmrep_file_signals(f: TdmrepFile | None, url: str) -> list[RightsSignal]:
         return []
     head = _describe(f)
     path = urlsplit(url).path or "/"
+    if f.problem:
+        return [_signal("tdmrep.json", f"unreadable: {f.problem}", _UNKNOWN, head)]
     if f.status is None or not 200 <= f.status <= 299:
         return [_signal("tdmrep.json", "unset: no tdmrep.json served", _NOT_RESERVED,
                         f"{head}: a server that gives no successful response does not implement "
