@@ -77,8 +77,8 @@ def test_audit_prints_counts_and_writes_the_golden_summary(cli: RunCli,
     again = cli(*other)
     assert again.returncode == 2
     assert error_lines(again.stderr) == [
-        f"error: {out}: holds an audit with other arguments ({out / 'run.json'}); use a new "
-        "output folder or delete it to start over"]
+        f"error: {out}: holds an audit with other arguments (jurisdictions, profiles differ "
+        f"from {out / 'run.json'}); use a new output folder or delete it to start over"]
 
 
 def test_policy_explain_prints_the_fired_rules(cli: RunCli, crawl: dict[str, Any]) -> None:

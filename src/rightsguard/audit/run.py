@@ -41,7 +41,13 @@ from typing import Any
 
 from rightsguard.audit.progress import AuditProgress, ProgressWatch, ShardProgress
 from rightsguard.corpus.hosts import HostFiles, host_file_kind
-from rightsguard.corpus.records import ColumnMap, read_folder, read_jsonl, read_parquet
+from rightsguard.corpus.records import (
+    ColumnMap,
+    input_state,
+    read_folder,
+    read_jsonl,
+    read_parquet,
+)
 from rightsguard.corpus.sinks import ShardSink
 from rightsguard.corpus.sinks import merge_parts as merge_sink_parts
 from rightsguard.corpus.warc import read_warc
@@ -322,6 +328,11 @@ def audit(sources: Sequence[str | Path], *, out: str | Path,
         DomainLists.load(piracy=piracy, paywall=paywall, dataset_for_sale=dataset_for_sale)
     loaded = [Profile.load(j.upper()) for j in jurisdictions]
     loaded += [Profile.load(Path(p)) for p in profiles]
+    first = _first_run_order(out_dir / RUN_FILE)
+    if sorted(first) == sorted(p.name for p in loaded):
+        # resuming: jurisdictions keep the first run's order, so every row lists its decisions
+        # in one order whatever order -j gives them in now
+        loaded.sort(key=lambda p: first.index(p.name))
     names = tuple(p.name for p in loaded)
     engine = PolicyEngine(loaded, training_tokens=CrawlerTable.load().training_tokens(),
                           licence_category=category_of)
@@ -361,14 +372,13 @@ def audit(sources: Sequence[str | Path], *, out: str | Path,
         "lists": {"piracy": str(piracy) if piracy else None,
                   "paywall": str(paywall) if paywall else None,
                   "dataset_for_sale": str(dataset_for_sale) if dataset_for_sale else None},
+        "input_state": {i: input_state(i) for i in inputs},
     }
     times = ("started_at", "finished_at")
     finished = None
     if run_file.is_file():
         old = json.loads(run_file.read_text("utf-8"))
-        if {k: v for k, v in old.items() if k not in times} != run:
-            raise InputError(f"{out_dir}: holds an audit with other arguments ({run_file}); "
-                             "use a new output folder or delete it to start over")
+        _check_resume(out_dir, run_file, {k: v for k, v in old.items() if k not in times}, run)
         started = old.get("started_at", started)
         finished = old.get("finished_at")  # set again only when the audit finalizes again
     run["started_at"] = started
@@ -388,6 +398,47 @@ def audit(sources: Sequence[str | Path], *, out: str | Path,
         watch.report("done")
     report = json.loads((out_dir / "report.json").read_text("utf-8"))
     return AuditResult(out_dir, stats, report)
+
+
+def _check_resume(out_dir: Path, run_file: Path, old: dict[str, Any], new: dict[str, Any]
+                  ) -> None:
+    """A restarted audit resumes only with the arguments and inputs of the first run; otherwise
+    :class:`InputError` naming what differs (each argument, or each input that changed since:
+    file count, bytes or modification time, :func:`~rightsguard.corpus.records.input_state`)."""
+    def same_set(run: dict[str, Any]) -> dict[str, Any]:
+        return {**run, "profiles": sorted(run.get("profiles", []))}
+
+    old, new = same_set(old), same_set(new)
+    if old == new:
+        return
+    changed = [i for i in new["inputs"]
+               if old.get("input_state", {}).get(i) not in (None, new["input_state"][i])]
+    if changed and {k: v for k, v in old.items() if k != "input_state"} == \
+            {k: v for k, v in new.items() if k != "input_state"}:
+        what = "; ".join(f"{i} (was {_state(old['input_state'][i])}, now "
+                         f"{_state(new['input_state'][i])})" for i in changed)
+        raise InputError(f"{out_dir}: the audit there read inputs that have changed since: "
+                         f"{what}; use a new output folder or delete it to start over")
+    differs = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+    raise InputError(f"{out_dir}: holds an audit with other arguments ({', '.join(differs)} "
+                     f"differ from {run_file}); use a new output folder or delete it to start "
+                     "over")
+
+
+def _first_run_order(run_file: Path) -> list[str]:
+    """Jurisdiction names in the order an earlier run of this output folder recorded them
+    (empty when there is none or it cannot be read; :func:`_check_resume` reports that)."""
+    try:
+        names = json.loads(run_file.read_text("utf-8")).get("jurisdictions", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    return [str(n) for n in names] if isinstance(names, list) else []
+
+
+def _state(s: dict[str, int]) -> str:
+    when = dt.datetime.fromtimestamp(s["mtime_ns"] / 1e9, dt.UTC).isoformat(
+        timespec="seconds").replace("+00:00", "Z")
+    return f"{s['files']} files, {s['bytes']} bytes, newest {when}"
 
 
 def _check_out(out: Path, inputs: Sequence[str]) -> None:

@@ -291,6 +291,24 @@ def _walk(root: Path) -> Iterator[Path]:
             yield Path(current, name)
 
 
+def input_state(path: str | PathLike[str]) -> dict[str, int]:
+    """What a resumed audit checks has not changed in one input: ``{"files", "bytes",
+    "mtime_ns"}`` — the regular files :func:`read_folder` would read under ``path`` (or the file
+    ``path``), their total size in bytes and the newest modification time (ns since the epoch).
+    Files that vanish while walking are not counted. Raises OSError when ``path`` cannot be read.
+    """
+    root = Path(path)
+    files = [root] if root.is_file() else _walk(root)
+    n = size = newest = 0
+    for f in files:
+        try:
+            st = f.stat()
+        except FileNotFoundError:
+            continue
+        n, size, newest = n + 1, size + st.st_size, max(newest, st.st_mtime_ns)
+    return {"files": n, "bytes": size, "mtime_ns": newest}
+
+
 def read_folder(path: str | PathLike[str], *, count_tokens: TokenCounter | None = None,
                 max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Record]:
     """Every regular file under ``path`` (or the one file ``path``) as a Record.

@@ -1,0 +1,60 @@
+"""A restarted audit resumes only what it audited before: same arguments (jurisdiction order
+aside) and unchanged inputs; anything else is refused, naming what differs."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from rightsguard.audit.run import audit
+from rightsguard.errors import InputError
+
+STDLIB = Path(os.__file__).parent
+
+
+def _catalogue(path: Path, rows: int) -> Path:
+    lines = [json.dumps({"text": f"row {i}: " + (STDLIB / "this.py").read_text("utf-8")[:200],
+                         "url": f"https://a.test/{i}", "licence": "CC-BY-4.0"})
+             for i in range(rows)]
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    return path
+
+
+def test_jurisdiction_order_does_not_matter_on_resume(tmp_path: Path) -> None:
+    cat = _catalogue(tmp_path / "c.jsonl", 3)
+    first = audit([cat], out=tmp_path / "out", jurisdictions=["EU", "JP"])
+    again = audit([cat], out=tmp_path / "out", jurisdictions=["JP", "EU"])
+    assert first.report == again.report
+    rows = pq.read_table(tmp_path / "out" / "manifest.parquet").to_pylist()
+    assert [[d["jurisdiction"] for d in r["decisions"]] for r in rows] == [["EU", "JP"]] * 3
+    assert json.loads((tmp_path / "out" / "run.json").read_text("utf-8"))["jurisdictions"] == [
+        "EU", "JP"]
+
+
+def test_a_changed_input_is_refused_by_name(tmp_path: Path) -> None:
+    cat = _catalogue(tmp_path / "c.jsonl", 3)
+    audit([cat], out=tmp_path / "out", jurisdictions=["JP"])
+    before = cat.stat()
+    _catalogue(cat, 4)  # a row added after the first run
+    after = cat.stat()
+    with pytest.raises(InputError) as err:
+        audit([cat], out=tmp_path / "out", jurisdictions=["JP"])
+    message = str(err.value)
+    assert message.startswith(f"{tmp_path / 'out'}: the audit there read inputs that have "
+                              f"changed since: {cat} (was 1 files, {before.st_size} bytes, ")
+    assert f"now 1 files, {after.st_size} bytes, " in message
+    assert message.endswith("; use a new output folder or delete it to start over")
+    # nothing was lost: the first run's manifest is still there, three rows
+    assert pq.read_table(tmp_path / "out" / "manifest.parquet").num_rows == 3
+
+
+def test_other_arguments_are_named(tmp_path: Path) -> None:
+    cat = _catalogue(tmp_path / "c.jsonl", 2)
+    audit([cat], out=tmp_path / "out", jurisdictions=["JP"])
+    with pytest.raises(InputError, match=r"holds an audit with other arguments \(jurisdictions, "
+                                         r"profiles differ from .*run\.json\)"):
+        audit([cat], out=tmp_path / "out", jurisdictions=["UK"])
