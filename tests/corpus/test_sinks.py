@@ -132,3 +132,68 @@ def test_atomic_parts_abort_and_wrong_format(tmp_path: Path) -> None:
         ShardSink.open(out, 3, "warc").write(records[0])
     with pytest.raises(ValueError, match="unknown sink format 'csv'"):
         ShardSink.open(out, 4, "csv")
+
+
+def _folder(root: Path, files: dict[str, str]) -> dict[str, Record]:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return {r.origin["path"]: r for r in read_folder(root)}
+
+
+def _files(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): p.read_text()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_folders_of_several_roots_keep_their_own_subtrees(tmp_path: Path) -> None:
+    # the same relative path in two inputs: both files are kept (the first used to win alone)
+    one = _folder(tmp_path / "a" / "repo", {"README.md": "one", "src/x.py": "x = 1\n"})
+    two = _folder(tmp_path / "b" / "repo", {"README.md": "two"})
+    docs = _folder(tmp_path / "docs", {"README.md": "docs"})
+    out = tmp_path / "out"
+    _write(out, 2, "folder", [docs["README.md"]])
+    _write(out, 0, "folder", [one["README.md"]])
+    _write(out, 1, "folder", [two["README.md"], one["src/x.py"]])  # two roots in one part
+    assert json.loads((out / "parts" / "part-00001.folder" / "roots.json").read_text()) == [
+        str(tmp_path / "b" / "repo"), str(tmp_path / "a" / "repo")]
+    (merged,) = merge_parts(out)
+    # names in order of first appearance (shard order), the same name numbered
+    want = {"docs/README.md": "docs", "repo/README.md": "one", "repo/src/x.py": "x = 1\n",
+            "repo-2/README.md": "two"}
+    assert _files(merged) == want
+    (again,) = merge_parts(out)  # a merge run again (after a restart) writes the same files
+    assert _files(again) == want
+
+
+def test_folder_subtree_names_skip_taken_names(tmp_path: Path) -> None:
+    taken = _folder(tmp_path / "x" / "repo-2", {"a.txt": "x"})
+    first = _folder(tmp_path / "y" / "repo", {"a.txt": "y"})
+    second = _folder(tmp_path / "z" / "repo", {"a.txt": "z"})
+    out = tmp_path / "out"
+    for shard, records in enumerate((taken, first, second)):
+        _write(out, shard, "folder", [records["a.txt"]])
+    (merged,) = merge_parts(out)
+    assert _files(merged) == {"repo-2/a.txt": "x", "repo/a.txt": "y", "repo-3/a.txt": "z"}
+
+
+def test_folder_roots_of_the_run_fix_the_layout(tmp_path: Path) -> None:
+    one = _folder(tmp_path / "one", {"a.txt": "1"})
+    _folder(tmp_path / "two", {"a.txt": "2"})
+    roots = [str(tmp_path / "one"), str(tmp_path / "two")]
+    out = tmp_path / "out"
+    _write(out, 0, "folder", [one["a.txt"]])
+    (merged,) = merge_parts(out)
+    assert _files(merged) == {"a.txt": "1"}  # one root among the parts: the folder itself
+    (merged,) = merge_parts(out, roots=roots)  # one of the run's two roots: its subtree
+    assert _files(merged) == {"one/a.txt": "1"}
+    with pytest.raises(ValueError, match="not one of the roots given"):
+        merge_parts(out, roots=roots[1:])
+
+
+def test_folder_part_of_an_older_layout_is_refused(tmp_path: Path) -> None:
+    part = tmp_path / "out" / "parts" / "part-00000.folder"
+    part.mkdir(parents=True)
+    (part / "a.txt").write_text("files straight in the part, no roots.json")
+    with pytest.raises(ValueError, match=r"part-00000\.folder: folder part without roots\.json"):
+        merge_parts(tmp_path / "out")

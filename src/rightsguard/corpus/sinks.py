@@ -14,8 +14,8 @@ jsonl      the original line (a newline added to a last line without)  ``part-NN
                                                                        → ``data.jsonl``
 parquet    the original rows (``Table.take`` on the row group), with   ``part-NNNNN.parquet``
            the input file's Arrow schema                               → ``data.parquet``
-folder     the original files at their relative paths                  ``part-NNNNN.folder/``
-                                                                       → ``data/``
+folder     the original files at their relative paths, under their     ``part-NNNNN.folder/``
+           input folder's name when they come from several (below)    → ``data/``
 =========  ==========================================================  ======================
 
 Atomicity: a part is written to a ``.tmp`` name next to it and renamed by :meth:`ShardSink.close`
@@ -23,19 +23,28 @@ Atomicity: a part is written to a ``.tmp`` name next to it and renamed by :meth:
 ``.tmp`` files, which the next run overwrites and :func:`merge_parts` ignores. A shard that wrote
 nothing leaves no part. :func:`merge_parts` concatenates the parts in shard order into one output
 per format (also via temp + rename); Parquet parts whose schemas differ go to ``data.1.parquet``,
-``data.2.parquet``, … in order of first appearance; two folder inputs with a file at the same
-relative path keep the first shard's file. Memory: one Parquet row group of the input
+``data.2.parquet``, … in order of first appearance. Memory: one Parquet row group of the input
 being copied (pyarrow ``read_row_group``), otherwise constant.
+
+Folders: a record's file is ``origin["root"] / origin["path"]``. A folder part keeps each root
+apart (``<i>/<relative path>`` for the part's i-th root, listed in ``roots.json``), so the merge
+loses no file: when the merged parts hold files of one root, ``data/`` mirrors that folder
+(``data/<relative path>``); of several roots, each keeps its own subtree
+``data/<root's name>/<relative path>``, identical names numbered in order of first appearance
+(shard order): ``repo``, ``repo-2``, … Two inputs with a file at the same relative path thus
+give two files. Which roots there are is read from the parts alone (or given as ``roots``), so
+a merge of the same parts — after a restart too — writes the same files.
 """
 
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import re
 import shutil
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from os import PathLike
 from pathlib import Path
 from types import TracebackType
@@ -53,6 +62,8 @@ PART_DIR = "parts"
 """Folder of ``OUT`` holding the part files."""
 
 _PART = re.compile(r"^part-(\d+)\.(warc\.gz|warc|jsonl|parquet|folder)$")
+_ROOTS = "roots.json"
+"""File of a folder part listing its roots; root ``i``'s files are under the part's ``<i>/``."""
 _COPY_CHUNK = 1 << 20
 
 
@@ -103,6 +114,7 @@ class ShardSink:
         self._group_key: tuple[str, int] | None = None
         self._group_table: Any = None
         self._group_rows: list[int] = []
+        self._roots: dict[str, int] = {}
 
     @classmethod
     def open(cls, out_dir: str | PathLike[str], shard_id: int, fmt: str) -> ShardSink:
@@ -190,9 +202,11 @@ class ShardSink:
         rel = Path(str(origin["path"]))
         if rel.is_absolute() or ".." in rel.parts:
             raise ValueError(f"{record.id}: relative path {rel} leaves the output folder")
-        target = self._tmp / rel
+        root = str(origin["root"])
+        index = self._roots.setdefault(root, len(self._roots))
+        target = self._tmp / str(index) / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(Path(str(origin["root"])) / rel, target)
+        shutil.copyfile(Path(root) / rel, target)
         self.bytes += target.stat().st_size
 
     def _write_parquet(self, record: Record, origin: dict[str, Any]) -> None:
@@ -240,6 +254,8 @@ class ShardSink:
         self._close_handles()
         if self._tmp is None or self._final is None:
             return None
+        if self.fmt == "folder":
+            (self._tmp / _ROOTS).write_text(json.dumps(list(self._roots)), encoding="utf-8")
         _fsync_replace(self._tmp, self._final)
         final, self._tmp = self._final, None
         return final
@@ -267,10 +283,17 @@ def _parts(out_dir: Path) -> Iterator[tuple[int, str, Path]]:
     yield from sorted(found)
 
 
-def merge_parts(out_dir: str | PathLike[str], name: str = "data") -> list[Path]:
+def merge_parts(out_dir: str | PathLike[str], name: str = "data", *,
+                roots: Sequence[str] | None = None) -> list[Path]:
     """Merge ``OUT/parts/part-*`` in shard order into ``OUT/<name>.<ext>`` per format (folder
     parts into ``OUT/<name>/``); returns the outputs written. Each output is written to a temp
-    name and renamed, so an interrupted merge can simply be run again. Parts are kept."""
+    name and renamed, so an interrupted merge can simply be run again. Parts are kept.
+
+    ``roots``: every folder root of the run in input order (``origin["root"]`` of its records),
+    so that merges of several outputs of one run (some holding files of fewer roots) lay
+    folders out alike; None = the roots found in the parts, in order of first appearance.
+    Raises ``ValueError`` for a folder part of a root not in ``roots``, or written by an older
+    rightsguard (no ``roots.json``)."""
     out = Path(out_dir)
     by_ext: dict[str, list[Path]] = {}
     for _shard, ext, path in _parts(out):
@@ -280,7 +303,7 @@ def merge_parts(out_dir: str | PathLike[str], name: str = "data") -> list[Path]:
         if ext == "parquet":
             written += _merge_parquet(out, name, paths)
         elif ext == "folder":
-            written.append(_merge_folders(out, name, paths))
+            written.append(_merge_folders(out, name, paths, roots))
         else:
             final = out / f"{name}.{ext}"
             tmp = out / f".{name}.{ext}.tmp"
@@ -319,19 +342,60 @@ def _merge_parquet(out: Path, name: str, paths: list[Path]) -> list[Path]:
     return written
 
 
-def _merge_folders(out: Path, name: str, paths: list[Path]) -> Path:
+def _part_roots(part: Path) -> list[str]:
+    listing = part / _ROOTS
+    if not listing.is_file():
+        raise ValueError(f"{part}: folder part without {_ROOTS} (written by an older"
+                         f" rightsguard); delete it and its shard's done marker to redo it")
+    return [str(r) for r in json.loads(listing.read_text("utf-8"))]
+
+
+def _subtree_names(roots: Sequence[str]) -> dict[str, str]:
+    """Root → its subtree under a merged folder: ``""`` for a single root (the folder itself),
+    else the root's folder name, identical names numbered in order: ``repo``, ``repo-2``, …
+    (a name already taken, such as an input folder really named ``repo-2``, is skipped)."""
+    unique = list(dict.fromkeys(roots))
+    if len(unique) <= 1:
+        return {root: "" for root in unique}
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for root in unique:
+        base = Path(root).name or Path(os.path.abspath(root)).name or "root"
+        candidate, n = base, 1
+        while candidate in taken:
+            n += 1
+            candidate = f"{base}-{n}"
+        taken.add(candidate)
+        names[root] = candidate
+    return names
+
+
+def _merge_folders(out: Path, name: str, paths: list[Path],
+                   roots: Sequence[str] | None) -> Path:
+    listed = [(part, _part_roots(part)) for part in paths]
+    found = [root for _part, part_roots in listed for root in part_roots]
+    if roots is not None:
+        unknown = sorted(set(found) - set(roots))
+        if unknown:
+            raise ValueError(f"{out}: folder parts hold files of {', '.join(unknown)}, not one"
+                             f" of the roots given ({', '.join(roots) or 'none'})")
+    subtrees = _subtree_names(found if roots is None else roots)
     final, tmp = out / name, out / f".{name}.tmp"
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir()
-    for part in paths:
-        for current, _dirs, files in os.walk(part):
-            for file in sorted(files):
-                src = Path(current, file)
-                dst = tmp / src.relative_to(part)
-                if dst.exists():  # the same relative path from two inputs: first shard wins
-                    continue
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(src, dst)
+    for part, part_roots in listed:
+        for index, root in enumerate(part_roots):
+            top = part / str(index)
+            dest = tmp / subtrees[root]
+            for current, dirs, files in os.walk(top):
+                dirs.sort()
+                for file in sorted(files):
+                    src = Path(current, file)
+                    dst = dest / src.relative_to(top)
+                    if dst.exists():  # one file of one root twice (the same bytes)
+                        continue
+                    dst.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(src, dst)
     _fsync_replace(tmp, final)
     return final
