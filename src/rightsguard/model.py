@@ -207,10 +207,16 @@ class ScreenResult:
 @dataclass(frozen=True, slots=True)
 class ScreenReport:
     """Screening of a run: the most severe verdict of its results, at least ``review`` when an
-    input could not be read (its rights cannot be determined, so the run is never clean)."""
+    input could not be read (its rights cannot be determined, so the run is never clean).
+
+    ``skipped``: binary files found while walking a folder, passed over as not text or code
+    (as ScanCode and licensee do); they change neither the verdict nor the exit code. A binary
+    file named on its own is an ``errors`` entry.
+    """
 
     results: tuple[ScreenResult, ...] = field(default_factory=tuple)
     errors: tuple[Skipped, ...] = ()  # inputs that could not be read (CLI exit 2)
+    skipped: tuple[Skipped, ...] = ()  # binary files inside a screened folder (not errors)
 
     @property
     def verdict(self) -> Verdict:
@@ -218,9 +224,13 @@ class ScreenReport:
         return max(worst, Verdict.REVIEW) if self.errors else worst
 
     def to_dict(self) -> dict[str, Any]:
-        return {"schema_version": 1, "verdict": self.verdict.label,
-                "results": [r.to_dict() for r in self.results],
-                "errors": [{"input": e.input, "reason": e.reason} for e in self.errors]}
+        out: dict[str, Any] = {
+            "schema_version": 1, "verdict": self.verdict.label,
+            "results": [r.to_dict() for r in self.results],
+            "errors": [{"input": e.input, "reason": e.reason} for e in self.errors]}
+        if self.skipped:  # an optional key (schema_version 1): absent when nothing was skipped
+            out["skipped"] = [{"input": s.input, "reason": s.reason} for s in self.skipped]
+        return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,9 +77,10 @@ def run_check(paths: list[str], *, index: Path | None = None, prompt: Path | Non
                                                  prompt=prompt_text, notes=tuple(notes))
     files = [p for p in paths if p != "-"]
     report = screener.check(files, language=language, prompt=prompt_text)
-    report = ScreenReport((*stdin_results, *report.results), (*stdin_errors, *report.errors))
+    report = ScreenReport((*stdin_results, *report.results), (*stdin_errors, *report.errors),
+                          report.skipped)
     emit(report, fmt)
-    return 2 if report.errors else report.verdict.exit_code
+    return 2 if report.errors else report.verdict.exit_code  # skipped binaries never count
 
 
 def _output_licence(value: str) -> str:

@@ -140,7 +140,8 @@ def _render_error(error: Skipped, console: Console) -> None:
 
 def render_human(report: ScreenReport, console: Console, *, show_notice: bool = True) -> None:
     """Print one table per input, each input that could not be read (as ``review``: its rights
-    cannot be determined) with its error, attribution notices and a closing run-verdict line.
+    cannot be determined) with its error, attribution notices and a closing run-verdict line
+    (which counts the binary files skipped in folders; the JSON report lists them).
 
     ``show_notice`` prints, under each input, a paste-ready attribution notice for every work
     matched there with verdict ``attribute`` (once per work).
@@ -164,12 +165,14 @@ def render_human(report: ScreenReport, console: Console, *, show_notice: bool = 
         f"{inputs} input{'s' if inputs != 1 else ''}, {total} match{'es' if total != 1 else ''}"
     )
     errors = len(report.errors)
+    skipped = len(report.skipped)
     summary = Text.assemble(
         "Run verdict: ",
         _verdict_text(report.verdict),
         f" — {counted}",
         f" ({breakdown})" if breakdown else "",
         f", {errors} input{'s' if errors != 1 else ''} not screened (error)" if errors else "",
+        f", {skipped} binary file{'s' if skipped != 1 else ''} skipped" if skipped else "",
     )
     console.print(summary)
 

@@ -19,7 +19,9 @@ could not be read (missing, binary, over the size limit; the message names the f
 problem, the location is the input) and one ``note`` per note on a screened input (for example
 invalid UTF-8 decoded with replacement). ``executionSuccessful`` is false when any input could
 not be read; the run's verdict (``run.properties.verdict``) is then at least ``review``, and
-``run.properties.errors`` lists the errors as the JSON report does.
+``run.properties.errors`` lists the errors as the JSON report does. Binary files skipped while
+walking a folder are no errors: ``run.properties.skipped`` lists them, as the JSON report does,
+only when there are some.
 
 Relative input paths are resolved against ``base_uri`` (uriBaseId ``SRCROOT``) when one is given,
 otherwise they are left relative (GitHub reads them as relative to the repository root).
@@ -271,6 +273,9 @@ def to_sarif(
             "errors": [{"input": e.input, "reason": e.reason} for e in report.errors],
         },
     }
+    if report.skipped:
+        run["properties"]["skipped"] = [{"input": s.input, "reason": s.reason}
+                                        for s in report.skipped]
     if base_uri is not None:
         run["originalUriBaseIds"] = {
             _BASE_ID: {"uri": base_uri if base_uri.endswith("/") else base_uri + "/"}

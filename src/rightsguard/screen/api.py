@@ -5,11 +5,13 @@ Each input gives one :class:`~rightsguard.model.ScreenResult` per part: a code f
 part; a prose output that contains fenced code blocks (CommonMark, parsed with markdown-it-py) is
 split into its prose and each code block, each screened with its own fingerprinter, and all
 offsets stay in the coordinates of the whole input. Inputs that cannot be read are recorded in
-``ScreenReport.errors`` and the batch goes on.
+``ScreenReport.errors`` and the batch goes on; binary files found while walking a folder are
+recorded in ``ScreenReport.skipped`` instead (a binary file named on its own is an error).
 """
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rightsguard.corpus.languages import language_for_path, normalise_language
-from rightsguard.corpus.reading import DEFAULT_MAX_BYTES, read_source
+from rightsguard.corpus.reading import BINARY_SNIFF_BYTES, DEFAULT_MAX_BYTES, read_source
 from rightsguard.errors import InputError
 from rightsguard.index.store import Index
 from rightsguard.model import Match, ScreenReport, ScreenResult, Skipped, Span, WorkSimilarity
@@ -211,20 +213,33 @@ class Screener:
               name: str = "-", language: str | None = None,
               prompt: str | None = None) -> ScreenReport:
         """Screen files and folders (recursively) and/or one ``text``; bad inputs are recorded
-        in ``errors`` and the batch goes on."""
+        in ``errors`` and the batch goes on.
+
+        A binary file found while walking a folder (a NUL byte in its first
+        :data:`~rightsguard.corpus.reading.BINARY_SNIFF_BYTES` bytes, git's rule) is recorded
+        in ``skipped``, not ``errors``: images and archives sit in most source trees. A binary
+        file named in ``paths`` stays an error, and so does a text file that cannot be read
+        (permission denied, too large, an encoding that is refused)."""
         results: list[ScreenResult] = []
         errors: list[Skipped] = []
+        skipped: list[Skipped] = []
         if text is not None:
             results.extend(self.screen_text(text, name=name, language=language, prompt=prompt))
-        for path in _expand(paths, errors):
+        for path, in_folder in _expand(paths, errors):
             try:
                 results.extend(self.screen_path(path, language=language, prompt=prompt))
             except InputError as exc:
-                errors.append(Skipped(str(path), str(exc)))
-        return ScreenReport(tuple(results), tuple(errors))
+                nul = _nul_offset(path) if in_folder else None
+                if nul is None:
+                    errors.append(Skipped(str(path), str(exc)))
+                else:
+                    skipped.append(Skipped(str(path), f"binary file (NUL byte at offset {nul})"))
+        return ScreenReport(tuple(results), tuple(errors), tuple(skipped))
 
 
-def _expand(paths: Iterable[str | os.PathLike[str]], errors: list[Skipped]) -> Iterator[Path]:
+def _expand(paths: Iterable[str | os.PathLike[str]], errors: list[Skipped]
+            ) -> Iterator[tuple[Path, bool]]:
+    """Each file to screen, with True when it was found by walking a folder (False: named)."""
     for p in paths:
         path = Path(p)
         if path.is_dir():
@@ -233,11 +248,32 @@ def _expand(paths: Iterable[str | os.PathLike[str]], errors: list[Skipped]) -> I
                 for f in sorted(files):
                     child = Path(root) / f
                     if child.is_file():  # regular files only: a FIFO in a folder never ends
-                        yield child
+                        yield child, True
         elif path.exists():
-            yield path
+            yield path, False
         else:
             errors.append(Skipped(str(path), f"{path}: no such file or folder"))
+
+
+_WIDE_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)  # 32LE starts as 16LE
+
+
+def _nul_offset(path: Path) -> int | None:
+    """Offset of the first NUL byte in the first ``BINARY_SNIFF_BYTES`` bytes of ``path`` (after
+    a UTF-8 byte order mark), the rule :func:`~rightsguard.corpus.reading.decode_text` refuses
+    binaries by; None when there is none, when the file starts with a UTF-16/32 byte order mark
+    (read as text, so a refusal is about its encoding) or when it cannot be opened.
+
+    Called only after reading failed, so it also catches a binary over the size limit."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(len(codecs.BOM_UTF8) + BINARY_SNIFF_BYTES)
+    except OSError:
+        return None
+    if head.startswith(_WIDE_BOMS):
+        return None
+    nul = head.removeprefix(codecs.BOM_UTF8)[:BINARY_SNIFF_BYTES].find(b"\x00")
+    return nul if nul >= 0 else None
 
 
 def check(paths: Iterable[str | os.PathLike[str]] = (), *, index: Index | str | os.PathLike[str],
