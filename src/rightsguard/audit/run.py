@@ -187,10 +187,14 @@ class _Finalize:
             run = {**self.run, "finished_at": _utc_now()}  # every shard is done
             _write_json(out / RUN_FILE, run)
             merge_manifest_parts(out, self.shards, keep_parts=True)
+            # folder inputs (a plain file is read as the folder holding it), so every
+            # jurisdiction's filtered/ lays them out alike
+            roots = [i if Path(i).is_dir() else str(Path(i).parent)
+                     for i in self.run["inputs"] if source_kind(i) == "folder"]
             for j in (*self.jurisdictions, ALL):
                 folder = out / "filtered" / j
                 if folder.is_dir():
-                    merge_sink_parts(folder)
+                    merge_sink_parts(folder, roots=list(dict.fromkeys(roots)))
                 else:
                     folder.mkdir(parents=True)
             write_reports(out, run, provider=self.provider, sme=self.sme)
