@@ -321,6 +321,32 @@ class AuditVerdict(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class HostCapture:
+    """One capture of a per-host rights file (``/robots.txt``, ``/.well-known/tdmrep.json``,
+    ``/ai.txt``), as the host-file readers keep it and the extractors read it.
+
+    * ``host``: lower-case host name.
+    * ``status``: HTTP status of the fetch (200 for a folder file without ``robots.status``);
+      None = unreachable (network error, no response) or nothing to read.
+    * ``body``: raw response body (may be empty).
+    * ``captured_at``: ISO 8601 UTC capture time (WARC-Date) or None.
+    * ``evidence``: where the capture was read, e.g. ``"crawl.warc.gz#1234"`` or
+      ``"hosts/example.com/robots.txt"``.
+    * ``problem``: why a capture that exists cannot be read (a damaged WARC record, an unreadable
+      file, a ``robots.status`` that holds no HTTP status); then what the file says is unknown,
+      whatever ``status`` is — not an unreachable host's "disallow all" (RFC 9309 §2.3.1.4 is
+      about the crawler's fetch, not our copy of it).
+    """
+
+    host: str
+    status: int | None
+    body: bytes = b""
+    captured_at: str | None = None
+    evidence: str = ""
+    problem: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class RightsSignal:
     """One machine-readable rights signal read from one carrier, with its evidence.
 

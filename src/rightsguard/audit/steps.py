@@ -97,8 +97,8 @@ class SignalStep:
     def _host_signals(self, record: Record, url: str) -> list[RightsSignal]:
         from rightsguard.signals.ai_txt import ai_txt_signals
         from rightsguard.signals.content_usage import robots_content_signals
-        from rightsguard.signals.robots import RobotsFile, RobotsRules, robots_signals
-        from rightsguard.signals.tdmrep import TdmrepFile, tdmrep_file_signals
+        from rightsguard.signals.robots import RobotsRules, robots_signals
+        from rightsguard.signals.tdmrep import tdmrep_file_signals
 
         assert record.host is not None
         hosts = self.hosts or HostFiles()
@@ -109,15 +109,15 @@ class SignalStep:
             key = ("robots", robots.evidence)
             rules = self._cache.get(key)
             if rules is None:
-                rules = self._cache[key] = RobotsRules(RobotsFile(**_fields(robots)))
+                rules = self._cache[key] = RobotsRules(_as_read(robots))
         out += robots_signals(rules, url, self.agents)
         out += robots_content_signals(rules, url, self.agents)
         tdm = hosts.tdmrep_for(record.host, record.captured_at)
-        out += tdmrep_file_signals(None if tdm is None else TdmrepFile(**_fields(tdm)), url)
+        out += tdmrep_file_signals(None if tdm is None else _as_read(tdm), url)
         ai = hosts.ai_txt_for(record.host, record.captured_at)
         if ai is not None:
             out += ai_txt_signals(ai.body, url, ai.status, agents=self.agents,
-                                  captured_at=ai.captured_at, evidence=_where(ai))
+                                  captured_at=ai.captured_at, evidence=_as_read(ai).evidence)
         return out
 
     def _page_signals(self, record: Record, body: bytes, url: str) -> list[RightsSignal]:
@@ -161,17 +161,12 @@ class SignalStep:
         return list_signals(record.host, record.domain, self._lists)
 
 
-def _where(f: HostFile) -> str:
-    """Where a host file was read, with its notes: :attr:`HostFile.evidence` without its
-    leading ``"<kind> of <host> (<status>, captured …) from "``, which the extractors write
-    themselves (passing it whole printed that description twice)."""
+def _as_read(f: HostFile) -> HostFile:
+    """The capture as the extractors read it: :attr:`evidence` without its leading ``"<kind>
+    of <host> (<status>, captured …) from "``, which the extractors write themselves (passing it
+    whole printed that description twice)."""
     _head, sep, rest = f.evidence.partition(" from ")
-    return rest if sep else f.evidence
-
-
-def _fields(f: HostFile) -> dict[str, Any]:
-    return {"host": f.host, "status": f.status, "body": f.body, "captured_at": f.captured_at,
-            "evidence": _where(f), "problem": f.problem}
+    return dataclasses.replace(f, evidence=rest) if sep else f
 
 
 def _settle_tdmrep(signals: Sequence[RightsSignal]) -> list[RightsSignal]:

@@ -51,7 +51,7 @@ from urllib.parse import urljoin, urlsplit
 
 from rightsguard.corpus.domains import host_and_domain, normalise_host
 from rightsguard.corpus.warc import iso_utc, read_warc
-from rightsguard.model import Record
+from rightsguard.model import HostCapture, Record
 
 __all__ = [
     "HOST_FILE_PATHS",
@@ -90,26 +90,11 @@ def host_file_kind(url: str) -> str | None:
     return HOST_FILE_PATHS.get(parts.path)
 
 
-@dataclass(frozen=True, slots=True)
-class HostFile:
-    """One capture of a host file.
-
-    ``status``: the HTTP status of the capture (200 for a folder file without
-    ``robots.status``), None when there is none to read. ``body``: the response body (at most
-    :data:`MAX_HOST_FILE_BYTES`). ``captured_at``: ISO 8601 UTC or None. ``evidence``: which
-    capture, e.g. ``"robots.txt of example.com (HTTP 200, captured 2025-01-01T00:00:00Z) from
-    warc:/data/robots.warc.gz#1234"``. ``problem``: why a capture that exists cannot be read (a
-    damaged WARC record, an unreadable file, a ``robots.status`` that holds no HTTP status); such
-    a capture says nothing about the host, so it is read as unknown, not as an unreachable
-    host's "disallow all" (RFC 9309 §2.3.1.4 is about the crawler's fetch, not our copy of it).
-    """
-
-    host: str
-    status: int | None
-    body: bytes
-    captured_at: str | None
-    evidence: str
-    problem: str = ""
+#: One capture of a host file; ``evidence`` names the capture whole, e.g. ``"robots.txt of
+#: example.com (HTTP 200, captured 2025-01-01T00:00:00Z) from warc:/data/robots.warc.gz#1234"``,
+#: and ``body`` holds at most :data:`MAX_HOST_FILE_BYTES` (see
+#: :class:`~rightsguard.model.HostCapture`).
+HostFile = HostCapture
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,12 @@ from urllib.parse import urlsplit
 
 from protego import Protego
 
-from rightsguard.model import ROBOTS_UNAVAILABLE_VALUE, ReservationState, RightsSignal
+from rightsguard.model import (
+    ROBOTS_UNAVAILABLE_VALUE,
+    HostCapture,
+    ReservationState,
+    RightsSignal,
+)
 from rightsguard.signals.crawlers import CrawlerTable, default_crawler_table
 
 __all__ = [
@@ -59,26 +64,8 @@ _ALLOW = frozenset({"allow"})
 _SITE_WIDE = frozenset({"sitemap", "sitemaps", "site-map", "host"})
 
 
-@dataclass(frozen=True, slots=True)
-class RobotsFile:
-    """One capture of a host's robots.txt.
-
-    * ``host``: lower-case host name.
-    * ``status``: HTTP status of the fetch; None = unreachable (network error, no response).
-    * ``body``: raw response body (may be empty).
-    * ``captured_at``: ISO 8601 UTC capture time (WARC-Date) or None.
-    * ``evidence``: where the capture was read, e.g. ``"crawl.warc.gz#1234"`` or
-      ``"hosts/example.com/robots.txt"``.
-    * ``problem``: why a capture that exists cannot be read (damaged record, unreadable file);
-      then what the file says is unknown, whatever ``status`` is.
-    """
-
-    host: str
-    status: int | None
-    body: bytes = b""
-    captured_at: str | None = None
-    evidence: str = ""
-    problem: str = ""
+#: One capture of a host's robots.txt (see :class:`~rightsguard.model.HostCapture`).
+RobotsFile = HostCapture
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,11 +31,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from rightsguard.model import ReservationState, RightsSignal
+from rightsguard.model import HostCapture, ReservationState, RightsSignal
 from rightsguard.signals.html import HtmlPage, clip, header_values
 from rightsguard.signals.robots import PathPattern
 
@@ -59,18 +59,9 @@ _NOT_RESERVED = ReservationState.NOT_RESERVED.value
 _UNKNOWN = ReservationState.UNKNOWN.value
 
 
-@dataclass(frozen=True, slots=True)
-class TdmrepFile:
-    """One capture of ``https://HOST/.well-known/tdmrep.json``: ``status`` None = unreachable;
-    ``captured_at`` ISO 8601 UTC or None; ``evidence`` where the capture was read; ``problem``
-    why a capture that exists cannot be read (damaged record, unreadable file)."""
-
-    host: str
-    status: int | None
-    body: bytes = b""
-    captured_at: str | None = None
-    evidence: str = ""
-    problem: str = ""
+#: One capture of ``https://HOST/.well-known/tdmrep.json`` (see
+#: :class:`~rightsguard.model.HostCapture`).
+TdmrepFile = HostCapture
 
 
 def _signal(carrier: str, value: str, state: str, evidence: str) -> RightsSignal:
