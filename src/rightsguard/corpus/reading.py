@@ -94,6 +94,17 @@ def read_source(path: str | PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES,
     return raw, text, notes
 
 
+def nul_offset(head: bytes) -> int | None:
+    """Offset of the first NUL byte in the first :data:`BINARY_SNIFF_BYTES` bytes of a file's
+    ``head`` (after a UTF-8 byte order mark), the rule :func:`decode_text` refuses binaries by
+    (git's); None when there is none or when the head starts with a UTF-16/32 byte order mark
+    (such text holds NUL bytes)."""
+    if any(head.startswith(bom) for bom, encoding, _note in _BOMS if encoding != "utf-8"):
+        return None
+    nul = head.removeprefix(codecs.BOM_UTF8)[:BINARY_SNIFF_BYTES].find(b"\x00")
+    return nul if nul >= 0 else None
+
+
 def decode_text(raw: bytes, name: str = "<input>") -> tuple[str, list[str]]:
     """Decode bytes of a text or code file; ``name`` is used in error messages.
 
@@ -114,8 +125,8 @@ def decode_text(raw: bytes, name: str = "<input>") -> tuple[str, list[str]]:
                 raw = raw[len(bom):]
                 break
     sample = raw[:BINARY_SNIFF_BYTES]
-    nul = sample.find(b"\x00")
-    if nul >= 0:
+    nul = nul_offset(raw)
+    if nul is not None:
         raise InputError(f"{name}: binary file (NUL byte at offset {nul}); only text and code"
                          " files can be read")
     try:

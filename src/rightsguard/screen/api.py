@@ -19,7 +19,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rightsguard.corpus.languages import language_for_path, normalise_language
-from rightsguard.corpus.reading import BINARY_SNIFF_BYTES, DEFAULT_MAX_BYTES, read_source
+from rightsguard.corpus.reading import (
+    BINARY_SNIFF_BYTES,
+    DEFAULT_MAX_BYTES,
+    nul_offset,
+    read_source,
+)
 from rightsguard.errors import InputError
 from rightsguard.index.store import Index
 from rightsguard.model import Match, ScreenReport, ScreenResult, Skipped, Span, WorkSimilarity
@@ -255,25 +260,15 @@ def _expand(paths: Iterable[str | os.PathLike[str]], errors: list[Skipped]
             errors.append(Skipped(str(path), f"{path}: no such file or folder"))
 
 
-_WIDE_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)  # 32LE starts as 16LE
-
-
 def _nul_offset(path: Path) -> int | None:
-    """Offset of the first NUL byte in the first ``BINARY_SNIFF_BYTES`` bytes of ``path`` (after
-    a UTF-8 byte order mark), the rule :func:`~rightsguard.corpus.reading.decode_text` refuses
-    binaries by; None when there is none, when the file starts with a UTF-16/32 byte order mark
-    (read as text, so a refusal is about its encoding) or when it cannot be opened.
-
-    Called only after reading failed, so it also catches a binary over the size limit."""
+    """:func:`~rightsguard.corpus.reading.nul_offset` of the file at ``path`` (None when it
+    cannot be opened). Called only after reading failed, so it also catches a binary over the
+    size limit."""
     try:
         with path.open("rb") as fh:
-            head = fh.read(len(codecs.BOM_UTF8) + BINARY_SNIFF_BYTES)
+            return nul_offset(fh.read(len(codecs.BOM_UTF8) + BINARY_SNIFF_BYTES))
     except OSError:
         return None
-    if head.startswith(_WIDE_BOMS):
-        return None
-    nul = head.removeprefix(codecs.BOM_UTF8)[:BINARY_SNIFF_BYTES].find(b"\x00")
-    return nul if nul >= 0 else None
 
 
 def check(paths: Iterable[str | os.PathLike[str]] = (), *, index: Index | str | os.PathLike[str],
