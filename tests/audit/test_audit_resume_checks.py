@@ -58,3 +58,15 @@ def test_other_arguments_are_named(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"holds an audit with other arguments \(jurisdictions, "
                                          r"profiles differ from .*run\.json\)"):
         audit([cat], out=tmp_path / "out", jurisdictions=["UK"])
+
+
+def test_an_audit_begun_before_inputs_were_recorded_resumes(tmp_path: Path) -> None:
+    cat = _catalogue(tmp_path / "c.jsonl", 2)
+    first = audit([cat], out=tmp_path / "out", jurisdictions=["JP"])
+    run_file = tmp_path / "out" / "run.json"
+    run = json.loads(run_file.read_text("utf-8"))
+    del run["input_state"]  # as the previous version wrote it
+    run_file.write_text(json.dumps(run), "utf-8")
+    again = audit([cat], out=tmp_path / "out", jurisdictions=["JP"])
+    assert again.report == first.report
+    assert "input_state" in json.loads(run_file.read_text("utf-8"))

@@ -332,7 +332,8 @@ def audit(sources: Sequence[str | Path], *, out: str | Path,
         DomainLists.load(piracy=piracy, paywall=paywall, dataset_for_sale=dataset_for_sale)
     loaded = [Profile.load(j.upper()) for j in jurisdictions]
     loaded += [Profile.load(Path(p)) for p in profiles]
-    first = _first_run_order(out_dir / RUN_FILE)
+    previous = load_run(out_dir)[0] if (out_dir / RUN_FILE).is_file() else None
+    first = [str(n) for n in previous.get("jurisdictions", [])] if previous else []
     if sorted(first) == sorted(p.name for p in loaded):
         # resuming: jurisdictions keep the first run's order, so every row lists its decisions
         # in one order whatever order -j gives them in now
@@ -380,11 +381,11 @@ def audit(sources: Sequence[str | Path], *, out: str | Path,
     }
     times = ("started_at", "finished_at")
     finished = None
-    if run_file.is_file():
-        old = json.loads(run_file.read_text("utf-8"))
-        _check_resume(out_dir, run_file, {k: v for k, v in old.items() if k not in times}, run)
-        started = old.get("started_at", started)
-        finished = old.get("finished_at")  # set again only when the audit finalizes again
+    if previous is not None:
+        _check_resume(out_dir, run_file,
+                      {k: v for k, v in previous.items() if k not in times}, run)
+        started = previous.get("started_at", started)
+        finished = previous.get("finished_at")  # set again only when the audit finalizes again
     run["started_at"] = started
     _write_json(run_file, run if finished is None else {**run, "finished_at": finished})
     pipeline = Pipeline(reader_factory=reader, steps=(step, engine.step(use)),
@@ -413,6 +414,8 @@ def _check_resume(out_dir: Path, run_file: Path, old: dict[str, Any], new: dict[
         return {**run, "profiles": sorted(run.get("profiles", []))}
 
     old, new = same_set(old), same_set(new)
+    # an audit begun before inputs were recorded cannot be checked for changed inputs
+    old.setdefault("input_state", new["input_state"])
     if old == new:
         return
     changed = [i for i in new["inputs"]
@@ -427,16 +430,6 @@ def _check_resume(out_dir: Path, run_file: Path, old: dict[str, Any], new: dict[
     raise InputError(f"{out_dir}: holds an audit with other arguments ({', '.join(differs)} "
                      f"differ from {run_file}); use a new output folder or delete it to start "
                      "over")
-
-
-def _first_run_order(run_file: Path) -> list[str]:
-    """Jurisdiction names in the order an earlier run of this output folder recorded them
-    (empty when there is none or it cannot be read; :func:`_check_resume` reports that)."""
-    try:
-        names = json.loads(run_file.read_text("utf-8")).get("jurisdictions", [])
-    except (OSError, ValueError, AttributeError):
-        return []
-    return [str(n) for n in names] if isinstance(names, list) else []
 
 
 def _state(s: dict[str, int]) -> str:
