@@ -326,26 +326,22 @@ def _ordered_support(hits: list[tuple[int, int]], starts: I64, cap: int = 64) ->
     n = len(pts)
     if n <= 1:
         return n
+    ok: list[list[bool]]  # ok[i][j]: seed j can precede seed i in one copy
     if n <= SMALL_SEED_SET:  # array set-up would cost more than the loop
-        best = [1] * n
-        for i, (qi, wi) in enumerate(pts):
-            oi = int(starts[qi])
-            for j in range(i):
-                qj, wj = pts[j]
-                d_out, d_work = oi - int(starts[qj]), wi - wj
-                if qj < qi and d_work > 0 and abs(d_work - d_out) <= d_out // 2 + 40 \
-                        and best[j] >= best[i]:
-                    best[i] = best[j] + 1
-        return max(best)
-    arr = np.asarray(pts, dtype=np.int64)
-    q, w = arr[:, 0], arr[:, 1]
-    o = starts[q]
-    out_dist = o[:, None] - o[None, :]  # [i, j]: output distance from seed j to seed i
-    work_dist = w[:, None] - w[None, :]
-    ok = (q[None, :] < q[:, None]) & (work_dist > 0) \
-        & (np.abs(work_dist - out_dist) <= out_dist // 2 + 40)
+        out = [int(starts[q]) for q, _w in pts]
+        ok = [[qj < qi and wi - wj > 0 and abs((wi - wj) - (oi - oj)) <= (oi - oj) // 2 + 40
+               for (qj, wj), oj in zip(pts, out, strict=True)]
+              for (qi, wi), oi in zip(pts, out, strict=True)]
+    else:
+        arr = np.asarray(pts, dtype=np.int64)
+        q, w = arr[:, 0], arr[:, 1]
+        o = starts[q]
+        out_dist = o[:, None] - o[None, :]  # [i, j]: output distance from seed j to seed i
+        work_dist = w[:, None] - w[None, :]
+        ok = ((q[None, :] < q[:, None]) & (work_dist > 0)
+              & (np.abs(work_dist - out_dist) <= out_dist // 2 + 40)).tolist()
     best = [1] * n
-    for i, row in enumerate(ok.tolist()):
+    for i, row in enumerate(ok):
         for j in range(i):
             if row[j] and best[j] >= best[i]:
                 best[i] = best[j] + 1
@@ -574,7 +570,7 @@ class Matcher:
         tok_nows[ct.norm_ids == np.uint64(LITERAL_ID)] = 1
         named_tok = (ct.norm_ids == np.uint64(IDENT_ID)) | (ct.norm_ids == np.uint64(LITERAL_ID))
         in_prompt = prompt.covered_chars(out_view.chars)
-        prev_gram = _previous_ngram(ct.norm_ids)
+        prev_gram: I64 | None = None  # computed once a run gets that far
         nows_before = np.concatenate(([0], np.cumsum(tok_nows)))  # nows of tokens [0, i)
         result: dict[int, list[Fragment]] = {}
         for doc, hits in seeds.items():
@@ -618,6 +614,8 @@ class Matcher:
                     o = s_o + i
                     same[i] = text[int(ct.starts[o]):int(ct.ends[o])] == \
                         wtext[int(wt.starts[o - diag]):int(wt.ends[o - diag])]
+                if prev_gram is None:
+                    prev_gram = _previous_ngram(ct.norm_ids)
                 units = _renamed_units(tok_nows[s_o:e_o], ct.norm_ids[s_o:e_o],
                                        (wt.ends - wt.starts)[s_w:s_w + e_o - s_o], same,
                                        prev_gram[s_o:e_o] - s_o)
