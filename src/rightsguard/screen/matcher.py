@@ -231,6 +231,18 @@ def _union_nows(spans: list[tuple[int, int]], view: NowsView) -> int:
     return total
 
 
+def _union_tokens_nows(starts: I64, ends: I64, nows_before: I64) -> int:
+    """Output characters covered by the union of token runs ``[starts[i], ends[i])`` (token
+    indexes, shape ``(r,)``); ``nows_before[i]`` = characters of tokens ``[0, i)``."""
+    total, end = 0, 0
+    for a, b in sorted(zip(starts.tolist(), ends.tolist(), strict=True)):
+        a = max(a, end)
+        if b > a:
+            total += int(nows_before[b] - nows_before[a])
+            end = b
+    return total
+
+
 #: Largest gap (code points, in the output and in the work) between two fragments of one match.
 MAX_GAP_CHARS = 300
 
@@ -591,6 +603,13 @@ class Matcher:
             fwd_a, back_a = _run_extents(ct.norm_ids, qa, wt.norm_ids, ja)
             long_enough = (fwd_a > 0) & (nows_before[qa + fwd_a] - nows_before[qa - back_a]
                                          >= self.thresholds.code_fragment_chars)
+            if doc not in (verified or {}) and _union_tokens_nows(
+                    (qa - back_a)[long_enough], (qa + fwd_a)[long_enough],
+                    nows_before) < self.thresholds.code_chars:
+                # a fragment's units never exceed its output run's characters and a chain's
+                # fragments are disjoint in the output, so this work cannot reach code_chars
+                # (works with verbatim fragments go on: their renamed ones count to coverage)
+                continue
             tried: set[tuple[int, int]] = set()
             kept: list[tuple[int, int]] = []
             for q, j, fwd, back in zip(qa[long_enough].tolist(), ja[long_enough].tolist(),
