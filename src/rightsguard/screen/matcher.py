@@ -364,11 +364,13 @@ def _top_supported(seeds: dict[int, list[tuple[int, int]]], starts: I64, top: in
     """The ``top`` documents with the most seeds in copy order (:func:`_ordered_support`), ties
     broken by more seeds, then by document number. A document's support is at most its seed
     count, so documents are scored in decreasing seed count and scoring stops once no remaining
-    document can reach the current ``top``-th support."""
+    document can enter the current top: one with as many seeds as the ``top``-th's support
+    at best ties it on support and loses on seeds or, with as many seeds, on document number
+    (it comes later in that order)."""
     by_count = sorted((d for d, hits in seeds.items() if hits), key=lambda d: (-len(seeds[d]), d))
     scored: list[tuple[int, int, int]] = []  # (-support, -seeds, doc)
     for d in by_count:
-        if len(scored) >= top and len(seeds[d]) < -scored[top - 1][0]:
+        if len(scored) >= top and len(seeds[d]) <= -scored[top - 1][0]:
             break
         scored.append((-_ordered_support(seeds[d], starts), -len(seeds[d]), d))
         scored.sort()
