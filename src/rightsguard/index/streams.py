@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -35,7 +36,7 @@ STREAM_VERSION = 2
 _MAGIC_V2 = b"RGS2"
 _HEAD_V1 = struct.Struct("<II")
 _HEAD_V2 = struct.Struct("<IIBBB")
-_WIDTHS = {1: np.dtype("<u1"), 2: np.dtype("<u2"), 4: np.dtype("<u4")}
+_WIDTHS: dict[int, np.dtype[Any]] = {1: np.dtype("<u1"), 2: np.dtype("<u2"), 4: np.dtype("<u4")}
 
 
 @dataclass(frozen=True, slots=True)
