@@ -220,15 +220,28 @@ def _newlines(text: str) -> list[int]:
     return [m.start() for m in re.finditer("\n", text)]
 
 
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The union of half-open spans as disjoint spans, in order."""
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            if b > out[-1][1]:
+                out[-1] = (out[-1][0], b)
+        elif b > a:
+            out.append((a, b))
+    return out
+
+
 def _union_nows(spans: list[tuple[int, int]], view: NowsView) -> int:
     """Non-whitespace characters of ``view``'s text covered by the union of code-point spans."""
-    total, end = 0, -1
-    for a, b in sorted(spans):
-        a = max(a, end)
-        if b > a:
-            total += int(np.searchsorted(view.offsets, b) - np.searchsorted(view.offsets, a))
-            end = b
-    return total
+    return sum(int(np.searchsorted(view.offsets, b) - np.searchsorted(view.offsets, a))
+               for a, b in _merged(spans))
+
+
+def _union_nows_text(spans: list[tuple[int, int]], text: str) -> int:
+    """:func:`_union_nows` counted on ``text`` itself (whitespace as ``str.isspace``, like
+    :class:`NowsView`), for a work whose whole view is not at hand: only the spans are read."""
+    return sum(len(_WS.sub("", text[a:b])) for a, b in _merged(spans))
 
 
 def _union_tokens_nows(starts: I64, ends: I64, nows_before: I64) -> int:
@@ -462,18 +475,20 @@ class Matcher:
     tokenizer: CodeTokenizer = field(default_factory=CodeTokenizer)
     _nows_cache: LRU[int, NowsView] = field(default_factory=lambda: LRU(64), repr=False)
 
-    def _nows_near(self, doc: int, offsets: list[int], margin: int) -> tuple[NowsView, bool]:
+    def _nows_near(self, doc: int, offsets: list[int], margin: int
+                   ) -> tuple[NowsView, bool, bool]:
         """Whitespace-free view of a work around ``offsets`` (± ``margin`` code points), or of
-        the whole work when it is small or already cached: ``(view, covers whole work)``."""
+        the whole work when it is small or already cached: ``(view, cut before, cut after)``,
+        the flags saying whether the work goes on before and after the view."""
         if doc in self._nows_cache:
-            return self._nows(doc), True
+            return self._nows(doc), False, False
         wtext = self.index.text(doc)
         lo = max(0, min(offsets) - margin)
         hi = min(len(wtext), max(offsets) + margin)
         if hi - lo >= len(wtext) // 2:
-            return self._nows(doc), True
+            return self._nows(doc), False, False
         view = NowsView.of(wtext[lo:hi])
-        return NowsView(view.chars, view.offsets + lo), False
+        return NowsView(view.chars, view.offsets + lo), lo > 0, hi < len(wtext)
 
     def _nows(self, doc: int) -> NowsView:
         """Whitespace-free view of a work (an LRU of 64 stays warm on this matcher)."""
@@ -506,7 +521,7 @@ class Matcher:
         margin = 2 * len(text) + 512
         out_at = np.searchsorted(out.offsets, ct.exact_starts).tolist()
         for doc, hits in seeds.items():
-            work, whole = self._nows_near(doc, [w for _q, w in hits], margin)
+            work, cut_lo, cut_hi = self._nows_near(doc, [w for _q, w in hits], margin)
             frags: list[Fragment] = []
             # the last run tried per diagonal, (start, end) in output nows: seeds come in output
             # order and maximal runs on one diagonal are disjoint, so only the last can hold one
@@ -526,9 +541,9 @@ class Matcher:
                 if fwd == 0:
                     continue  # a 32-bit hash collision
                 back = _common_suffix(out.chars, i, work.chars, j)
-                if not whole and (j - back == 0 or j + fwd == len(work.chars)):
-                    # the run reaches the edge of the window: extend over the whole work
-                    work, whole = self._nows(doc), True
+                if (cut_lo and j - back == 0) or (cut_hi and j + fwd == len(work.chars)):
+                    # the run reaches a cut edge of the window: extend over the whole work
+                    work, cut_lo, cut_hi = self._nows(doc), False, False
                     seen.clear()
                     work_at = np.searchsorted(work.offsets, [w for _q, w in hits]).tolist()
                     j = work_at[h]
@@ -770,7 +785,8 @@ class Matcher:
             pieces = exact.get(doc, []) + norm.get(doc, [])
             cover = (_union_nows([(f.out_start, f.out_end) for f in pieces], out_view)
                      / out_nows,
-                     _union_nows([(f.work_start, f.work_end) for f in pieces], self._nows(doc)))
+                     _union_nows_text([(f.work_start, f.work_end) for f in pieces],
+                                      self.index.text(doc)))
             matches.append(self._match(doc, chain, text, newlines, kind=kind, channel=chan,
                                        matched_tokens=tokens, longest=longest,
                                        out_total=out_nows, work_unit="nows", cover=cover))
