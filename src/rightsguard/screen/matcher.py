@@ -759,6 +759,7 @@ class Matcher:
         matched_docs: set[int] = set()
         out_nows = max(1, len(_WS.sub("", text)))
         newlines = _newlines(text)
+        self.index.rows(set(exact) | set(norm))  # one batch of registry reads, cached
         for doc in sorted(set(exact) | set(norm)):
             best: tuple[list[Fragment], str, str] | None = None
             for frags, kind1, chan in ((exact.get(doc, []), "verbatim", CODE_EXACT.name),
