@@ -690,7 +690,7 @@ class Matcher:
         result: dict[int, list[Fragment]] = {}
         for doc, hits in seeds.items():
             wtext = self.index.text(doc)
-            wt, whole = self._work_tokens(wtext, [w for _q, w in hits], whole=False)
+            wt, cut_lo, cut_hi = self._work_tokens(wtext, [w for _q, w in hits], whole=False)
             frags: list[Fragment] = []
             seen: dict[int, tuple[int, int]] = {}  # last run tried per diagonal
             hits = sorted(hits)
@@ -707,9 +707,9 @@ class Matcher:
                 if fwd == 0:
                     continue
                 back = _ids_suffix(tokens.ids, q, wt.ids, j)
-                if not whole and (j - back == 0 or j + fwd == len(wt)):
-                    # the run reaches the edge of the tokenized window: use the whole work
-                    wt, whole = self._work_tokens(wtext, [], whole=True)
+                if (cut_lo and j - back == 0) or (cut_hi and j + fwd == len(wt)):
+                    # the run reaches a cut edge of the tokenized window: use the whole work
+                    wt, cut_lo, cut_hi = self._work_tokens(wtext, [], whole=True)
                     js = np.searchsorted(wt.starts, [w for _q, w in hits]).tolist()
                     j = js[h]
                     diag = q - j  # diagonals of the whole work's tokens from here on
@@ -730,11 +730,12 @@ class Matcher:
 
     @staticmethod
     def _work_tokens(wtext: str, offsets: list[int], *, whole: bool,
-                     margin: int = 2048) -> tuple[TextTokens, bool]:
+                     margin: int = 2048) -> tuple[TextTokens, bool, bool]:
         """Text tokens of a work, or of a window around ``offsets`` (starting at whitespace so
-        no word is cut). Returns (tokens, whether they cover the whole work)."""
+        no word is cut). Returns (tokens, cut before, cut after): whether the work goes on
+        before and after the tokens."""
         if whole or not offsets or len(wtext) <= 4 * margin:
-            return tokenize_text(wtext), True
+            return tokenize_text(wtext), False, False
         lo = max(0, min(offsets) - margin)
         hi = min(len(wtext), max(offsets) + margin)
         while lo > 0 and not wtext[lo - 1].isspace():
@@ -742,8 +743,8 @@ class Matcher:
         while hi < len(wtext) and not wtext[hi].isspace():
             hi += 1
         if lo == 0 and hi == len(wtext):
-            return tokenize_text(wtext), True
-        return tokenize_text(wtext[lo:hi], offset=lo), False
+            return tokenize_text(wtext), False, False
+        return tokenize_text(wtext[lo:hi], offset=lo), lo > 0, hi < len(wtext)
 
     # -- assembling -------------------------------------------------------------------------------
     def match_code(self, text: str, language: str, *, exclude: set[int] | None = None,
