@@ -104,6 +104,24 @@ def test_image_pixels_and_media_types() -> None:
     assert text_for_tokens(b"\x00\x01", "text/plain") == ""
 
 
+def test_text_for_tokens_reuses_a_tree_only_when_it_parsed_the_same_text() -> None:
+    from selectolax.lexbor import LexborHTMLParser
+
+    utf8 = ("<html><head><script>var x = 1;</script></head><body><p>caf\u00e9 cr\u00e8me</p>"
+            "<template><p>hidden</p></template></body></html>").encode()
+    tree = LexborHTMLParser(utf8, encoding=True)
+    assert text_for_tokens(utf8, "text/html", "utf-8", tree=tree) == \
+        text_for_tokens(utf8, "text/html", "utf-8") == "caf\u00e9 cr\u00e8me"
+    assert tree.css("script") == []  # reused (and stripped)
+    # <meta charset> makes the tree Cyrillic; decoded as the header's latin-1 the text differs
+    cp1251 = ('<meta charset="windows-1251"><script>1</script>'
+              '<p>\u041f\u0440\u0438\u0432\u0435\u0442</p>').encode("windows-1251")
+    tree = LexborHTMLParser(cp1251, encoding=True)
+    assert text_for_tokens(cp1251, "text/html", "latin-1", tree=tree) == \
+        text_for_tokens(cp1251, "text/html", "latin-1") == "\u00cf\u00f0\u00e8\u00e2\u00e5\u00f2"
+    assert len(tree.css("script")) == 1  # not used
+
+
 # -- JSON Lines ------------------------------------------------------------------------------
 
 

@@ -188,10 +188,18 @@ def modality_for_media_type(media_type: str | None) -> str:
     return Modality.OTHER.value
 
 
-def text_for_tokens(raw: bytes, media_type: str | None, charset: str | None = None) -> str:
+def text_for_tokens(raw: bytes, media_type: str | None, charset: str | None = None, *,
+                    tree: Any = None) -> str:
     """The text whose tokens measure an item: HTML without markup, ``<script>`` and ``<style>``
     (selectolax's lexbor backend); other text decoded as ``charset`` (else UTF-8 with BOM
-    sniffing, invalid bytes replaced). Never raises; binary content gives ``""``."""
+    sniffing, invalid bytes replaced). Never raises; binary content gives ``""``.
+
+    ``tree``: a selectolax ``LexborHTMLParser`` of ``raw`` made elsewhere (the audit parses each
+    page once for its signals and its size), or None. It is used instead of a new parse only
+    when lexbor was fed exactly the text this function would parse (``tree.raw_html`` equals
+    its UTF-8 bytes), so the result does not depend on it; a used tree loses its ``<script>``,
+    ``<style>``, ``<noscript>`` and ``<template>`` elements (this must be its last use).
+    """
     if charset:
         try:
             text = raw.decode(charset, errors="replace")
@@ -204,9 +212,11 @@ def text_for_tokens(raw: bytes, media_type: str | None, charset: str | None = No
             return ""
     mt = (media_type or "").split(";", 1)[0].strip().lower()
     if mt in ("text/html", "application/xhtml+xml"):
-        from selectolax.lexbor import LexborHTMLParser
+        # selectolax feeds lexbor ``text.encode("utf-8", "ignore")``; equal input, equal tree
+        if tree is None or tree.raw_html != text.encode("utf-8", "ignore"):
+            from selectolax.lexbor import LexborHTMLParser
 
-        tree = LexborHTMLParser(text)
+            tree = LexborHTMLParser(text)
         tree.strip_tags(["script", "style", "noscript", "template"])
         root = tree.body or tree.root
         return root.text(separator=" ") if root is not None else ""

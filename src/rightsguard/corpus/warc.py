@@ -10,7 +10,10 @@ whole file all work). Per record:
   (ISO 8601 UTC, ``Z``), ``headers`` = the HTTP response headers in order, ``content`` = the HTTP
   payload with ``Transfer-Encoding: chunked`` and ``Content-Encoding`` (gzip, x-gzip, deflate:
   stdlib ``zlib``; br: fastwarc's ``BrotliReader``) undone, ``content_hash`` = SHA-256 of that
-  payload, ``fields`` = ``{"http_status", "warc_record_id", "content_encoding"?}``.
+  payload, ``fields`` = ``{"http_status", "warc_record_id", "content_encoding"?,
+  "http_charset"?}`` (``http_charset``: the ``Content-Type`` charset, lower case, as fastwarc
+  reads it, when it names a Python codec; the text decoding of a later token count, e.g. the
+  audit's).
 
 Limits (bad input never raises; it becomes a Record with ``error`` set and reading goes on):
 
@@ -385,13 +388,16 @@ def _read_one(rec: Any, where: str, pos: int, count_tokens: TokenCounter | None,
     body, coding, problem = _decode_body(raw, headers, max_body)
     if coding:
         fields["content_encoding"] = coding
+    charset = rec.http_charset
+    if charset:
+        fields["http_charset"] = charset
     if body is None:
         return _with_error(base, f"{where} record at byte {pos}: {problem}", size=len(raw))
     record = Record(id=rid, source=uri, modality=base.modality, host=host, domain=domain,
                     content_hash=hashlib.sha256(body).hexdigest(), size_bytes=len(body),
                     media_type=media_type, captured_at=captured, headers=tuple(headers),
                     content=body, fields=fields, origin=origin)
-    return _sized(record, count_tokens, rec.http_charset)
+    return _sized(record, count_tokens, charset)
 
 
 def _with_error(record: Record, message: str, size: int) -> Record:
