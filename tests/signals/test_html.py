@@ -63,3 +63,14 @@ def test_helpers() -> None:
     assert page.error is None
     assert [m.name for m in page.named("TDM-POLICY")] == ["tdm-policy"]
     assert HtmlPage.of(page) is page
+
+
+def test_a_shared_page_gives_the_same_page_signals() -> None:
+    headers = [("X-Robots-Tag", "noai")]
+    latin1 = "<html>caf\u00e9".encode("latin-1") + b"<meta name='robots' content='noai'>"
+    for body in (PAGE, latin1):
+        alone = page_signals(headers, body, "text/html", URL, "text", agents=("GPTBot",))
+        shared = page_signals(headers, body, "text/html", URL, "text", agents=("GPTBot",),
+                              page=HtmlPage(body))
+        assert shared == alone and len(alone) >= 2
+    assert HtmlPage(PAGE).tree is not None

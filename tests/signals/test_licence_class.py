@@ -3,11 +3,19 @@ SPDX tags in text, dataset licence columns."""
 
 from __future__ import annotations
 
+import re
+import sys
+from pathlib import Path
+
 import pytest
+import selectolax.lexbor
 
 from rightsguard.errors import LicenceError
 from rightsguard.model import RightsSignal
 from rightsguard.signals import licence_class as lc
+from rightsguard.signals.html import HtmlPage
+
+WEB = Path(__file__).parent / "data" / "web"
 
 # -- classes -----------------------------------------------------------------------------------
 
@@ -131,6 +139,56 @@ def test_rel_license_relative_link_to_spdx_page_is_resolved() -> None:
                                   b"\xff\xfe<<<a rel='license' <<", b"<a rel=license>no href</a>"])
 def test_pages_without_licences_or_broken_give_nothing(html: bytes) -> None:
     assert lc.html_licence_signals(html, "u") == []
+
+
+def test_folds_to_ascii_holds_every_non_ascii_char_the_hint_could_match() -> None:
+    """The substring pre-check equals the regex only if this list is complete: every character
+    outside ASCII that matches a letter of the hint case-insensitively, or lower-cases to
+    ASCII (brute force over all of Unicode)."""
+    letters = re.compile("[" + "".join(sorted(set("licensecreativecommonsorg"))) + "]",
+                         re.IGNORECASE)
+    found = {chr(cp) for cp in range(128, sys.maxunicode + 1) if not 0xD800 <= cp <= 0xDFFF
+             and (letters.fullmatch(chr(cp)) or any(c.isascii() for c in chr(cp).lower()))}
+    assert found == set(lc._FOLDS_TO_ASCII) == {"\u0130", "\u0131", "\u017f", "\u212a"}
+
+
+@pytest.mark.parametrize(("text", "hint"), [
+    ("", False), ("<p>no licence here</p>", False), ("licence (British)", False),
+    ("creativecommons.org without a slash", False), ("<a rel=LICENSE>", True),
+    ("Licensed under", True), ("caf\u00e9 \u2014 //CreativeCommons.ORG/licenses", True),
+    ("l\u0131cense", True), ("L\u0130CENSE", True), ("licen\u017fe", True),
+    ("\u212a but no hint", False), ("\u00b6 headerlink, license below", True),
+])
+def test_licence_hint_precheck_equals_the_regex(text: str, hint: bool) -> None:
+    assert (lc._LICENCE_HINT.search(text) is not None) == hint
+    assert lc._has_licence_hint(text) == hint
+
+
+CP1252_PAGE = ('<html><head><meta charset="windows-1252"><title>Caf\u00e9</title></head><body>'
+               '<a rel="license" href="https://creativecommons.org/licenses/by/4.0/">CC BY'
+               ' \u00e9t\u00e9</a></body></html>').encode("cp1252")
+
+
+@pytest.mark.parametrize(("body", "new_parses"), [
+    (PAGE, 0), ((WEB / "page-tdm-noai.html").read_bytes(), 0),
+    # HtmlPage honours <meta charset>, this extractor reads UTF-8: other text, so it parses
+    (CP1252_PAGE, 1),
+])
+def test_a_shared_page_gives_the_same_licences(body: bytes, new_parses: int,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    url = "https://blog.example.org/post/1"
+    alone = lc.html_licence_signals(body, url)
+    page = HtmlPage(body)
+    made: list[object] = []
+    real = selectolax.lexbor.LexborHTMLParser
+
+    def counting(*args: object, **kwargs: object) -> object:
+        made.append(args)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(selectolax.lexbor, "LexborHTMLParser", counting)
+    assert lc.html_licence_signals(body, url, page=page) == alone
+    assert len(made) == new_parses
 
 
 # -- text --------------------------------------------------------------------------------------

@@ -100,19 +100,26 @@ def _count_tokens(text: str) -> int:
 class SourceReader:
     """Reader factory of the pipeline: ``reader(path) -> Iterator[Record]`` by input type. In a
     WARC, responses for robots.txt, tdmrep.json and ai.txt are host files, not corpus items, so
-    they are left out here (they were collected into :class:`HostFiles` before the run)."""
+    they are left out here (they were collected into :class:`HostFiles` before the run).
+
+    ``count_tokens``: fill ``size_tokens`` of text and code items while reading. :func:`audit`
+    turns it off and lets :class:`~rightsguard.audit.steps.SignalStep` count them instead, so
+    each HTML page is parsed once for both its signals and its size (same counts).
+    """
 
     columns: ColumnMap | None = None
+    count_tokens: bool = True
 
     def __call__(self, path: str) -> Iterator[Record]:
         kind = source_kind(path)
+        counter = _count_tokens if self.count_tokens else None
         if kind == "folder":
-            return read_folder(path, count_tokens=_count_tokens)
+            return read_folder(path, count_tokens=counter)
         if kind == "jsonl":
-            return read_jsonl(path, self.columns, count_tokens=_count_tokens)
+            return read_jsonl(path, self.columns, count_tokens=counter)
         if kind == "parquet":
-            return read_parquet(path, self.columns, count_tokens=_count_tokens)
-        return (r for r in read_warc(path, count_tokens=_count_tokens)
+            return read_parquet(path, self.columns, count_tokens=counter)
+        return (r for r in read_warc(path, count_tokens=counter)
                 if r.error is not None or host_file_kind(r.source) is None)
 
 
@@ -358,8 +365,9 @@ def audit(sources: Sequence[str | Path], *, out: str | Path,
     step = SignalStep(hosts=host_files, agents=use.agents,
                       piracy=Path(piracy) if piracy else None,
                       paywall=Path(paywall) if paywall else None,
-                      dataset_for_sale=Path(dataset_for_sale) if dataset_for_sale else None)
-    reader = SourceReader(columns)
+                      dataset_for_sale=Path(dataset_for_sale) if dataset_for_sale else None,
+                      count_tokens=True)
+    reader = SourceReader(columns, count_tokens=False)  # the SignalStep counts (one parse)
     if watch is not None and records_per_shard:
         watch.report("planning")
     shards = plan_shards(inputs, records_per_shard=records_per_shard,

@@ -27,10 +27,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rightsguard.corpus.hosts import HostFile, HostFiles
-from rightsguard.model import Record, RightsSignal
+from rightsguard.model import Modality, Record, RightsSignal
+
+if TYPE_CHECKING:
+    from rightsguard.signals.html import HtmlPage
 
 EXTRACTOR = "rightsguard.audit.steps"
 #: Largest body scanned for ``SPDX-License-Identifier`` lines and licence URLs (bytes); the
@@ -53,7 +56,16 @@ class SignalStep:
     ``hosts``: host-file captures (robots.txt, tdmrep.json, ai.txt), or None when the corpus has
     no URLs. ``agents``: the user's own crawler tokens (``--agent``), evaluated besides ``*`` and
     the training tokens of the crawler table. ``lists``: the user's domain lists (paths), loaded
-    lazily in each worker.
+    lazily in each worker. ``count_tokens``: also fill ``size_tokens`` of text and code records
+    that have none and no error (what the readers' ``count_tokens`` would have counted:
+    :func:`rightsguard.fingerprint.text.count_tokens` of
+    :func:`~rightsguard.corpus.records.text_for_tokens`, decoded as a WARC record's
+    ``http_charset`` field says), reusing the HTML parse of the signal extractors.
+
+    Each HTML body is parsed once (:class:`~rightsguard.signals.html.HtmlPage`) and that tree is
+    shared by the ``<meta>`` extractors, the licence extractor and the token count; the last two
+    use it only when it holds exactly the text they would parse themselves (the same bytes fed to
+    lexbor), so every output equals that of separate parses.
     """
 
     hosts: HostFiles | None = None
@@ -61,6 +73,7 @@ class SignalStep:
     piracy: Path | None = None
     paywall: Path | None = None
     dataset_for_sale: Path | None = None
+    count_tokens: bool = False
     _cache: dict[tuple[str, str], Any] = dataclasses.field(default_factory=dict, repr=False)
     _lists: Any = dataclasses.field(default=None, repr=False)
 
@@ -76,11 +89,43 @@ class SignalStep:
     def run(self, data: Iterable[Record], rank: int = 0, world_size: int = 1
             ) -> Iterator[Record]:
         for record in data:
-            yield dataclasses.replace(record, signals=tuple(self.signals(record)))
+            page = self._parse(record)
+            signals = tuple(self.signals(record, page=page))
+            if self.count_tokens and record.size_tokens is None and record.error is None \
+                    and record.modality in (Modality.TEXT, Modality.CODE):
+                yield dataclasses.replace(record, signals=signals,
+                                          size_tokens=self._tokens(record, page))
+            else:
+                yield dataclasses.replace(record, signals=signals)
 
     # -- one record ---------------------------------------------------------------------------
-    def signals(self, record: Record) -> list[RightsSignal]:
-        """Every signal of one record, in a stable order (host, page, media, licences, lists)."""
+    @staticmethod
+    def _parse(record: Record) -> HtmlPage | None:
+        """The record's body parsed once, when the HTML extractors will read it, else None."""
+        from rightsguard.signals.html import HtmlPage, is_html
+
+        body = record.content
+        if not body or record.error is not None or not is_html(record.media_type, body):
+            return None
+        return HtmlPage(body)
+
+    @staticmethod
+    def _tokens(record: Record, page: HtmlPage | None) -> int:
+        """Tokens of a text or code record as the readers count them (``corpus.records``);
+        modifies ``page``'s tree (its last use)."""
+        from rightsguard.corpus.records import text_for_tokens
+        from rightsguard.fingerprint.text import count_tokens
+
+        charset = record.fields.get("http_charset")
+        return count_tokens(text_for_tokens(
+            record.content or b"", record.media_type, charset if isinstance(charset, str) else None,
+            tree=None if page is None else page.tree))
+
+    def signals(self, record: Record, *, page: HtmlPage | None = None) -> list[RightsSignal]:
+        """Every signal of one record, in a stable order (host, page, media, licences, lists).
+
+        ``page``: ``HtmlPage(record.content)`` when the caller has parsed an HTML body already
+        (shared by the extractors); None parses it where needed."""
         out: list[RightsSignal] = list(record.signals)
         if record.error:
             out.append(unreadable_signal(record))
@@ -89,8 +134,8 @@ class SignalStep:
             out += self._host_signals(record, url)
         body = record.content
         if body is not None and record.error is None:
-            out += self._page_signals(record, body, url)
-        out += self._licence_signals(record, body)
+            out += self._page_signals(record, body, url, page)
+        out += self._licence_signals(record, body, page)
         out += self._list_signals(record)
         return _settle_tdmrep(out)
 
@@ -120,16 +165,18 @@ class SignalStep:
                                   captured_at=ai.captured_at, evidence=_as_read(ai).evidence)
         return out
 
-    def _page_signals(self, record: Record, body: bytes, url: str) -> list[RightsSignal]:
+    def _page_signals(self, record: Record, body: bytes, url: str, page: HtmlPage | None
+                      ) -> list[RightsSignal]:
         from rightsguard.signals.embedded import media_signals
         from rightsguard.signals.html import page_signals
 
         out = page_signals(record.headers, body, record.media_type, url, record.modality,
-                           self.agents)
+                           self.agents, page=page)
         out += media_signals(body, record.media_type, url, record.modality)
         return out
 
-    def _licence_signals(self, record: Record, body: bytes | None) -> list[RightsSignal]:
+    def _licence_signals(self, record: Record, body: bytes | None, page: HtmlPage | None
+                         ) -> list[RightsSignal]:
         from rightsguard.signals.html import is_html
         from rightsguard.signals.licence_class import (
             column_licence_signals,
@@ -144,7 +191,7 @@ class SignalStep:
         if body is None or record.error is not None:
             return out
         if is_html(record.media_type, body):
-            out += html_licence_signals(body, record.source)
+            out += html_licence_signals(body, record.source, page=page)
         elif record.modality in ("text", "code"):
             text = body[:LICENCE_SCAN_BYTES].decode("utf-8", "replace")
             out += text_licence_signals(text, record.id)

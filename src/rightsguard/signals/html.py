@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rightsguard.model import Modality, ReservationState, RightsSignal
 
@@ -62,14 +63,20 @@ class HtmlMeta:
 class HtmlPage:
     """An HTML document parsed once; the HTML extractors read :attr:`metas` from it.
 
-    ``error`` is None, or why the body could not be parsed (then ``metas`` is empty).
+    ``error`` is None, or why the body could not be parsed (then ``metas`` is empty and
+    ``tree`` None). ``tree`` is the selectolax ``LexborHTMLParser`` itself, for extractors that
+    query more than ``<meta>`` (:func:`~rightsguard.signals.licence_class.html_licence_signals`)
+    and for the audit's token count, which reuse it only when it parsed the very text they would
+    parse (``tree.raw_html``, the UTF-8 bytes lexbor was fed, equals theirs). Treat it as
+    read-only: whoever modifies it (the token count strips ``<script>``) must be its last user.
     """
 
-    __slots__ = ("error", "metas")
+    __slots__ = ("error", "metas", "tree")
 
     def __init__(self, body: bytes | str) -> None:
         self.error: str | None = None
         self.metas: tuple[HtmlMeta, ...] = ()
+        self.tree: Any = None
         try:
             from selectolax.lexbor import LexborHTMLParser
 
@@ -84,6 +91,7 @@ class HtmlPage:
                     markup=node.html or "",
                 ))
             self.metas = tuple(metas)
+            self.tree = tree
         except Exception as exc:  # broken HTML must never raise out of an extractor
             self.error = f"HTML cannot be parsed: {type(exc).__name__}: {exc}"
 
@@ -105,6 +113,8 @@ def page_signals(
     url: str,
     modality: Modality | str,
     agents: Sequence[str] = (),
+    *,
+    page: HtmlPage | None = None,
 ) -> list[RightsSignal]:
     """Every page-level rights signal of one HTTP response, in a stable order:
 
@@ -117,7 +127,8 @@ def page_signals(
 
     ``agents`` are the user's own crawler tokens (``--agent``), matched with the crawler table's
     tokens in per-bot meta tags. An HTML body that cannot be parsed adds one ``unreadable``
-    signal (state unknown) instead of raising.
+    signal (state unknown) instead of raising. ``page``: ``HtmlPage(body)`` when the caller has
+    already parsed the body (the audit shares one parse between extractors), else None.
     """
     # imported here: these modules import HtmlPage from this one
     from rightsguard.signals.content_usage import content_usage_header_signals
@@ -129,7 +140,8 @@ def page_signals(
     out += tdmrep_header_signals(headers, evidence_prefix=prefix)
     out += noai_header_signals(headers, modality, agents=agents, evidence_prefix=prefix)
     if body and is_html(media_type, body):
-        page = HtmlPage(body)
+        if page is None:
+            page = HtmlPage(body)
         if page.error is not None:
             out.append(RightsSignal(
                 kind="unreadable", carrier="html-meta", value=page.error, scope="*",
