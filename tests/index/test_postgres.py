@@ -13,13 +13,12 @@ import ast
 import hashlib
 import json
 import os
-import shutil
-import sysconfig
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from stdlib_inputs import copy_files, sha, stdlib_files
 
 from rightsguard import Screener
 from rightsguard.errors import RegistryError
@@ -32,25 +31,9 @@ from rightsguard.report.json import to_json
 pytestmark = pytest.mark.postgres
 
 N_WORKS = 12  # more than 8 new works in a batch: fingerprints come from the process pool
-STDLIB = Path(sysconfig.get_paths()["stdlib"])
 
 
 # -- real inputs (as in test_store.py) ----------------------------------------------------------
-def _has_long_function(path: Path) -> bool:
-    try:
-        tree = ast.parse(path.read_text("utf-8"))
-    except (SyntaxError, UnicodeDecodeError):
-        return False
-    return any(isinstance(f, ast.FunctionDef) and f.end_lineno is not None
-               and f.end_lineno - f.lineno >= 12 for f in ast.walk(tree))
-
-
-def stdlib_files(n: int) -> list[Path]:
-    """``n`` real standard-library modules of 3-25 kB that contain a function of 12+ lines."""
-    files = [p for p in sorted(STDLIB.glob("*.py"))
-             if 3000 <= p.stat().st_size <= 25000 and _has_long_function(p)]
-    assert len(files) >= n, f"only {len(files)} usable modules in {STDLIB}"
-    return files[:n]
 
 
 def code_slice(text: str, n: int = 600) -> str:
@@ -66,17 +49,6 @@ def code_slice(text: str, n: int = 600) -> str:
     return text[start:start + n]
 
 
-def sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def copy_files(files: list[Path], dest: Path) -> list[Path]:
-    dest.mkdir(parents=True, exist_ok=True)
-    out = []
-    for p in files:
-        shutil.copyfile(p, dest / p.name)
-        out.append(dest / p.name)
-    return out
 
 
 # -- the server ---------------------------------------------------------------------------------

@@ -10,12 +10,12 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import sysconfig
 import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
+from stdlib_inputs import copy_files, sha, stdlib_files
 
 from rightsguard.errors import IndexCorruptError, IndexError_, IndexMismatchError
 from rightsguard.index.channels import CHANNELS
@@ -23,25 +23,6 @@ from rightsguard.index.sources import works_from
 from rightsguard.index.store import MAX_SEGMENTS, Index
 from rightsguard.model import LicenceCategory, Source, Verdict, WorkInput
 from rightsguard.screen.api import Screener
-
-STDLIB = Path(sysconfig.get_paths()["stdlib"])
-
-
-def _has_long_function(path: Path) -> bool:
-    try:
-        tree = ast.parse(path.read_text("utf-8"))
-    except (SyntaxError, UnicodeDecodeError):
-        return False
-    return any(isinstance(f, ast.FunctionDef) and f.end_lineno is not None
-               and f.end_lineno - f.lineno >= 12 for f in ast.walk(tree))
-
-
-def stdlib_files(n: int) -> list[Path]:
-    """``n`` real standard-library modules of 3-25 kB that contain a function of 12+ lines."""
-    files = [p for p in sorted(STDLIB.glob("*.py"))
-             if 3000 <= p.stat().st_size <= 25000 and _has_long_function(p)]
-    assert len(files) >= n, f"only {len(files)} usable modules in {STDLIB}"
-    return files[:n]
 
 
 def code_slice(text: str, n: int = 600) -> str:
@@ -58,22 +39,11 @@ def code_slice(text: str, n: int = 600) -> str:
     return text[start:start + n]
 
 
-def sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
 
 def matched_ids(screener: Screener, path: Path) -> set[str]:
     results = screener.screen_text(code_slice(path.read_text("utf-8")), language="python")
     return {m.work.work_id for r in results for m in r.matches}
 
-
-def copy_files(files: list[Path], dest: Path) -> list[Path]:
-    dest.mkdir(parents=True, exist_ok=True)
-    out = []
-    for p in files:
-        shutil.copyfile(p, dest / p.name)
-        out.append(dest / p.name)
-    return out
 
 
 @pytest.fixture(scope="module")
