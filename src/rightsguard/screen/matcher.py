@@ -247,13 +247,8 @@ def _union_nows_text(spans: list[tuple[int, int]], text: str) -> int:
 def _union_tokens_nows(starts: I64, ends: I64, nows_before: I64) -> int:
     """Output characters covered by the union of token runs ``[starts[i], ends[i])`` (token
     indexes, shape ``(r,)``); ``nows_before[i]`` = characters of tokens ``[0, i)``."""
-    total, end = 0, 0
-    for a, b in sorted(zip(starts.tolist(), ends.tolist(), strict=True)):
-        a = max(a, end)
-        if b > a:
-            total += int(nows_before[b] - nows_before[a])
-            end = b
-    return total
+    runs = list(zip(starts.tolist(), ends.tolist(), strict=True))
+    return sum(int(nows_before[b] - nows_before[a]) for a, b in _merged(runs))
 
 
 #: Largest gap (code points, in the output and in the work) between two fragments of one match.
