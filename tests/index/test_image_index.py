@@ -238,6 +238,13 @@ def test_save_rewrites_only_changed_files(pdq: HashIndex) -> None:
         "variants": "variants.g1.npy"}
     pdq.save()  # nothing changed
     assert HashIndex.open(pdq.folder).generation == 2
+    # what a killed save leaves behind goes with the next save
+    for stray in (".manifest.json.tmp", ".codes.g3.npy.tmp", "docs.g3.npy"):
+        (pdq.folder / stray).write_bytes(b"half")
+    pdq.remove([2])
+    pdq.save()
+    assert sorted(p.name for p in pdq.folder.iterdir()) == [
+        ".write-lock", "alive.g3.npy", "codes.g1.npy", "docs.g1.npy", MANIFEST, "variants.g1.npy"]
 
 
 def test_opening_with_other_settings_is_an_error(pdq: HashIndex) -> None:

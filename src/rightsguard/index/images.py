@@ -34,22 +34,30 @@ in O(rows), so :meth:`HashIndex.remove` tombstones rows (the ``alive`` mask); se
 and over-fetch from FAISS so that tombstones never crowd out live rows;
 :meth:`HashIndex.compact` drops them.
 
-Search cost (FAISS exhaustive Hamming scan; measured on this machine, 2 shared cores, k=10, one
-query code per call, random codes, mean over 200 queries: ``uv run --frozen --group dev python
--m rightsguard.index.images --rows 1000000 10000000 --bits 256 64``)::
+Search cost (FAISS exhaustive Hamming scan), measured on this machine (2 cores shared with other
+jobs, load about 2.5), k=10, one random query code per call, mean over 200 queries, 10 rows per
+work: ``OMP_WAIT_POLICY=passive uv run --frozen --group dev python -m rightsguard.index.images
+--rows 1000000 10000000 --bits 256 64 --threads 1 0``::
 
-    rows         bits  threads  knn ms/query  range ms/query (max_distance = bits / 8)
-     1,000,000    256        1           1.3        1.3
-     1,000,000    256        2           1.4        1.2
-     1,000,000     64        1           1.1        0.5
-     1,000,000     64        2           1.1        0.5
-    10,000,000    256        1          13          13
-    10,000,000    256        2          13          12
-    10,000,000     64        1          11           5
-    10,000,000     64        2          11           5
+    rows         bits  FAISS threads  k-NN ms/query (p95)  range ms/query (max_distance = bits/8)
+     1,000,000    256              1          1.5 (1.9)        1.1
+     1,000,000    256    2 (default)          1.5 (1.8)        1.2
+     1,000,000     64              1          1.2 (1.3)        0.5
+     1,000,000     64    2 (default)          1.4 (1.4)        0.5
+    10,000,000    256              1         12.5 (16.2)      15.2
+    10,000,000    256    2 (default)         14.0 (17.4)      11.7
+    10,000,000     64              1         11.7 (11.9)       5.2
+    10,000,000     64    2 (default)         15.0 (21.3)       5.4
 
-(1 M works x 10 stored variants = 10 M rows stays under the issue's 20 ms per query.) A query
-image with several codes of its own (:meth:`HashIndex.search_merged`) costs one scan per code.
+So 1 M works x 10 stored variants (10 M rows) meets the issue's 20 ms per query code. FAISS
+parallelises over query rows, so one code gains nothing from threads; and with OpenMP's default
+*active* wait on a machine whose cores are busy, 2 threads made single queries 40-100x slower
+(94 ms for 1 M 256-bit rows, same command without ``OMP_WAIT_POLICY``). Serve single queries
+with ``faiss.omp_set_num_threads(1)`` or ``OMP_WAIT_POLICY=passive``. A query image with several
+codes of its own (:meth:`HashIndex.search_merged`) costs one scan per code: 8 codes over 10 M
+256-bit rows took 84 ms (2 threads, passive). Other figures at 10 M 256-bit rows: ``save`` 0.54 s
+(0.02 s when only tombstones changed), ``open`` 1.4 s with checksums (0.9 s without),
+``compact`` 0.06 s.
 """
 
 from __future__ import annotations
@@ -67,14 +75,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import faiss
 import numpy as np
 import numpy.typing as npt
 
 from rightsguard.errors import IndexCorruptError, IndexError_, IndexMismatchError, InputError
-from rightsguard.index.segments import write_atomic
+from rightsguard.index.segments import _fsync_dir, write_atomic
 
 U8 = npt.NDArray[np.uint8]
 I64 = npt.NDArray[np.int64]
@@ -92,7 +100,7 @@ _DTYPES: dict[str, np.dtype[Any]] = {
     "alive": np.dtype(np.bool_),
 }
 _DATA_FILE = re.compile(r"^(codes|docs|variants|alive)\.g\d+\.npy$")
-_TMP_FILE = re.compile(r"^\.(codes|docs|variants|alive)\.g\d+\.npy\.tmp$")
+_TMP_FILE = re.compile(r"^\.((codes|docs|variants|alive)\.g\d+\.npy|manifest\.json)\.tmp$")
 _KIND = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 #: First FAISS fetch per query row is ``ceil((4 k + 16) × rows / live rows)`` rows, then ×4 until
 #: complete: 4 rows per wanted doc leaves room for a doc's several variants near the query, +16
@@ -122,8 +130,9 @@ class Candidate:
 class SearchTiming:
     """Result of :func:`measure_search`: per-query latency of :meth:`HashIndex.search`.
 
-    Times in milliseconds per query (one query code per call, ``k`` = ``k``); ``range_ms`` is
-    with ``max_distance = bits // 8`` (FAISS range search), ``knn_ms`` without (k-NN search)."""
+    Times in milliseconds per query code (one code per call); ``knn_ms`` (mean) and
+    ``knn_p95_ms`` without ``max_distance`` (k-NN path), ``range_ms`` (mean) with
+    ``max_distance = bits // 8`` (range path); ``build_s``: seconds to add the rows."""
 
     rows: int
     bits: int
@@ -178,16 +187,8 @@ class _HashingWriter:
 
     def write(self, data: bytes | memoryview) -> int:
         self.sha.update(data)
-        self.size += len(data)
+        self.size += memoryview(data).nbytes
         return self.fh.write(data)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _sha256_file(path: Path) -> str:
@@ -268,7 +269,8 @@ class HashIndex:
             raise IndexError_(f"{path}: already holds a hash index ({MANIFEST}); open it instead")
         path.mkdir(parents=True, exist_ok=True)
         nb = bits // 8
-        index = cls(path, kind=kind, bits=bits, params=dict(params or {}), generation=-1,
+        stored = json.loads(json.dumps(dict(params or {})))  # as open() will read it back
+        index = cls(path, kind=kind, bits=bits, params=stored, generation=-1,
                     files={}, codes=np.empty((0, nb), np.uint8), docs=np.empty(0, np.int64),
                     variants=np.empty(0, np.int16), alive=np.empty(0, np.bool_))
         index._dirty = set(_DTYPES)
@@ -283,8 +285,9 @@ class HashIndex:
 
         ``bits``, ``kind``, ``params``: when given, must equal what the index was created with,
         else IndexMismatchError (also for a manifest of a newer format version). ``verify``:
-        check every data file's SHA-256 against the manifest (reads each file once, about
-        1.8 GB/s here: 0.2 s for 10 M 256-bit rows); sizes, dtypes and shapes are always checked.
+        check every data file's SHA-256 against the manifest (reads each file once: 1.4 s
+        instead of 0.9 s for 10 M 256-bit rows, measured); sizes, dtypes and shapes are always
+        checked.
 
         Raises IndexError_ if ``folder`` does not exist, IndexCorruptError naming the file if the
         manifest or a data file is missing, truncated, unreadable or fails its checksum.
@@ -329,6 +332,10 @@ class HashIndex:
         keys = {"kind": str, "bits": int, "params": dict, "generation": int, "rows": int,
                 "tombstones": int, "files": dict}
         bad = [k for k, t in keys.items() if not isinstance(manifest.get(k), t)]
+        if "bits" not in bad and (manifest["bits"] <= 0 or manifest["bits"] % 8):
+            bad.append("bits")
+        if "rows" not in bad and manifest["rows"] < 0:
+            bad.append("rows")
         files = manifest.get("files")
         if isinstance(files, dict):
             bad += [f"files.{name}" for name in _DTYPES
@@ -502,9 +509,11 @@ class HashIndex:
             elif arr.size and int(arr.min()) < 0:
                 problems.append(f"{name} holds {int(arr.min())}; allowed: values >= 0")
         if not problems and docs.size and self._live_rows:
-            live = np.isin(docs, self._docs.view[self._alive.view])
-            if live.any():
-                dup = np.unique(docs[live])
+            # isin over the big column against the small batch: 17 ms at 10 M rows (the other
+            # way round sorts the column: 190 ms)
+            clash = np.isin(self._docs.view, docs) & self._alive.view
+            if clash.any():
+                dup = np.unique(self._docs.view[clash])
                 shown = ", ".join(str(d) for d in dup[:10]) + (", ..." if dup.size > 10 else "")
                 problems.append(f"docs {shown} already have live rows; allowed: docs not in the "
                                 "index or removed (remove them first to replace their rows)")
@@ -627,8 +636,7 @@ class HashIndex:
                             f"[0, {self._bits}] (Hamming distance in bits)")
         if problems:
             raise InputError("HashIndex.search: " + "; ".join(problems))
-        assert isinstance(codes, np.ndarray)
-        return np.ascontiguousarray(codes)
+        return np.ascontiguousarray(cast(U8, codes))
 
     def _rank(self, dist: npt.NDArray[Any], rows: npt.NDArray[Any], k: int,
               query: int) -> list[Candidate]:
@@ -691,10 +699,18 @@ class HashIndex:
         """The ``k`` nearest live docs for each query code.
 
         ``codes``: uint8 (m, bits // 8). ``k`` >= 1. ``max_distance``: inclusive bound on the
-        Hamming distance in bits (None: no bound; the caller's threshold, e.g. PDQ's 31 of 256
-        from its authors' docs). Returns one list per query row, each doc at most once with its
-        nearest variant, sorted by distance then doc; fewer than ``k`` when fewer live docs are
-        within ``max_distance``. Exact: ties at the k-th distance resolve by doc number.
+        Hamming distance in bits (None: no bound; the caller's threshold, e.g. 31 of 256 for PDQ:
+        ``PDQ_CONFIDENT_MATCH_THRESHOLD`` of Meta's python-threatexchange ``pdq_utils``).
+
+        Returns one list per query row, each doc at most once with its nearest variant, sorted
+        by distance then doc; fewer than ``k`` when fewer live docs are within ``max_distance``.
+        Exact: ties at the k-th distance resolve by doc number.
+
+        Method: with ``max_distance < bits // 4``, one FAISS range search (as fast as k-NN at 256
+        bits, twice as fast at 64 bits: measured, see the module docstring); otherwise FAISS k-NN
+        from ``ceil((4 k + 16) × rows / live rows)`` rows per query, fetching 4× more until the
+        ``k`` docs are settled (a radius near ``bits / 2`` would make a range search return most
+        rows).
 
         Raises InputError for a bad ``codes`` array, ``k`` or ``max_distance``.
         """
