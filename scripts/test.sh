@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README's second command runs it. Installs the Debian packages the
-# tests read (manpages-ja: real Japanese text; postgresql: a real registry server) and fails —
+# tests read (manpages-ja: real Japanese text; mate-backgrounds: photographs with named authors;
+# postgresql: a real registry server) and fails —
 # never skips — when they are missing. Starts a throwaway PostgreSQL cluster for the run (trust
 # auth, 127.0.0.1 on a free port, data in a temp folder; as root it runs as the `postgres` system
 # user) and exports RIGHTSGUARD_TEST_PG_URL for the tests marked `postgres`; stops it on exit.
@@ -18,6 +19,7 @@ pg_bindir() {  # the newest /usr/lib/postgresql/<v>/bin with initdb and pg_ctl, 
 need_apt=()
 [ -d /usr/share/man/ja ] || need_apt+=(manpages-ja)
 [ -d /usr/share/common-licenses ] || need_apt+=(base-files)
+[ -d /usr/share/backgrounds/mate/nature ] || need_apt+=(mate-backgrounds)
 [ -n "$(pg_bindir)" ] || need_apt+=(postgresql)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

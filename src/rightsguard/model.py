@@ -10,6 +10,9 @@ Units, everywhere in rightsguard:
 * ``matched_tokens`` / ``longest_run_tokens`` count tokens of the channel that found the match
   (code tokens for the ``code-*`` channels, rightsguard text tokens for ``text``).
 * Coverages are fractions in ``[0, 1]``.
+* Image regions are polygons of ``(x, y)`` points in **pixels of the original file** (x right,
+  y down, origin at the top-left corner of the top-left pixel); boxes are half-open
+  ``(x0, y0, x1, y1)``.
 """
 
 from __future__ import annotations
@@ -99,7 +102,7 @@ class Work:
     holders: tuple[str, ...]
     licence: str
     licence_category: LicenceCategory
-    modality: str  # "code" | "text"
+    modality: str  # "code" | "text" | "image"
     language: str | None = None
     kind: str = "code"
     sources: tuple[Source, ...] = ()
@@ -183,6 +186,52 @@ class Match:
 
 
 @dataclass(frozen=True, slots=True)
+class ImageMatch:
+    """One protected image (or registered mark) found in a screened image.
+
+    ``kind``: ``copy`` (the work, whole or in part, after resizing, re-encoding, colour changes,
+    crops, flips, rotations or overlays), ``mark`` (a registered logo or watermark of the work
+    inside the output) or, in a look-up's ranking only, ``similar`` (near by hash, not
+    confirmed: no region, verdict ``clean``). ``work_polygon`` is the copied region in pixels of
+    the work's original file; ``output_polygon`` where it is in the screened image, in its pixels
+    (see the module docstring for the convention). ``scores`` are the stages that found and
+    confirmed the match, in the order they ran, e.g. ``(("pdq_distance", 12.0), ("inliers", 143.0),
+    ("inlier_ratio", 0.71))``: PDQ distance in bits of 256, feature inliers as a count, ratios
+    and cosines in ``[0, 1]``. ``work_coverage`` / ``output_coverage`` are the polygons' areas
+    over each image's area.
+    """
+
+    work: Work
+    kind: str
+    output_polygon: tuple[tuple[float, float], ...]
+    work_polygon: tuple[tuple[float, float], ...]
+    output_coverage: float
+    work_coverage: float
+    scores: tuple[tuple[str, float], ...]
+    matcher: str
+    flipped: bool = False
+    verdict: Verdict = Verdict.REVIEW
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "work": self.work.to_dict(),
+            "kind": self.kind,
+            "output_region": {"polygon": [[round(x, 1), round(y, 1)]
+                                          for x, y in self.output_polygon]},
+            "work_region": {"polygon": [[round(x, 1), round(y, 1)]
+                                        for x, y in self.work_polygon]},
+            "output_coverage": round(self.output_coverage, 4),
+            "work_coverage": round(self.work_coverage, 4),
+            "scores": {k: round(v, 4) for k, v in self.scores},
+            "matcher": self.matcher,
+            "flipped": self.flipped,
+            "verdict": self.verdict.label,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class ScreenResult:
     """Screening of one input (a file, stdin, or one part of a mixed prose/code output)."""
 
@@ -192,16 +241,22 @@ class ScreenResult:
     verdict: Verdict
     matches: tuple[Match, ...] = ()
     notes: tuple[str, ...] = ()  # e.g. "invalid UTF-8 decoded with replacement"
+    image_matches: tuple[ImageMatch, ...] = ()  # modality "image": matches are these
+    size: tuple[int, int] | None = None  # modality "image": (width, height) in pixels
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "input": self.input,
             "modality": self.modality,
             "language": self.language,
             "verdict": self.verdict.label,
             "notes": list(self.notes),
-            "matches": [m.to_dict() for m in self.matches],
+            "matches": [m.to_dict() for m in self.matches]
+                       + [m.to_dict() for m in self.image_matches],
         }
+        if self.size is not None:
+            out["size"] = {"width": self.size[0], "height": self.size[1]}
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +301,7 @@ class WorkInput:
     holders: tuple[str, ...]
     licence: str
     source: Source
-    modality: str  # "code" | "text"
+    modality: str  # "code" | "text" | "image"
     language: str | None = None
     kind: str = "code"
     identifiers: tuple[tuple[str, str], ...] = ()

@@ -1,7 +1,7 @@
 """Binary files found while walking a folder are skipped (listed under ``skipped``, counted in
 the summary) and change neither verdict nor exit code; a binary file named on the command line,
-and a text file that cannot be read, stay errors (exit 2). The fast ``check`` path and the Typer
-command agree on all of it."""
+and a text file that cannot be read, stay errors (exit 2), except an image, which is screened as
+one. The fast ``check`` path and the Typer command agree on all of it."""
 
 from __future__ import annotations
 
@@ -107,19 +107,38 @@ def test_skipped_binaries_leave_a_block_a_block(home: Path, repo: Path) -> None:
                                  skipped_entry(repo / "assets" / "icon.png")]
 
 
+def write_blob(path: Path) -> None:
+    """A binary that is not an image: a NUL byte at offset 3."""
+    path.write_bytes(b"\x7fEL\x00" + bytes(range(256)))
+
+
 def test_a_binary_named_on_the_command_line_is_an_error(home: Path, repo: Path) -> None:
-    logo = repo / "logo.png"
-    proc = run(FAST, ["check", str(logo), "--format", "json"], home)
+    blob = repo / "lib.so"
+    write_blob(blob)
+    proc = run(FAST, ["check", str(blob), "--format", "json"], home)
     assert proc.returncode == 2
-    reason = f"{logo}: binary file (NUL byte at offset 8); only text and code files can be read"
+    reason = f"{blob}: binary file (NUL byte at offset 3); only text and code files can be read"
     assert json.loads(proc.stdout) == {"schema_version": 1, "verdict": "review", "results": [],
-                                       "errors": [{"input": str(logo), "reason": reason}]}
+                                       "errors": [{"input": str(blob), "reason": reason}]}
     assert error_lines(proc.stderr) == [f"error: {reason}"]
     # named next to its folder: the named copy is the error, the walked one is skipped
-    proc = run(FAST, ["check", str(repo / "assets"), str(logo), "--format", "json"], home)
+    proc = run(FAST, ["check", str(repo / "assets"), str(blob), "--format", "json"], home)
     assert proc.returncode == 2
     report = json.loads(proc.stdout)
-    assert report["errors"] == [{"input": str(logo), "reason": reason}]
+    assert report["errors"] == [{"input": str(blob), "reason": reason}]
+    assert report["skipped"] == [skipped_entry(repo / "assets" / "icon.png")]
+
+
+def test_an_image_named_on_the_command_line_is_screened(home: Path, repo: Path) -> None:
+    """Named, an image is screened as an image even when the index holds none (so clean);
+    walked in a folder of such an index it is skipped like any binary."""
+    logo = repo / "logo.png"
+    proc = run(FAST, ["check", str(repo / "assets"), str(logo), "--format", "json"], home)
+    assert (proc.returncode, proc.stderr) == (0, "")
+    report = json.loads(proc.stdout)
+    assert report["results"] == [{"input": str(logo), "modality": "image", "language": None,
+                                  "verdict": "clean", "notes": [], "matches": [],
+                                  "size": {"width": 16, "height": 16}}]
     assert report["skipped"] == [skipped_entry(repo / "assets" / "icon.png")]
 
 
@@ -150,7 +169,8 @@ def test_unreadable_text_in_a_folder_stays_an_error(home: Path, repo: Path) -> N
 
 @pytest.mark.parametrize("fmt", ["json", "human", "sarif"])
 def test_fast_check_is_the_typer_check_on_folders(home: Path, repo: Path, fmt: str) -> None:
-    args = ["check", str(repo), str(repo / "logo.png"), "--format", fmt]
+    write_blob(repo / "lib.so")
+    args = ["check", str(repo), str(repo / "lib.so"), "--format", fmt]
     fast, slow = run(FAST, args, home), run(TYPER, args, home)
     assert (fast.returncode, fast.stdout, fast.stderr) == (
         slow.returncode, slow.stdout, slow.stderr)

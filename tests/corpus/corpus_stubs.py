@@ -45,6 +45,9 @@ class StubResolver:
             return "BSD-3-Clause" if "Neither the name" in text else "BSD-2-Clause"
         return None
 
+    def image_rights(self, raw: bytes) -> tuple[list[str], str | None]:
+        return [], None
+
     def holders(self, text: str) -> list[str]:
         out: list[str] = []
         for name in _COPYRIGHT.findall(text[:20000]):

@@ -45,7 +45,7 @@ def _check(items: list[WorkInput | Skipped], path: Path, bad_rows: tuple[int, in
     assert plain.source.uri == f"{path.resolve().as_uri()}#row={bad_rows[1] + 1}"
     missing, bad_licence = skipped
     assert missing.input == f"{path}:{bad_rows[0]}"
-    assert missing.reason == f"{path} row {bad_rows[0]}: no 'text' (or 'code') value"
+    assert missing.reason == f"{path} row {bad_rows[0]}: no 'text', 'code' or 'path' value"
     assert bad_licence.input == f"{path}:{bad_rows[1]}"
     assert "licence 'Bogus-9' is not an SPDX expression" in bad_licence.reason
 
@@ -93,7 +93,8 @@ def test_parquet_streamed_by_batches(tmp_path: Path) -> None:
 def test_parquet_without_text_column(tmp_path: Path) -> None:
     path = tmp_path / "bad.parquet"
     pq.write_table(pa.table({"title": ["x"]}), path)
-    with pytest.raises(InputError, match=r"no 'text' or 'code' column; columns are \['title'\]"):
+    with pytest.raises(InputError,
+                       match=r"no 'text', 'code' or 'path' column; columns are \['title'\]"):
         list(iter_catalogue_works(path, resolver=StubResolver()))
 
 

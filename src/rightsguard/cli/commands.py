@@ -85,6 +85,9 @@ def index_add(
     title: Annotated[str | None, typer.Option(help="Title of these works.")] = None,
     licence_texts: Annotated[bool, typer.Option(
         "--licence-texts", help="Also register the reference texts of common licences.")] = False,
+    mark: Annotated[bool, typer.Option(
+        "--mark", help="Register the images as marks (logos, watermarks) that `check` looks "
+                       "for inside every screened image.")] = False,
     registry_url: Annotated[str | None, typer.Option(
         "--registry-url", help="SQLAlchemy URL of the works registry of a new index, e.g. "
                                "postgresql+psycopg://user@host/db (default: registry.sqlite in "
@@ -97,7 +100,8 @@ def index_add(
     from rightsguard.index.sources import licence_text_works, works_from
 
     settings = _settings(index)
-    streams = [works_from(s, licence=licence, holder=holder, title=title) for s in sources]
+    streams = [works_from(s, licence=licence, holder=holder, title=title, mark=mark)
+               for s in sources]
     if licence_texts:
         streams.append(licence_text_works())
     summary = _progress_add(chain(*streams), settings.home, quiet, "Indexing", registry_url)
@@ -174,11 +178,14 @@ def check_cmd(
     output_licence: Annotated[str | None, typer.Option(
         help="SPDX licence the output is distributed under (copyleft matches compatible with "
              "it are allowed with attribution).")] = None,
+    top: Annotated[int | None, typer.Option(
+        min=1, help="Images: list the K registered images most like each one, confirmed or "
+                    "not (a rights holder's look-up), instead of screening it.")] = None,
 ) -> None:
     """Screen outputs for reproduced works. Exit 0 clean/attribute, 1 review/block, 2 error
     (an input that cannot be read is reported as review and the batch goes on)."""
     raise typer.Exit(run_check(paths, index=index, prompt=prompt, language=language, fmt=fmt,
-                               output_licence=output_licence))
+                               output_licence=output_licence, top=top))
 
 
 @app.command("demo")

@@ -30,7 +30,7 @@ FORMATS = ("human", "json", "sarif")
 
 #: ``check`` options (as the Typer command declares them) → :func:`run_check` keyword.
 CHECK_OPTIONS = {"--index": "index", "--prompt": "prompt", "--language": "language",
-                 "--format": "fmt", "--output-licence": "output_licence"}
+                 "--format": "fmt", "--output-licence": "output_licence", "--top": "top"}
 
 
 def err_console() -> Console:
@@ -42,7 +42,7 @@ def err_console() -> Console:
 
 def run_check(paths: list[str], *, index: Path | None = None, prompt: Path | None = None,
               language: str | None = None, fmt: str = "human",
-              output_licence: str | None = None) -> int:
+              output_licence: str | None = None, top: int | None = None) -> int:
     """``rightsguard check``: screen ``paths`` (``-`` is stdin), print the report in ``fmt``,
     return the exit code (0 clean/attribute, 1 review/block, 2 bad input or format).
 
@@ -76,7 +76,10 @@ def run_check(paths: list[str], *, index: Path | None = None, prompt: Path | Non
             stdin_results = screener.screen_text(text, name="-", language=language,
                                                  prompt=prompt_text, notes=tuple(notes))
     files = [p for p in paths if p != "-"]
-    report = screener.check(files, language=language, prompt=prompt_text)
+    if top is not None:
+        report = screener.look_up(files, top=top)
+    else:
+        report = screener.check(files, language=language, prompt=prompt_text)
     report = ScreenReport((*stdin_results, *report.results), (*stdin_errors, *report.errors),
                           report.skipped)
     emit(report, fmt)
@@ -208,10 +211,15 @@ def _fast_check(argv: list[str]) -> int | None:
     if parsed is None:
         return None
     paths, kw = parsed
+    top: int | None = None
+    if "top" in kw:
+        if not kw["top"].isdigit() or int(kw["top"]) < 1:
+            return None  # Typer reports the bad value
+        top = int(kw["top"])
     return run_check(paths, index=Path(kw["index"]) if "index" in kw else None,
                      prompt=Path(kw["prompt"]) if "prompt" in kw else None,
                      language=kw.get("language"), fmt=kw.get("fmt", "human"),
-                     output_licence=kw.get("output_licence"))
+                     output_licence=kw.get("output_licence"), top=top)
 
 
 def main() -> None:

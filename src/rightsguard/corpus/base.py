@@ -67,6 +67,11 @@ class LicenceResolver(Protocol):
         """
         ...
 
+    def image_rights(self, raw: bytes) -> tuple[list[str], str | None]:
+        """Rights holders and licence an image file states about itself in embedded metadata
+        (IPTC/XMP, EXIF): ``(holders, expression or None)``. Never raises for a broken file."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class LicenceEvidence:

@@ -3,13 +3,18 @@
 Columns (unknown columns are ignored):
 
 =============  ==============================================================================
-``text``       the work's text; or ``code`` plus ``language`` for code (one of them required)
+``text``       the work's text; or ``code`` plus ``language`` for code; or ``path`` (one of them
+               required)
+``path``       an image file (:data:`~rightsguard.corpus.languages.IMAGE_SUFFIXES`), relative to the
+               catalogue's folder or absolute: an image work (kind ``image``, or ``mark`` for
+               a registered logo or watermark). Columns given override what the image's
+               embedded metadata states (IPTC/XMP, EXIF: see ``LicenceResolver.image_rights``)
 ``title``      string (default: ``"{file name} row {n}"``)
 ``holder``     string or list of strings
 ``licence``    SPDX expression (``license`` accepted too); missing -> ``NOASSERTION``
 ``url``        where the work is published; the source URI (default: the file URI + ``#row=n``)
-``kind``       ``lyrics`` | ``poem`` | ``text`` | ``code`` (default: ``code`` with a ``code``
-               column, else ``text``)
+``kind``       ``lyrics`` | ``poem`` | ``text`` | ``code`` | ``image`` | ``mark`` (default:
+               ``image`` with a ``path``, ``code`` with a ``code`` column, else ``text``)
 ``isbn``, ``iswc``, ``doi``   identifiers (strings)
 ``famous``     bool: reported even where its fingerprints are frequent
 =============  ==============================================================================
@@ -44,10 +49,11 @@ from rightsguard.model import Skipped, Source, WorkInput
 
 __all__ = ["CATALOGUE_FORMATS", "KINDS", "CatalogueWorks", "iter_catalogue_works"]
 
-KINDS = frozenset({"lyrics", "poem", "text", "code"})
+KINDS = frozenset({"lyrics", "poem", "text", "code", "image", "mark"})
+IMAGE_KINDS = frozenset({"image", "mark"})
 IDENTIFIER_COLUMNS = (("isbn", "ISBN"), ("iswc", "ISWC"), ("doi", "DOI"))
-COLUMNS = ("text", "code", "language", "title", "holder", "licence", "license", "url", "kind",
-           "isbn", "iswc", "doi", "famous")
+COLUMNS = ("text", "code", "path", "language", "title", "holder", "licence", "license", "url",
+           "kind", "isbn", "iswc", "doi", "famous")
 CATALOGUE_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".jsonl.gz": "jsonl",
                      ".ndjson.gz": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
 """File name endings -> format."""
@@ -130,8 +136,8 @@ class CatalogueWorks(LazyWorks):
         except Exception as exc:  # pyarrow raises ArrowInvalid and OSError subclasses
             raise InputError(f"{self.path}: not a readable Parquet file ({exc})") from exc
         present = set(parquet.schema_arrow.names)
-        if "text" not in present and "code" not in present:
-            raise InputError(f"{self.path}: no 'text' or 'code' column; columns are"
+        if not present & {"text", "code", "path"}:
+            raise InputError(f"{self.path}: no 'text', 'code' or 'path' column; columns are"
                              f" {sorted(present)}")
         columns = [c for c in COLUMNS if c in present]
         number = 0
@@ -147,18 +153,23 @@ class CatalogueWorks(LazyWorks):
         problems: list[str] = []
         text = row.get("text")
         code = row.get("code")
+        image_path = row.get("path") if text is None and code is None else None
         body = code if text is None else text
-        if body is None:
-            problems.append("no 'text' (or 'code') value")
+        kind = row.get("kind")
+        if kind is None:
+            kind = "image" if image_path is not None else \
+                "code" if text is None and code is not None else "text"
+        elif kind not in KINDS:
+            problems.append(f"kind {kind!r} is not one of {', '.join(sorted(KINDS))}")
+        image_raw = b""
+        if kind in IMAGE_KINDS:
+            image_raw = self._image(image_path, problems)
+        elif body is None:
+            problems.append("no 'text', 'code' or 'path' value")
         elif not isinstance(body, str):
             problems.append(f"'text' must be a string, got {type(body).__name__}")
         elif not body.strip():
             problems.append("empty text")
-        kind = row.get("kind")
-        if kind is None:
-            kind = "code" if text is None and code is not None else "text"
-        elif kind not in KINDS:
-            problems.append(f"kind {kind!r} is not one of {', '.join(sorted(KINDS))}")
         language: str | None = None
         if kind == "code":
             label = row.get("language")
@@ -181,6 +192,13 @@ class CatalogueWorks(LazyWorks):
         elif holder is not None:
             problems.append("'holder' must be a string or a list of strings")
         licence = self._licence(row.get("licence", row.get("license")), problems)
+        if kind in IMAGE_KINDS and image_raw:
+            embedded_holders, embedded_licence = self.resolver.image_rights(image_raw)
+            if not holders:
+                holders = dedupe(embedded_holders)
+            if licence == NOASSERTION and row.get("licence", row.get("license")) is None \
+                    and embedded_licence:
+                licence = embedded_licence
         url = row.get("url")
         if url is not None and (not isinstance(url, str) or not url.strip()):
             problems.append("'url' must be a non-empty string")
@@ -196,17 +214,50 @@ class CatalogueWorks(LazyWorks):
         famous = row.get("famous")
         if famous is not None and not isinstance(famous, bool):
             problems.append(f"'famous' must be true or false, got {famous!r}")
-        raw = body.encode("utf-8") if isinstance(body, str) else b""
+        raw = image_raw if kind in IMAGE_KINDS else \
+            body.encode("utf-8") if isinstance(body, str) else b""
         if len(raw) > self.max_bytes:
             problems.append(f"text of {len(raw)} bytes is larger than the input limit of"
                             f" {self.max_bytes} bytes ({MAX_BYTES_SETTING})")
         if problems:
             return Skipped(where, f"{self.path} row {number}: " + "; ".join(problems))
+        if kind in IMAGE_KINDS:
+            file = self._resolve(str(image_path))  # a non-empty string: checked by _image
+            uri = url.strip() if url else file.as_uri()
+            return WorkInput(raw=raw, title=title if given_title else file.name, holders=holders,
+                             licence=licence, source=Source(uri=uri, path=str(file)),
+                             modality="image", kind=kind, identifiers=tuple(identifiers),
+                             famous=bool(famous))
         uri = url.strip() if url else f"{self.path.resolve().as_uri()}#row={number}"
         return WorkInput(
             raw=raw, title=title, holders=holders, licence=licence, source=Source(uri=uri),
             modality="code" if kind == "code" else "text", language=language, kind=kind,
             identifiers=tuple(identifiers), famous=bool(famous))
+
+    def _resolve(self, value: str) -> Path:
+        path = Path(value).expanduser()
+        return (path if path.is_absolute() else self.path.parent / path).resolve()
+
+    def _image(self, value: Any, problems: list[str]) -> bytes:
+        """The bytes of the image file a row's ``path`` names (b"" and a problem when it
+        cannot be read)."""
+        if not isinstance(value, str) or not value.strip():
+            problems.append("an image row needs a 'path' to the image file")
+            return b""
+        file = self._resolve(value)
+        try:
+            size = file.stat().st_size
+            if size > self.max_bytes:
+                problems.append(f"image {file} of {size} bytes is larger than the input limit "
+                                f"of {self.max_bytes} bytes ({MAX_BYTES_SETTING})")
+                return b""
+            data = file.read_bytes()
+        except OSError as exc:
+            problems.append(f"image {file} cannot be read ({exc.strerror or exc})")
+            return b""
+        if not data:
+            problems.append(f"image {file} is empty")
+        return data
 
     def _licence(self, value: Any, problems: list[str]) -> str:
         if value is None or (isinstance(value, str) and not value.strip()):

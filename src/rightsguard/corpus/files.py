@@ -5,6 +5,13 @@ Licence of a file, first found wins: the ``licence`` override; the file's own
 COPYRIGHT) file in its folder or an ancestor up to the root that was passed in; ``NOASSERTION``.
 Holders: the override; copyright notices in the file; notices in that licence file.
 
+Images (:data:`IMAGE_SUFFIXES`) are works too (modality ``image``, kind ``image``). Their
+licence: the override; the licence their embedded metadata states (XMP ``cc:license`` /
+``xmpRights:WebStatement``); the folder's licence file. Holders: the override; the holders
+their metadata names (IPTC Copyright Notice, then Creator, then EXIF Copyright and Artist); the
+folder's licence file. Pixels are not decoded here: the index does that, and refuses what it
+cannot decode.
+
 Sources: ``file://`` URI of the file. A file git tracks in a checkout also gets the remote URL
 (credentials removed) and, unless it differs from HEAD, the HEAD commit, with its path relative
 to the checkout; git is asked once per checkout, and not at all when it is not installed. Other
@@ -32,13 +39,19 @@ from rightsguard.corpus.base import (
     combine_expressions,
     dedupe,
 )
-from rightsguard.corpus.languages import is_text_path, language_for_path, language_for_shebang
+from rightsguard.corpus.languages import (
+    IMAGE_SUFFIXES,
+    is_text_path,
+    language_for_path,
+    language_for_shebang,
+)
 from rightsguard.corpus.reading import DEFAULT_MAX_BYTES, read_source
 from rightsguard.errors import InputError
 from rightsguard.model import Skipped, Source, WorkInput
 
 __all__ = [
     "IGNORED_DIRS",
+    "IMAGE_SUFFIXES",
     "FolderLicence",
     "FolderWorks",
     "is_licence_file",
@@ -189,6 +202,10 @@ class FolderWorks(LazyWorks):
                 return Skipped(str(path), "a licence file, registered as a licence text, not as a"
                                           " work")
             return None
+        if path.suffix.lower() in IMAGE_SUFFIXES:
+            image = self._image_work(path, root, explicit)
+            self.stats["image" if isinstance(image, WorkInput) else "skipped"] += 1
+            return image
         language = language_for_path(path)
         if language is None and not is_text_path(path):
             self.stats["not-code-or-text"] += 1
@@ -241,6 +258,41 @@ class FolderWorks(LazyWorks):
             raw=raw, title=title, holders=holders, licence=expression,
             source=self._source(path, root), modality="code" if language else "text",
             language=language, kind="code" if language else "text")
+
+    def _image_work(self, path: Path, root: Path, explicit: bool) -> WorkItem:
+        try:
+            size = path.stat().st_size
+            if size > self.max_bytes:
+                return Skipped(str(path), f"{path}: {size} bytes is over the limit of "
+                                          f"{self.max_bytes} bytes for one work")
+            raw = path.read_bytes()
+        except OSError as exc:
+            return Skipped(str(path), f"{path}: cannot be read ({exc.strerror or exc})")
+        if not raw:
+            return Skipped(str(path), "empty file")
+        holders, own = self.resolver.image_rights(raw)
+        folder: FolderLicence | None = None
+        if self.licence is not None:
+            expression = self.licence
+        elif own:
+            expression = own
+        else:
+            folder = self._folder_licence(path.parent, root)
+            expression = folder.expression
+        if self.holders is not None:
+            found = self.holders
+        else:
+            found = dedupe(holders)
+            if not found:
+                folder = folder or self._folder_licence(path.parent, root)
+                found = folder.holders
+        rel = path.relative_to(root).as_posix()
+        if self.title is None:
+            title = path.name if explicit else f"{root.name}/{rel}"
+        else:
+            title = self.title if explicit else f"{self.title}: {rel}"
+        return WorkInput(raw=raw, title=title, holders=found, licence=expression,
+                         source=self._source(path, root), modality="image", kind="image")
 
     # -- licence folders and git ---------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from types import MappingProxyType
 __all__ = [
     "CODE_EXTENSIONS",
     "CODE_FILENAMES",
+    "IMAGE_SUFFIXES",
     "PYGMENTS_EXTENSIONS",
     "TEXT_EXTENSIONS",
     "TREE_SITTER_LANGUAGES",
@@ -24,6 +25,9 @@ __all__ = [
     "language_for_shebang",
     "normalise_language",
 ]
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp", ".tif", ".tiff", ".bmp"})
+"""File name extensions of images (formats Pillow decodes): image works, screened as images."""
 
 TREE_SITTER_LANGUAGES = frozenset({
     "python", "javascript", "typescript", "tsx", "java", "c", "cpp", "go", "rust", "c_sharp",

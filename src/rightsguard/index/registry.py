@@ -21,7 +21,14 @@ import zstandard
 from rightsguard.errors import IndexCorruptError, RegistryError
 from rightsguard.model import LicenceCategory, Source, Work
 
-SCHEMA_VERSION = 3  # 2: code_streams table; 3: sources.licence (the licence each source states)
+#: 2: code_streams table; 3: sources.licence (the licence each source states); 4: image_prints
+SCHEMA_VERSION = 4
+
+# image works: size of the original file in pixels, the stored PDQ variants (see
+# rightsguard.index.images) and the verification data (local features, or a mark template)
+_IMAGE_PRINTS_DDL = """CREATE TABLE IF NOT EXISTS image_prints (doc INTEGER PRIMARY KEY,
+        width INTEGER NOT NULL, height INTEGER NOT NULL, hashes BLOB NOT NULL,
+        features BLOB NOT NULL)"""
 
 _DDL = [
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR(64) PRIMARY KEY, value TEXT NOT NULL)",
@@ -43,12 +50,25 @@ _DDL = [
         value TEXT NOT NULL, PRIMARY KEY (doc, scheme, value))""",
     "CREATE TABLE IF NOT EXISTS content (doc INTEGER PRIMARY KEY, data BLOB NOT NULL)",
     "CREATE TABLE IF NOT EXISTS code_streams (doc INTEGER PRIMARY KEY, data BLOB NOT NULL)",
+    _IMAGE_PRINTS_DDL,
     """CREATE TABLE IF NOT EXISTS segments (name VARCHAR(128) NOT NULL,
         channel VARCHAR(32) NOT NULL, generation INTEGER NOT NULL, postings BIGINT NOT NULL,
         PRIMARY KEY (channel, name))""",
     """CREATE TABLE IF NOT EXISTS stoplists (channel VARCHAR(32) PRIMARY KEY,
         name VARCHAR(128) NOT NULL, generation INTEGER NOT NULL, size INTEGER NOT NULL)""",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class ImagePrints:
+    """What the registry keeps of an image work: the original file's size in pixels, its
+    stored PDQ variants and its verification data (both in the formats of
+    :mod:`rightsguard.index.images`)."""
+
+    width: int
+    height: int
+    hashes: bytes
+    features: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,35 +205,42 @@ class Registry:
                 from exc
 
     def check_schema(self) -> None:
-        """Refuse a registry of another schema version; upgrade version 2 in place (one
-        transaction: ``sources.licence`` filled with each work's licence, as version 2 merged
-        sources without recording theirs)."""
+        """Refuse a registry of another schema version; upgrade versions 2 and 3 in place (one
+        transaction: version 2 gets ``sources.licence`` filled with each work's licence, as it
+        merged sources without recording theirs; version 3 gets the empty ``image_prints``
+        table)."""
         rows = self._read("SELECT value FROM meta WHERE key = 'schema_version'")
         if not rows:
             raise IndexCorruptError(f"registry {self.url} has no schema_version")
-        if int(rows[0][0]) == 2:
-            self._upgrade_from_2()
+        if int(rows[0][0]) in (2, 3):
+            self._upgrade()
             rows = self._read("SELECT value FROM meta WHERE key = 'schema_version'")
         if int(rows[0][0]) != SCHEMA_VERSION:
             raise IndexCorruptError(
                 f"registry {self.url} has schema version {rows[0][0]}; this rightsguard reads "
                 f"version {SCHEMA_VERSION}")
 
-    def _upgrade_from_2(self) -> None:
+    def _upgrade(self) -> None:
         from sqlalchemy import text
         from sqlalchemy.exc import SQLAlchemyError
 
+        row: Any = None
         try:
             with self._sa().begin() as conn:
                 # re-read inside the transaction: another process may have upgraded meanwhile
                 row = conn.execute(text(
                     "SELECT value FROM meta WHERE key = 'schema_version'")).first()
-                if row is None or int(row[0]) != 2:
+                if row is None or int(row[0]) not in (2, 3):
                     return
-                conn.execute(text("ALTER TABLE sources ADD COLUMN licence TEXT"))
-                conn.execute(text(
-                    "UPDATE sources SET licence = (SELECT w.licence FROM works w "
-                    "WHERE w.doc = sources.doc)"))
+                if int(row[0]) == 2:
+                    conn.execute(text("ALTER TABLE sources ADD COLUMN licence TEXT"))
+                    conn.execute(text(
+                        "UPDATE sources SET licence = (SELECT w.licence FROM works w "
+                        "WHERE w.doc = sources.doc)"))
+                ddl = _IMAGE_PRINTS_DDL
+                if not _is_sqlite(self.url):
+                    ddl = ddl.replace("BLOB", "BYTEA")
+                conn.execute(text(ddl))
                 conn.execute(text("UPDATE meta SET value = :v WHERE key = 'schema_version'"),
                              {"v": str(SCHEMA_VERSION)})
         except SQLAlchemyError as exc:
@@ -221,8 +248,8 @@ class Registry:
             again = self._read("SELECT value FROM meta WHERE key = 'schema_version'")
             if again and int(again[0][0]) == SCHEMA_VERSION:
                 return  # a concurrent open upgraded it first
-            raise RegistryError(f"registry {_shown(self.url)}: cannot upgrade schema version 2 "
-                                f"to {SCHEMA_VERSION}: {exc}") from exc
+            raise RegistryError(f"registry {_shown(self.url)}: cannot upgrade schema version "
+                                f"{row[0] if row else '?'} to {SCHEMA_VERSION}: {exc}") from exc
         finally:
             self.refresh()
 
@@ -337,6 +364,44 @@ class Registry:
         rows = self._read("SELECT data FROM code_streams WHERE doc = :d", {"d": int(doc)})
         return bytes(rows[0][0]) if rows else None
 
+    def image_prints(self, docs: Iterable[int]) -> dict[int, ImagePrints]:
+        """Stored image data of image works (docs that are not images are left out)."""
+        docs = sorted(set(int(d) for d in docs))
+        out: dict[int, ImagePrints] = {}
+        for i in range(0, len(docs), 500):
+            marks = ",".join(str(d) for d in docs[i:i + 500])  # ints only: safe to inline
+            for d, w, h, hashes, feats in self._read(
+                    "SELECT doc, width, height, hashes, features FROM image_prints "
+                    f"WHERE doc IN ({marks})"):
+                out[int(d)] = ImagePrints(int(w), int(h), bytes(hashes), bytes(feats))
+        return out
+
+    def has_images(self) -> bool:
+        """True when any image work (removed or not) is registered."""
+        return bool(self._read("SELECT 1 FROM image_prints LIMIT 1"))
+
+    def image_docs(self, kind: str | None = None) -> list[int]:
+        """Live image works (``kind`` e.g. ``mark``: only those), in document order."""
+        sql = ("SELECT p.doc FROM image_prints p JOIN works w ON w.doc = p.doc "
+               "WHERE w.removed = 0")
+        if kind is not None:
+            return [int(r[0]) for r in self._read(sql + " AND w.kind = :k ORDER BY p.doc",
+                                                  {"k": kind})]
+        return [int(r[0]) for r in self._read(sql + " ORDER BY p.doc")]
+
+    def image_hashes(self, after: int = 0) -> Iterator[tuple[int, bytes]]:
+        """``(doc, hashes)`` of every image work with ``doc > after`` (removed ones too: the
+        hash index filters those), in document order, read 1,000 rows at a time."""
+        last = after
+        while True:
+            rows = self._read("SELECT doc, hashes FROM image_prints WHERE doc > :a "
+                              "ORDER BY doc LIMIT 1000", {"a": last})
+            if not rows:
+                return
+            for d, hashes in rows:
+                yield int(d), bytes(hashes)
+            last = int(rows[-1][0])
+
     def counts(self) -> dict[str, int]:
         rows = self._read(
             "SELECT COUNT(*), COALESCE(SUM(size_bytes), 0), COALESCE(SUM(tokens), 0), "
@@ -363,7 +428,8 @@ class Writer:
         return (int(row[0]), bool(row[1])) if row else None
 
     def insert_work(self, work: Work, *, raw: bytes, tokens: int, chars_nows: int,
-                    tokenizer: str, generation: int, code_stream: bytes | None = None) -> int:
+                    tokenizer: str, generation: int, code_stream: bytes | None = None,
+                    image: ImagePrints | None = None) -> int:
         res = self._x(
             "INSERT INTO works (work_id, title, licence, licence_category, modality, language, "
             "kind, famous, size_bytes, tokens, chars_nows, tokenizer, removed, generation) VALUES "
@@ -382,6 +448,11 @@ class Writer:
         if code_stream is not None:
             self._x("INSERT INTO code_streams (doc, data) VALUES (:d, :data)",
                     {"d": doc, "data": code_stream})
+        if image is not None:
+            self._x("INSERT INTO image_prints (doc, width, height, hashes, features) "
+                    "VALUES (:d, :w, :h, :hashes, :feats)",
+                    {"d": doc, "w": image.width, "h": image.height, "hashes": image.hashes,
+                     "feats": image.features})
         self.add_metadata(doc, work)
         return doc
 
@@ -441,7 +512,7 @@ class Writer:
         """Delete tombstoned works for good (after compaction dropped their postings)."""
         for d in docs:
             for table in ("holders", "sources", "identifiers", "content", "code_streams",
-                          "works"):
+                          "image_prints", "works"):
                 self._x(f"DELETE FROM {table} WHERE doc = :d", {"d": d})
 
     def add_segment(self, name: str, channel: str, generation: int, postings: int) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from rightsguard.corpus import (
@@ -19,6 +20,10 @@ from rightsguard.corpus import (
 from rightsguard.errors import LicenceError
 from rightsguard.model import Skipped, Source, WorkInput
 from rightsguard.signals import licences
+from rightsguard.signals.embedded import CC_NS, XMP_RIGHTS_NS
+from rightsguard.signals.iptc import iptc_rights
+from rightsguard.signals.licence_class import cc_url_expression
+from rightsguard.signals.xmp import read_xmp
 
 
 class SignalsLicenceResolver:
@@ -41,6 +46,34 @@ class SignalsLicenceResolver:
     def normalise(self, expression: str) -> str:
         return licences.normalise_expression(expression)
 
+    def image_rights(self, raw: bytes) -> tuple[list[str], str | None]:
+        """Holders: those named by the IPTC Copyright Notice (``dc:rights``), else the IPTC
+        Creators (``dc:creator``), else EXIF Copyright (0x8298), else EXIF Artist (0x013B) —
+        a copyright notice names the rights holder, a creator is only presumed to be one
+        (Berne Convention Art. 15(1)). A notice without a recognisable holder ("All rights
+        reserved") is passed over. Licence: Creative Commons URLs in XMP ``cc:license`` or
+        ``xmpRights:WebStatement`` (several distinct ones are joined with AND)."""
+        reading = read_xmp(raw)
+        rights = iptc_rights(raw, reading)
+        holders: list[str] = []
+        if rights.copyright_notice:
+            holders = licences.copyright_holders(rights.copyright_notice)
+        if not holders:
+            holders = list(rights.creators)
+        if not holders and rights.exif_copyright:
+            holders = licences.copyright_holders(rights.exif_copyright)
+        if not holders and rights.exif_artist:
+            holders = [rights.exif_artist]
+        found: list[str] = []
+        for ns, name in ((CC_NS, "license"), (XMP_RIGHTS_NS, "WebStatement")):
+            for _doc, value in reading.values(ns, name):
+                expr = cc_url_expression(value)
+                if expr is not None and expr not in found:
+                    found.append(expr)
+        if not found:
+            return holders, None
+        return holders, found[0] if len(found) == 1 else " AND ".join(f"({e})" for e in found)
+
 
 def licence_text_works(keys: list[str] | None = None) -> Iterator[WorkInput | Skipped]:
     """The reference texts of common licences as works (kind ``licence-text``, holder = steward).
@@ -62,10 +95,30 @@ def licence_text_works(keys: list[str] | None = None) -> Iterator[WorkInput | Sk
 
 
 def works_from(source: str | os.PathLike[str], *, licence: str | None = None,
-               holder: str | None = None, title: str | None = None
+               holder: str | None = None, title: str | None = None, mark: bool = False
                ) -> Iterator[WorkInput | Skipped]:
     """Works of one SOURCE: a ``.jsonl``/``.parquet`` catalogue, a file or folder, or the
-    keyword ``python-env`` (the running interpreter's distributions and standard library)."""
+    keyword ``python-env`` (the running interpreter's distributions and standard library).
+
+    ``mark``: the images of SOURCE are registered marks (logos, watermarks: kind ``mark``),
+    searched inside every screened image; anything else in SOURCE is skipped with the reason.
+    """
+    items = _works_from(source, licence=licence, holder=holder, title=title)
+    if not mark:
+        yield from items
+        return
+    for item in items:
+        if isinstance(item, Skipped):
+            yield item
+        elif item.modality != "image":
+            yield Skipped(item.source.path or item.source.uri,
+                          "not an image: only images can be registered as marks")
+        else:
+            yield replace(item, kind="mark")
+
+
+def _works_from(source: str | os.PathLike[str], *, licence: str | None,
+                holder: str | None, title: str | None) -> Iterator[WorkInput | Skipped]:
     resolver = SignalsLicenceResolver()
     if licence is not None:
         licence = licences.normalise_expression(licence)

@@ -37,18 +37,21 @@ import numpy as np
 import numpy.typing as npt
 import zstandard
 
-from rightsguard.errors import IndexCorruptError, IndexError_, IndexMismatchError
+from rightsguard.errors import IndexCorruptError, IndexError_, IndexMismatchError, InputError
 from rightsguard.fingerprint.code import CodeTokenizer
 from rightsguard.index.build import WorkPrints, decode, fingerprint_text
 from rightsguard.index.cache import LRU
 from rightsguard.index.channels import CHANNELS, Channel
-from rightsguard.index.registry import Registry, WorkRow, Writer
+from rightsguard.index.image_store import IMAGE_FINGERPRINTER, ImageStore, image_prints_of
+from rightsguard.index.registry import ImagePrints, Registry, WorkRow, Writer
 from rightsguard.index.segments import Segment, write_atomic, write_segment
 from rightsguard.index.streams import TokenStream, decode_stream
 from rightsguard.model import LicenceCategory, Skipped, Work, WorkInput
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
+
+    from rightsguard.index.images import Candidate
 
 INDEX_SCHEMA = 1
 #: Noise control: a fingerprint found in at least max(STOP_MIN_DOCS, STOP_FRACTION × live works)
@@ -107,6 +110,14 @@ def _fingerprint_item(item: WorkInput, tokenizer: CodeTokenizer) -> WorkPrints:
                             kind=item.kind, tokenizer=tokenizer)
 
 
+def _image_prints_in_worker(item: WorkInput) -> ImagePrints | str:
+    """:func:`image_prints_of`, or the problem when the image cannot be decoded."""
+    try:
+        return image_prints_of(item)
+    except InputError as exc:
+        return str(exc)
+
+
 def _fingerprint_in_worker(item: WorkInput) -> WorkPrints:
     return _fingerprint_item(item, _WORKER_TOKENIZER or CodeTokenizer())
 
@@ -160,6 +171,7 @@ class Index:
         self._streams: LRU[int, TokenStream | None] = LRU(256)
         self._zd = zstandard.ZstdDecompressor()
         self._rows: dict[int, WorkRow] = {}
+        self.images = ImageStore(path, registry)
 
     # -- opening ------------------------------------------------------------------------------
     @classmethod
@@ -326,6 +338,7 @@ class Index:
                     done = self._add_batch(batch, summary, pool, tokenizer, progress, done)
                 self._merge_small_segments()
                 self._rebuild_stoplists()
+                self.images.sync()
         finally:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
@@ -360,13 +373,19 @@ class Index:
                 merge.append((wid, it))
             else:
                 new[wid] = it
-        todo = list(new.items())
+        todo = [(w, it) for w, it in new.items() if it.modality != "image"]
+        images = [(w, it) for w, it in new.items() if it.modality == "image"]
         # Fingerprints arrive in order while this process registers the works already done.
         prints: Iterator[WorkPrints]
         if pool is not None and len(todo) > 8:
             prints = pool.map(_fingerprint_in_worker, [it for _w, it in todo], chunksize=16)
         else:
             prints = (_fingerprint_item(it, tokenizer) for _w, it in todo)
+        image_prints: Iterator[ImagePrints | str]
+        if pool is not None and len(images) > 1:
+            image_prints = pool.map(_image_prints_in_worker, [it for _w, it in images])
+        else:
+            image_prints = (_image_prints_in_worker(it) for _w, it in images)
         categories: dict[str, LicenceCategory] = {}
         with self.registry.transaction() as w:
             gen = w.generation() + 1
@@ -383,6 +402,15 @@ class Index:
                     hs.append(h)
                     ds.append(np.full(h.shape[0], doc, dtype=np.uint32))
                     ps.append(p)
+                summary.added += 1
+                summary.bytes += len(it.raw)
+            for (wid, it), ip in zip(images, image_prints, strict=True):
+                if isinstance(ip, str):
+                    summary.skipped.append(Skipped(it.source.path or it.source.uri, ip))
+                    continue
+                work = self._work_of(wid, it, None, categories)
+                w.insert_work(work, raw=it.raw, tokens=0, chars_nows=0,
+                              tokenizer=IMAGE_FINGERPRINTER, generation=gen, image=ip)
                 summary.added += 1
                 summary.bytes += len(it.raw)
             for wid, it in merge:
@@ -532,6 +560,7 @@ class Index:
                 w.purge(removed.tolist())
                 w.bump_generation()
             self._rebuild_stoplists()
+            self.images.compact(removed.tolist())
 
     def _merge_segments(self, w: Writer, removed: U32, *, keep_largest: bool) -> None:
         """Merge each channel's segments into one new segment (tombstoned works dropped).
@@ -683,6 +712,15 @@ class Index:
             live = ~np.isin(dd, self._removed)
             qq, dd, pp = qq[live], dd[live], pp[live]
         return qq, dd, pp
+
+    def image_candidates(self, codes: npt.NDArray[np.uint8], *, k: int,
+                         max_distance: int | None) -> list[Candidate]:
+        """Image works whose stored PDQ variants are nearest any of ``codes`` (uint8 ``(m, 32)``,
+        a query image's own variants): at most ``k``, best Hamming distance first, within
+        ``max_distance`` bits when given; removed works left out."""
+        self._ensure_loaded()
+        return self.images.candidates(codes, k=k, max_distance=max_distance,
+                                      removed=self._removed)
 
     def rows(self, docs: Iterable[int]) -> dict[int, WorkRow]:
         """Registry rows for documents (cached on this object until the next write)."""

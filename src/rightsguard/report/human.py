@@ -92,8 +92,52 @@ def _match_table(result: ScreenResult) -> Table:
     return table
 
 
+def _polygon_text(polygon: tuple[tuple[float, float], ...]) -> str:
+    """A region's bounding box in pixels, ``x0,y0–x1,y1`` (half-open)."""
+    if not polygon:
+        return "—"
+    xs = [p[0] for p in polygon]
+    ys = [p[1] for p in polygon]
+    return f"{min(xs):.0f},{min(ys):.0f}–{max(xs):.0f},{max(ys):.0f}"
+
+
+def _image_table(result: ScreenResult) -> Table:
+    table = Table(
+        title=Text.assemble((result.input, "bold"), " — ", _verdict_text(result.verdict)),
+        title_justify="left",
+        show_lines=True,
+    )
+    table.add_column("Verdict", overflow="fold")
+    table.add_column("Work", overflow="fold")
+    table.add_column("Holders", overflow="fold")
+    table.add_column("Licence", overflow="fold")
+    table.add_column("Where (px)", overflow="fold")  # bounding boxes of the two regions
+    table.add_column("Coverage", justify="right", overflow="fold")
+    table.add_column("Kind / scores", overflow="fold")
+    for match in result.image_matches:
+        work = match.work
+        scores = "\n".join(f"{k} {v:.3g}" for k, v in match.scores)
+        table.add_row(
+            _verdict_text(match.verdict),
+            Text(work.title),
+            Text(holders_phrase(work.holders)),
+            Text(f"{work.licence}\n({work.licence_category.value})"),
+            Text(f"output {_polygon_text(match.output_polygon)}\n"
+                 f"work {_polygon_text(match.work_polygon)}"),
+            Text(f"output {_pct(match.output_coverage)}\nwork {_pct(match.work_coverage)}"),
+            Text(f"{match.kind}" + (" (flipped)" if match.flipped else "") + f"\n{scores}"),
+        )
+    return table
+
+
 def _render_result(result: ScreenResult, console: Console, *, show_notice: bool) -> None:
-    if not result.matches:
+    if result.image_matches:
+        console.print(_image_table(result))
+        for im in result.image_matches:
+            if im.reason:
+                console.print(Text.assemble("  ", _verdict_text(im.verdict),
+                                            f" {im.work.title}: ", im.reason))
+    elif not result.matches:
         console.print(
             Text.assemble(
                 (result.input, "bold"),
@@ -116,13 +160,15 @@ def _render_result(result: ScreenResult, console: Console, *, show_notice: bool)
     if not show_notice:
         return
     seen: set[str] = set()
-    for match in result.matches:
-        if match.verdict != Verdict.ATTRIBUTE or match.work.work_id in seen:
+    matched: list[tuple[Verdict, Work]] = [(m.verdict, m.work) for m in result.matches]
+    matched += [(m.verdict, m.work) for m in result.image_matches]
+    for verdict, work in matched:
+        if verdict != Verdict.ATTRIBUTE or work.work_id in seen:
             continue
-        seen.add(match.work.work_id)
+        seen.add(work.work_id)
         console.print(Text("Attribution notice (keep it with the output):", style="bold cyan"))
         # soft_wrap: no line breaks inserted, so the notice pastes as one line.
-        console.print(Text(attribution_notice(match.work)), soft_wrap=True)
+        console.print(Text(attribution_notice(work)), soft_wrap=True)
 
 
 def _render_error(error: Skipped, console: Console) -> None:
@@ -154,8 +200,9 @@ def render_human(report: ScreenReport, console: Console, *, show_notice: bool = 
         console.print()
     counts = {v: 0 for v in Verdict}
     for result in report.results:
-        for match in result.matches:
-            counts[match.verdict] += 1
+        for verdict in [m.verdict for m in result.matches] + \
+                [m.verdict for m in result.image_matches]:
+            counts[verdict] += 1
     total = sum(counts.values())
     breakdown = ", ".join(
         f"{counts[v]} {v.label}" for v in sorted(Verdict, reverse=True) if counts[v]

@@ -7,6 +7,11 @@ split into its prose and each code block, each screened with its own fingerprint
 offsets stay in the coordinates of the whole input. Inputs that cannot be read are recorded in
 ``ScreenReport.errors`` and the batch goes on; binary files found while walking a folder are
 recorded in ``ScreenReport.skipped`` instead (a binary file named on its own is an error).
+
+Images (:data:`~rightsguard.corpus.languages.IMAGE_SUFFIXES`) are screened by
+:class:`~rightsguard.screen.images.ImageScreener`: one result each, modality ``image``. An image
+named on its own is always screened; one found while walking a folder is screened when the index
+holds image works or marks, and otherwise recorded in ``skipped`` like any binary file.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from rightsguard.corpus.languages import language_for_path, normalise_language
+from rightsguard.corpus.languages import IMAGE_SUFFIXES, language_for_path, normalise_language
 from rightsguard.corpus.reading import (
     BINARY_SNIFF_BYTES,
     DEFAULT_MAX_BYTES,
@@ -27,7 +32,16 @@ from rightsguard.corpus.reading import (
 )
 from rightsguard.errors import InputError
 from rightsguard.index.store import Index
-from rightsguard.model import Match, ScreenReport, ScreenResult, Skipped, Span, WorkSimilarity
+from rightsguard.model import (
+    ImageMatch,
+    Match,
+    ScreenReport,
+    ScreenResult,
+    Skipped,
+    Span,
+    WorkSimilarity,
+)
+from rightsguard.screen.images import ImageScreener
 from rightsguard.screen.matcher import Matcher, SimilarityFinder, Thresholds, verdict_of
 from rightsguard.screen.policy import ScreenPolicy
 
@@ -107,6 +121,58 @@ class Screener:
     max_bytes: int = DEFAULT_MAX_BYTES
     _matcher: Matcher | None = None
     _similarity: SimilarityFinder | None = None
+    _images: ImageScreener | None = None
+
+    @property
+    def images(self) -> ImageScreener:
+        if self._images is None:
+            self._images = ImageScreener(self.index, self.policy)
+        return self._images
+
+    def screen_image_path(self, path: Path) -> ScreenResult:
+        """Screen one image file (raises InputError when it cannot be read or decoded)."""
+        try:
+            size = path.stat().st_size
+            if size > self.max_bytes:
+                raise InputError(f"{path}: {size} bytes is over the input limit of "
+                                 f"{self.max_bytes} bytes")
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+        with self.index.pinned():
+            return self.images.screen_image(data, name=str(path))
+
+    def similar_images(self, path: str | os.PathLike[str], *, top: int = 10
+                       ) -> list[ImageMatch]:
+        """Registered images ranked by likeness to the image at ``path`` (a rights holder's
+        look-up): see :meth:`ImageScreener.similar_images`."""
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+        with self.index.pinned():
+            return self.images.similar_images(data, name=str(path), top=top)
+
+    def look_up(self, paths: Iterable[str | os.PathLike[str]], *, top: int) -> ScreenReport:
+        """``check --top K``: for each image in ``paths`` (files and folders), the ``top``
+        registered images most like it, ranked (:meth:`similar_images`), as one result each;
+        files that are not images are skipped, unreadable ones recorded in ``errors``."""
+        results: list[ScreenResult] = []
+        errors: list[Skipped] = []
+        skipped: list[Skipped] = []
+        for path, _in_folder in _expand(paths, errors):
+            if path.suffix.lower() not in IMAGE_SUFFIXES:
+                skipped.append(Skipped(str(path), "not an image: --top ranks images only"))
+                continue
+            try:
+                found = self.similar_images(path, top=top)
+            except InputError as exc:
+                errors.append(Skipped(str(path), str(exc)))
+                continue
+            verdict = max((m.verdict for m in found), default=verdict_of([]))
+            results.append(ScreenResult(input=str(path), modality="image", language=None,
+                                        verdict=verdict, image_matches=tuple(found)))
+        return ScreenReport(tuple(results), tuple(errors), tuple(skipped))
 
     @property
     def matcher(self) -> Matcher:
@@ -231,6 +297,13 @@ class Screener:
         if text is not None:
             results.extend(self.screen_text(text, name=name, language=language, prompt=prompt))
         for path, in_folder in _expand(paths, errors):
+            if path.suffix.lower() in IMAGE_SUFFIXES and \
+                    (not in_folder or self.images.has_images()):
+                try:
+                    results.append(self.screen_image_path(path))
+                except InputError as exc:
+                    errors.append(Skipped(str(path), str(exc)))
+                continue
             try:
                 results.extend(self.screen_path(path, language=language, prompt=prompt))
             except InputError as exc:

@@ -1,0 +1,154 @@
+"""Image works in an index folder: what is stored per work, and the PDQ candidate index.
+
+Per image work the registry keeps (table ``image_prints``, one transaction with the work):
+
+* the original file's size in pixels;
+* ``hashes``: its stored PDQ variants (:func:`rightsguard.fingerprint.image.work_fingerprints`:
+  the whole image, its dihedral variants and crops), concatenated 32-byte codes in variant order;
+* ``features``: its SIFT keypoints and descriptors for verification
+  (:class:`rightsguard.fingerprint.image_features.LocalFeatures` bytes).
+
+A registered mark (kind ``mark``: a logo or watermark) stores neither: screening builds its
+template from the stored file, since marks are few and are searched in every screened image.
+
+The PDQ codes are also in a :class:`~rightsguard.index.images.HashIndex` under
+``images/pdq/``, a derived copy for fast candidate search. The registry is the source of truth:
+the hash index is written after the registry transaction commits, and a hash index that is behind
+(a crash between the two) is caught up from the registry when it is next opened — rows of
+document numbers above the largest it holds are appended (document numbers only grow). Removed
+works are filtered at query time with the registry's tombstones, and dropped from the hash index
+by :meth:`ImageStore.compact`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from rightsguard.errors import IndexCorruptError
+from rightsguard.index.registry import ImagePrints, Registry
+from rightsguard.model import WorkInput
+
+if TYPE_CHECKING:  # FAISS loads only when an index holds images (keeps `check` start-up fast)
+    from rightsguard.index.images import Candidate, HashIndex
+
+#: Recorded in the registry's ``tokenizer`` column of image works; part of what an image work's
+#: stored data means (hash variants and feature format).
+IMAGE_FINGERPRINTER = "image-pdq-sift-v1"
+PDQ_BYTES = 32
+HASH_KIND = "pdq"
+
+U8 = npt.NDArray[np.uint8]
+
+
+def image_prints_of(item: WorkInput, *, max_pixels: int | None = None) -> ImagePrints:
+    """Decode an image work and compute what the registry stores for it.
+
+    Raises :class:`~rightsguard.errors.InputError` naming the work's source when the bytes are
+    not a decodable image (unknown format, truncated, over the pixel limit, …).
+    """
+    from rightsguard.fingerprint.image import decode_image, work_fingerprints
+    from rightsguard.fingerprint.image_features import extract_features
+
+    name = item.source.path or item.source.uri
+    kwargs = {} if max_pixels is None else {"max_pixels": max_pixels}
+    image = decode_image(item.raw, name=name, **kwargs)
+    if item.kind == "mark":
+        return ImagePrints(image.width, image.height, b"", b"")
+    variants = work_fingerprints(image)
+    hashes = b"".join(bytes(v.pdq) for v in variants)
+    features = extract_features(image.rgb, name=name).to_bytes()
+    return ImagePrints(image.width, image.height, hashes, features)
+
+
+def split_hashes(blob: bytes, doc: int) -> U8:
+    """The stored variants of ``doc`` as uint8 ``(n, 32)``; IndexCorruptError if not whole."""
+    if len(blob) % PDQ_BYTES:
+        raise IndexCorruptError(f"image hashes of document {doc}: {len(blob)} bytes is not a "
+                                f"multiple of {PDQ_BYTES}")
+    return np.frombuffer(blob, np.uint8).reshape(-1, PDQ_BYTES)
+
+
+class ImageStore:
+    """The image part of an index folder (see the module docstring). Cheap to construct."""
+
+    def __init__(self, folder: Path, registry: Registry) -> None:
+        self.folder = folder / "images" / HASH_KIND
+        self.registry = registry
+        self._index: HashIndex | None = None
+
+    def hash_index(self) -> HashIndex:
+        """The PDQ hash index, opened once (created when missing) and caught up with the
+        registry; IndexCorruptError / IndexMismatchError from :class:`HashIndex` pass through."""
+        from rightsguard.index.images import HashIndex
+
+        if self._index is None:
+            if (self.folder / "manifest.json").exists():
+                self._index = HashIndex.open(self.folder, bits=PDQ_BYTES * 8, kind=HASH_KIND)
+            else:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                self._index = HashIndex.create(self.folder, bits=PDQ_BYTES * 8, kind=HASH_KIND)
+        self._catch_up(self._index)
+        return self._index
+
+    def _catch_up(self, index: HashIndex) -> None:
+        docs = index.docs
+        last = int(docs.max()) if docs.size else 0
+        rows = list(self.registry.image_hashes(after=last))
+        if rows:
+            self._append(index, rows)
+
+    @staticmethod
+    def _append(index: HashIndex, rows: Iterable[tuple[int, bytes]]) -> None:
+        codes: list[U8] = []
+        docs: list[npt.NDArray[np.int64]] = []
+        variants: list[npt.NDArray[np.int16]] = []
+        for doc, blob in rows:
+            c = split_hashes(blob, doc)
+            if not c.shape[0]:
+                continue  # a mark: no hashes
+            codes.append(c)
+            docs.append(np.full(c.shape[0], doc, np.int64))
+            variants.append(np.arange(c.shape[0], dtype=np.int16))
+        if codes:
+            index.add(np.concatenate(codes), np.concatenate(docs), np.concatenate(variants))
+
+    def present(self) -> bool:
+        """True when the index holds (or held) image works."""
+        return (self.folder / "manifest.json").exists() or self.registry.has_images()
+
+    def sync(self) -> None:
+        """After a registry write: append the new works' rows and save (crash-safe)."""
+        if not self.present():
+            return
+        self._index = None  # another process may have saved since: reopen
+        index = self.hash_index()
+        index.save()
+
+    def compact(self, purged: Iterable[int]) -> None:
+        """Drop the rows of purged works from the hash index and save."""
+        if not self.present():
+            return
+        self._index = None
+        index = self.hash_index()
+        index.remove(np.asarray(sorted(set(purged)), dtype=np.int64))
+        index.compact()
+        index.save()
+
+    def candidates(self, codes: U8, *, k: int, max_distance: int | None,
+                   removed: npt.NDArray[np.uint32]) -> list[Candidate]:
+        """Works whose stored variants are nearest any of the query's ``codes`` (uint8
+        ``(m, 32)``), best distance first, removed works left out; at most ``k``."""
+        index = self.hash_index()
+        dead = set(removed.tolist())
+        want = k
+        while True:  # removed works may take places in the ranking: fetch more until enough
+            found = index.search_merged(codes, k=want, max_distance=max_distance)
+            live = [c for c in found if c.doc not in dead]
+            if len(live) >= k or len(found) < want:
+                return live[:k]
+            want *= 4

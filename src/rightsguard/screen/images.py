@@ -1,0 +1,210 @@
+"""Screen an image: candidates by PDQ hash, confirmation by local features, registered marks.
+
+Cascade for one screened image (DESIGN.md, "Images"; issue #4 parts 2, 3, 5):
+
+1. **Decode** (:func:`rightsguard.fingerprint.image.decode_image`: pixel limit before decoding,
+   CMYK, 16-bit, alpha and animated images handled, anything else an
+   :class:`~rightsguard.errors.InputError` naming the file).
+2. **Candidates**: the image's own PDQ variants
+   (:func:`~rightsguard.fingerprint.image.query_fingerprints`) against every work's stored
+   variants (whole image, dihedral variants, crops) in the index's FAISS binary flat index; the
+   :data:`MAX_CANDIDATES` nearest works within :data:`CANDIDATE_DISTANCE` bits of 256.
+3. **Verification**: SIFT features of the image against each candidate's stored features, ratio
+   test and RANSAC homography (:func:`rightsguard.screen.image_verify.verify`); a confirmed
+   candidate is a ``copy`` match with the copied region as a polygon in both images. A candidate
+   that features cannot confirm is still reported when its PDQ distance is at most
+   :data:`NEAR_DUPLICATE_DISTANCE` (a near-duplicate of the whole image: flat or tiny images
+   have too few keypoints to verify), with matcher ``pdq`` and no region beyond the whole image.
+4. **Marks**: every registered mark (kind ``mark``) is searched in the image
+   (:func:`rightsguard.screen.marks.find_marks`); each one found is a ``mark`` match with its box.
+
+Each match's verdict comes from the screening policy on the work's licence, as for code and text
+(:class:`~rightsguard.screen.policy.ScreenPolicy`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from rightsguard.errors import IndexCorruptError
+from rightsguard.index.store import Index
+from rightsguard.model import ImageMatch, ScreenResult, Verdict, Work
+from rightsguard.screen.policy import ScreenPolicy
+
+if TYPE_CHECKING:
+    from rightsguard.fingerprint.image import DecodedImage
+    from rightsguard.fingerprint.image_features import LocalFeatures
+    from rightsguard.screen.marks import MarkTemplate
+
+#: Candidates verified per screened image at most (each verification costs 5–10 ms).
+MAX_CANDIDATES = 16
+#: Candidate radius in PDQ bits (of 256): None is
+#: :data:`rightsguard.fingerprint.image.DEFAULT_PDQ_THRESHOLD`, measured there for the query and
+#: work variants (PDQ's authors give 31 for whole images; candidates are only a shortlist for
+#: verification, so the radius is wider).
+CANDIDATE_DISTANCE: int | None = None
+#: A candidate this near is reported even when feature verification cannot confirm it.
+NEAR_DUPLICATE_DISTANCE = 16
+
+
+def _region(width: int, height: int) -> tuple[tuple[float, float], ...]:
+    return ((0.0, 0.0), (float(width), 0.0), (float(width), float(height)), (0.0, float(height)))
+
+
+@dataclass
+class ImageScreener:
+    """Screens images against one index; keeps its marks and the hash index warm."""
+
+    index: Index
+    policy: ScreenPolicy = field(default_factory=ScreenPolicy)
+    max_candidates: int = MAX_CANDIDATES
+    candidate_distance: int | None = CANDIDATE_DISTANCE
+    _marks: tuple[int, list[tuple[Work, MarkTemplate, int, int]]] | None = None
+
+    def has_images(self) -> bool:
+        """True when the index holds image works or marks (otherwise screening images is moot)."""
+        return self.index.images.present()
+
+    def screen_image(self, data: bytes, *, name: str) -> ScreenResult:
+        """Screen one image file's bytes. Raises InputError (naming ``name``) when the bytes are
+        not a decodable image."""
+        from rightsguard.fingerprint.image import decode_image
+
+        image = decode_image(data, name=name)
+        matches = [*self._copies(image, name, top=None), *self._find_marks(image)]
+        matches.sort(key=lambda m: (-int(m.verdict), m.kind, -m.output_coverage,
+                                    m.work.work_id))
+        verdict = max((m.verdict for m in matches), default=Verdict.CLEAN)
+        return ScreenResult(input=name, modality="image", language=None, verdict=verdict,
+                            notes=tuple(image.notes), image_matches=tuple(matches),
+                            size=(image.width, image.height))
+
+    def similar_images(self, data: bytes, *, name: str, top: int = 10) -> list[ImageMatch]:
+        """Works ranked for a rights holder's look-up ("is my picture in it?"): the ``top``
+        nearest works by PDQ distance with no radius, each verified, confirmed ones first."""
+        from rightsguard.fingerprint.image import decode_image
+
+        image = decode_image(data, name=name)
+        return self._copies(image, name, top=top)
+
+    # -- copies --------------------------------------------------------------------------------
+    def _copies(self, image: DecodedImage, name: str, *, top: int | None) -> list[ImageMatch]:
+        from rightsguard.fingerprint.image import DEFAULT_PDQ_THRESHOLD, query_fingerprints
+        from rightsguard.fingerprint.image_features import LocalFeatures, extract_features
+        from rightsguard.screen.image_verify import verify
+
+        if not self.index.images.present():
+            return []
+        codes = np.stack([np.frombuffer(bytes(v.pdq), np.uint8)
+                          for v in query_fingerprints(image)])
+        found = self.index.image_candidates(
+            codes, k=top or self.max_candidates,
+            max_distance=None if top else self.candidate_distance or DEFAULT_PDQ_THRESHOLD)
+        if not found:
+            return []
+        rows = self.index.rows([c.doc for c in found])
+        prints = self.index.registry.image_prints([c.doc for c in found])
+        query: LocalFeatures | None = None
+        out: list[ImageMatch] = []
+        for cand in found:
+            row, stored = rows.get(cand.doc), prints.get(cand.doc)
+            if row is None or stored is None or not stored.features:
+                continue  # purged meanwhile, or a mark (marks are searched separately)
+            if query is None:
+                query = extract_features(image.rgb, name=name)
+            work_features = LocalFeatures.from_bytes(stored.features, name=row.work.work_id)
+            checked = verify(query, work_features) if len(query) else None
+            scores: list[tuple[str, float]] = [("pdq_distance", float(cand.distance))]
+            if checked is not None:
+                scores += [("inliers", float(checked.inliers)),
+                           ("inlier_ratio", checked.inlier_ratio),
+                           ("verification", checked.score)]
+                match = ImageMatch(
+                    work=row.work, kind="copy", output_polygon=checked.output_polygon,
+                    work_polygon=checked.work_polygon, output_coverage=checked.output_coverage,
+                    work_coverage=checked.work_coverage, scores=tuple(scores),
+                    matcher="pdq+sift-ransac", flipped=checked.flipped)
+            elif cand.distance <= NEAR_DUPLICATE_DISTANCE or top:
+                if not top or cand.distance <= NEAR_DUPLICATE_DISTANCE:
+                    match = ImageMatch(
+                        work=row.work, kind="copy", output_polygon=_region(image.width,
+                                                                           image.height),
+                        work_polygon=_region(stored.width, stored.height), output_coverage=1.0,
+                        work_coverage=1.0, scores=tuple(scores), matcher="pdq")
+                else:  # a look-up lists the unconfirmed nearest works too, as unconfirmed
+                    match = ImageMatch(
+                        work=row.work, kind="similar", output_polygon=(), work_polygon=(),
+                        output_coverage=0.0, work_coverage=0.0, scores=tuple(scores),
+                        matcher="pdq")
+            else:
+                continue
+            out.append(self._judged(match))
+        if top:
+            out.sort(key=lambda m: (m.kind == "similar", dict(m.scores)["pdq_distance"]))
+        return out
+
+    # -- marks ---------------------------------------------------------------------------------
+    def _mark_templates(self) -> list[tuple[Work, MarkTemplate, int, int]]:
+        gen = self.index.registry.generation()
+        if self._marks is not None and self._marks[0] == gen:
+            return self._marks[1]
+        from rightsguard.screen.marks import MarkTemplate
+
+        docs = self.index.registry.image_docs(kind="mark")
+        rows = self.index.rows(docs)
+        loaded: list[tuple[Work, MarkTemplate, int, int]] = []
+        for doc in docs:
+            if doc not in rows:
+                continue
+            rgba = _mark_pixels(self.index.registry.content(doc), rows[doc].work.work_id)
+            template = MarkTemplate.from_image(rgba, name=rows[doc].work.title)
+            loaded.append((rows[doc].work, template, rgba.shape[1], rgba.shape[0]))
+        self._marks = (gen, loaded)
+        return loaded
+
+    def _find_marks(self, image: DecodedImage) -> list[ImageMatch]:
+        if not self.index.images.present():
+            return []
+        marks = self._mark_templates()
+        if not marks:
+            return []
+        from rightsguard.screen.marks import find_marks
+
+        out = []
+        area = float(image.width * image.height)
+        for hit in find_marks(image.rgb, [t for _w, t, _mw, _mh in marks]):
+            work, _t, mw, mh = marks[hit.mark]
+            x0, y0, x1, y1 = hit.box
+            out.append(self._judged(ImageMatch(
+                work=work, kind="mark", output_polygon=tuple(hit.polygon),
+                work_polygon=_region(mw, mh),
+                output_coverage=min(1.0, (x1 - x0) * (y1 - y0) / area), work_coverage=1.0,
+                scores=(("mark_score", float(hit.score)), ("mark_scale", float(hit.scale))),
+                matcher="mark-template")))
+        return out
+
+    def _judged(self, match: ImageMatch) -> ImageMatch:
+        from dataclasses import replace
+
+        if match.kind == "similar":
+            return replace(match, verdict=Verdict.CLEAN,
+                           reason="nearest by PDQ hash, not confirmed by local features")
+        verdict, reason = self.policy.verdict(match.work)
+        return replace(match, verdict=verdict, reason=reason)
+
+
+def _mark_pixels(raw: bytes, work_id: str) -> Any:
+    """RGBA uint8 (H, W, 4) of a registered mark (its alpha kept: it is the mark's shape)."""
+    import io
+
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(raw)) as im:
+            im.seek(0)
+            return np.asarray(im.convert("RGBA"), dtype=np.uint8)
+    except Exception as exc:  # stored at registration after decoding: corrupt if it fails now
+        raise IndexCorruptError(f"registered mark {work_id} cannot be decoded: {exc}") from exc
