@@ -120,3 +120,32 @@ def test_picklable_before_iteration(tmp_path: Path) -> None:
     path.write_text("".join(json.dumps(r) + "\n" for r in ROWS))
     walk = pickle.loads(pickle.dumps(iter_catalogue_works(path, resolver=StubResolver())))
     assert len(list(walk)) == len(ROWS)
+
+
+def test_image_rows_read_their_file_relative_to_the_catalogue(tmp_path: Path) -> None:
+    """A ``path`` row is an image work (``mark`` when its kind says so); the file is read from
+    beside the catalogue; a missing file is a bad row naming it, and reading goes on."""
+    import shutil
+
+    from skimage import data as skdata
+
+    logo = Path(skdata.__file__).parent / "logo.png"
+    (tmp_path / "img").mkdir()
+    shutil.copy(logo, tmp_path / "img" / "logo.png")
+    rows = [{"path": "img/logo.png", "holder": "scikit-image", "licence": "BSD-3-Clause",
+             "kind": "mark"},
+            {"path": "img/missing.png"},
+            {"path": str(tmp_path / "img" / "logo.png"), "title": "again"}]
+    path = tmp_path / "c.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    items = list(iter_catalogue_works(path, resolver=StubResolver()))
+    mark, missing, again = items
+    assert isinstance(mark, WorkInput) and isinstance(again, WorkInput)
+    assert (mark.modality, mark.kind, mark.title, mark.holders, mark.licence) == (
+        "image", "mark", "logo.png", ("scikit-image",), "BSD-3-Clause")
+    assert mark.raw == logo.read_bytes() == again.raw
+    assert mark.source.uri == (tmp_path / "img" / "logo.png").resolve().as_uri()
+    assert (again.kind, again.title, again.licence) == ("image", "again", "NOASSERTION")
+    assert isinstance(missing, Skipped)
+    assert missing.reason.startswith(f"{path} row 2: image {tmp_path / 'img' / 'missing.png'} "
+                                     "cannot be read")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from corpus_stubs import StubResolver
 
-from rightsguard.corpus.files import iter_folder_works
+from rightsguard.corpus.files import FolderWorks, iter_folder_works
 from rightsguard.errors import InputError
 from rightsguard.model import Skipped, WorkInput
 
@@ -166,3 +166,29 @@ def test_picklable_before_iteration(tmp_path: Path, resolver: StubResolver) -> N
     walk = iter_folder_works(_tree(tmp_path), resolver=resolver)
     copy = pickle.loads(pickle.dumps(walk))
     assert len(list(copy)) == len(list(walk))
+
+
+def test_images_in_a_folder_are_image_works(tmp_path: Path, resolver: StubResolver) -> None:
+    """Images are registered as image works (their bytes as they are), with the folder's licence
+    file when their metadata states none; an empty image file is skipped with the reason."""
+    import shutil
+
+    from skimage import data as skdata
+
+    bundled = Path(skdata.__file__).parent
+    folder = tmp_path / "art"
+    folder.mkdir()
+    shutil.copy(bundled / "coffee.png", folder / "coffee.png")
+    shutil.copy(bundled / "rocket.jpg", folder / "rocket.JPG")
+    (folder / "empty.gif").write_bytes(b"")
+    (folder / "LICENSE").write_text("Permission is hereby granted, free of charge, to any "
+                                    "person\nCopyright (c) 2020 Art Owner\n", "utf-8")
+    works = FolderWorks(folder, resolver=resolver)
+    items = list(works)
+    images = [i for i in items if isinstance(i, WorkInput)]
+    assert [(i.title, i.modality, i.kind, i.licence) for i in images] == [
+        ("art/coffee.png", "image", "image", "MIT"), ("art/rocket.JPG", "image", "image", "MIT")]
+    assert images[0].raw == (bundled / "coffee.png").read_bytes()
+    assert [(Path(s.input).name, s.reason) for s in items if isinstance(s, Skipped)] == [
+        ("empty.gif", "empty file")]
+    assert works.stats["image"] == 2

@@ -538,3 +538,19 @@ def test_utf16_work_is_decoded_like_check_reads_it(tmp_path: Path) -> None:
     span = matches[0].work_span
     assert span.start == start  # code points of the decoded text, not UTF-16 bytes
     assert src[span.start:span.end] == piece[:span.end - span.start]
+
+
+def test_schema_3_registry_gets_the_image_table(tmp_path: Path) -> None:
+    src = stdlib_files(1)[0]
+    copy_files([src], tmp_path / "a")
+    idx = Index.open(tmp_path / "idx", create=True)
+    idx.add(works_from(tmp_path / "a", licence="MIT"))
+    idx.close()
+    with sqlite3.connect(tmp_path / "idx" / "registry.sqlite") as conn:
+        conn.execute("DROP TABLE image_prints")
+        conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    idx = Index.open(tmp_path / "idx")
+    assert not idx.registry.has_images() and idx.registry.image_docs() == []
+    with sqlite3.connect(tmp_path / "idx" / "registry.sqlite") as conn:
+        assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'"
+                            ).fetchone() == ("4",)
