@@ -139,6 +139,10 @@ def index_info(index: IndexOpt = None,
         table.add_row(name, str(ch["k"]), str(ch["t"]), str(ch["window"]), str(ch["segments"]),
                       str(ch["postings"]), str(ch["stoplist"]))
     out.print(table)
+    img = info["images"]
+    if img["works"] or img["marks"]:
+        out.print(f"images: {img['works']} works, {img['marks']} marks, "
+                  f"{img['hash_rows']} PDQ variants in the hash index")
 
 
 @index_app.command("remove")

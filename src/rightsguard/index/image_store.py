@@ -84,8 +84,15 @@ class ImageStore:
     def hash_index(self) -> HashIndex:
         """The PDQ hash index, opened once (created when missing) and caught up with the
         registry; IndexCorruptError / IndexMismatchError from :class:`HashIndex` pass through."""
+        import faiss
+
         from rightsguard.index.images import HashIndex
 
+        # One OpenMP thread: FAISS parallelises over query codes only, and its spinning worker
+        # threads made single queries 40-100x slower on a busy 2-core machine (measured in
+        # rightsguard.index.images). Process-wide, set once when images are first searched.
+        if faiss.omp_get_max_threads() != 1:
+            faiss.omp_set_num_threads(1)
         if self._index is None:
             if (self.folder / "manifest.json").exists():
                 self._index = HashIndex.open(self.folder, bits=PDQ_BYTES * 8, kind=HASH_KIND)

@@ -755,9 +755,14 @@ class Index:
             channels[ch.name] = {**ch.describe(), "segments": len(segs),
                                  "postings": sum(len(s) for s in segs),
                                  "stoplist": int(self._stop.get(ch.name, np.empty(0)).shape[0])}
+        images: dict[str, Any] = {"works": 0, "marks": 0, "hash_rows": 0}
+        if self.images.present():
+            marks = len(self.registry.image_docs(kind="mark"))
+            images = {"works": len(self.registry.image_docs()) - marks, "marks": marks,
+                      "hash_rows": self.images.hash_index().live_rows}
         return {"path": str(self.path), "registry": self.registry.url,
                 "generation": self.registry.generation(), **counts, "disk_bytes": disk,
-                "channels": channels}
+                "channels": channels, "images": images}
 
     def close(self) -> None:
         self.registry.close()
