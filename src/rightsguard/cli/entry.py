@@ -78,12 +78,27 @@ def run_check(paths: list[str], *, index: Path | None = None, prompt: Path | Non
     files = [p for p in paths if p != "-"]
     if top is not None:
         report = screener.look_up(files, top=top)
+    elif fmt == "human" and _folders(files) and sys.stderr.isatty():
+        # a folder may hold thousands of files (images take ~0.1 s each): show progress
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        with Progress(SpinnerColumn(), TextColumn("[bold]Screening[/] {task.fields[n]} files"),
+                      TextColumn("{task.fields[path]}", style="dim"), TimeElapsedColumn(),
+                      console=err_console(), transient=True) as bar:
+            task = bar.add_task("check", total=None, n=0, path="")
+            report = screener.check(files, language=language, prompt=prompt_text,
+                                    progress=lambda n, p: bar.update(task, n=n, path=p[-60:]))
     else:
         report = screener.check(files, language=language, prompt=prompt_text)
     report = ScreenReport((*stdin_results, *report.results), (*stdin_errors, *report.errors),
                           report.skipped)
     emit(report, fmt)
     return 2 if report.errors else report.verdict.exit_code  # skipped binaries never count
+
+
+def _folders(paths: list[str]) -> bool:
+    """True when any of ``paths`` is a folder."""
+    return any(os.path.isdir(p) for p in paths)
 
 
 def _output_licence(value: str) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import codecs
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -282,7 +282,8 @@ class Screener:
 
     def check(self, paths: Iterable[str | os.PathLike[str]] = (), *, text: str | None = None,
               name: str = "-", language: str | None = None,
-              prompt: str | None = None) -> ScreenReport:
+              prompt: str | None = None,
+              progress: Callable[[int, str], None] | None = None) -> ScreenReport:
         """Screen files and folders (recursively) and/or one ``text``; bad inputs are recorded
         in ``errors`` and the batch goes on.
 
@@ -290,13 +291,17 @@ class Screener:
         :data:`~rightsguard.corpus.reading.BINARY_SNIFF_BYTES` bytes, git's rule) is recorded
         in ``skipped``, not ``errors``: images and archives sit in most source trees. A binary
         file named in ``paths`` stays an error, and so does a text file that cannot be read
-        (permission denied, too large, an encoding that is refused)."""
+        (permission denied, too large, an encoding that is refused).
+
+        ``progress(done, path)`` is called after each file (for a progress bar)."""
         results: list[ScreenResult] = []
         errors: list[Skipped] = []
         skipped: list[Skipped] = []
         if text is not None:
             results.extend(self.screen_text(text, name=name, language=language, prompt=prompt))
-        for path, in_folder in _expand(paths, errors):
+        for done, (path, in_folder) in enumerate(_expand(paths, errors), start=1):
+            if progress is not None:
+                progress(done, str(path))
             if path.suffix.lower() in IMAGE_SUFFIXES and \
                     (not in_folder or self.images.has_images()):
                 try:
