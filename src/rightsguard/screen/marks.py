@@ -1,0 +1,770 @@
+"""Registered marks (logos, watermarks) found in a generated image, with where.
+
+DRAFT — figures to be filled in by ``measure_marks()``.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+import time
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from rightsguard.errors import IndexCorruptError, InputError
+
+F32 = npt.NDArray[np.float32]
+U8 = npt.NDArray[np.uint8]
+
+FORMAT_VERSION = 1
+"""Version of :meth:`MarkTemplate.to_bytes`'s layout; bump on any change."""
+
+THRESHOLD = 0.62
+"""Lowest reported :attr:`MarkHit.score`. Measured (``measure_marks()``, module docstring): the
+highest score on 123 images without the logo is 0.57; 0.62 keeps a 0.05 margin above it and
+loses 0.2% of recall against 0.58."""
+
+MIN_SCALE = 0.045
+"""Narrowest mark searched, as mark width / image width (issue #4 asks for 5–30%; 10% margin)."""
+
+MAX_SCALE = 0.35
+"""Widest mark searched, as mark width / image width (issue #4 asks for 5–30%)."""
+
+STORE_PX = 256
+"""Longest side (pixels) a registered mark is kept at; the templates searched are smaller."""
+
+# Search parameters; all measured with measure_marks() (module docstring) unless noted.
+_COARSE_AREA = 12 * 12  # pixels of the coarse template (same recall as 16×16, 0.6× the time)
+_COARSE_MIN_SIDE = 8  # shortest side of the coarse template, for elongated marks
+_FINE_AREA = 48 * 48  # pixels of the fine template (32×32 to 96×96 gave the same recall)
+_FINE_MIN_SIDE = 16
+_SCALE_STEP = 1.10  # ratio between coarse scales (1.06: same recall, 1.7× the time; 1.15: -2%)
+_FINE_STEPS = (0.96, 0.98, 1.0, 1.02, 1.04)  # fine scales, relative to a coarse candidate's
+_WHITEN_EPS = 25.0  # added to the colour covariance (uint8 levels²): bounds the gain of the
+# chroma axes of grey images to 1/5 of a level (measured: 25 and 100 give the same recall)
+_FLAT_VAR = 4.0  # windows with a grey variance below this (uint8 levels², std 2) are skipped:
+# NCC is 0/0 there and OpenCV returns rounding noise up to 1.0 (seen on hubble_deep_field's sky)
+_CANDIDATE_SCORE = 0.40  # coarse score a window needs to be verified at the fine resolution
+_CANDIDATES_PER_SCALE = 3  # local maxima kept per coarse scale
+_CANDIDATES_PER_MARK = 6  # coarse candidates verified per mark, best first after NMS
+_NMS_IOU = 0.3  # boxes overlapping more than this are the same find
+_MIN_MARK_PX = 10  # marks narrower than this in the given image are not searched
+_OPAQUE = 0.99  # a mark whose alpha is at least this everywhere is matched without a mask
+_MASK_DILATE = 0.1  # the mask covers the mark's visible pixels dilated by this share of its size
+_MIN_IMAGE_SIDE = 16
+
+_MAGIC = b"RGMK"
+_HEADER = struct.Struct("<4sHHHI")  # magic, version, width, height, crc32 of the payload
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Template:
+    """One resolution of a mark: colours composited over mid-grey, and an optional mask."""
+
+    rgb: F32  # h×w×3 float32, 0–255
+    mask: F32 | None  # h×w float32 in {0, 1}, or None for opaque marks
+
+    @property
+    def width(self) -> int:
+        return int(self.rgb.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.rgb.shape[0])
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class MarkTemplate:
+    """A registered mark, ready to search for.
+
+    ``rgba``: the mark as H×W×4 uint8 (straight, not premultiplied, alpha), longest side at most
+    :data:`STORE_PX` pixels. ``coarse`` and ``fine`` are the mark resized to about 16×16 and 48×48
+    pixels (same aspect; shortest side at least 8 and 16), composited over mid-grey (128), with a
+    mask of its visible pixels when it has transparent parts.
+    """
+
+    name: str
+    rgba: U8
+    coarse: _Template = field(repr=False)
+    fine: _Template = field(repr=False)
+
+    @property
+    def aspect(self) -> float:
+        """Width / height of the mark."""
+        return float(self.rgba.shape[1]) / float(self.rgba.shape[0])
+
+    @classmethod
+    def from_image(cls, rgba_or_rgb: npt.NDArray[np.uint8], *, name: str) -> MarkTemplate:
+        """Prepare a mark from an H×W×3 (RGB) or H×W×4 (RGBA, straight alpha) uint8 array.
+
+        Raises :class:`~rightsguard.errors.InputError` naming ``name`` when the array is not
+        uint8 H×W×3/4, is smaller than 8 pixels on a side, or is fully transparent.
+        """
+        arr = np.asarray(rgba_or_rgb)
+        if arr.dtype != np.uint8 or arr.ndim != 3 or arr.shape[2] not in (3, 4):
+            raise InputError(
+                f"mark {name!r}: expected an H×W×3 or H×W×4 uint8 array, "
+                f"got shape {arr.shape} dtype {arr.dtype}"
+            )
+        h, w = arr.shape[:2]
+        if min(h, w) < _COARSE_MIN_SIDE:
+            raise InputError(f"mark {name!r}: {w}×{h} pixels; at least 8 on each side needed")
+        if arr.shape[2] == 3:
+            arr = np.concatenate([arr, np.full((h, w, 1), 255, np.uint8)], axis=2)
+        if int(arr[..., 3].max()) == 0:
+            raise InputError(f"mark {name!r}: fully transparent (alpha 0 everywhere)")
+        f = STORE_PX / max(h, w)
+        if f < 1.0:
+            size = (max(1, round(w * f)), max(1, round(h * f)))
+            arr = np.asarray(cv2.resize(arr, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+        rgba = np.ascontiguousarray(arr, dtype=np.uint8)
+        return cls(
+            name=name,
+            rgba=rgba,
+            coarse=_make_template(rgba, _COARSE_AREA, _COARSE_MIN_SIDE),
+            fine=_make_template(rgba, _FINE_AREA, _FINE_MIN_SIDE),
+        )
+
+    def to_bytes(self) -> bytes:
+        """Serialise (layout :data:`FORMAT_VERSION`): header, then the zlib-compressed RGBA."""
+        h, w = self.rgba.shape[:2]
+        payload = zlib.compress(self.rgba.tobytes(), 6)
+        return _HEADER.pack(_MAGIC, FORMAT_VERSION, w, h, zlib.crc32(payload)) + payload
+
+    @classmethod
+    def from_bytes(cls, data: bytes, *, name: str) -> MarkTemplate:
+        """Inverse of :meth:`to_bytes`.
+
+        Raises :class:`~rightsguard.errors.IndexCorruptError` naming ``name`` when the bytes are
+        truncated, of another format or version, or fail their checksum.
+        """
+        if len(data) < _HEADER.size:
+            raise IndexCorruptError(f"mark {name!r}: {len(data)} bytes, shorter than a header")
+        magic, version, w, h, crc = _HEADER.unpack_from(data)
+        if magic != _MAGIC:
+            raise IndexCorruptError(f"mark {name!r}: not a mark template (magic {magic!r})")
+        if version != FORMAT_VERSION:
+            raise IndexCorruptError(
+                f"mark {name!r}: format version {version}, this rightsguard reads {FORMAT_VERSION}"
+            )
+        payload = data[_HEADER.size :]
+        if zlib.crc32(payload) != crc:
+            raise IndexCorruptError(f"mark {name!r}: checksum mismatch (damaged bytes)")
+        try:
+            raw = zlib.decompress(payload)
+        except zlib.error as exc:
+            raise IndexCorruptError(f"mark {name!r}: cannot decompress ({exc})") from None
+        if len(raw) != w * h * 4 or min(w, h) < _COARSE_MIN_SIDE:
+            raise IndexCorruptError(f"mark {name!r}: {len(raw)} bytes for a {w}×{h} RGBA mark")
+        rgba = np.frombuffer(raw, dtype=np.uint8).reshape(h, w, 4).copy()
+        return cls(
+            name=name,
+            rgba=rgba,
+            coarse=_make_template(rgba, _COARSE_AREA, _COARSE_MIN_SIDE),
+            fine=_make_template(rgba, _FINE_AREA, _FINE_MIN_SIDE),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MarkHit:
+    """A registered mark found in an image.
+
+    ``mark``: index of the mark in the sequence given to :func:`find_marks`; ``name`` its name.
+    ``score``: whitened-colour normalised cross-correlation of the mark and the image window at
+    the fine resolution (mark resized to about 48×48 pixels), in ``[-1, 1]``; reported from
+    :data:`THRESHOLD`. ``box``: half-open ``(x0, y0, x1, y1)`` in pixels of the given image.
+    ``polygon``: the box's corners ``(x, y)`` clockwise from the top-left (marks are searched
+    upright: no rotation). ``scale``: mark width / image width.
+    """
+
+    mark: int
+    name: str
+    score: float
+    box: tuple[int, int, int, int]
+    polygon: tuple[tuple[float, float], ...]
+    scale: float
+
+
+def find_marks(
+    rgb: npt.NDArray[np.uint8],
+    marks: Sequence[MarkTemplate],
+    *,
+    threshold: float = THRESHOLD,
+    min_scale: float = MIN_SCALE,
+    max_scale: float = MAX_SCALE,
+) -> list[MarkHit]:
+    """Find registered marks in an H×W×3 uint8 RGB image.
+
+    Returns hits with ``score >= threshold``, best first; a mark can be found more than once.
+    Raises :class:`~rightsguard.errors.InputError` when ``rgb`` is not an H×W×3 uint8 array of at
+    least 16×16 pixels, or the scale range is not ``0 < min_scale <= max_scale <= 1``.
+    """
+    img = np.asarray(rgb)
+    if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
+        raise InputError(
+            f"image: expected an H×W×3 uint8 RGB array, got shape {img.shape} dtype {img.dtype}"
+        )
+    if min(img.shape[:2]) < _MIN_IMAGE_SIDE:
+        raise InputError(f"image: {img.shape[1]}×{img.shape[0]} pixels; at least 16×16 needed")
+    if not 0.0 < min_scale <= max_scale <= 1.0:
+        raise InputError(
+            f"scale range {min_scale}–{max_scale}: need 0 < min_scale <= max_scale <= 1"
+        )
+    if not marks:
+        return []
+    search = _Search(img, marks, min_scale, max_scale)
+    hits: list[MarkHit] = []
+    for i, mark in enumerate(marks):
+        hits.extend(search.find(i, mark, threshold))
+    hits.sort(key=lambda h: -h.score)
+    return hits
+
+
+class _Search:
+    """State shared by the marks searched in one image: whitened pyramid, resized copies."""
+
+    def __init__(
+        self, img: U8, marks: Sequence[MarkTemplate], min_scale: float, max_scale: float
+    ) -> None:
+        self.h, self.w = img.shape[:2]
+        self.min_scale, self.max_scale = min_scale, max_scale
+        self.img = img
+        # Base copy: wide enough for the widest coarse template at the smallest scale.
+        need = math.ceil(max(m.coarse.width for m in marks) / min_scale) + 1
+        base = img.astype(np.float32)
+        if need < self.w:
+            size = (need, max(1, round(self.h * need / self.w)))
+            base = _resize(base, size)
+        self.whiten = _whitening(base)
+        self.base = _with_grey(base, self.whiten)
+        self._resized: dict[tuple[int, int], F32] = {}
+        self._levels: list[F32] = [self.base]
+        while self._levels[-1].shape[1] >= 64:
+            prev = self._levels[-1]
+            half = (prev.shape[1] // 2, max(1, prev.shape[0] // 2))
+            self._levels.append(_resize(prev, half))
+
+    def find(self, index: int, mark: MarkTemplate, threshold: float) -> list[MarkHit]:
+        coarse = _whitened(mark.coarse, self.whiten)
+        fine = _whitened(mark.fine, self.whiten)
+        cands: list[tuple[float, float, float, float]] = []  # score, scale, x0, y0 (image px)
+        n = math.floor(math.log(self.max_scale / self.min_scale) / math.log(_SCALE_STEP))
+        for k in range(n + 1):
+            s = self.min_scale * _SCALE_STEP**k
+            if s * self.w >= _MIN_MARK_PX:
+                cands.extend(self._coarse(coarse, s))
+        hits: list[MarkHit] = []
+        for _, s, x, y in _nms(cands, mark.aspect, self.w)[:_CANDIDATES_PER_MARK]:
+            hit = self._fine(fine, mark, index, s, x, y)
+            if hit is not None and hit.score >= threshold:
+                hits.append(hit)
+        hits.sort(key=lambda h: -h.score)
+        kept: list[MarkHit] = []
+        for h in hits:
+            if all(_iou(h.box, k.box) < _NMS_IOU for k in kept):
+                kept.append(h)
+        return kept
+
+    def _at_width(self, width: int) -> F32:
+        """The whitened base copy resized to ``width`` pixels, from the smallest pyramid level
+        (base halved repeatedly) at least twice as wide, so each resize reads few pixels."""
+        bh, bw = self.base.shape[:2]
+        size = (width, max(1, round(bh * width / bw)))
+        got = self._resized.get(size)
+        if got is None:
+            src = self.base
+            for level in self._levels:
+                if level.shape[1] >= 2 * width:
+                    src = level
+            got = _resize(src, size)
+            self._resized[size] = got
+        return got
+
+    def _coarse(self, t: _Template, s: float) -> list[tuple[float, float, float, float]]:
+        width = max(t.width, round(t.width / s))
+        im = self._at_width(width)
+        if im.shape[0] < t.height or im.shape[1] < t.width:
+            return []
+        r = _ncc(im, t)
+        fx, fy = self.w / im.shape[1], self.h / im.shape[0]
+        peaks = _peaks(r, _CANDIDATE_SCORE, _CANDIDATES_PER_SCALE)
+        return [(v, t.width / im.shape[1], x * fx, y * fy) for v, x, y in peaks]
+
+    def _fine(
+        self, t: _Template, mark: MarkTemplate, index: int, s: float, x: float, y: float
+    ) -> MarkHit | None:
+        mw = s * self.w
+        mh = mw / mark.aspect
+        pad = 0.15 * mw + 2 * self.w / self._coarse_width(mark, s)
+        x0, y0 = max(0, int(x - pad)), max(0, int(y - pad))
+        x1 = min(self.w, math.ceil(x + mw * max(_FINE_STEPS) + pad))
+        y1 = min(self.h, math.ceil(y + mh * max(_FINE_STEPS) + pad))
+        crop = self.img[y0:y1, x0:x1].astype(np.float32)
+        peaks: list[tuple[float, float, float, float] | None] = []  # score, centre x, y; width
+        for step in _FINE_STEPS:
+            g = t.width / (s * step * self.w)  # crop pixels -> fine pixels
+            size = (round((x1 - x0) * g), round((y1 - y0) * g))
+            if size[0] < t.width or size[1] < t.height:
+                peaks.append(None)
+                continue
+            r = _ncc(_with_grey(_resize(crop, size), self.whiten), t)
+            _, v, _, (lx, ly) = cv2.minMaxLoc(r)
+            gx, gy = size[0] / (x1 - x0), size[1] / (y1 - y0)
+            cx = x0 + (lx + _vertex(r[ly, lx - 1 : lx + 2]) + t.width / 2) / gx
+            cy = y0 + (ly + _vertex(r[ly - 1 : ly + 2, lx]) + t.height / 2) / gy
+            peaks.append((float(v), cx, cy, t.width / gx))
+        scores = [-2.0 if p is None else p[0] for p in peaks]  # NCC >= -1
+        i = int(np.argmax(scores))
+        best = peaks[i]
+        if best is None:
+            return None
+        v, cx, cy, width = best
+        if 0 < i < len(peaks) - 1 and min(scores[i - 1], scores[i + 1]) > -2.0:
+            d = _vertex(np.array(scores[i - 1 : i + 2]))
+            width *= 1.0 + d * (_FINE_STEPS[i + 1] - _FINE_STEPS[i]) / _FINE_STEPS[i]
+        height = width / mark.aspect
+        bx, by, bx1, by1 = cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2
+        box = (
+            max(0, round(bx)),
+            max(0, round(by)),
+            min(self.w, round(bx1)),
+            min(self.h, round(by1)),
+        )
+        return MarkHit(
+            mark=index,
+            name=mark.name,
+            score=v,
+            box=box,
+            polygon=((bx, by), (bx1, by), (bx1, by1), (bx, by1)),
+            scale=width / self.w,
+        )
+
+    def _coarse_width(self, mark: MarkTemplate, s: float) -> int:
+        return max(mark.coarse.width, round(mark.coarse.width / s))
+
+
+def _vertex(v: npt.NDArray[np.float32] | npt.NDArray[np.float64]) -> float:
+    """Offset in ``[-0.5, 0.5]`` of the vertex of the parabola through three values around a
+    maximum (0 when there are fewer than three, at an edge of the map)."""
+    if v.shape[0] != 3:
+        return 0.0
+    den = float(v[0]) - 2.0 * float(v[1]) + float(v[2])
+    if den >= 0.0:
+        return 0.0
+    return max(-0.5, min(0.5, 0.5 * (float(v[0]) - float(v[2])) / den))
+
+
+def _resize(img: F32 | U8, size: tuple[int, int]) -> F32:
+    """``img`` as float32 resized to ``size`` (width, height): INTER_AREA when shrinking (an
+    average over each target pixel's footprint), bilinear when enlarging."""
+    shrink = size[0] < img.shape[1]
+    interp = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+    return np.asarray(
+        cv2.resize(img.astype(np.float32, copy=False), size, interpolation=interp), dtype=np.float32
+    )
+
+
+def _premultiplied(rgba: U8) -> F32:
+    """H×W×4 float32 with colours multiplied by alpha (so resizing does not bleed the colour of
+    transparent pixels into the edges); alpha stays 0–255."""
+    out = rgba.astype(np.float32)
+    out[..., :3] *= out[..., 3:4] / 255.0
+    return out
+
+
+def _template_size(aspect: float, area: int, min_side: int) -> tuple[int, int]:
+    w = math.sqrt(area * aspect)
+    h = w / aspect
+    if h < min_side:
+        h, w = min_side, min_side * aspect
+    if w < min_side:
+        w, h = min_side, min_side / aspect
+    return max(1, round(w)), max(1, round(h))
+
+
+def _make_template(rgba: U8, area: int, min_side: int) -> _Template:
+    h, w = rgba.shape[:2]
+    size = _template_size(w / h, area, min_side)
+    small = _resize(_premultiplied(rgba), size)
+    alpha = small[..., 3:4] / 255.0
+    rgb = np.ascontiguousarray(small[..., :3] + 128.0 * (1.0 - alpha), dtype=np.float32)
+    if float(alpha.min()) >= _OPAQUE:
+        return _Template(rgb=rgb, mask=None)
+    visible = (alpha[..., 0] > 0.05).astype(np.uint8)
+    r = max(1, round(_MASK_DILATE * max(size)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    mask = np.asarray(cv2.dilate(visible, kernel), dtype=np.float32)
+    if float(mask.mean()) >= 0.95:
+        return _Template(rgb=rgb, mask=None)
+    return _Template(rgb=rgb, mask=np.ascontiguousarray(mask))
+
+
+def _whitening(img: F32) -> F32:
+    """3×3 matrix that whitens the image's colour covariance (plus :data:`_WHITEN_EPS`)."""
+    px = img.reshape(-1, 3)
+    step = max(1, px.shape[0] // 20000)
+    cov = np.cov(px[::step].T.astype(np.float64)) + _WHITEN_EPS * np.eye(3)
+    vals, vecs = np.linalg.eigh(cov)
+    m = vecs @ np.diag(vals**-0.5) @ vecs.T * 50.0  # ×50: keep values in a float32-friendly range
+    return np.asarray(m, dtype=np.float32)
+
+
+def _with_grey(img: F32, whiten: F32) -> F32:
+    """H×W×4: whitened colours, then the unwhitened grey level (for the flat-window test)."""
+    h, w = img.shape[:2]
+    out = np.empty((h, w, 4), np.float32)
+    out[..., :3] = (img.reshape(-1, 3) @ whiten).reshape(h, w, 3)
+    out[..., 3] = img.mean(axis=2)
+    return out
+
+
+def _whitened(t: _Template, whiten: F32) -> _Template:
+    rgb = (t.rgb.reshape(-1, 3) @ whiten).reshape(t.rgb.shape).astype(np.float32)
+    return _Template(rgb=np.ascontiguousarray(rgb), mask=t.mask)
+
+
+def _ncc(im4: F32, t: _Template) -> F32:
+    """TM_CCOEFF_NORMED of the whitened channels; flat windows (grey variance low) scored 0."""
+    col = np.ascontiguousarray(im4[..., :3])
+    if t.mask is None:
+        r = np.asarray(cv2.matchTemplate(col, t.rgb, cv2.TM_CCOEFF_NORMED), dtype=np.float32)
+    else:
+        r = np.asarray(
+            cv2.matchTemplate(col, t.rgb, cv2.TM_CCOEFF_NORMED, mask=t.mask), dtype=np.float32
+        )
+    sums = cv2.integral2(im4[..., 3].astype(np.float64))
+    s1 = np.asarray(sums[0], dtype=np.float64)
+    s2 = np.asarray(sums[1], dtype=np.float64)
+    th, tw = t.height, t.width
+
+    def win(s: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        return s[th:, tw:] - s[:-th, tw:] - s[th:, :-tw] + s[:-th, :-tw]
+
+    n = float(th * tw)
+    var = win(s2) / n - (win(s1) / n) ** 2
+    r = np.nan_to_num(r, nan=0.0, posinf=0.0, neginf=0.0)
+    r[var < _FLAT_VAR] = 0.0
+    return r
+
+
+def _peaks(r: F32, floor: float, k: int) -> list[tuple[float, int, int]]:
+    """Up to ``k`` local maxima of ``r`` at least ``floor``: (value, x, y), best first."""
+    if float(r.max()) < floor:
+        return []
+    dil = cv2.dilate(r, np.ones((3, 3), np.uint8))
+    ys, xs = np.nonzero((r >= dil) & (r >= floor))
+    vals = r[ys, xs]
+    order = np.argsort(-vals)[:k]
+    return [(float(vals[i]), int(xs[i]), int(ys[i])) for i in order]
+
+
+def _nms(
+    cands: list[tuple[float, float, float, float]], aspect: float, width: int
+) -> list[tuple[float, float, float, float]]:
+    kept: list[tuple[float, float, float, float]] = []
+    boxes: list[tuple[float, float, float, float]] = []
+    for c in sorted(cands, key=lambda c: -c[0]):
+        _, s, x, y = c
+        mw = s * width
+        b = (x, y, x + mw, y + mw / aspect)
+        if all(_iou(b, o) < _NMS_IOU for o in boxes):
+            kept.append(c)
+            boxes.append(b)
+    return kept
+
+
+def _iou(a: Sequence[float], b: Sequence[float]) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def overlay_mark(
+    rgb: npt.NDArray[np.uint8],
+    mark_rgba: npt.NDArray[np.uint8],
+    *,
+    scale: float,
+    opacity: float,
+    x: int,
+    y: int,
+) -> tuple[U8, tuple[int, int, int, int]]:
+    """Alpha-composite a mark onto a copy of an RGB image (test and benchmark helper).
+
+    The mark (H×W×4 uint8, straight alpha) is resized (INTER_AREA) to ``round(scale * W)`` pixels
+    wide, its alpha multiplied by ``opacity``, and composited with its top-left corner at pixel
+    ``(x, y)``. Returns the new H×W×3 uint8 image and the half-open box ``(x0, y0, x1, y1)``.
+    Raises :class:`~rightsguard.errors.InputError` when the mark does not fit inside the image.
+    """
+    h, w = rgb.shape[:2]
+    mw = max(1, round(scale * w))
+    mh = max(1, round(mark_rgba.shape[0] * mw / mark_rgba.shape[1]))
+    if x < 0 or y < 0 or x + mw > w or y + mh > h:
+        raise InputError(f"mark of {mw}×{mh} px at ({x}, {y}) does not fit a {w}×{h} image")
+    m = _resize(_premultiplied(mark_rgba), (mw, mh))
+    a = m[..., 3:4] / 255.0 * opacity
+    out = rgb.astype(np.float32)
+    region = out[y : y + mh, x : x + mw]
+    out[y : y + mh, x : x + mw] = region * (1.0 - a) + m[..., :3] * opacity
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8), (x, y, x + mw, y + mh)
+
+
+OPACITIES = (0.3, 0.5, 0.7, 1.0)
+"""Opacities of the acceptance test (issue #4: 0.3–1.0)."""
+
+SCALES = (0.05, 0.10, 0.20, 0.30)
+"""Mark widths of the acceptance test, as a share of the photograph's width (issue #4: 5–30%)."""
+
+PHOTOGRAPHS = (
+    "astronaut",
+    "coffee",
+    "chelsea",
+    "camera",
+    "rocket",
+    "motorcycle_left",
+    "motorcycle_right",
+    "hubble_deep_field",
+    "retina",
+)
+"""scikit-image's bundled colour and grey photographs the acceptance test overlays the logo on."""
+
+OTHER_IMAGES = (
+    "immunohistochemistry",
+    "brick",
+    "grass",
+    "gravel",
+    "moon",
+    "coins",
+    "cell",
+    "page",
+    "text",
+    "clock",
+    "colorwheel",
+    "horse",
+    "microaneurysms",
+    "checkerboard",
+    "shepp_logan_phantom",
+)
+"""Other bundled images (not the logo), used only as negatives."""
+
+
+def bundled_image(name: str) -> U8:
+    """A scikit-image bundled image as H×W×3 uint8 RGB (grey and binary images replicated,
+    RGBA composited over white). ``motorcycle_left``/``_right`` are the stereo pair. Needs
+    scikit-image (the ``dev`` dependency group); no network."""
+    from skimage import data
+    from skimage.util import img_as_ubyte
+
+    if name.startswith("motorcycle_"):
+        left, right, _ = data.stereo_motorcycle()  # type: ignore[no-untyped-call]
+        a = left if name == "motorcycle_left" else right
+    else:
+        a = getattr(data, name)()
+    a = np.asarray(img_as_ubyte(a), dtype=np.uint8)  # type: ignore[no-untyped-call]
+    if a.ndim == 2:
+        a = np.repeat(a[..., None], 3, axis=2)
+    if a.shape[2] == 4:
+        al = a[..., 3:4].astype(np.float32) / 255.0
+        a = np.rint(a[..., :3] * al + 255.0 * (1.0 - al)).astype(np.uint8)
+    return np.ascontiguousarray(a)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Overlay:
+    """One positive of the acceptance test: ``image`` (H×W×3 uint8) holds the logo in ``box``
+    (half-open, pixels), composited at ``opacity`` and ``scale`` (logo width / image width)."""
+
+    label: str
+    image: U8
+    box: tuple[int, int, int, int]
+    opacity: float
+    scale: float
+
+
+def logo_overlays(*, positions: int = 3, seed: int = 0) -> Iterator[Overlay]:
+    """The positives of issue #4's acceptance test, built on the fly (deterministic).
+
+    scikit-image's logo (``skimage/data/logo.png``, 500×500 RGBA) composited with
+    :func:`overlay_mark` on each of :data:`PHOTOGRAPHS` at every opacity in :data:`OPACITIES` and
+    scale in :data:`SCALES`, at ``positions`` positions each, drawn uniformly (the whole logo
+    inside the photograph) by ``numpy.random.default_rng(seed)``. Needs scikit-image (``dev``).
+    """
+    logo = bundled_logo()
+    rng = np.random.default_rng(seed)
+    for name in PHOTOGRAPHS:
+        photo = bundled_image(name)
+        h, w = photo.shape[:2]
+        for op in OPACITIES:
+            for sc in SCALES:
+                mw = round(sc * w)
+                mh = round(logo.shape[0] * mw / logo.shape[1])
+                for _ in range(positions):
+                    x, y = int(rng.integers(0, w - mw + 1)), int(rng.integers(0, h - mh + 1))
+                    img, box = overlay_mark(photo, logo, scale=sc, opacity=op, x=x, y=y)
+                    yield Overlay(f"{name}@{op}x{sc}+{x}+{y}", img, box, op, sc)
+
+
+def logo_negatives(*, variants_per_photo: int = 12, seed: int = 1) -> Iterator[tuple[str, U8]]:
+    """The negatives of issue #4's acceptance test: ``(label, H×W×3 uint8 image)`` without the
+    logo — :func:`negative_variants` of each of :data:`PHOTOGRAPHS` (random generator seeded with
+    ``seed``), then :data:`OTHER_IMAGES`. Needs scikit-image (``dev``)."""
+    rng = np.random.default_rng(seed)
+    for name in PHOTOGRAPHS:
+        yield from negative_variants(name, bundled_image(name), rng, variants_per_photo)
+    for name in OTHER_IMAGES:
+        yield name, bundled_image(name)
+
+
+def bundled_logo() -> U8:
+    """scikit-image's logo, ``skimage/data/logo.png``: 500×500×4 uint8 RGBA (opaque: its corners
+    are white, not transparent). Needs scikit-image (``dev`` group)."""
+    from skimage import data
+
+    return np.ascontiguousarray(data.logo(), dtype=np.uint8)  # type: ignore[no-untyped-call]
+
+
+def negative_variants(name: str, rgb: U8, rng: np.random.Generator, n: int) -> list[tuple[str, U8]]:
+    """``n`` deterministic variants of a photograph without the mark: the photograph, its
+    mirror, then random crops (30–90% of each side), every third one mirrored and every second
+    one resized by 0.5–1.5×."""
+    out: list[tuple[str, U8]] = [
+        (name, rgb),
+        (f"{name}/mirror", np.ascontiguousarray(rgb[:, ::-1])),
+    ]
+    h, w = rgb.shape[:2]
+    while len(out) < n:
+        k = len(out)
+        fw, fh = rng.uniform(0.3, 0.9, size=2)
+        cw, ch = max(32, round(w * fw)), max(32, round(h * fh))
+        x, y = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
+        v = rgb[y : y + ch, x : x + cw]
+        label = f"{name}/crop{k}"
+        if k % 3 == 1:
+            v = v[:, ::-1]
+            label += "+mirror"
+        if k % 2 == 0:
+            f = float(rng.uniform(0.5, 1.5))
+            size = (max(16, round(cw * f)), max(16, round(ch * f)))
+            v = np.clip(np.rint(_resize(v, size)), 0, 255).astype(np.uint8)
+            label += f"+resize{f:.2f}"
+        out.append((label, np.ascontiguousarray(v)))
+    return out[:n]
+
+
+@dataclass(frozen=True, slots=True)
+class MarkMeasurement:
+    """Result of :func:`measure_marks`.
+
+    ``found``/``total``: per ``(opacity, scale)``, positives whose logo was found (a hit with
+    IoU ≥ 0.5 with the true box and a score of at least :data:`THRESHOLD`) and positives.
+    ``flagged``: labels of negatives with a hit. ``seconds_per_image``: mean wall time of one
+    :func:`find_marks` call. ``lowest_found``: lowest score of a found logo;
+    ``highest_negative``: highest score of any candidate on a negative (reported or not).
+    """
+
+    found: dict[tuple[float, float], int]
+    total: dict[tuple[float, float], int]
+    negatives: int
+    flagged: tuple[str, ...]
+    seconds_per_image: float
+    image_widths: tuple[int, int]
+    lowest_found: float
+    highest_negative: float
+
+    @property
+    def positives(self) -> int:
+        return sum(self.total.values())
+
+    @property
+    def recall(self) -> float:
+        return sum(self.found.values()) / max(1, self.positives)
+
+    @property
+    def false_positive_rate(self) -> float:
+        return len(self.flagged) / max(1, self.negatives)
+
+    def table(self) -> str:
+        """Recall per opacity (rows) and scale (columns), then totals, as plain text."""
+        lines = ["opacity \\ scale" + "".join(f"{s:>8.0%}" for s in SCALES) + "     all"]
+        for op in OPACITIES:
+            cells = []
+            for sc in SCALES:
+                f, t = self.found.get((op, sc), 0), self.total.get((op, sc), 0)
+                cells.append(f"{f / t:>8.2f}" if t else f"{'-':>8}")
+            fo = sum(v for k, v in self.found.items() if k[0] == op)
+            to = sum(v for k, v in self.total.items() if k[0] == op)
+            lines.append(f"{op:>15.1f}" + "".join(cells) + f"{fo / max(1, to):>8.2f}")
+        flagged = ": " + ", ".join(self.flagged) if self.flagged else ""
+        lines += [
+            f"recall {self.recall:.3f} ({sum(self.found.values())}/{self.positives}); "
+            f"false positives {self.false_positive_rate:.3f} "
+            f"({len(self.flagged)}/{self.negatives}{flagged})",
+            f"lowest score of a found logo {self.lowest_found:.3f}; highest score on a negative "
+            f"{self.highest_negative:.3f} (threshold {THRESHOLD})",
+            f"{self.seconds_per_image * 1000:.0f} ms per image (wall, find_marks only; images "
+            f"{self.image_widths[0]}–{self.image_widths[1]} px wide)",
+        ]
+        return "\n".join(lines)
+
+
+def measure_marks(
+    *, positions: int = 3, variants_per_photo: int = 12, verbose: bool = True
+) -> MarkMeasurement:
+    """Measure :func:`find_marks` on issue #4's acceptance test and print the table.
+
+    Positives: :func:`logo_overlays` (``positions`` per photograph, opacity and scale);
+    negatives: :func:`logo_negatives` (``variants_per_photo`` per photograph, plus
+    :data:`OTHER_IMAGES`). Each image is searched once with a low threshold (0.40, the coarse
+    candidate score) so the margins can be reported; hits count from :data:`THRESHOLD`. Needs
+    scikit-image (``dev`` group); about a minute on one core with the defaults.
+    """
+    marks = [MarkTemplate.from_image(bundled_logo(), name="skimage-logo")]
+    found: dict[tuple[float, float], int] = {}
+    total: dict[tuple[float, float], int] = {}
+    flagged: list[str] = []
+    elapsed, calls = 0.0, 0
+    widths: list[int] = []
+    lowest, highest = 1.0, -1.0
+    for ov in logo_overlays(positions=positions):
+        t0 = time.perf_counter()
+        hits = find_marks(ov.image, marks, threshold=_CANDIDATE_SCORE)
+        elapsed += time.perf_counter() - t0
+        calls += 1
+        widths.append(ov.image.shape[1])
+        good = [h.score for h in hits if _iou(h.box, ov.box) >= 0.5]
+        ok = bool(good) and max(good) >= THRESHOLD
+        if ok:
+            lowest = min(lowest, max(good))
+        key = (ov.opacity, ov.scale)
+        found[key] = found.get(key, 0) + int(ok)
+        total[key] = total.get(key, 0) + 1
+    negatives = 0
+    for label, img in logo_negatives(variants_per_photo=variants_per_photo):
+        t0 = time.perf_counter()
+        hits = find_marks(img, marks, threshold=_CANDIDATE_SCORE)
+        elapsed += time.perf_counter() - t0
+        calls += 1
+        negatives += 1
+        if hits:
+            highest = max(highest, hits[0].score)
+            if hits[0].score >= THRESHOLD:
+                flagged.append(f"{label}@{hits[0].score:.2f}")
+    result = MarkMeasurement(
+        found=found,
+        total=total,
+        negatives=negatives,
+        flagged=tuple(flagged),
+        seconds_per_image=elapsed / max(1, calls),
+        image_widths=(min(widths), max(widths)),
+        lowest_found=lowest,
+        highest_negative=highest,
+    )
+    if verbose:
+        print(result.table())
+    return result

@@ -1,0 +1,195 @@
+"""Registered marks (issue #4, part 5): scikit-image's logo found in photographs, and not found
+where it is not."""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+import pytest
+
+from rightsguard.errors import IndexCorruptError, InputError
+from rightsguard.screen.marks import (
+    OPACITIES,
+    OTHER_IMAGES,
+    PHOTOGRAPHS,
+    SCALES,
+    THRESHOLD,
+    MarkTemplate,
+    bundled_image,
+    bundled_logo,
+    find_marks,
+    logo_negatives,
+    logo_overlays,
+    overlay_mark,
+)
+
+
+@pytest.fixture(scope="module")
+def logo() -> np.ndarray:
+    return bundled_logo()
+
+
+@pytest.fixture(scope="module")
+def logo_mark(logo: np.ndarray) -> MarkTemplate:
+    return MarkTemplate.from_image(logo, name="skimage-logo")
+
+
+def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+def test_logo_pasted_at_a_known_position_is_reported_there(
+    logo: np.ndarray, logo_mark: MarkTemplate
+) -> None:
+    photo = bundled_image("astronaut")
+    assert photo.shape == (512, 512, 3)
+    # 20% of 512 px = 102.4 -> a 102×102 logo with its top-left corner at (300, 50).
+    img, box = overlay_mark(photo, logo, scale=0.2, opacity=1.0, x=300, y=50)
+    assert box == (300, 50, 402, 152)
+    hits = find_marks(img, [logo_mark])
+    assert len(hits) == 1
+    hit = hits[0]
+    assert (hit.mark, hit.name) == (0, "skimage-logo")
+    assert all(abs(got - want) <= 2 for got, want in zip(hit.box, box, strict=True))
+    assert abs(hit.scale - 102 / 512) <= 0.01
+    assert hit.score >= 0.9
+    (x0, y0), (x1, _), (_, y1), _ = hit.polygon
+    assert (round(x0), round(y0), round(x1), round(y1)) == hit.box
+
+
+def test_on_a_flat_background_the_score_is_one(logo: np.ndarray, logo_mark: MarkTemplate) -> None:
+    # On a uniform background the composite is a*logo + (1-a)*grey: an affine function of the
+    # logo, so its normalised cross-correlation with the logo is 1 up to resampling (the mark
+    # and the image are resized along different paths: 0.97–0.98 measured at 6–30% scale).
+    flat = np.full((400, 600, 3), 90, np.uint8)
+    for opacity in (0.3, 1.0):
+        img, box = overlay_mark(flat, logo, scale=0.25, opacity=opacity, x=200, y=120)
+        (hit,) = find_marks(img, [logo_mark])
+        assert hit.score >= 0.95
+        assert all(abs(got - want) <= 1 for got, want in zip(hit.box, box, strict=True))
+    assert find_marks(flat, [logo_mark]) == []
+
+
+def test_transparent_parts_are_masked_and_marks_keep_their_aspect(logo: np.ndarray) -> None:
+    # A 2:1 mark: the logo on the left, nothing (alpha 0) on the right.
+    wide = np.zeros((500, 1000, 4), np.uint8)
+    wide[:, :500] = logo
+    mark = MarkTemplate.from_image(wide, name="wide")
+    assert mark.fine.mask is not None
+    assert mark.rgba.shape == (128, 256, 4)
+    photo = bundled_image("coffee")  # 600×400
+    # 30% of 600 px = 180 px wide, 90 px tall, at (100, 200).
+    img, box = overlay_mark(photo, wide, scale=0.3, opacity=0.7, x=100, y=200)
+    assert box == (100, 200, 280, 290)
+    assert np.array_equal(img[200:290, 190:280], photo[200:290, 190:280])  # transparent half
+    hits = find_marks(img, [mark])
+    assert len(hits) == 1
+    assert all(abs(got - want) <= 3 for got, want in zip(hits[0].box, box, strict=True))
+
+
+def test_several_marks_and_several_copies(logo: np.ndarray, logo_mark: MarkTemplate) -> None:
+    cat = bundled_image("chelsea")[60:200, 120:280]  # the cat's face, 160×140, as a second mark
+    face = MarkTemplate.from_image(cat, name="cat-face")
+    photo = bundled_image("rocket")  # 640×427
+    img, logo_box = overlay_mark(photo, logo, scale=0.15, opacity=0.8, x=20, y=30)
+    img, logo_box2 = overlay_mark(img, logo, scale=0.1, opacity=0.5, x=450, y=300)
+    rgba_cat = np.concatenate([cat, np.full((*cat.shape[:2], 1), 255, np.uint8)], axis=2)
+    img, cat_box = overlay_mark(img, rgba_cat, scale=0.2, opacity=1.0, x=300, y=60)
+    hits = find_marks(img, [logo_mark, face])
+    found = {(h.mark, h.name): [] for h in hits}
+    for h in hits:
+        found[(h.mark, h.name)].append(h.box)
+    assert set(found) == {(0, "skimage-logo"), (1, "cat-face")}
+    assert len(found[(0, "skimage-logo")]) == 2
+    assert any(_iou(b, logo_box) >= 0.8 for b in found[(0, "skimage-logo")])
+    assert any(_iou(b, logo_box2) >= 0.8 for b in found[(0, "skimage-logo")])
+    assert [_iou(b, cat_box) >= 0.8 for b in found[(1, "cat-face")]] == [True]
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_bytes_round_trip(logo_mark: MarkTemplate) -> None:
+    data = logo_mark.to_bytes()
+    back = MarkTemplate.from_bytes(data, name="again")
+    assert back.name == "again"
+    assert np.array_equal(back.rgba, logo_mark.rgba)
+    assert np.array_equal(back.fine.rgb, logo_mark.fine.rgb)
+    img, _ = overlay_mark(
+        bundled_image("coffee"), bundled_logo(), scale=0.1, opacity=0.5, x=40, y=40
+    )
+    assert find_marks(img, [back]) == [
+        h.__class__(h.mark, "again", h.score, h.box, h.polygon, h.scale)
+        for h in find_marks(img, [logo_mark])
+    ]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda d: d[:10],  # shorter than the header
+        lambda d: d[:-5],  # payload cut
+        lambda d: b"XXXX" + d[4:],  # other format
+        lambda d: d[:4] + struct.pack("<H", 99) + d[6:],  # other version
+        lambda d: d[:40] + bytes([d[40] ^ 0xFF]) + d[41:],  # flipped byte
+    ],
+)
+def test_damaged_bytes_raise_naming_the_mark(logo_mark: MarkTemplate, damage: object) -> None:
+    data = logo_mark.to_bytes()
+    with pytest.raises(IndexCorruptError, match="acme-watermark"):
+        MarkTemplate.from_bytes(damage(data), name="acme-watermark")  # type: ignore[operator]
+
+
+def test_bad_input_raises(logo_mark: MarkTemplate) -> None:
+    rgb = np.zeros((64, 64, 3), np.uint8)
+    with pytest.raises(InputError, match="uint8"):
+        find_marks(rgb.astype(np.float32), [logo_mark])
+    with pytest.raises(InputError, match="H×W×3"):
+        find_marks(rgb[..., 0], [logo_mark])
+    with pytest.raises(InputError, match="16×16"):
+        find_marks(rgb[:8], [logo_mark])
+    with pytest.raises(InputError, match="scale"):
+        find_marks(rgb, [logo_mark], min_scale=0.5, max_scale=0.2)
+    with pytest.raises(InputError, match=r"'m'.*uint8"):
+        MarkTemplate.from_image(rgb.astype(np.float64), name="m")
+    with pytest.raises(InputError, match=r"'m'.*at least 8"):
+        MarkTemplate.from_image(rgb[:4], name="m")
+    with pytest.raises(InputError, match=r"'m'.*transparent"):
+        MarkTemplate.from_image(np.zeros((32, 32, 4), np.uint8), name="m")
+    assert find_marks(rgb, []) == []
+
+
+def test_acceptance_logo_on_photographs() -> None:
+    """Issue #4: the logo overlaid at opacity 0.3–1.0 and scale 5–30% is found (recall ≥ 0.9);
+    photographs without it are not (≤ 1%).
+
+    Sampled for time: one random position per (photograph, opacity, scale) — 9 × 4 × 4 = 144
+    positives, on other positions (seed 7) than measure_marks() tuned on (seed 0) — and 10
+    variants of each photograph (seed 8) plus the 15 other bundled images = 105 negatives.
+    """
+    mark = MarkTemplate.from_image(bundled_logo(), name="skimage-logo")
+    found: dict[tuple[float, float], list[bool]] = {}
+    for ov in logo_overlays(positions=1, seed=7):
+        hits = find_marks(ov.image, [mark])
+        ok = any(_iou(h.box, ov.box) >= 0.5 for h in hits)
+        found.setdefault((ov.opacity, ov.scale), []).append(ok)
+    assert set(found) == {(op, sc) for op in OPACITIES for sc in SCALES}
+    outcomes = [ok for oks in found.values() for ok in oks]
+    assert len(outcomes) == len(PHOTOGRAPHS) * 16 >= 100
+    recall = sum(outcomes) / len(outcomes)
+    assert recall >= 0.9, {k: sum(v) for k, v in found.items()}
+    # every scale is found at full opacity, every opacity at 10% scale
+    assert all(found[(1.0, sc)].count(True) >= len(PHOTOGRAPHS) - 1 for sc in SCALES)
+
+    flagged = []
+    n = 0
+    for label, img in logo_negatives(variants_per_photo=10, seed=8):
+        n += 1
+        hits = find_marks(img, [mark])
+        if hits:
+            flagged.append((label, hits[0].score))
+    assert n == len(PHOTOGRAPHS) * 10 + len(OTHER_IMAGES) >= 100
+    assert len(flagged) / n <= 0.01, flagged
+    assert THRESHOLD == 0.62
