@@ -290,3 +290,20 @@ def test_image_report_keys_are_documented(photo_index: tuple, tmp_path: Path) ->
         return set()
 
     assert sorted(k for k in keys(report.to_dict()) if f"`{k}`" not in doc) == []
+
+
+def test_bad_images_are_skipped_when_registering_and_the_rest_lands(tmp_path: Path) -> None:
+    folder = tmp_path / "works"
+    folder.mkdir()
+    shutil.copy(MATE / "Aqua.jpg", folder / "Aqua.jpg")
+    raw = (MATE / "Garden.jpg").read_bytes()
+    (folder / "broken.jpg").write_bytes(raw[: len(raw) // 4])
+    (folder / "not-an-image.png").write_bytes(b"plain text pretending to be a PNG\n")
+    idx = Index.open(tmp_path / "idx", create=True)
+    summary = idx.add(works_from(folder, licence="GPL-2.0-or-later"))
+    assert summary.added == 1
+    reasons = {Path(s.input).name: s.reason for s in summary.skipped}
+    assert set(reasons) == {"broken.jpg", "not-an-image.png"}
+    assert all(name in reason for name, reason in reasons.items())
+    assert idx.info()["images"]["works"] == 1
+    assert idx.registry.doc_of(_sha(folder / "broken.jpg")) is None
