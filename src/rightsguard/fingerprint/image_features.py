@@ -81,7 +81,7 @@ MIRROR_PERMUTATION: npt.NDArray[np.intp] = (
 """Column permutation ``p`` with ``descriptors[:, p]`` ≈ descriptors of the mirrored image."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # eq=False: ndarray fields have no truth value
 class LocalFeatures:
     """Keypoints and descriptors of one image.
 

@@ -116,8 +116,8 @@ verified under any transform (0.013–0.037)."""
 MAX_ANISOTROPY = 4.0
 """Largest ratio of the homography's two local scale factors (singular values of its Jacobian
 at the inliers' centroid): squeezing a work more than 4:1 is not a copy, and degenerate RANSAC
-fits (inliers on a line) had ratios of 2–1000. Measured: copies ≤ 1.005; an aspect change of
-a generated image (4:3 to 16:9) is 1.33."""
+fits between different photographs (inliers near a line) reached ratios up to ~1000 in a scratch
+run. Measured: copies ≤ 1.005; an aspect change of a generated image (4:3 to 16:9) is 1.33."""
 
 SCALE_RANGE = (1 / 8, 8.0)
 """Allowed local scale of the homography, detection pixels of the screened image per detection
@@ -130,7 +130,7 @@ _RANSAC_ITERS = 2000
 _RANSAC_CONFIDENCE = 0.995
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # eq=False: an ndarray field has no truth value
 class Verification:
     """A confirmed copy of a work in a screened image.
 
@@ -161,7 +161,7 @@ class Verification:
     flipped: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class _Attempt:
     """One fit (direct or mirrored), accepted or not; ``problem`` says why not."""
 
