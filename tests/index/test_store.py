@@ -504,12 +504,18 @@ def test_remove_counts_only_works_it_changes(tmp_path: Path) -> None:
     assert idx.registry.generation() > gen
 
 
-def test_schema_2_registry_is_upgraded_in_place(tmp_path: Path) -> None:
+def _one_file_index(tmp_path: Path) -> Path:
+    """An index of one standard-library file (MIT), closed; returns the stdlib file."""
     src = stdlib_files(1)[0]
     copy_files([src], tmp_path / "a")
     idx = Index.open(tmp_path / "idx", create=True)
     idx.add(works_from(tmp_path / "a", licence="MIT"))
     idx.close()
+    return src
+
+
+def test_schema_2_registry_is_upgraded_in_place(tmp_path: Path) -> None:
+    src = _one_file_index(tmp_path)
     with sqlite3.connect(tmp_path / "idx" / "registry.sqlite") as conn:
         conn.execute("ALTER TABLE sources DROP COLUMN licence")
         conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
@@ -541,11 +547,7 @@ def test_utf16_work_is_decoded_like_check_reads_it(tmp_path: Path) -> None:
 
 
 def test_schema_3_registry_gets_the_image_table(tmp_path: Path) -> None:
-    src = stdlib_files(1)[0]
-    copy_files([src], tmp_path / "a")
-    idx = Index.open(tmp_path / "idx", create=True)
-    idx.add(works_from(tmp_path / "a", licence="MIT"))
-    idx.close()
+    _one_file_index(tmp_path)
     with sqlite3.connect(tmp_path / "idx" / "registry.sqlite") as conn:
         conn.execute("DROP TABLE image_prints")
         conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")

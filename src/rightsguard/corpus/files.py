@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
@@ -228,36 +228,45 @@ class FolderWorks(LazyWorks):
         self.notes += [(str(path), note) for note in notes]
         if language is None and path.suffix == "":
             language = language_for_shebang(text)
-        folder: FolderLicence | None = None
-        if self.licence is not None:
-            expression = self.licence
-        else:
+        own: str | None = None
+        if self.licence is None:
             try:
                 own = self.resolver.file_licence(text)
             except RESOLVER_ERRORS as exc:
                 return Skipped(str(path), f"bad SPDX-License-Identifier line: {exc}; pass a"
                                           " licence override to register it anyway")
-            if own:
-                expression = own
-            else:
-                folder = self._folder_licence(path.parent, root)
-                expression = folder.expression
-        if self.holders is not None:
-            holders = self.holders
+        expression, holders = self._rights(path, root, own, lambda: self.resolver.holders(text))
+        return WorkInput(
+            raw=raw, title=self._title(path, root, explicit), holders=holders,
+            licence=expression, source=self._source(path, root),
+            modality="code" if language else "text", language=language,
+            kind="code" if language else "text")
+
+    def _rights(self, path: Path, root: Path, own: str | None,
+                holders: Callable[[], Iterable[str]]) -> tuple[str, tuple[str, ...]]:
+        """Licence and holders of a file: the overrides; else what the file states (``own``,
+        ``holders()``, asked only when needed); else its folder's licence file."""
+        folder: FolderLicence | None = None
+        if self.licence is not None:
+            expression = self.licence
+        elif own:
+            expression = own
         else:
-            holders = dedupe(self.resolver.holders(text))
-            if not holders:
-                folder = folder or self._folder_licence(path.parent, root)
-                holders = folder.holders
+            folder = self._folder_licence(path.parent, root)
+            expression = folder.expression
+        if self.holders is not None:
+            return expression, self.holders
+        found = dedupe(holders())
+        if not found:
+            folder = folder or self._folder_licence(path.parent, root)
+            found = folder.holders
+        return expression, found
+
+    def _title(self, path: Path, root: Path, explicit: bool) -> str:
         rel = path.relative_to(root).as_posix()
         if self.title is None:
-            title = path.name if explicit else f"{root.name}/{rel}"
-        else:
-            title = self.title if explicit else f"{self.title}: {rel}"
-        return WorkInput(
-            raw=raw, title=title, holders=holders, licence=expression,
-            source=self._source(path, root), modality="code" if language else "text",
-            language=language, kind="code" if language else "text")
+            return path.name if explicit else f"{root.name}/{rel}"
+        return self.title if explicit else f"{self.title}: {rel}"
 
     def _image_work(self, path: Path, root: Path, explicit: bool) -> WorkItem:
         try:
@@ -270,29 +279,11 @@ class FolderWorks(LazyWorks):
             return Skipped(str(path), f"{path}: cannot be read ({exc.strerror or exc})")
         if not raw:
             return Skipped(str(path), "empty file")
-        holders, own = self.resolver.image_rights(raw)
-        folder: FolderLicence | None = None
-        if self.licence is not None:
-            expression = self.licence
-        elif own:
-            expression = own
-        else:
-            folder = self._folder_licence(path.parent, root)
-            expression = folder.expression
-        if self.holders is not None:
-            found = self.holders
-        else:
-            found = dedupe(holders)
-            if not found:
-                folder = folder or self._folder_licence(path.parent, root)
-                found = folder.holders
-        rel = path.relative_to(root).as_posix()
-        if self.title is None:
-            title = path.name if explicit else f"{root.name}/{rel}"
-        else:
-            title = self.title if explicit else f"{self.title}: {rel}"
-        return WorkInput(raw=raw, title=title, holders=found, licence=expression,
-                         source=self._source(path, root), modality="image", kind="image")
+        stated, own = self.resolver.image_rights(raw)
+        expression, holders = self._rights(path, root, own, lambda: stated)
+        return WorkInput(raw=raw, title=self._title(path, root, explicit), holders=holders,
+                         licence=expression, source=self._source(path, root),
+                         modality="image", kind="image")
 
     # -- licence folders and git ---------------------------------------------------------------
 

@@ -59,17 +59,21 @@ def _top_match(result: ScreenResult) -> Match | None:
     return max(result.matches, key=lambda m: (m.verdict, m.matched_chars_nows))
 
 
-def _match_table(result: ScreenResult) -> Table:
+def _result_table(result: ScreenResult) -> Table:
+    """A table titled with the input and its verdict, with the columns every match has."""
     table = Table(
         title=Text.assemble((result.input, "bold"), " — ", _verdict_text(result.verdict)),
         title_justify="left",
         show_lines=True,
     )
     # Values fold rather than end in "…": nothing the user needs is cut off at any width.
-    table.add_column("Verdict", overflow="fold")
-    table.add_column("Work", overflow="fold")
-    table.add_column("Holders", overflow="fold")
-    table.add_column("Licence", overflow="fold")
+    for column in ("Verdict", "Work", "Holders", "Licence"):
+        table.add_column(column, overflow="fold")
+    return table
+
+
+def _match_table(result: ScreenResult) -> Table:
+    table = _result_table(result)
     table.add_column("Lines", justify="right", overflow="fold")  # of the output
     table.add_column("Length", justify="right", overflow="fold")
     table.add_column("Coverage", justify="right", overflow="fold")
@@ -102,15 +106,7 @@ def _polygon_text(polygon: tuple[tuple[float, float], ...]) -> str:
 
 
 def _image_table(result: ScreenResult) -> Table:
-    table = Table(
-        title=Text.assemble((result.input, "bold"), " — ", _verdict_text(result.verdict)),
-        title_justify="left",
-        show_lines=True,
-    )
-    table.add_column("Verdict", overflow="fold")
-    table.add_column("Work", overflow="fold")
-    table.add_column("Holders", overflow="fold")
-    table.add_column("Licence", overflow="fold")
+    table = _result_table(result)
     table.add_column("Where (px)", overflow="fold")  # bounding boxes of the two regions
     table.add_column("Coverage", justify="right", overflow="fold")
     table.add_column("Kind / scores", overflow="fold")
