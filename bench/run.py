@@ -144,6 +144,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench.audit import main as audit_main
 
         return audit_main(args_in[1:])
+    if args_in[:1] == ["images"]:  # `python -m bench images ...` (bench/images.py)
+        from bench.images import main as images_main
+
+        return images_main(args_in[1:])
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                  epilog="python -m bench audit [--limit-mb MB] ...: the audit "
                                         "benchmark (bench/audit.py), run on its own")
