@@ -30,7 +30,11 @@ any match at all is a false positive.
 
 A query is found by rightsguard when a ``copy`` match names a work of its group; by the baseline
 when a registered original of its group is within the pHash threshold, chosen in this run as the
-largest with FPR ≤ 0.1% on the negatives (also shown at imagededup's default, 10 bits).
+largest with FPR ≤ 0.1% on the negatives (also shown at imagededup's default, 10 bits). For
+each rightsguard miss the table says whether the right work was among the PDQ candidates at all
+and whether SIFT verification would confirm it if it were (candidate generation vs
+verification). Speed: hashing, SIFT extraction and decoding of 512 px images on one thread,
+candidate search over 1 M works (``HashIndex.measure_search``), screen time per query.
 """
 
 from __future__ import annotations
@@ -239,9 +243,10 @@ def dep5_rights(copyright_file: Path, files: Sequence[Path]) -> dict[Path, tuple
         if found is None:
             out[f] = ((), "NOASSERTION")
             continue
-        synopsis = found.license.synopsis if found.license is not None else "NOASSERTION"
+        licence_field: Any = found.license  # python-debian's fields are loosely typed
+        synopsis = str(licence_field.synopsis) if licence_field is not None else "NOASSERTION"
         licence = _DEP5_LICENCES.get(synopsis, synopsis)
-        out[f] = (_holder_names(found.copyright or ""), licence)
+        out[f] = (_holder_names(str(found.copyright or "")), licence)
     return out
 
 
@@ -570,8 +575,11 @@ class Outcome:
     rg_any_inliers: float = 0.0  # best inliers among all matches
     ph_right: int = 65  # pHash distance to the nearest registered member of its group
     ph_any: int = 65  # pHash distance to the nearest registered original
-    ph_nearest_right: bool = False
     pdq_any: int = 257  # PDQ full-image distance to the nearest original (negatives sanity)
+    # misses only: was the right work a PDQ candidate; would SIFT verification confirm it if it
+    # were (the right work's stored features against the query's)?
+    candidate: bool | None = None
+    sift_confirms: bool | None = None
     screen_ms: float = 0.0
     error: str | None = None
 
@@ -591,6 +599,28 @@ class Run:
     outcomes: list[Outcome] = field(default_factory=list)
     register_s: float = 0.0
     notes: list[str] = field(default_factory=list)
+
+
+def diagnose_miss(out: Outcome, img: Any, right_ids: set[str], screener: Any) -> None:
+    """Why a copy was missed: the right work not among the PDQ candidates (the screener's own
+    search), or SIFT verification not confirming it even when given the right work."""
+    from rightsguard.fingerprint.image import DEFAULT_PDQ_THRESHOLD, query_fingerprints
+    from rightsguard.fingerprint.image_features import LocalFeatures, extract_features
+    from rightsguard.screen.image_verify import verify
+
+    idx = screener.index
+    docs = {d for d in (idx.registry.doc_of(w) for w in right_ids) if d is not None}
+    codes = np.stack([np.frombuffer(v.pdq, np.uint8) for v in query_fingerprints(img)])
+    limit = screener.images.candidate_distance or DEFAULT_PDQ_THRESHOLD
+    found = idx.image_candidates(codes, k=screener.images.max_candidates, max_distance=limit)
+    out.candidate = any(c.doc in docs for c in found)
+    query = extract_features(img.rgb, name=out.origin)
+    out.sift_confirms = False
+    for doc, stored in idx.registry.image_prints(sorted(docs)).items():
+        if stored.features and len(query) and verify(
+                query, LocalFeatures.from_bytes(stored.features, name=str(doc))) is not None:
+            out.sift_confirms = True
+            break
 
 
 def screen_all(run: Run, queries: Iterator[tuple[Outcome, bytes, set[str], set[int]]],
@@ -623,7 +653,8 @@ def screen_all(run: Run, queries: Iterator[tuple[Outcome, bytes, set[str], set[i
         if right_rows:
             rows = sorted(right_rows)
             out.ph_right = int(ph[rows].min())
-            out.ph_nearest_right = int(np.argmin(ph)) in right_rows
+        if right_ids and not out.rg_found:
+            diagnose_miss(out, img, right_ids, screener)
         if out.negative:
             pdq = hamming_matrix([query_fingerprints(img)[0].pdq], reg_pdq)[0]
             out.pdq_any = int(pdq.min()) if pdq.size else 257
@@ -680,10 +711,12 @@ def hashing_throughput(bases: Sequence[U8]) -> list[Speed]:
     from PIL import Image
 
     from rightsguard.fingerprint.image import decode_image, query_fingerprints, work_fingerprints
+    from rightsguard.fingerprint.image_features import extract_features
 
     imgs = [_scaled(b, 512) for b in bases]
     pils = [Image.fromarray(a) for a in imgs]
-    jpegs, pngs = [], []
+    jpegs: list[bytes] = []
+    pngs: list[bytes] = []
     for p in pils:
         for fmt, store, kw in (("JPEG", jpegs, {"quality": 90}), ("PNG", pngs, {})):
             buf = io.BytesIO()
@@ -696,6 +729,8 @@ def hashing_throughput(bases: Sequence[U8]) -> list[Speed]:
             ("work_fingerprints (37 PDQ variants)", work_fingerprints, imgs),
             ("query_fingerprints (1 PDQ)", query_fingerprints, imgs),
             ("imagehash.phash (baseline)", imagehash.phash, pils),
+            ("extract_features (SIFT; registration and verification)",
+             lambda a: extract_features(a, name="q"), imgs),
             ("decode_image, JPEG q90", lambda b: decode_image(b, name="q"), jpegs),
             ("decode_image, PNG", lambda b: decode_image(b, name="q"), pngs),
         )
@@ -740,6 +775,8 @@ def build_set(args: argparse.Namespace, log: Callable[[str], Any]) -> Run:
     held = sorted(int(i) for i in np.random.default_rng(args.seed + 1).choice(
         len(groups), size=holdout, replace=False))
     registered = [i for gi, g in enumerate(groups) if gi not in held for i in g]
+    notes.append("held out: " + ", ".join(loaded[i].original.name for gi in held
+                                          for i in groups[gi]))
     return Run(args.seed, loaded, groups, registered, held, notes=notes)
 
 
@@ -799,18 +836,18 @@ def queries(run: Run, args: argparse.Namespace, log: Callable[[str], Any]
         if given >= want:
             break
         art = pool[int(i)]
-        data = artwork_bytes(art)
-        if data is None:
+        raw = artwork_bytes(art)
+        if raw is None:
             continue
         try:
-            if blank(decode_image(data, name=str(art.path)).rgb):
+            if blank(decode_image(raw, name=str(art.path)).rgb):
                 blanks += 1
                 continue
         except InputError as exc:
             log(f"artwork left out: {exc}")
             continue
         given += 1
-        yield Outcome("artwork", art.path.as_posix(), True, art.source), data, set(), set()
+        yield Outcome("artwork", art.path.as_posix(), True, art.source), raw, set(), set()
     run.notes.append(f"{blanks} blank artwork images passed over (white on white)")
     if given < want:
         log(f"only {given} artwork negatives available (asked for {want})")
@@ -822,6 +859,10 @@ def _pct(x: float) -> str:
 
 def _rate(mask: Sequence[bool]) -> float:
     return float(np.mean(mask)) if len(mask) else float("nan")
+
+
+def _within(bits: int) -> Callable[[Outcome], bool]:
+    return lambda o: o.ph_any <= bits
 
 
 def report(run: Run, speeds: list[Speed], search: Any, args: argparse.Namespace,
@@ -858,7 +899,8 @@ def report(run: Run, speeds: list[Speed], search: Any, args: argparse.Namespace,
     if rg_tuned:
         cols.append(f"rightsguard ≥ {t_in:g} inliers")
     cols += [f"pHash T={t_ph}", f"pHash T={IMAGEDEDUP_DEFAULT_BITS}", "target",
-             "rightsguard meets", "rg wrong work"]
+             "rightsguard meets", "rg misses: no PDQ candidate / SIFT would confirm",
+             "rg wrong work"]
     for c in cols:
         tab.add_column(c, justify="left" if c in ("family", "target", "rightsguard meets")
                        else "right")
@@ -877,25 +919,35 @@ def report(run: Run, speeds: list[Speed], search: Any, args: argparse.Namespace,
         row = [fam.name, str(len(sel)), f"{rg:.3f}"]
         if rg_tuned:
             row.append(f"{rg_t:.3f}")
+        missed = [o for o in sel if not o.rg_found]
+        no_cand = sum(o.candidate is False for o in missed)
+        oracle = sum(bool(o.sift_confirms) for o in missed)
         row += [f"{ph:.3f}", f"{ph10:.3f}",
-                f"≥ {fam.target:g}" if fam.target is not None else "none set", meets, str(wrong)]
+                f"≥ {fam.target:g}" if fam.target is not None else "none set", meets,
+                f"{len(missed)}: {no_cand} / {oracle}", str(wrong)]
         tab.add_row(*row)
         fam_rows[fam.name] = {"n": len(sel), "rightsguard": rg, "rightsguard_at_fpr": rg_t,
                               "phash": ph, "phash_t10": ph10, "target": fam.target,
-                              "rightsguard_wrong_work": wrong}
+                              "rightsguard_wrong_work": wrong, "misses": len(missed),
+                              "misses_without_candidate": no_cand,
+                              "misses_sift_would_confirm": oracle}
     all_rg = _rate([o.rg_found for o in pos])
     tab.add_row("all", str(len(pos)), f"{all_rg:.3f}",
                 *([f"{_rate([o.rg_best_inliers >= t_in and o.rg_found for o in pos]):.3f}"]
                   if rg_tuned else []),
                 f"{_rate([o.ph_right <= t_ph for o in pos]):.3f}",
                 f"{_rate([o.ph_right <= IMAGEDEDUP_DEFAULT_BITS for o in pos]):.3f}", "", "",
+                f"{sum(not o.rg_found for o in pos)}: "
+                f"{sum(o.candidate is False for o in pos)} / "
+                f"{sum(bool(o.sift_confirms) for o in pos)}",
                 str(sum(o.rg_wrong for o in pos)))
     console.print(tab)
     misses = Counter(o.origin for o in pos if not o.rg_found)
     per = Counter(o.origin for o in pos)
     if misses:
-        console.print("rightsguard misses by original: " + ", ".join(
-            f"{k.split('/', 1)[-1]} {v}/{per[k]}" for k, v in misses.most_common()))
+        console.print("rightsguard misses by original (most first): " + ", ".join(
+            f"{k.split('/', 1)[-1]} {v}/{per[k]}" for k, v in misses.most_common(12))
+            + (", ..." if len(misses) > 12 else ""))
 
     fp = Table(title=f"False positives on {len(neg)} negative query images (any match counts)")
     for c in ("method", "FPR", "false positives", "by negative source"):
@@ -914,7 +966,7 @@ def report(run: Run, speeds: list[Speed], search: Any, args: argparse.Namespace,
                    by_source(lambda o: o.rg_any_inliers >= t_in))
     for t in (t_ph, IMAGEDEDUP_DEFAULT_BITS):
         fp.add_row(f"pHash brute force, T={t}", _pct(_rate([o.ph_any <= t for o in neg])),
-                   str(sum(o.ph_any <= t for o in neg)), by_source(lambda o, t=t: o.ph_any <= t))
+                   str(sum(o.ph_any <= t for o in neg)), by_source(_within(t)))
     console.print(fp)
     close = [o for o in neg if o.pdq_any <= NEAR_DUPLICATE_BITS]
     if close:
