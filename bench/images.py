@@ -351,18 +351,6 @@ def _text(rng: np.random.Generator) -> str:
     return " ".join(_WORDS[int(i)] for i in rng.integers(0, len(_WORDS), n))
 
 
-def _inner_rect(w: float, h: float, degrees: float) -> tuple[float, float]:
-    """Largest upright rectangle inside a w×h rectangle turned by ``degrees``."""
-    a = math.radians(degrees)
-    sin_a, cos_a = abs(math.sin(a)), abs(math.cos(a))
-    long_side, short_side = max(w, h), min(w, h)
-    if short_side <= 2 * sin_a * cos_a * long_side or abs(sin_a - cos_a) < 1e-10:
-        x = 0.5 * short_side
-        return (x / sin_a, x / cos_a) if w >= h else (x / cos_a, x / sin_a)
-    cos_2a = cos_a * cos_a - sin_a * sin_a
-    return (w * cos_a - h * sin_a) / cos_2a, (h * cos_a - w * sin_a) / cos_2a
-
-
 def _caption(im: Any, rng: np.random.Generator) -> Any:
     from PIL import ImageDraw, ImageFont
 
@@ -445,6 +433,8 @@ def make_query(base: U8, family: str, rng: np.random.Generator) -> bytes:
     """The encoded bytes of one query of ``family`` made from ``base`` (RGB uint8)."""
     from PIL import Image, ImageEnhance, ImageOps
 
+    from rightsguard.fingerprint.image import max_inner_rect
+
     im = Image.fromarray(base)
     w, h = im.size
     fmt, params = "PNG", {"compress_level": 1}
@@ -472,7 +462,7 @@ def make_query(base: U8, family: str, rng: np.random.Generator) -> bytes:
     elif family == "rotate5-15":
         degrees = rng.uniform(5, 15) * (1.0 if rng.random() < 0.5 else -1.0)
         turned = im.rotate(degrees, Image.Resampling.BICUBIC, expand=True)
-        iw, ih = _inner_rect(w, h, degrees)
+        iw, ih = max_inner_rect(w, h, degrees)
         cx, cy = turned.width / 2, turned.height / 2
         out = turned.crop((round(cx - iw / 2 + 0.5), round(cy - ih / 2 + 0.5),
                            round(cx + iw / 2 - 0.5), round(cy + ih / 2 - 0.5)))

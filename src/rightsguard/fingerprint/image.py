@@ -651,7 +651,7 @@ def _photograph(name: str) -> U8:
     return np.ascontiguousarray(np.repeat(rgb[:, :, None], 3, axis=2) if rgb.ndim == 2 else rgb)
 
 
-def _max_inner_rect(w: float, h: float, degrees: float) -> tuple[float, float]:
+def max_inner_rect(w: float, h: float, degrees: float) -> tuple[float, float]:
     """Largest axis-aligned rectangle inside a w×h rectangle rotated by ``degrees`` (what AugLy's
     rotate keeps after rotating with expand)."""
     a = math.radians(degrees)
@@ -702,7 +702,7 @@ def query_transform(rgb: U8, family: str, rng: np.random.Generator) -> U8:
     elif family == "rotate5-15":
         degrees = rng.uniform(5, 15) * rng.choice((-1.0, 1.0))
         rotated = im.rotate(degrees, Image.Resampling.BICUBIC, expand=True)
-        iw, ih = _max_inner_rect(w, h, degrees)
+        iw, ih = max_inner_rect(w, h, degrees)
         cx, cy = rotated.width / 2, rotated.height / 2
         out = rotated.crop((round(cx - iw / 2 + 0.5), round(cy - ih / 2 + 0.5),
                             round(cx + iw / 2 - 0.5), round(cy + ih / 2 - 0.5)))
