@@ -129,16 +129,20 @@ class Screener:
             self._images = ImageScreener(self.index, self.policy)
         return self._images
 
-    def screen_image_path(self, path: Path) -> ScreenResult:
-        """Screen one image file (raises InputError when it cannot be read or decoded)."""
+    def _image_bytes(self, path: Path) -> bytes:
+        """The bytes of an image file, within the input limit (InputError naming it if not)."""
         try:
             size = path.stat().st_size
             if size > self.max_bytes:
                 raise InputError(f"{path}: {size} bytes is over the input limit of "
                                  f"{self.max_bytes} bytes")
-            data = path.read_bytes()
+            return path.read_bytes()
         except OSError as exc:
             raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+
+    def screen_image_path(self, path: Path) -> ScreenResult:
+        """Screen one image file (raises InputError when it cannot be read or decoded)."""
+        data = self._image_bytes(path)
         with self.index.pinned():
             return self.images.screen_image(data, name=str(path))
 
@@ -146,10 +150,7 @@ class Screener:
                        ) -> list[ImageMatch]:
         """Registered images ranked by likeness to the image at ``path`` (a rights holder's
         look-up): see :meth:`ImageScreener.similar_images`."""
-        try:
-            data = Path(path).read_bytes()
-        except OSError as exc:
-            raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+        data = self._image_bytes(Path(path))
         with self.index.pinned():
             return self.images.similar_images(data, name=str(path), top=top)
 

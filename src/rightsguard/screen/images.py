@@ -127,18 +127,17 @@ class ImageScreener:
                     work_polygon=checked.work_polygon, output_coverage=checked.output_coverage,
                     work_coverage=checked.work_coverage, scores=tuple(scores),
                     matcher="pdq+sift-ransac", flipped=checked.flipped)
-            elif cand.distance <= NEAR_DUPLICATE_DISTANCE or top:
-                if not top or cand.distance <= NEAR_DUPLICATE_DISTANCE:
-                    match = ImageMatch(
-                        work=row.work, kind="copy", output_polygon=_region(image.width,
-                                                                           image.height),
-                        work_polygon=_region(stored.width, stored.height), output_coverage=1.0,
-                        work_coverage=1.0, scores=tuple(scores), matcher="pdq")
-                else:  # a look-up lists the unconfirmed nearest works too, as unconfirmed
-                    match = ImageMatch(
-                        work=row.work, kind="similar", output_polygon=(), work_polygon=(),
-                        output_coverage=0.0, work_coverage=0.0, scores=tuple(scores),
-                        matcher="pdq")
+            elif cand.distance <= NEAR_DUPLICATE_DISTANCE:  # whole-image near-duplicate
+                match = ImageMatch(
+                    work=row.work, kind="copy",
+                    output_polygon=_region(image.width, image.height),
+                    work_polygon=_region(stored.width, stored.height), output_coverage=1.0,
+                    work_coverage=1.0, scores=tuple(scores), matcher="pdq")
+            elif top:  # a look-up lists the unconfirmed nearest works too, as unconfirmed
+                match = ImageMatch(
+                    work=row.work, kind="similar", output_polygon=(), work_polygon=(),
+                    output_coverage=0.0, work_coverage=0.0, scores=tuple(scores),
+                    matcher="pdq")
             else:
                 continue
             out.append(self._judged(match))
