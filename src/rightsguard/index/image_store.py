@@ -80,10 +80,16 @@ class ImageStore:
         self.folder = folder / "images" / HASH_KIND
         self.registry = registry
         self._index: HashIndex | None = None
+        self._last_doc = 0  # the highest registry document the open hash index has seen
+        self._seen_generation: int | None = None  # registry generation last caught up with
 
-    def hash_index(self) -> HashIndex:
+    def hash_index(self, generation: int | None = None) -> HashIndex:
         """The PDQ hash index, opened once (created when missing) and caught up with the
-        registry; IndexCorruptError / IndexMismatchError from :class:`HashIndex` pass through."""
+        registry; IndexCorruptError / IndexMismatchError from :class:`HashIndex` pass through.
+
+        ``generation``: the registry generation the caller reads at. When given and already
+        caught up with, the registry is not asked again (the query path: one screened image
+        must not cost a registry round trip); None always catches up (after writes)."""
         import faiss
 
         from rightsguard.index.images import HashIndex
@@ -99,15 +105,16 @@ class ImageStore:
             else:
                 self.folder.mkdir(parents=True, exist_ok=True)
                 self._index = HashIndex.create(self.folder, bits=PDQ_BYTES * 8, kind=HASH_KIND)
-        self._catch_up(self._index)
+            docs = self._index.docs
+            self._last_doc = int(docs.max()) if docs.size else 0
+            self._seen_generation = None
+        if generation is None or generation != self._seen_generation:
+            rows = list(self.registry.image_hashes(after=self._last_doc))
+            if rows:
+                self._append(self._index, rows)
+                self._last_doc = rows[-1][0]  # marks too: they have no rows to find again
+            self._seen_generation = generation
         return self._index
-
-    def _catch_up(self, index: HashIndex) -> None:
-        docs = index.docs
-        last = int(docs.max()) if docs.size else 0
-        rows = list(self.registry.image_hashes(after=last))
-        if rows:
-            self._append(index, rows)
 
     @staticmethod
     def _append(index: HashIndex, rows: Iterable[tuple[int, bytes]]) -> None:
@@ -147,10 +154,12 @@ class ImageStore:
         index.save()
 
     def candidates(self, codes: U8, *, k: int, max_distance: int | None,
-                   removed: npt.NDArray[np.uint32]) -> list[Candidate]:
+                   removed: npt.NDArray[np.uint32], generation: int | None = None
+                   ) -> list[Candidate]:
         """Works whose stored variants are nearest any of the query's ``codes`` (uint8
-        ``(m, 32)``), best distance first, removed works left out; at most ``k``."""
-        index = self.hash_index()
+        ``(m, 32)``), best distance first, removed works left out; at most ``k``.
+        ``generation``: see :meth:`hash_index`."""
+        index = self.hash_index(generation)
         dead = set(removed.tolist())
         want = k
         while True:  # removed works may take places in the ranking: fetch more until enough

@@ -720,7 +720,8 @@ class Index:
         ``max_distance`` bits when given; removed works left out."""
         self._ensure_loaded()
         return self.images.candidates(codes, k=k, max_distance=max_distance,
-                                      removed=self._removed)
+                                      removed=self._removed,
+                                      generation=self._loaded_generation)
 
     def rows(self, docs: Iterable[int]) -> dict[int, WorkRow]:
         """Registry rows for documents (cached on this object until the next write)."""
