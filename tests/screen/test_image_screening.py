@@ -65,7 +65,7 @@ def photo_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Index, Path, 
     idx = Index.open(root / "idx", create=True)
     summary = idx.add([*works_from(catalogue), *works_from(logo.parent, holder="scikit-image",
                                                            licence="BSD-3-Clause", mark=True)])
-    assert summary.added == len(PHOTOS) + 1 and not summary.skipped
+    assert summary.added == summary.images == len(PHOTOS) + 1 and not summary.skipped
     ids = {name: _sha(MATE / name) for name in PHOTOS}
     return idx, root, ids
 

@@ -136,9 +136,7 @@ class ImageStore:
         return (self.folder / "manifest.json").exists() or self.registry.has_images()
 
     def sync(self) -> None:
-        """After a registry write: append the new works' rows and save (crash-safe)."""
-        if not self.present():
-            return
+        """After a registry write that added images: append their rows and save (crash-safe)."""
         self._index = None  # another process may have saved since: reopen
         index = self.hash_index()
         index.save()

@@ -75,6 +75,7 @@ class AddSummary:
 
     added: int = 0
     merged: int = 0  # same bytes already registered: sources/holders added to that work
+    images: int = 0  # of ``added``, image works and marks
     bytes: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     seconds: float = 0.0
@@ -338,7 +339,8 @@ class Index:
                     done = self._add_batch(batch, summary, pool, tokenizer, progress, done)
                 self._merge_small_segments()
                 self._rebuild_stoplists()
-                self.images.sync()
+                if summary.images:  # the hash index is derived: only new images change it
+                    self.images.sync()
         finally:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
@@ -412,6 +414,7 @@ class Index:
                 w.insert_work(work, raw=it.raw, tokens=0, chars_nows=0,
                               tokenizer=IMAGE_FINGERPRINTER, generation=gen, image=ip)
                 summary.added += 1
+                summary.images += 1
                 summary.bytes += len(it.raw)
             for wid, it in merge:
                 found = w.find(wid)
