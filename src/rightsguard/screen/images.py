@@ -62,6 +62,10 @@ class ImageScreener:
     policy: ScreenPolicy = field(default_factory=ScreenPolicy)
     max_candidates: int = MAX_CANDIDATES
     candidate_distance: int | None = CANDIDATE_DISTANCE
+    #: Optional learned-descriptor / style stage (:mod:`rightsguard.screen.image_learned`):
+    #: anything with ``matches(image, *, name, found) -> list[ImageMatch]`` returning judged
+    #: matches; None (the default) runs the classical cascade only.
+    learned: Any = None
     _marks: tuple[int, list[tuple[Work, MarkTemplate, int, int]]] | None = None
 
     def has_images(self) -> bool:
@@ -75,6 +79,9 @@ class ImageScreener:
 
         image = decode_image(data, name=name)
         matches = [*self._copies(image, name, top=None), *self._find_marks(image)]
+        if self.learned is not None:
+            found = {m.work.work_id for m in matches}
+            matches += self.learned.matches(image, name=name, found=found)
         matches.sort(key=lambda m: (-int(m.verdict), m.kind, -m.output_coverage,
                                     m.work.work_id))
         verdict = max((m.verdict for m in matches), default=Verdict.CLEAN)
