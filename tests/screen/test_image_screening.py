@@ -102,8 +102,8 @@ def test_crop_of_a_photograph_is_found_with_its_region(photo_index: tuple,
     idx, _root, ids = photo_index
     with Image.open(MATE / "Storm.jpg") as im:
         w, h = im.size
-        # a crop removing 30% of the area, off-centre (crops removing 40-50% are not
-        # candidates yet: see rightsguard.fingerprint.image's measurements)
+        # a crop removing 30% of the area, off-centre: a PDQ candidate (one of the stored crop
+        # variants lines up with it)
         box = (w // 20, h // 10, w // 20 + w * 84 // 100, h // 10 + h * 84 // 100)
         crop = im.convert("RGB").crop(box).resize((640, 640 * (box[3] - box[1])
                                                    // (box[2] - box[0])))
@@ -126,6 +126,32 @@ def test_crop_of_a_photograph_is_found_with_its_region(photo_index: tuple,
     assert as_json["modality"] == "image" and as_json["size"] == {"width": 640,
                                                                   "height": crop.size[1]}
     assert set(as_json["matches"][0]["scores"]) >= {"pdq_distance", "inliers"}
+
+
+def test_half_crop_turned_ten_degrees_is_found_by_feature_votes(photo_index: tuple,
+                                                               tmp_path: Path) -> None:
+    idx, _root, ids = photo_index
+    with Image.open(MATE / "Dune.jpg") as im:
+        w, h = im.size
+        # keep half the area (0.707 of each side), then turn it 10 degrees about its centre
+        box = (w // 4, h // 6, w // 4 + int(w * 0.707), h // 6 + int(h * 0.707))
+        copy = im.convert("RGB").crop(box).resize((724, 724 * (box[3] - box[1])
+                                                   // (box[2] - box[0])))
+        copy = copy.rotate(10, resample=Image.Resampling.BICUBIC)
+    out = _save(copy, tmp_path / "dune.jpg", "JPEG", quality=80)
+    result = Screener(idx).screen_image_path(out)
+    assert [m.work.work_id for m in result.image_matches] == [ids["Dune.jpg"]]
+    match = result.image_matches[0]
+    # no stored PDQ variant lines up with it: the SIFT vote channel found it
+    assert match.matcher == "sift-votes+sift-ransac" and "pdq_distance" not in dict(match.scores)
+    assert dict(match.scores)["feature_votes"] >= 8
+    # the copied region is the crop box turned 10 degrees: its area is half the work's (less
+    # the corners Pillow's rotate cuts off, which leave the output)
+    assert 0.35 < match.work_coverage < 0.52
+    cx = sum(p[0] for p in match.work_polygon) / 4
+    cy = sum(p[1] for p in match.work_polygon) / 4
+    assert abs(cx - (box[0] + box[2]) / 2) < 0.03 * w
+    assert abs(cy - (box[1] + box[3]) / 2) < 0.03 * h
 
 
 def test_flipped_and_resized_copy_is_found(photo_index: tuple, tmp_path: Path) -> None:

@@ -152,6 +152,17 @@ class LocalFeatures:
         return cls(pts, des, int(width), int(height), float(scale), _KIND_NAMES[kind])
 
 
+def rootsift(descriptors: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+    """RootSIFT of SIFT descriptors (Arandjelović & Zisserman 2012, "Three things everyone
+    should know to improve object retrieval"): L1-normalise each row, then take the square root,
+    so that Euclidean distance between rows compares like the Hellinger kernel on the originals.
+    ``descriptors`` uint8 ``(n, 128)`` → float32 ``(n, 128)`` rows of unit L2 norm (all-zero
+    rows stay zero)."""
+    x = descriptors.astype(np.float32)
+    x /= x.sum(axis=1, keepdims=True) + 1e-7
+    return np.sqrt(x)
+
+
 def _as_grey(image: npt.NDArray[np.uint8], name: str) -> npt.NDArray[np.uint8]:
     import cv2
 

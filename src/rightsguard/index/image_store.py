@@ -11,6 +11,11 @@ Per image work the registry keeps (table ``image_prints``, one transaction with 
 A registered mark (kind ``mark``: a logo or watermark) stores neither: screening builds its
 template from the stored file, since marks are few and are searched in every screened image.
 
+The SIFT descriptors are also in a :class:`~rightsguard.index.feature_index.FeatureIndex` under
+``images/sift/`` (an inverted file whose votes find crops, rotations and screenshots that no PDQ
+variant lines up with), derived from the registry in the same way: caught up when opened behind,
+rebuilt when missing or damaged, saved only by writers.
+
 The PDQ codes are also in a :class:`~rightsguard.index.images.HashIndex` under
 ``images/pdq/``, a derived copy for fast candidate search. The registry is the source of truth:
 the hash index is written after the registry transaction commits, and a hash index that is behind
@@ -34,6 +39,7 @@ from rightsguard.index.registry import ImagePrints, Registry
 from rightsguard.model import WorkInput
 
 if TYPE_CHECKING:  # FAISS loads only when an index holds images (keeps `check` start-up fast)
+    from rightsguard.index.feature_index import FeatureCandidate, FeatureIndex
     from rightsguard.index.images import Candidate, HashIndex
 
 #: Recorded in the registry's ``tokenizer`` column of image works; part of what an image work's
@@ -82,6 +88,9 @@ class ImageStore:
         self._index: HashIndex | None = None
         self._last_doc = 0  # the highest registry document the open hash index has seen
         self._seen_generation: int | None = None  # registry generation last caught up with
+        self.feature_folder = folder / "images" / "sift"
+        self._features: FeatureIndex | None = None
+        self._features_generation: int | None = None
 
     def hash_index(self, generation: int | None = None) -> HashIndex:
         """The PDQ hash index, opened once (created when missing) and caught up with the
@@ -131,6 +140,39 @@ class ImageStore:
         if codes:
             index.add(np.concatenate(codes), np.concatenate(docs), np.concatenate(variants))
 
+    def feature_index(self, generation: int | None = None) -> FeatureIndex:
+        """The SIFT vote index, loaded once (rebuilt from the registry when missing, damaged or
+        of other parameters) and caught up with the registry; ``generation`` as for
+        :meth:`hash_index`. IndexCorruptError when the registry's stored features are."""
+        from rightsguard.index.feature_index import FeatureIndex
+
+        self.hash_index(generation)  # sets FAISS's thread count
+        if self._features is None:
+            try:
+                self._features = FeatureIndex.load(self.feature_folder)
+            except IndexCorruptError:  # derived data: rebuild, never trust
+                self._features = FeatureIndex.build(self.registry.image_features())
+            self._features_generation = None
+        if generation is None or generation != self._features_generation:
+            index = self._features
+            new = list(FeatureIndex.rows_of(self.registry.image_features(after=index.last_doc)))
+            extra = sum(int(x.shape[0]) for _d, x in new)
+            if index.needs_retraining(extra):
+                self._features = FeatureIndex.build(self.registry.image_features())
+            elif new:
+                index.append(new, last_doc=new[-1][0])
+            self._features_generation = generation
+        return self._features
+
+    def feature_candidates(self, descriptors: U8, *, k: int, removed: npt.NDArray[np.uint32],
+                           exclude: Iterable[int] = (), generation: int | None = None
+                           ) -> list[FeatureCandidate]:
+        """Works voted for by a query's SIFT descriptors (uint8 ``(n, 128)``), most votes
+        first, at most ``k``, removed and ``exclude`` works left out
+        (:meth:`FeatureIndex.candidates`)."""
+        return self.feature_index(generation).candidates(
+            descriptors, k=k, removed=removed.tolist(), exclude=exclude)
+
     def present(self) -> bool:
         """True when the index holds (or held) image works."""
         return (self.folder / "manifest.json").exists() or self.registry.has_images()
@@ -140,6 +182,8 @@ class ImageStore:
         self._index = None  # another process may have saved since: reopen
         index = self.hash_index()
         index.save()
+        self._features = None
+        self.feature_index().save(self.feature_folder)
 
     def compact(self, purged: Iterable[int]) -> None:
         """Drop the rows of purged works from the hash index and save."""
@@ -150,6 +194,11 @@ class ImageStore:
         index.remove(np.asarray(sorted(set(purged)), dtype=np.int64))
         index.compact()
         index.save()
+        from rightsguard.index.feature_index import FeatureIndex
+
+        self._features = FeatureIndex.build(self.registry.image_features())
+        self._features_generation = None
+        self._features.save(self.feature_folder)
 
     def candidates(self, codes: U8, *, k: int, max_distance: int | None,
                    removed: npt.NDArray[np.uint32], generation: int | None = None

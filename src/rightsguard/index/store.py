@@ -51,6 +51,7 @@ from rightsguard.model import LicenceCategory, Skipped, Work, WorkInput
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
+    from rightsguard.index.feature_index import FeatureCandidate
     from rightsguard.index.images import Candidate
 
 INDEX_SCHEMA = 1
@@ -725,6 +726,16 @@ class Index:
         return self.images.candidates(codes, k=k, max_distance=max_distance,
                                       removed=self._removed,
                                       generation=self._loaded_generation)
+
+    def image_feature_candidates(self, descriptors: npt.NDArray[np.uint8], *, k: int,
+                                 exclude: Iterable[int] = ()) -> list[FeatureCandidate]:
+        """Image works voted for by a query image's SIFT descriptors (uint8 ``(n, 128)``): at
+        most ``k``, most votes first, removed works and ``exclude`` left out
+        (:class:`~rightsguard.index.feature_index.FeatureIndex`)."""
+        self._ensure_loaded()
+        return self.images.feature_candidates(descriptors, k=k, removed=self._removed,
+                                              exclude=exclude,
+                                              generation=self._loaded_generation)
 
     def rows(self, docs: Iterable[int]) -> dict[int, WorkRow]:
         """Registry rows for documents (cached on this object until the next write)."""

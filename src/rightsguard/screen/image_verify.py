@@ -177,9 +177,9 @@ class _Attempt:
 
 
 def _rootsift(descriptors: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
-    x = descriptors.astype(np.float32)
-    x /= x.sum(axis=1, keepdims=True) + 1e-7
-    return np.sqrt(x)
+    from rightsguard.fingerprint.image_features import rootsift
+
+    return rootsift(descriptors)
 
 
 def _ratio_matches(query: npt.NDArray[np.float32], work: npt.NDArray[np.float32],
