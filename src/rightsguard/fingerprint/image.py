@@ -152,8 +152,9 @@ class DecodedImage:
     ``format``: Pillow's format name (``"JPEG"``, ``"PNG"``…). ``orientation``: the EXIF
     orientation value applied, 1 (none) to 8. ``notes``: every lossy or non-obvious step of the
     decoding, in words, e.g. ``"CMYK converted to RGB (naive, ICC profile ignored)"``,
-    ``"16-bit samples scaled to 8 bits"``, ``"alpha composited on white"``, ``"first frame of 12
-    used"``, ``"EXIF orientation 6 applied (rotated 90° clockwise)"``, ``"Pillow warned: …"``.
+    ``"16-bit samples scaled to 8 bits"``, ``"alpha composited on white"`` (or ``"alpha
+    composited on black (blank on white: …)"``, see :data:`BLANK_GREY_STD`), ``"first frame of
+    12 used"``, ``"EXIF orientation 6 applied (rotated 90° clockwise)"``, ``"Pillow warned: …"``.
     """
 
     rgb: U8
@@ -205,14 +206,57 @@ def _scale_to_u8(values: npt.NDArray[Any], mode: str, notes: list[str]) -> U8:
     return np.clip(np.floor(v64 + 0.5), 0, 255).astype(np.uint8)
 
 
-def _composite_on_white(rgba: U8, notes: list[str]) -> U8:
+BLANK_GREY_STD = 1.0
+"""Grey-level standard deviation (ITU-R BT.601 luma, 0–255) below which an alpha image composited
+on white counts as blank: :func:`decode_image` then composites it on black if that shows the shape
+(see :func:`_composite_alpha`). The seven alpha-only overlays of Debian's mate-backgrounds measure
+0.00–0.61 on white and 21.6–56.4 on black; its three other alpha PNGs, with visible colour,
+17.8–53.9 on white (and keep white)."""
+
+_LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R BT.601, the weights PDQ's own luma uses
+_STATS_PIXELS = 1 << 20  # grey-level statistics on a strided sample of at most ~1 Mpixel
+
+
+def _grey_std(rgb: U8) -> float:
+    """Standard deviation of BT.601 luma (0–255) over an evenly strided sample of ``rgb``."""
+    h, w = rgb.shape[:2]
+    step = max(1, math.ceil(math.sqrt(h * w / _STATS_PIXELS)))
+    sample = rgb[::step, ::step].reshape(-1, 3).astype(np.float64)
+    return float((sample @ _LUMA).std()) if sample.size else 0.0
+
+
+def _composite(rgb: U8, alpha: npt.NDArray[np.uint16], background: int) -> U8:
+    out = (rgb.astype(np.uint16) * alpha + background * (255 - alpha) + 127) // 255
+    return out.astype(np.uint8)
+
+
+def _composite_alpha(rgba: U8, notes: list[str]) -> U8:
+    """Straight-alpha RGBA ``(h, w, 4)`` uint8 → RGB, composited on white, or on black if blank.
+
+    White is the background most viewers show, so it is the rule. But some images are white (or
+    nearly transparent) pixels whose picture is only in the alpha channel — overlays meant for a
+    dark desktop, such as seven of mate-backgrounds' abstract/desktop PNGs. On white they decode
+    blank (grey-level std below :data:`BLANK_GREY_STD`), and a blank image can be neither hashed
+    usefully nor matched; such an image is composited on black instead when that leaves a grey-
+    level std of at least :data:`BLANK_GREY_STD` (i.e. the alpha varies where the pixels are
+    light). The choice depends only on the file's pixels, so registration and screening decode
+    the same file the same way. Notes: ``"alpha composited on white"``, or ``"alpha composited on
+    black (blank on white: grey-level std 0.00; the shape is in the alpha channel)"``.
+    """
     alpha = rgba[:, :, 3:4].astype(np.uint16)
     rgb = rgba[:, :, :3]
     if alpha.size and int(alpha.min()) == 255:
         return np.ascontiguousarray(rgb)
+    on_white = _composite(rgb, alpha, 255)
+    white_std = _grey_std(on_white)
+    if white_std < BLANK_GREY_STD:
+        on_black = _composite(rgb, alpha, 0)
+        if _grey_std(on_black) >= BLANK_GREY_STD:
+            notes.append(f"alpha composited on black (blank on white: grey-level std "
+                         f"{white_std:.2f}; the shape is in the alpha channel)")
+            return on_black
     notes.append("alpha composited on white")
-    out = (rgb.astype(np.uint16) * alpha + 255 * (255 - alpha) + 127) // 255
-    return out.astype(np.uint8)
+    return on_white
 
 
 def _to_rgb(im: Any, notes: list[str]) -> U8:
@@ -228,7 +272,7 @@ def _to_rgb(im: Any, notes: list[str]) -> U8:
     has_alpha = mode in ("RGBA", "RGBa", "LA", "La", "PA") or (
         mode in ("P", "L", "RGB", "1") and "transparency" in im.info)
     if has_alpha:
-        return _composite_on_white(np.asarray(im.convert("RGBA")), notes)
+        return _composite_alpha(np.asarray(im.convert("RGBA")), notes)
     if mode == "CMYK":
         notes.append("CMYK converted to RGB (naive, ICC profile ignored)")
     elif mode not in ("RGB", "L", "1", "P"):
@@ -275,9 +319,11 @@ def decode_image(data: bytes, *, name: str, max_pixels: int = DEFAULT_MAX_PIXELS
     HSV to RGB; 16-bit samples scaled by 255/65535 (Pillow itself reduces 16-bit RGB PNG/TIFF
     to 8 bits; noted from the raw mode); 32-bit integer and float greyscale mapped to 8 bits
     (kept if in [0, 255], float in [0, 1] ×255, else stretched from min–max); alpha (RGBA, LA,
-    PA, palette or tRNS transparency) composited on white, the background most viewers show; the
-    first frame of animated GIF/PNG/WebP and multi-page TIFF/MPO; EXIF orientation applied so
-    the pixels are the picture people see (and copy).
+    PA, palette or tRNS transparency) composited on white, the background most viewers show —
+    or on black when the image would be blank on white but its alpha channel holds the shape
+    (grey-level std below :data:`BLANK_GREY_STD` on white and not on black); the first frame of
+    animated GIF/PNG/WebP and multi-page TIFF/MPO; EXIF orientation applied so the pixels are
+    the picture people see (and copy).
 
     Pillow's decompression-bomb guard stays as it is: no global is changed. Its
     ``DecompressionBombError`` (above ``2 × Image.MAX_IMAGE_PIXELS``) becomes an ``InputError``,
