@@ -31,9 +31,9 @@ any match at all is a false positive.
 A query is found by rightsguard when a ``copy`` match names a work of its group; by the baseline
 when a registered original of its group is within the pHash threshold, chosen in this run as the
 largest with FPR ≤ 0.1% on the negatives (also shown at imagededup's default, 10 bits). For
-each rightsguard miss the table says whether the right work was among the PDQ candidates at all
-and whether SIFT verification would confirm it if it were (candidate generation vs
-verification). Speed: hashing, SIFT extraction and decoding of 512 px images on one thread,
+each rightsguard miss the table says whether the right work was among the candidates at all (PDQ
+or SIFT votes) and whether SIFT verification would confirm it if it were (candidate generation
+vs verification). Speed: hashing, SIFT extraction and decoding of 512 px images on one thread,
 candidate search over 1 M works (``HashIndex.measure_search``), screen time per query.
 """
 
@@ -592,8 +592,8 @@ class Run:
 
 
 def diagnose_miss(out: Outcome, img: Any, right_ids: set[str], screener: Any) -> None:
-    """Why a copy was missed: the right work not among the PDQ candidates (the screener's own
-    search), or SIFT verification not confirming it even when given the right work."""
+    """Why a copy was missed: the right work not among the candidates (the screener's own PDQ
+    search and SIFT votes), or SIFT verification not confirming it even when given the right work."""
     from rightsguard.fingerprint.image import DEFAULT_PDQ_THRESHOLD, query_fingerprints
     from rightsguard.fingerprint.image_features import LocalFeatures, extract_features
     from rightsguard.screen.image_verify import verify
@@ -603,8 +603,11 @@ def diagnose_miss(out: Outcome, img: Any, right_ids: set[str], screener: Any) ->
     codes = np.stack([np.frombuffer(v.pdq, np.uint8) for v in query_fingerprints(img)])
     limit = screener.images.candidate_distance or DEFAULT_PDQ_THRESHOLD
     found = idx.image_candidates(codes, k=screener.images.max_candidates, max_distance=limit)
-    out.candidate = any(c.doc in docs for c in found)
     query = extract_features(img.rgb, name=out.origin)
+    voted = idx.image_feature_candidates(query.descriptors,
+                                         k=screener.images.max_feature_candidates,
+                                         exclude=[c.doc for c in found]) if len(query) else []
+    out.candidate = any(c.doc in docs for c in [*found, *voted])
     out.sift_confirms = False
     for doc, stored in idx.registry.image_prints(sorted(docs)).items():
         if stored.features and len(query) and verify(
@@ -889,7 +892,7 @@ def report(run: Run, speeds: list[Speed], search: Any, args: argparse.Namespace,
     if rg_tuned:
         cols.append(f"rightsguard ≥ {t_in:g} inliers")
     cols += [f"pHash T={t_ph}", f"pHash T={IMAGEDEDUP_DEFAULT_BITS}", "target",
-             "rightsguard meets", "rg misses: no PDQ candidate / SIFT would confirm",
+             "rightsguard meets", "rg misses: no candidate / SIFT would confirm",
              "rg wrong work"]
     for c in cols:
         tab.add_column(c, justify="left" if c in ("family", "target", "rightsguard meets")
