@@ -84,12 +84,12 @@ def test_saved_index_loads_and_damage_is_refused(stored, tmp_path: Path) -> None
     index.save(tmp_path)
     again = FeatureIndex.load(tmp_path)
     assert again.candidates(query, k=3) == before and again.last_doc == 60
-    # a second save replaces the first one's files: only the manifest and two data files stay
+    # a second save replaces the first one's files: only the manifest and one data file stay
     again.save(tmp_path)
-    assert len(list(tmp_path.iterdir())) == 3
-    data = next(tmp_path.glob("docs.*.npy"))
+    assert len(list(tmp_path.iterdir())) == 2
+    data = next(tmp_path.glob("ivf.*.faiss"))
     data.write_bytes(data.read_bytes()[:-8])
-    with pytest.raises(IndexCorruptError, match=r"docs\..*checksum"):
+    with pytest.raises(IndexCorruptError, match=r"ivf\..*checksum"):
         FeatureIndex.load(tmp_path)
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     manifest["params"]["nprobe"] = 1

@@ -13,9 +13,12 @@ vocabulary is FAISS's coarse k-means quantiser):
 
 * Rows: every stored SIFT descriptor of every image work (≤ 500 per work,
   :data:`rightsguard.fingerprint.image_features.DEFAULT_N_FEATURES`) as RootSIFT (unit L2 norm,
-  :func:`~rightsguard.fingerprint.image_features.rootsift`) in a FAISS ``IndexIVFFlat`` with
+  :func:`~rightsguard.fingerprint.image_features.rootsift`) in a FAISS
+  ``IndexIVFScalarQuantizer`` (8 bits per component: RootSIFT components lie in ``[0, 1]``, so
+  the quantisation error is below 0.004 per component) with
   ``nlist = max(1, min(2·√rows, rows / 39, 65536))`` lists (FAISS's k-means wants ≥ 39 training
-  points per centroid) and ``nprobe`` = :data:`NPROBE`; ``docs[i]`` is row ``i``'s work.
+  points per centroid) and ``nprobe`` = :data:`NPROBE`. Each row's FAISS id is its work's
+  document number. Memory: 136 bytes per row (128 codes + an 8-byte id), about 68 KB per work.
 * Votes: each query descriptor — and, for flipped copies, its mirror permutation
   (:data:`~rightsguard.fingerprint.image_features.MIRROR_PERMUTATION`) — finds its nearest
   stored row; if the squared L2 distance is below :data:`VOTE_DISTANCE` the row's work gets one
@@ -32,7 +35,7 @@ took 6 ms (one thread), against 265,000 rows 18 ms; a flat scan of 26,500 rows t
 Storage: the index is DERIVED from the works registry (which holds each work's features) and
 cached under ``images/sift/``: ``manifest.json`` (format, parameters, the last document number
 included, rows, the rows the quantiser was trained on, and each data file's name and SHA-256),
-``ivf.<token>.faiss`` and ``docs.<token>.npy``. Data files are written under fresh names (temp
+``ivf.<token>.faiss``. Data files are written under fresh names (temp
 file, fsync, rename) before the manifest is replaced atomically; a cache that is missing,
 truncated, altered or from other parameters is rebuilt from the registry, never trusted. Works
 added later are appended without retraining until the rows reach :data:`RETRAIN_GROWTH` times the
@@ -112,9 +115,8 @@ class FeatureIndex:
     Build with :meth:`build`, extend with :meth:`append`, query with :meth:`candidates`,
     persist with :meth:`save` / :meth:`load`. Not thread-safe for writes."""
 
-    def __init__(self, index: Any, docs: I64, *, last_doc: int, trained_rows: int) -> None:
+    def __init__(self, index: Any, *, last_doc: int, trained_rows: int) -> None:
         self._index = index
-        self.docs = docs
         self.last_doc = last_doc
         self.trained_rows = trained_rows
 
@@ -139,18 +141,18 @@ class FeatureIndex:
         marks included), kept so a later catch-up starts after it."""
         import faiss
 
-        docs: list[I64] = []
         rows: list[F32] = []
+        docs: list[I64] = []
         for doc, x in cls.rows_of(items):
             rows.append(x)
             docs.append(np.full(x.shape[0], doc, np.int64))
             last_doc = max(last_doc, doc)
         data = np.concatenate(rows) if rows else np.zeros((0, DIM), np.float32)
-        all_docs = np.concatenate(docs) if docs else np.zeros(0, np.int64)
         n = int(data.shape[0])
         nlist = nlist_for(max(n, 1))
         quantiser = faiss.IndexFlatL2(DIM)
-        index = faiss.IndexIVFFlat(quantiser, DIM, nlist)
+        index = faiss.IndexIVFScalarQuantizer(quantiser, DIM, nlist,
+                                              faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_L2)
         index.nprobe = min(NPROBE, nlist)
         if n:
             sample = data
@@ -161,8 +163,8 @@ class FeatureIndex:
             index.cp.seed = _SEED
             index.cp.min_points_per_centroid = 1  # small collections: no warning, same result
             index.train(np.ascontiguousarray(sample))
-            index.add(np.ascontiguousarray(data))
-        return cls(index, all_docs, last_doc=last_doc, trained_rows=n)
+            index.add_with_ids(np.ascontiguousarray(data), np.concatenate(docs))
+        return cls(index, last_doc=last_doc, trained_rows=n)
 
     def needs_retraining(self, extra_rows: int = 0) -> bool:
         """True when the quantiser was trained on too few rows for the rows it would hold."""
@@ -176,14 +178,14 @@ class FeatureIndex:
         for doc, x in items:
             if not x.shape[0]:
                 continue
-            self._index.add(np.ascontiguousarray(x, dtype=np.float32))
-            self.docs = np.concatenate([self.docs, np.full(x.shape[0], doc, np.int64)])
+            self._index.add_with_ids(np.ascontiguousarray(x, dtype=np.float32),
+                                     np.full(x.shape[0], doc, np.int64))
             added += int(x.shape[0])
         self.last_doc = max(self.last_doc, last_doc)
         return added
 
     def __len__(self) -> int:
-        return int(self.docs.shape[0])
+        return int(self._index.ntotal)
 
     # -- query ---------------------------------------------------------------------------------
     def candidates(self, descriptors: npt.NDArray[np.uint8], *, k: int,
@@ -205,7 +207,7 @@ class FeatureIndex:
         for flipped, q in ((False, d), (True, d[:, MIRROR_PERMUTATION])):
             dist, rows = self._index.search(np.ascontiguousarray(rootsift(q)), 1)
             ok = (rows[:, 0] >= 0) & (dist[:, 0] < VOTE_DISTANCE)
-            voted, counts = np.unique(self.docs[rows[ok, 0]], return_counts=True)
+            voted, counts = np.unique(rows[ok, 0], return_counts=True)
             for doc, votes in zip(voted.tolist(), counts.tolist(), strict=True):
                 if votes >= min_votes and doc not in skip and (
                         doc not in best or votes > best[doc].votes):
@@ -216,7 +218,7 @@ class FeatureIndex:
     @staticmethod
     def params() -> dict[str, Any]:
         """What the stored rows and votes mean; a cache with other parameters is rebuilt."""
-        return {"descriptor": "rootsift(sift)", "dim": DIM, "nprobe": NPROBE,
+        return {"descriptor": "rootsift(sift)", "dim": DIM, "codes": "sq8", "nprobe": NPROBE,
                 "train_per_list": _TRAIN_PER_LIST, "seed": _SEED}
 
     def save(self, folder: Path) -> None:
@@ -225,8 +227,7 @@ class FeatureIndex:
 
         folder.mkdir(parents=True, exist_ok=True)
         token = secrets.token_hex(6)
-        blobs = {f"ivf.{token}.faiss": bytes(faiss.serialize_index(self._index)),
-                 f"docs.{token}.npy": np.ascontiguousarray(self.docs, "<i8").tobytes()}
+        blobs = {f"ivf.{token}.faiss": bytes(faiss.serialize_index(self._index))}
         for name, data in blobs.items():
             _write(folder / name, data)
         manifest = {"format": FORMAT, "version": FORMAT_VERSION, "params": self.params(),
@@ -265,18 +266,75 @@ class FeatureIndex:
                                             "not match the manifest's checksum")
                 blobs[name.split(".", 1)[0]] = data
             index = faiss.deserialize_index(np.frombuffer(blobs["ivf"], np.uint8))
-            docs = np.frombuffer(blobs["docs"], "<i8").astype(np.int64)
             last_doc, trained = int(manifest["last_doc"]), int(manifest["trained_rows"])
         except IndexCorruptError:
             raise
         except (OSError, KeyError, TypeError, ValueError, RuntimeError) as exc:
             raise IndexCorruptError(f"{folder}: unreadable feature index: {exc}") from exc
-        if index.ntotal != docs.shape[0] or docs.shape[0] != manifest["rows"]:
-            raise IndexCorruptError(f"{folder}: {index.ntotal} rows in the index, "
-                                    f"{docs.shape[0]} document numbers, manifest says "
-                                    f"{manifest['rows']}")
+        if index.ntotal != manifest["rows"]:
+            raise IndexCorruptError(f"{folder}: {index.ntotal} rows in the index, the manifest "
+                                    f"says {manifest['rows']}")
         ivf: Any = index  # FAISS's reader returns the concrete class, owning its quantiser
-        if not isinstance(ivf, faiss.IndexIVFFlat) or ivf.d != DIM:
-            raise IndexCorruptError(f"{folder}: not a {DIM}-d IVF flat index")
+        if not isinstance(ivf, faiss.IndexIVFScalarQuantizer) or ivf.d != DIM:
+            raise IndexCorruptError(f"{folder}: not a {DIM}-d IVF scalar-quantiser index")
         ivf.nprobe = min(NPROBE, ivf.nlist)
-        return cls(ivf, docs, last_doc=last_doc, trained_rows=trained)
+        return cls(ivf, last_doc=last_doc, trained_rows=trained)
+
+
+@dataclass(frozen=True, slots=True)
+class VoteTiming:
+    """:func:`measure_votes`' figures: rows indexed, build seconds (training included),
+    milliseconds per query image (median and p95), serialized bytes."""
+
+    works: int
+    rows: int
+    build_s: float
+    ms: float
+    p95_ms: float
+    bytes: int
+
+
+def measure_votes(works: int, *, per_work: int = 500, queries: int = 20,
+                  seed: int = 0) -> VoteTiming:
+    """Time :meth:`FeatureIndex.candidates` over ``works`` synthetic works of ``per_work`` random
+    SIFT-like descriptors each (uint8, so RootSIFT rows as the index stores them); each query is
+    ``per_work`` random descriptors (searched twice: as given and mirrored). Random rows fill the
+    inverted lists evenly, so the time is that of real collections of the same size, not their
+    votes. One FAISS thread. Used by ``python -m bench images``."""
+    import time
+
+    import faiss
+
+    faiss.omp_set_num_threads(1)
+    rng = np.random.default_rng(seed)
+    from rightsguard.fingerprint.image_features import rootsift
+
+    def batch() -> Iterator[tuple[int, F32]]:
+        for doc in range(1, works + 1):
+            yield doc, rootsift(rng.integers(0, 256, (per_work, DIM), dtype=np.uint8))
+
+    t0 = time.perf_counter()
+    rows = [x for _d, x in batch()]
+    data = np.concatenate(rows)
+    ids = np.repeat(np.arange(1, works + 1, dtype=np.int64), per_work)
+    del rows
+    nlist = nlist_for(data.shape[0])
+    index = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatL2(DIM), DIM, nlist,
+                                          faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_L2)
+    index.cp.seed = _SEED
+    pick = rng.choice(data.shape[0], min(data.shape[0], _TRAIN_PER_LIST * nlist), replace=False)
+    index.train(data[np.sort(pick)])
+    index.add_with_ids(data, ids)
+    index.nprobe = min(NPROBE, nlist)
+    built = FeatureIndex(index, last_doc=works, trained_rows=data.shape[0])
+    build_s = time.perf_counter() - t0
+    del data
+    times = []
+    for _ in range(queries):
+        q = rng.integers(0, 256, (per_work, DIM), dtype=np.uint8)
+        t = time.perf_counter()
+        built.candidates(q, k=8)
+        times.append((time.perf_counter() - t) * 1000)
+    size = int(faiss.serialize_index(index).size)
+    return VoteTiming(works, len(built), build_s, float(np.median(times)),
+                      float(np.percentile(times, 95)), size)
