@@ -192,14 +192,14 @@ class ImageMatch:
     ``kind``: ``copy`` (the work, whole or in part, after resizing, re-encoding, colour changes,
     crops, flips, rotations or overlays), ``mark`` (a registered logo or watermark of the work
     inside the output), ``style`` (an experimental style-descriptor likeness: never more than
-    ``review``, since a style is an idea, not protected expression) or ``similar`` (near by hash
-    or learned descriptor, not confirmed: no region). ``work_polygon`` is the copied region in
-    pixels of the work's original file; ``output_polygon`` where it is in the screened image, in its pixels
+    ``review``, since a style is an idea, not protected expression) or ``similar`` (near by hash or
+    learned descriptor, not confirmed: no region). ``work_polygon`` is the copied region in pixels
+    of the work's original file; ``output_polygon`` where it is in the screened image, in its pixels
     (see the module docstring for the convention). ``scores`` are the stages that found and
     confirmed the match, in the order they ran, e.g. ``(("pdq_distance", 12.0), ("inliers", 143.0),
-    ("inlier_ratio", 0.71))``: PDQ distance in bits of 256, feature inliers as a count, ratios
-    and cosines in ``[0, 1]``. ``work_coverage`` / ``output_coverage`` are the polygons' areas
-    over each image's area.
+    ("inlier_ratio", 0.71))``: PDQ distance in bits of 256, feature inliers as a count, ratios and
+    cosines in ``[0, 1]``. ``work_coverage`` / ``output_coverage`` are the polygons' areas over each
+    image's area.
     """
 
     work: Work
