@@ -8,7 +8,10 @@ Columns (unknown columns are ignored):
 ``path``       an image file (:data:`~rightsguard.corpus.languages.IMAGE_SUFFIXES`), relative to the
                catalogue's folder or absolute: an image work (kind ``image``, or ``mark`` for
                a registered logo or watermark). Columns given override what the image's
-               embedded metadata states (IPTC/XMP, EXIF: see ``LicenceResolver.image_rights``)
+               embedded metadata states (IPTC/XMP, EXIF: see
+               :class:`~rightsguard.corpus.files.ImageRights`); its identifiers are added;
+               when that metadata cannot be read the licence stays
+               ``NOASSERTION`` unless the row gives one
 ``title``      string (default: ``"{file name} row {n}"``)
 ``holder``     string or list of strings
 ``licence``    SPDX expression (``license`` accepted too); missing -> ``NOASSERTION``
@@ -42,6 +45,7 @@ from rightsguard.corpus.base import (
     WorkItem,
     dedupe,
 )
+from rightsguard.corpus.files import image_rights_of
 from rightsguard.corpus.languages import normalise_language
 from rightsguard.corpus.reading import DEFAULT_MAX_BYTES, MAX_BYTES_SETTING
 from rightsguard.errors import InputError
@@ -192,13 +196,16 @@ class CatalogueWorks(LazyWorks):
         elif holder is not None:
             problems.append("'holder' must be a string or a list of strings")
         licence = self._licence(row.get("licence", row.get("license")), problems)
+        embedded_ids: tuple[tuple[str, str], ...] = ()
         if kind in IMAGE_KINDS and image_raw:
-            embedded_holders, embedded_licence = self.resolver.image_rights(image_raw)
+            stated = image_rights_of(self.resolver, image_raw)
             if not holders:
-                holders = dedupe(embedded_holders)
+                holders = dedupe(stated.holders)
+            # unreadable metadata may state another licence: it stays NOASSERTION (review)
             if licence == NOASSERTION and row.get("licence", row.get("license")) is None \
-                    and embedded_licence:
-                licence = embedded_licence
+                    and stated.licence and not stated.problems:
+                licence = stated.licence
+            embedded_ids = stated.identifiers
         url = row.get("url")
         if url is not None and (not isinstance(url, str) or not url.strip()):
             problems.append("'url' must be a non-empty string")
@@ -211,6 +218,7 @@ class CatalogueWorks(LazyWorks):
                 identifiers.append((scheme, value.strip()))
             else:
                 problems.append(f"'{column}' must be a non-empty string")
+        identifiers += [i for i in embedded_ids if i not in identifiers]
         famous = row.get("famous")
         if famous is not None and not isinstance(famous, bool):
             problems.append(f"'famous' must be true or false, got {famous!r}")

@@ -9,8 +9,12 @@ Images (:data:`IMAGE_SUFFIXES`) are works too (modality ``image``, kind ``image`
 licence: the override; the licence their embedded metadata states (XMP ``cc:license`` /
 ``xmpRights:WebStatement``); the folder's licence file. Holders: the override; the holders
 their metadata names (IPTC Copyright Notice, then Creator, then EXIF Copyright and Artist); the
-folder's licence file. Pixels are not decoded here: the index does that, and refuses what it
-cannot decode.
+folder's licence file. Embedded metadata that cannot be read (an XML bomb in XMP, a broken C2PA
+manifest) does not stop the image from being registered — its pixels are still protected — but
+the licence the file states about itself is then unknown: without a licence override the work
+gets ``NOASSERTION`` (screening says ``review``, never a silent allow; the folder's licence file
+is not used, as the file may state another), and the problem is recorded as an identifier.
+Pixels are not decoded here: the index does that, and refuses what it cannot decode.
 
 Sources: ``file://`` URI of the file. A file git tracks in a checkout also gets the remote URL
 (credentials removed) and, unless it differs from HEAD, the HEAD commit, with its path relative
@@ -27,6 +31,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from rightsguard.corpus._git import GitCheckout, describe, find_top
 from rightsguard.corpus.base import (
@@ -54,6 +59,9 @@ __all__ = [
     "IMAGE_SUFFIXES",
     "FolderLicence",
     "FolderWorks",
+    "ImageRights",
+    "ImageRightsResolver",
+    "image_rights_of",
     "is_licence_file",
     "iter_folder_works",
 ]
@@ -93,6 +101,42 @@ class FolderLicence:
     expression: str
     holders: tuple[str, ...]
     evidence: LicenceEvidence
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRights:
+    """What an image file states about itself in embedded metadata (IPTC/XMP, EXIF, C2PA).
+
+    ``holders``: rights holders, in the resolver's order of precedence; ``licence``: normalised
+    SPDX expression or None; ``identifiers``: ``(scheme, value)`` pairs for the work (rights
+    reservations, and one per kind of metadata that could not be read — schemes of at most 16
+    characters, as the registry stores them); ``problems``: a sentence per metadata block that
+    could not be read (XML bomb, malformed XMP, broken C2PA manifest), () when all were read.
+    """
+
+    holders: tuple[str, ...] = ()
+    licence: str | None = None
+    identifiers: tuple[tuple[str, str], ...] = ()
+    problems: tuple[str, ...] = ()
+
+
+@runtime_checkable
+class ImageRightsResolver(Protocol):
+    """A :class:`~rightsguard.corpus.base.LicenceResolver` that also reads identifiers and
+    problems from an image's metadata (the index layer's ``SignalsLicenceResolver`` does)."""
+
+    def image_metadata(self, raw: bytes) -> ImageRights:
+        """Everything an image file states about itself. Never raises for a broken file."""
+        ...
+
+
+def image_rights_of(resolver: LicenceResolver, raw: bytes) -> ImageRights:
+    """``resolver.image_metadata(raw)`` when the resolver has it, else its ``image_rights``
+    (holders and licence only)."""
+    if isinstance(resolver, ImageRightsResolver):
+        return resolver.image_metadata(raw)
+    holders, licence = resolver.image_rights(raw)
+    return ImageRights(tuple(holders), licence)
 
 
 def _as_paths(paths: str | PathLike[str] | Iterable[str | PathLike[str]]) -> list[Path]:
@@ -279,11 +323,13 @@ class FolderWorks(LazyWorks):
             return Skipped(str(path), f"{path}: cannot be read ({exc.strerror or exc})")
         if not raw:
             return Skipped(str(path), "empty file")
-        stated, own = self.resolver.image_rights(raw)
-        expression, holders = self._rights(path, root, own, lambda: stated)
+        stated = image_rights_of(self.resolver, raw)
+        # metadata that cannot be read may state another licence: unknown, never the folder's
+        own = NOASSERTION if stated.problems else stated.licence
+        expression, holders = self._rights(path, root, own, lambda: stated.holders)
         return WorkInput(raw=raw, title=self._title(path, root, explicit), holders=holders,
                          licence=expression, source=self._source(path, root),
-                         modality="image", kind="image")
+                         modality="image", kind="image", identifiers=stated.identifiers)
 
     # -- licence folders and git ---------------------------------------------------------------
 

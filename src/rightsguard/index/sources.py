@@ -17,6 +17,7 @@ from rightsguard.corpus import (
     iter_folder_works,
     iter_python_env_works,
 )
+from rightsguard.corpus.files import ImageRights
 from rightsguard.errors import LicenceError
 from rightsguard.model import Skipped, Source, WorkInput
 from rightsguard.signals import licences
@@ -47,12 +48,25 @@ class SignalsLicenceResolver:
         return licences.normalise_expression(expression)
 
     def image_rights(self, raw: bytes) -> tuple[list[str], str | None]:
-        """Holders: those named by the IPTC Copyright Notice (``dc:rights``), else the IPTC
-        Creators (``dc:creator``), else EXIF Copyright (0x8298), else EXIF Artist (0x013B) —
-        a copyright notice names the rights holder, a creator is only presumed to be one
-        (Berne Convention Art. 15(1)). A notice without a recognisable holder ("All rights
+        """``(holders, licence)`` of :meth:`image_metadata` (the ``LicenceResolver`` protocol)."""
+        stated = self.image_metadata(raw)
+        return list(stated.holders), stated.licence
+
+    def image_metadata(self, raw: bytes) -> ImageRights:
+        """What an image file states about itself: holders, licence, rights reservations and
+        the metadata that could not be read. Never raises for a broken file.
+
+        Holders, first found wins: those named by the IPTC Copyright Notice (``dc:rights``),
+        else the IPTC Creators (``dc:creator``), else EXIF Copyright (0x8298), else EXIF Artist
+        (0x013B) — a copyright notice names the rights holder, a creator is only presumed to be
+        one (Berne Convention Art. 15(1)). A notice without a recognisable holder ("All rights
         reserved") is passed over. Licence: Creative Commons URLs in XMP ``cc:license`` or
-        ``xmpRights:WebStatement`` (several distinct ones are joined with AND)."""
+        ``xmpRights:WebStatement`` (several distinct ones are joined with AND).
+
+        Identifiers: ``("xmp:unreadable", "<problem> | …")`` for XMP packets refused (XML bombs
+        — DTDs are forbidden, :func:`~rightsguard.signals.xmp.parse_xml` — oversized or
+        malformed); the same sentences are in ``problems``.
+        """
         reading = read_xmp(raw)
         rights = iptc_rights(raw, reading)
         holders: list[str] = []
@@ -70,9 +84,14 @@ class SignalsLicenceResolver:
                 expr = cc_url_expression(value)
                 if expr is not None and expr not in found:
                     found.append(expr)
-        if not found:
-            return holders, None
-        return holders, found[0] if len(found) == 1 else " AND ".join(f"({e})" for e in found)
+        licence = None if not found else \
+            found[0] if len(found) == 1 else " AND ".join(f"({e})" for e in found)
+        identifiers: list[tuple[str, str]] = []
+        problems = list(reading.problems)
+        if reading.problems:
+            identifiers.append(("xmp:unreadable", " | ".join(reading.problems)))
+        return ImageRights(tuple(dict.fromkeys(holders)), licence, tuple(identifiers),
+                           tuple(problems))
 
 
 def licence_text_works(keys: list[str] | None = None) -> Iterator[WorkInput | Skipped]:
