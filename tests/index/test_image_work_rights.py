@@ -4,8 +4,11 @@ seen through screening: XML bombs in XMP (issue #4 part 9) and C2PA / IPTC Data 
 
 from __future__ import annotations
 
+import importlib.util
 import io
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 from PIL import Image, PngImagePlugin
 from skimage import data as skdata
@@ -131,3 +134,109 @@ def test_licence_override_still_applies_to_an_image_with_an_xml_bomb(tmp_path: P
     assert item.licence == "GPL-2.0-or-later"
     assert dict(item.identifiers)["xmp:unreadable"].startswith(
         "XMP packet (jpeg-app1): refused unsafe XML (DTDForbidden")
+
+
+def _signing() -> ModuleType:
+    """tests/signals/test_c2pa.py, for its test certificate chain (make_chain)."""
+    path = Path(__file__).parents[1] / "signals" / "test_c2pa.py"
+    spec = importlib.util.spec_from_file_location("rightsguard_tests_c2pa_signing", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _signed_jpeg(rgb: object, xmp: bytes, assertions: list[dict[str, Any]]) -> bytes:
+    """A JPEG (with ``xmp`` in APP1) signed offline with a C2PA manifest of ``assertions`` (after
+    the ``c2pa.created`` action C2PA 2.x requires), by the test chain of tests/signals."""
+    import c2pa
+
+    from rightsguard.signals.c2pa import READER_SETTINGS
+
+    chain, private = _signing().make_chain()
+    manifest = {"claim_generator_info": [{"name": "rightsguard-tests", "version": "1"}],
+                "title": "work.jpg",
+                "assertions": [{"label": "c2pa.actions", "data": {"actions": [{
+                    "action": "c2pa.created", "digitalSourceType":
+                    "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture"}]}},
+                    *assertions]}
+    context = c2pa.Context.from_dict({"builder": {"thumbnail": {"enabled": False}},
+                                      **READER_SETTINGS})
+    signer = c2pa.Signer.from_info(
+        c2pa.C2paSignerInfo(c2pa.C2paSigningAlg.ES256, chain, private, None))
+    out = io.BytesIO()
+    with c2pa.Builder(manifest, context=context) as builder:
+        builder.sign(signer, "image/jpeg", io.BytesIO(_jpeg(rgb, xmp)), out)
+    return out.getvalue()
+
+
+def _xmp(description: bytes) -> bytes:
+    return (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+            b'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+            b'xmlns:dc="http://purl.org/dc/elements/1.1/" '
+            b'xmlns:plus="http://ns.useplus.org/ldf/xmp/1.0/">' + description
+            + b'</rdf:RDF></x:xmpmeta>')
+
+
+def _creative_work(**fields: object) -> dict[str, Any]:
+    return {"label": "stds.schema-org.CreativeWork", "kind": "Json",
+            "data": {"@context": "https://schema.org", "@type": "CreativeWork", **fields}}
+
+
+def test_c2pa_and_data_mining_are_rights_of_image_works(tmp_path: Path) -> None:
+    folder = tmp_path / "works"
+    folder.mkdir()
+    # 1. no IPTC/EXIF holder: C2PA CreativeWork copyrightHolder, then author; CAWG 1.1 entries;
+    #    plus:DataMining as a bare code (expanded to its PLUS vocabulary URI)
+    (folder / "coffee.jpg").write_bytes(_signed_jpeg(
+        skdata.coffee(),
+        _xmp(b'<rdf:Description rdf:about="" plus:DataMining="DMI-PROHIBITED-AIMLTRAINING"/>'),
+        [_creative_work(author=[{"@type": "Person", "name": "Ann Author"}],
+                        copyrightHolder={"@type": "Organization", "name": "Example Agency"}),
+         {"label": "cawg.training-mining", "data": {"entries": {
+             "cawg.ai_training": {"use": "notAllowed"},
+             "cawg.ai_generative_training": {"use": "constrained",
+                                             "constraint_info": "https://example.com/licensing"},
+             "cawg.data_mining": {"use": "allowed"}}}}]))
+    # 2. C2PA author only, C2PA 1.x label, PLUS URI value
+    (folder / "rocket.jpg").write_bytes(_signed_jpeg(
+        skdata.rocket(),
+        _xmp(b'<rdf:Description rdf:about=""><plus:DataMining>'
+             b'http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-GENAIMLTRAINING</plus:DataMining>'
+             b'</rdf:Description>'),
+        [_creative_work(author=[{"@type": "Person", "name": "Rob Rocket"},
+                                {"@type": "Person", "name": "Sue Stage"}]),
+         {"label": "c2pa.training-mining", "data": {"entries": {
+             "c2pa.ai_generative_training": {"use": "notAllowed"}}}}]))
+    # 3. an IPTC Creator wins over the C2PA author (a signed manifest can be signed by anyone)
+    (folder / "chelsea.jpg").write_bytes(_signed_jpeg(
+        skdata.chelsea(),
+        _xmp(b'<rdf:Description rdf:about=""><dc:creator><rdf:Seq><rdf:li>Iris Iptc</rdf:li>'
+             b'</rdf:Seq></dc:creator></rdf:Description>'),
+        [_creative_work(author={"@type": "Person", "name": "Carl Claim"})]))
+
+    idx = Index.open(tmp_path / "idx", create=True)
+    summary = idx.add(works_from(folder, licence="LicenseRef-Proprietary"))
+    assert (summary.added, summary.skipped) == (3, [])
+    screener = Screener(idx)
+    expected = {
+        "coffee.jpg": (["Example Agency"], {
+            "plus:DataMining": "http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING",
+            "c2pa:training": "cawg.ai_generative_training=constrained; "
+                             "cawg.ai_training=notAllowed; cawg.data_mining=allowed"}),
+        "rocket.jpg": (["Rob Rocket", "Sue Stage"], {
+            "plus:DataMining":
+                "http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-GENAIMLTRAINING",
+            "c2pa:training": "c2pa.ai_generative_training=notAllowed"}),
+        "chelsea.jpg": (["Iris Iptc"], {}),
+    }
+    for name, (holders, identifiers) in expected.items():
+        [match] = screener.screen_image_path(
+            _query(folder / name, tmp_path / f"q-{name}")).image_matches
+        work = match.to_dict()["work"]  # as check's JSON shows it
+        assert (work["title"], work["holders"], work["identifiers"]) == \
+            (f"works/{name}", holders, identifiers)
+    # look-ups show them too
+    [top] = screener.similar_images(_query(folder / "rocket.jpg", tmp_path / "q.png"), top=1)
+    assert dict(top.work.identifiers)["c2pa:training"] == "c2pa.ai_generative_training=notAllowed"
+    idx.close()

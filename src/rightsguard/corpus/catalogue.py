@@ -8,9 +8,9 @@ Columns (unknown columns are ignored):
 ``path``       an image file (:data:`~rightsguard.corpus.languages.IMAGE_SUFFIXES`), relative to the
                catalogue's folder or absolute: an image work (kind ``image``, or ``mark`` for
                a registered logo or watermark). Columns given override what the image's
-               embedded metadata states (IPTC/XMP, EXIF: see
-               :class:`~rightsguard.corpus.files.ImageRights`); its identifiers are added;
-               when that metadata cannot be read the licence stays
+               embedded metadata states (IPTC/XMP, EXIF, C2PA: see
+               :class:`~rightsguard.corpus.files.ImageRights`); its rights reservations are
+               added to the identifiers; when that metadata cannot be read the licence stays
                ``NOASSERTION`` unless the row gives one
 ``title``      string (default: ``"{file name} row {n}"``)
 ``holder``     string or list of strings

@@ -8,8 +8,10 @@ Holders: the override; copyright notices in the file; notices in that licence fi
 Images (:data:`IMAGE_SUFFIXES`) are works too (modality ``image``, kind ``image``). Their
 licence: the override; the licence their embedded metadata states (XMP ``cc:license`` /
 ``xmpRights:WebStatement``); the folder's licence file. Holders: the override; the holders
-their metadata names (IPTC Copyright Notice, then Creator, then EXIF Copyright and Artist); the
-folder's licence file. Embedded metadata that cannot be read (an XML bomb in XMP, a broken C2PA
+their metadata names (IPTC Copyright Notice, then Creator, then EXIF Copyright and Artist, then
+C2PA CreativeWork); the folder's licence file. Identifiers: the rights reservations their
+metadata states (IPTC ``plus:DataMining``, C2PA/CAWG training-mining) — see
+:class:`ImageRights`. Embedded metadata that cannot be read (an XML bomb in XMP, a broken C2PA
 manifest) does not stop the image from being registered — its pixels are still protected — but
 the licence the file states about itself is then unknown: without a licence override the work
 gets ``NOASSERTION`` (screening says ``review``, never a silent allow; the folder's licence file

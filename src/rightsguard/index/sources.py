@@ -21,8 +21,13 @@ from rightsguard.corpus.files import ImageRights
 from rightsguard.errors import LicenceError
 from rightsguard.model import Skipped, Source, WorkInput
 from rightsguard.signals import licences
+from rightsguard.signals.c2pa import (
+    creative_work_holders,
+    read_active_manifest,
+    training_mining_entries,
+)
 from rightsguard.signals.embedded import CC_NS, XMP_RIGHTS_NS
-from rightsguard.signals.iptc import iptc_rights
+from rightsguard.signals.iptc import PLUS_NS, PLUS_VOCAB, data_mining_code, iptc_rights
 from rightsguard.signals.licence_class import cc_url_expression
 from rightsguard.signals.xmp import read_xmp
 
@@ -58,17 +63,33 @@ class SignalsLicenceResolver:
 
         Holders, first found wins: those named by the IPTC Copyright Notice (``dc:rights``),
         else the IPTC Creators (``dc:creator``), else EXIF Copyright (0x8298), else EXIF Artist
-        (0x013B) — a copyright notice names the rights holder, a creator is only presumed to be
-        one (Berne Convention Art. 15(1)). A notice without a recognisable holder ("All rights
-        reserved") is passed over. Licence: Creative Commons URLs in XMP ``cc:license`` or
-        ``xmpRights:WebStatement`` (several distinct ones are joined with AND).
+        (0x013B), else the active C2PA manifest's CreativeWork ``copyrightHolder``, else its
+        ``author`` names (:func:`~rightsguard.signals.c2pa.creative_work_holders`) — a copyright
+        notice names the rights holder, a creator or author is only presumed to be one (Berne
+        Convention Art. 15(1)); C2PA comes last because anyone can sign a manifest (its
+        validation state says nothing about who holds the rights). A notice without a
+        recognisable holder ("All rights reserved") is passed over. Licence: Creative Commons
+        URLs in XMP ``cc:license`` or ``xmpRights:WebStatement`` (several distinct ones are
+        joined with AND).
 
-        Identifiers: ``("xmp:unreadable", "<problem> | …")`` for XMP packets refused (XML bombs
-        — DTDs are forbidden, :func:`~rightsguard.signals.xmp.parse_xml` — oversized or
-        malformed); the same sentences are in ``problems``.
+        Identifiers (schemes fit the registry's 16 characters; one value per scheme, several
+        joined with ``" "``/``"; "``/``" | "`` so a work's JSON ``identifiers`` object keeps them):
+
+        * ``("plus:DataMining", "<URI> …")``: IPTC Photo Metadata 2023.1 "Data Mining" values as
+          PLUS vocabulary URIs (``http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING``;
+          a bare code is expanded, an unrecognised value kept as written), space-separated.
+        * ``("c2pa:training", "<entry>=<use>; …")``: the entries of the active manifest's
+          ``c2pa.training-mining`` / ``cawg.training-mining`` assertion (C2PA 1.x; CAWG Training
+          and Data Mining 1.1), sorted by entry name (a manifest's CBOR map has no order to
+          keep), e.g. ``"cawg.ai_training=notAllowed; cawg.data_mining=allowed"``.
+        * ``("xmp:unreadable", "<problem> | …")`` for XMP packets refused (XML bombs — DTDs are
+          forbidden, :func:`~rightsguard.signals.xmp.parse_xml` — oversized or malformed), and
+          ``("c2pa:unreadable", "<problem>")`` for a C2PA manifest that cannot be read (remote
+          manifests are never fetched); the same sentences are in ``problems``.
         """
         reading = read_xmp(raw)
         rights = iptc_rights(raw, reading)
+        c2pa = read_active_manifest(raw, None)
         holders: list[str] = []
         if rights.copyright_notice:
             holders = licences.copyright_holders(rights.copyright_notice)
@@ -78,6 +99,8 @@ class SignalsLicenceResolver:
             holders = licences.copyright_holders(rights.exif_copyright)
         if not holders and rights.exif_artist:
             holders = [rights.exif_artist]
+        if not holders and c2pa.manifest is not None:
+            holders = creative_work_holders(c2pa.manifest)
         found: list[str] = []
         for ns, name in ((CC_NS, "license"), (XMP_RIGHTS_NS, "WebStatement")):
             for _doc, value in reading.values(ns, name):
@@ -87,9 +110,23 @@ class SignalsLicenceResolver:
         licence = None if not found else \
             found[0] if len(found) == 1 else " AND ".join(f"({e})" for e in found)
         identifiers: list[tuple[str, str]] = []
+        mining = []
+        for _doc, value in reading.values(PLUS_NS, "DataMining"):
+            code = data_mining_code(value)
+            mining.append(PLUS_VOCAB + code.code if code is not None else value)
+        if mining:
+            identifiers.append(("plus:DataMining", " ".join(dict.fromkeys(mining))))
+        if c2pa.manifest is not None:
+            entries = training_mining_entries(c2pa.manifest)
+            if entries:
+                identifiers.append(("c2pa:training", "; ".join(
+                    sorted(dict.fromkeys(f"{n}={u}" for n, u in entries)))))
         problems = list(reading.problems)
         if reading.problems:
             identifiers.append(("xmp:unreadable", " | ".join(reading.problems)))
+        if c2pa.problem is not None:
+            problems.append(f"C2PA manifest: {c2pa.problem}")
+            identifiers.append(("c2pa:unreadable", c2pa.problem))
         return ImageRights(tuple(dict.fromkeys(holders)), licence, tuple(identifiers),
                            tuple(problems))
 

@@ -30,6 +30,11 @@ keeps its name. No manifest → no signal. A manifest that cannot be read → on
 unknown, value ``"unreadable C2PA manifest: …"``. The manifest's validation state (``Valid``,
 ``Invalid``, …) is named in the evidence: a signed claim can be signed by anyone, and an
 ``Invalid`` one may have been altered.
+
+For image works (the index's ``SignalsLicenceResolver.image_metadata``):
+:func:`read_active_manifest` reads the manifest once, :func:`creative_work_holders` names holders
+from its schema.org CreativeWork assertion and :func:`training_mining_entries` lists the
+training-mining entries as ``(entry, use)``.
 """
 
 from __future__ import annotations
@@ -38,15 +43,21 @@ import io
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from rightsguard.model import ReservationState, RightsSignal
 
 __all__ = [
+    "CREATIVE_WORK_LABEL",
     "ENTRY_SCOPES",
     "READER_SETTINGS",
     "TRAINING_MINING_LABELS",
+    "C2paReading",
     "c2pa_signals",
+    "creative_work_holders",
+    "read_active_manifest",
+    "training_mining_entries",
     "training_mining_signals",
 ]
 
@@ -133,42 +144,130 @@ def _unreadable(problem: str, evidence: str) -> RightsSignal:
                         evidence, EXTRACTOR)
 
 
-def c2pa_signals(content: bytes, media_type: str | None, evidence: str) -> list[RightsSignal]:
-    """Training-and-data-mining signals of the active C2PA manifest embedded in ``content``.
+@dataclass(frozen=True, slots=True)
+class C2paReading:
+    """The active manifest of a file as c2pa-python's ``Reader.get_active_manifest()`` renders
+    it (None when there is none or it cannot be read), its validation state (``"Valid"``,
+    ``"Invalid"``, ``"Trusted"``… or None) and, when it cannot be read, the problem in words
+    (``"remote manifest not fetched …"``, ``"ManifestNotFound: …"``), else None."""
 
-    ``media_type`` (e.g. ``image/jpeg``) helps the reader; None lets c2pa-python detect the
-    format from the bytes. Files without the JUMBF label ``c2pa`` are skipped without calling the
-    native reader (an embedded manifest store is a JUMBF box labelled ``c2pa``, C2PA 2.1 §11.1).
-    Remote manifests are never fetched: an asset that only references one gets an unknown signal.
-    Never raises for bad input.
+    manifest: Mapping[str, Any] | None = None
+    validation_state: str | None = None
+    problem: str | None = None
+
+
+def read_active_manifest(content: bytes, media_type: str | None) -> C2paReading:
+    """Read the active C2PA manifest embedded in ``content``, offline (:data:`READER_SETTINGS`).
+
+    Files without the JUMBF label ``c2pa`` are not handed to the native reader (an embedded
+    manifest store is a JUMBF box labelled ``c2pa``, C2PA 2.1 §11.1): an empty reading. A format
+    C2PA does not embed in is an empty reading too; a manifest that is remote (never fetched),
+    broken or absent from a manifest store is a reading with ``problem`` set. Never raises for bad
+    input.
     """
     if b"c2pa" not in content:
-        return []
+        return C2paReading()
     import c2pa
 
     try:
         context = c2pa.Context.from_dict(READER_SETTINGS)
     except c2pa.C2paError as exc:  # the settings are ours: a c2pa-python API change
-        return [_unreadable(f"reader settings refused ({exc})", evidence)]
+        return C2paReading(problem=f"reader settings refused ({exc})")
     fmt = media_type.split(";", 1)[0].strip().lower() if media_type else None
     try:
         reader = c2pa.Reader.try_create(fmt, io.BytesIO(content), None, context)
         if reader is None:
-            return []
+            return C2paReading()
         with reader:
             manifest = reader.get_active_manifest()
             state = reader.get_validation_state()
     except c2pa.C2paError.NotSupported:
-        return []  # not a format C2PA embeds manifests in: the bytes merely contain "c2pa"
+        return C2paReading()  # not a format C2PA embeds manifests in: the bytes merely say "c2pa"
     except c2pa.C2paError.RemoteManifest as exc:
-        return [_unreadable(f"remote manifest not fetched (remote fetching is off): {exc}",
-                            evidence)]
+        return C2paReading(problem=f"remote manifest not fetched (remote fetching is off): {exc}")
     except (c2pa.C2paError, ValueError, OSError) as exc:
-        return [_unreadable(f"{type(exc).__name__.lstrip('_')}: {exc}", evidence)]
+        return C2paReading(problem=f"{type(exc).__name__.lstrip('_')}: {exc}")
     finally:
         context.close()
     if not isinstance(manifest, Mapping):
-        return [_unreadable("no active manifest in the manifest store", evidence)]
-    label = manifest.get("label", "?")
-    where = f"{evidence}: C2PA manifest {label} (validation {state or 'unknown'})"
-    return training_mining_signals(manifest, where)
+        return C2paReading(validation_state=state or None,
+                           problem="no active manifest in the manifest store")
+    return C2paReading(manifest, state or None)
+
+
+def c2pa_signals(content: bytes, media_type: str | None, evidence: str) -> list[RightsSignal]:
+    """Training-and-data-mining signals of the active C2PA manifest embedded in ``content``.
+
+    ``media_type`` (e.g. ``image/jpeg``) helps the reader; None lets c2pa-python detect the
+    format from the bytes. Read with :func:`read_active_manifest`: remote manifests are never
+    fetched (an asset that only references one gets an unknown signal); no manifest, no signal.
+    Never raises for bad input.
+    """
+    reading = read_active_manifest(content, media_type)
+    if reading.problem is not None:
+        return [_unreadable(reading.problem, evidence)]
+    if reading.manifest is None:
+        return []
+    label = reading.manifest.get("label", "?")
+    state = reading.validation_state or "unknown"
+    where = f"{evidence}: C2PA manifest {label} (validation {state})"
+    return training_mining_signals(reading.manifest, where)
+
+
+def _assertions(manifest: Mapping[str, Any], labels: tuple[str, ...]) -> list[Mapping[str, Any]]:
+    """``data`` of each assertion whose label (version and instance suffix removed) is in
+    ``labels``, in manifest order."""
+    found: list[Mapping[str, Any]] = []
+    assertions = manifest.get("assertions")
+    for assertion in assertions if isinstance(assertions, list) else ():
+        if isinstance(assertion, Mapping) and \
+                _label_base(str(assertion.get("label", ""))) in labels:
+            data = assertion.get("data")
+            if isinstance(data, Mapping):
+                found.append(data)
+    return found
+
+
+def _names(value: Any) -> list[str]:
+    """Names of a schema.org Person/Organization value: a string, ``{"name": …}`` or a list."""
+    if isinstance(value, str):
+        return [value.strip()] if value.strip() else []
+    if isinstance(value, Mapping):
+        return _names(value.get("name"))
+    if isinstance(value, list):
+        return [n for v in value for n in _names(v)]
+    return []
+
+
+CREATIVE_WORK_LABEL = "stds.schema-org.CreativeWork"
+"""Label of the CreativeWork assertion: schema.org JSON-LD (``@type: CreativeWork``, ``author``,
+``copyrightHolder``), a standard assertion of C2PA 1.x that signing tools still write."""
+
+
+def creative_work_holders(manifest: Mapping[str, Any]) -> list[str]:
+    """Rights holders a manifest's CreativeWork assertion names: its ``copyrightHolder`` names
+    (schema.org: "The party holding the legal copyright to the CreativeWork"), else its
+    ``author`` names — an author is only presumed to be the holder (Berne Convention Art.
+    15(1)), as for IPTC Creator. Values may be strings, ``{"@type": "Person", "name": …}`` or
+    lists of them; duplicates dropped, order kept."""
+    works = _assertions(manifest, (CREATIVE_WORK_LABEL,))
+    for key in ("copyrightHolder", "author"):
+        names = list(dict.fromkeys(n for data in works for n in _names(data.get(key))))
+        if names:
+            return names
+    return []
+
+
+def training_mining_entries(manifest: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``(entry, use)`` of every entry of the manifest's ``c2pa.training-mining`` /
+    ``cawg.training-mining`` assertions, in the order the reader gives them, e.g.
+    ``("cawg.ai_training", "notAllowed")``; a use that is not a string is rendered as JSON.
+    Entries that are not mappings are left out (:func:`training_mining_signals` reports them)."""
+    out: list[tuple[str, str]] = []
+    for data in _assertions(manifest, TRAINING_MINING_LABELS):
+        entries = data.get("entries")
+        for name, entry in entries.items() if isinstance(entries, Mapping) else ():
+            if isinstance(entry, Mapping):
+                use = entry.get("use")
+                out.append((str(name), use if isinstance(use, str) else json.dumps(use)))
+    return out
