@@ -41,6 +41,7 @@ from rightsguard.model import (
     Span,
     WorkSimilarity,
 )
+from rightsguard.screen.image_learned import LearnedModels
 from rightsguard.screen.images import ImageScreener
 from rightsguard.screen.matcher import Matcher, SimilarityFinder, Thresholds, verdict_of
 from rightsguard.screen.policy import ScreenPolicy
@@ -119,6 +120,9 @@ class Screener:
     policy: ScreenPolicy = field(default_factory=ScreenPolicy)
     thresholds: Thresholds = field(default_factory=Thresholds)
     max_bytes: int = DEFAULT_MAX_BYTES
+    #: Optional learned image descriptor models (copy and, experimental, style): see
+    #: :mod:`rightsguard.screen.image_learned`. None screens images with the classical cascade.
+    image_models: LearnedModels | None = None
     _matcher: Matcher | None = None
     _similarity: SimilarityFinder | None = None
     _images: ImageScreener | None = None
@@ -126,7 +130,12 @@ class Screener:
     @property
     def images(self) -> ImageScreener:
         if self._images is None:
-            self._images = ImageScreener(self.index, self.policy)
+            screener = ImageScreener(self.index, self.policy)
+            if self.image_models is not None and self.image_models.any():
+                from rightsguard.screen.image_learned import LearnedStage
+
+                screener.learned = LearnedStage(self.index, self.image_models, self.policy)
+            self._images = screener
         return self._images
 
     def _image_bytes(self, path: Path) -> bytes:
