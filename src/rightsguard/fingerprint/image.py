@@ -660,6 +660,18 @@ def work_fingerprints(image: DecodedImage | U8) -> list[HashVariant]:
     return _variants(_as_rgb(image), WORK_CROPS, dihedral=True)
 
 
+def work_variant(index: int, width: int, height: int) -> tuple[str, tuple[int, int, int, int]]:
+    """Name and box of stored variant ``index`` of a ``width × height`` work (the order of
+    :func:`work_fingerprints`), without hashing anything. IndexError for an index outside
+    ``0 ≤ index < len(WORK_CROPS) + 8``."""
+    if index < 0 or index >= len(_DIHEDRAL_NAMES) + len(WORK_CROPS):
+        raise IndexError(f"variant {index}: a work has {len(_DIHEDRAL_NAMES) + len(WORK_CROPS)}")
+    if index < len(_DIHEDRAL_NAMES):
+        return _DIHEDRAL_NAMES[index], (0, 0, width, height)
+    spec = WORK_CROPS[index - len(_DIHEDRAL_NAMES)]
+    return spec.name, spec.box(width, height)
+
+
 def query_fingerprints(image: DecodedImage | U8) -> list[HashVariant]:
     """The PDQ variants computed for a screened image: only ``"full"``.
 

@@ -29,6 +29,7 @@ Each match's verdict comes from the screening policy on the work's licence, as f
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +43,8 @@ from rightsguard.screen.policy import ScreenPolicy
 if TYPE_CHECKING:
     from rightsguard.fingerprint.image import DecodedImage
     from rightsguard.fingerprint.image_features import LocalFeatures
+    from rightsguard.index.registry import ImagePrints
+    from rightsguard.screen.image_dense import DenseVerification
     from rightsguard.screen.marks import MarkTemplate
 
 #: Candidates verified per screened image at most (each verification costs 5–10 ms).
@@ -54,6 +57,13 @@ CANDIDATE_DISTANCE: int | None = None
 #: Candidates from the SIFT vote channel verified per screened image at most
 #: (:class:`~rightsguard.index.feature_index.FeatureIndex`; works already PDQ candidates excluded).
 MAX_FEATURE_CANDIDATES = 8
+#: PDQ candidates per screened image that SIFT cannot confirm and dense alignment is tried on
+#: (:func:`rightsguard.screen.image_dense.dense_verify`; nearest first). Each decodes the work's
+#: stored file once (then kept in a small cache) and costs about 10–20 ms to align.
+MAX_DENSE = 4
+#: Longest side (px) of a work's pixels as kept for dense verification (which aligns at 384 px).
+DENSE_WORK_SIDE = 768
+_PIXEL_CACHE = 32  # works' pixels kept warm (768 px RGB: at most 1.8 MB each)
 #: A candidate this near is reported even when feature verification cannot confirm it.
 NEAR_DUPLICATE_DISTANCE = 16
 
@@ -71,11 +81,13 @@ class ImageScreener:
     max_candidates: int = MAX_CANDIDATES
     candidate_distance: int | None = CANDIDATE_DISTANCE
     max_feature_candidates: int = MAX_FEATURE_CANDIDATES
+    max_dense: int = MAX_DENSE
     #: Optional learned-descriptor / style stage (:mod:`rightsguard.screen.image_learned`):
     #: anything with ``matches(image, *, name, found) -> list[ImageMatch]`` returning judged
     #: matches; None (the default) runs the classical cascade only.
     learned: Any = None
     _marks: tuple[int, list[tuple[Work, MarkTemplate, int, int]]] | None = None
+    _pixels: OrderedDict[int, tuple[Any, float]] = field(default_factory=OrderedDict)
 
     def has_images(self) -> bool:
         """True when the index holds image works or marks (otherwise screening images is moot)."""
@@ -119,14 +131,15 @@ class ImageScreener:
             codes, k=top or self.max_candidates,
             max_distance=None if top else self.candidate_distance or DEFAULT_PDQ_THRESHOLD)
         query = extract_features(image.rgb, name=name)
-        out = self._verified(image, query, [(c.doc, c.distance, None) for c in found], top=top)
+        out = self._verified(image, query, [(c.doc, c.distance, None, c.variant) for c in found],
+                             top=top)
         # Second channel: works the query's SIFT descriptors vote for (50% crops, rotations,
         # screenshots line up with no stored PDQ variant); those already verified are skipped.
         if len(query):
             voted = self.index.image_feature_candidates(
                 query.descriptors, k=top or self.max_feature_candidates,
                 exclude=[c.doc for c in found])
-            out += self._verified(image, query, [(c.doc, None, c.votes) for c in voted],
+            out += self._verified(image, query, [(c.doc, None, c.votes, None) for c in voted],
                                   top=top)
         if top:
             out.sort(key=lambda m: (m.kind == "similar", -dict(m.scores).get("inliers", 0.0),
@@ -135,19 +148,22 @@ class ImageScreener:
         return out
 
     def _verified(self, image: DecodedImage, query: LocalFeatures,
-                  found: list[tuple[int, int | None, int | None]], *, top: int | None
-                  ) -> list[ImageMatch]:
-        """Verify candidates ``(doc, PDQ distance or None, feature votes or None)``."""
+                  found: list[tuple[int, int | None, int | None, int | None]], *,
+                  top: int | None) -> list[ImageMatch]:
+        """Verify candidates ``(doc, PDQ distance or None, feature votes or None, PDQ variant
+        or None)``: SIFT first, then (PDQ candidates only, at most :data:`MAX_DENSE` per image)
+        dense alignment, which confirms soft and low-texture pictures SIFT cannot."""
         from rightsguard.fingerprint.image_features import LocalFeatures
         from rightsguard.screen.image_verify import verify
 
         if not found:
             return []
-        docs = [doc for doc, _d, _v in found]
+        docs = [doc for doc, _d, _v, _var in found]
         rows = self.index.rows(docs)
         prints = self.index.registry.image_prints(docs)
         out: list[ImageMatch] = []
-        for doc, distance, votes in found:
+        dense_left = self.max_dense
+        for doc, distance, votes, variant in found:
             row, stored = rows.get(doc), prints.get(doc)
             if row is None or stored is None or not stored.features:
                 continue  # purged meanwhile, or a mark (marks are searched separately)
@@ -159,6 +175,11 @@ class ImageScreener:
             if votes is not None:
                 scores.append(("feature_votes", float(votes)))
             channel = "pdq" if distance is not None else "sift-votes"
+            dense: DenseVerification | None = None
+            if checked is None and distance is not None and variant is not None and \
+                    distance > NEAR_DUPLICATE_DISTANCE and dense_left > 0:
+                dense_left -= 1
+                dense = self._dense(image, doc, stored, variant)
             if checked is not None:
                 scores += [("inliers", float(checked.inliers)),
                            ("inlier_ratio", checked.inlier_ratio),
@@ -168,6 +189,14 @@ class ImageScreener:
                     work_polygon=checked.work_polygon, output_coverage=checked.output_coverage,
                     work_coverage=checked.work_coverage, scores=tuple(scores),
                     matcher=f"{channel}+sift-ransac", flipped=checked.flipped)
+            elif dense is not None:
+                scores += [("dense_correlation", dense.correlation),
+                           ("verification", dense.score)]
+                match = ImageMatch(
+                    work=row.work, kind="copy", output_polygon=dense.output_polygon,
+                    work_polygon=dense.work_polygon, output_coverage=dense.output_coverage,
+                    work_coverage=dense.work_coverage, scores=tuple(scores),
+                    matcher="pdq+dense-ecc")
             elif distance is not None and distance <= NEAR_DUPLICATE_DISTANCE:
                 match = ImageMatch(  # a whole-image near-duplicate
                     work=row.work, kind="copy",
@@ -183,6 +212,53 @@ class ImageScreener:
                 continue
             out.append(self._judged(match))
         return out
+
+    def _dense(self, image: DecodedImage, doc: int, stored: ImagePrints, variant: int
+               ) -> DenseVerification | None:
+        """Dense verification of PDQ candidate ``doc`` (its nearest stored ``variant`` is the
+        starting guess), on the work's pixels decoded from the registry and kept small."""
+        from rightsguard.fingerprint.image import work_variant
+        from rightsguard.screen.image_dense import dense_verify
+
+        work, scale = self._work_pixels(doc)
+        name, box = work_variant(variant, stored.width, stored.height)
+        small_box = (int(box[0] * scale), int(box[1] * scale),
+                     max(int(box[0] * scale) + 1, min(work.shape[1], round(box[2] * scale))),
+                     max(int(box[1] * scale) + 1, min(work.shape[0], round(box[3] * scale))))
+        dihedral = name if not name.startswith("crop:") else "full"
+        try:
+            found = dense_verify(image.rgb, work, box=small_box, dihedral=dihedral)
+        except ValueError:  # too small to align: not confirmed
+            return None
+        if found is None or scale == 1.0:
+            return found
+        from dataclasses import replace
+
+        return replace(found, work_polygon=tuple((x / scale, y / scale)
+                                                 for x, y in found.work_polygon))
+
+    def _work_pixels(self, doc: int) -> tuple[Any, float]:
+        """RGB of work ``doc`` at most :data:`DENSE_WORK_SIDE` px long (and its scale, small
+        px per original px), decoded from the stored file; a small LRU stays warm."""
+        cached = self._pixels.get(doc)
+        if cached is not None:
+            self._pixels.move_to_end(doc)
+            return cached
+        import cv2
+
+        from rightsguard.fingerprint.image import decode_image
+
+        rgb = decode_image(self.index.registry.content(doc), name=f"work {doc}").rgb
+        h, w = rgb.shape[:2]
+        scale = min(1.0, DENSE_WORK_SIDE / max(h, w))
+        if scale < 1.0:
+            rgb = np.asarray(cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))),
+                                        interpolation=cv2.INTER_AREA), np.uint8)
+            scale = rgb.shape[1] / w
+        self._pixels[doc] = (rgb, scale)
+        if len(self._pixels) > _PIXEL_CACHE:
+            self._pixels.popitem(last=False)
+        return rgb, scale
 
     # -- marks ---------------------------------------------------------------------------------
     def _mark_templates(self) -> list[tuple[Work, MarkTemplate, int, int]]:
