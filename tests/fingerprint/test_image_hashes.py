@@ -13,6 +13,7 @@ import numpy as np
 import pdqhash
 import pytest
 from PIL import Image
+from skimage import data as skdata
 
 from rightsguard.errors import InputError
 from rightsguard.fingerprint.image import (
@@ -28,10 +29,8 @@ from rightsguard.fingerprint.image import (
     load_image,
     query_fingerprints,
     work_fingerprints,
+    work_variant,
 )
-
-pytest.importorskip("skimage")
-from skimage import data as skdata
 
 
 def _photo(name: str) -> np.ndarray:
@@ -128,6 +127,16 @@ def test_work_and_query_variants_shape() -> None:
     query = query_fingerprints(rgb)
     assert [v.name for v in query] == ["full"]
     assert query[0].pdq == variants[0].pdq
+
+
+def test_work_variant_names_each_stored_variant_without_hashing() -> None:
+    rgb = skdata.rocket()  # 427 x 640, not square: boxes scale each axis on its own
+    h, w = rgb.shape[:2]
+    variants = work_fingerprints(rgb)
+    assert [work_variant(i, w, h) for i in range(len(variants))] == \
+        [(v.name, v.box) for v in variants]
+    with pytest.raises(IndexError, match="variant 37"):
+        work_variant(len(variants), w, h)
 
 
 @pytest.mark.parametrize(("transpose", "name"), [
