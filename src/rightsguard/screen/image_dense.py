@@ -31,7 +31,36 @@ Method (at most :data:`WORK_SIDE` px for the work, :data:`QUERY_SIDE` for the sc
    (:data:`MIN_ENERGY`, :data:`MIN_BLOCKS`): too flat an image returns None, never a
    confirmation.
 
-Measured: :func:`measure_dense` (figures in the constants' docstrings).
+Measured with ``uv run --frozen --group dev python -c "from rightsguard.screen.image_dense
+import measure_dense; measure_dense()"`` (84 originals in 70 groups: scikit-image's 17
+photographs, mate-backgrounds, lomiri-wallpapers, gnome-backgrounds; queries from originals
+scaled to 1,024 px; hint = the work's nearest stored PDQ variant; about 8 minutes on 2 shared
+cores). Accepted copies of their own work (84 per family), median correlation of accepted:
+
+=========  ========  ===========
+family     accepted  median corr
+=========  ========  ===========
+jpeg50     0.940     0.999
+resize50   0.940     0.999
+colour     0.964     0.998
+grey       0.952     0.999
+crop10     0.976     0.998
+crop30     0.976     0.998
+crop50     0.857     0.998
+flip       0.952     0.999
+rot90      0.952     0.999
+caption    0.810     0.988
+=========  ========  ===========
+
+Misses are mostly gnome's ``symbolic`` tilings (icons too fine for 192 px: correlation ~0.09)
+and caption bands that pull the ECC fit off (anisotropy or coverage checks). Stripes.png and
+lomiri's default background are confirmed under JPEG, resize, colour, grey, flips and 90° turns.
+Not copies: **0 false accepts over 6,940 ordered pairs** of different pictures (smooth gradient
+wallpapers included: lomiri's default, umang, Fossa, Ubuntu-Mate, gnome's adwaita); the highest
+correlation of a fit that passed every other check was 0.259 (brick ← Stripes.png crop50), a
+margin of 0.241 below :data:`MIN_CORRELATION`; the lowest accepted copy 0.536. Time per call:
+median 13.4 ms, p95 39.9 ms (4–6k px works); 11.1 ms for a 2560×1600 work and a 1,024 px
+query (median of 5 × 2 works).
 """
 
 from __future__ import annotations
@@ -71,23 +100,37 @@ TRIM = 0.15
 """Fraction of blocks (those that disagree most) left out of the correlation."""
 
 MIN_CORRELATION = 0.5
-"""Accept from this trimmed band-pass correlation."""
+"""Accept from this trimmed band-pass correlation. Measured (:func:`measure_dense`): the highest
+any fit between different pictures reached that passed every other check was 0.26 (over ~6,900
+ordered pairs); accepted copies 0.54 and up (median 0.97–1.00 per family). 0.5 leaves a margin
+of 0.24 above the non-copies."""
 
 MIN_ENERGY = 0.3
-"""Least band-pass RMS (grey levels, 0–255) of each image over the compared region."""
+"""Least band-pass RMS (grey levels, 0–255) of each image over the compared region: below it,
+8-bit quantisation and JPEG noise are a large part of the signal and an image is too flat to
+decide. Measured: the softest confirmed copies (lomiri's default background, contrast × 0.7)
+have 0.30–0.5; a linear ramp has ~0 (tests)."""
 
 MIN_BLOCKS = 4.0
 """Least effective number of blocks carrying band-pass energy (participation ratio
-``(Σe)² / Σe²`` of block energies ``e``), for each image."""
+``(Σe)² / Σe²`` of block energies ``e``), for each image: structure confined to one or two
+blocks (a logo on a flat field) cannot pin an alignment. Measured: accepted copies ≥ 4.0
+(umang, one curved edge: 6–7); raising it to 8 loses 2.5% of copies and no false accept."""
 
 MAX_ANISOTROPY = 1.1
-"""Largest ratio of the fitted affine's singular values."""
+"""Largest ratio of the fitted affine's singular values: copies are crops and uniform resizes
+(the issue's transforms); an affine with 6 degrees of freedom can otherwise line up a few
+straight edges of unrelated pictures. Fits of copies measured ≤ 1.02 when correct; failed fits
+of copies and of non-copies reach 1.1–10."""
 
 MAX_ROTATION_DEG = 3.0
-"""Largest rotation of the fitted affine (degrees)."""
+"""Largest rotation of the fitted affine (degrees), for the same reason; 90° turns and flips are
+undone beforehand from the candidate's dihedral variant."""
 
 MIN_INSIDE = 0.85
-"""Least fraction of the screened image that the fitted work covers."""
+"""Least fraction of the screened image that the fitted work covers: a crop of the work lies
+inside it (0.92–1.0 measured for correct fits; whole-image fits of very smooth pictures come
+out a few percent too small)."""
 
 _PEAKS = 2  # coarse peaks refined
 _LEVELS = 2  # ECC pyramid levels
