@@ -185,11 +185,19 @@ def check_cmd(
     top: Annotated[int | None, typer.Option(
         min=1, help="Images: list the K registered images most like each one, confirmed or "
                     "not (a rights holder's look-up), instead of screening it.")] = None,
+    descriptor_model: Annotated[Path | None, typer.Option(
+        help="Images: a copy-detection descriptor model file (.onnx, e.g. SSCD; needs "
+             "rightsguard[onnx]): cosine above 0.75 is a copy, above 0.5 a likeness to "
+             "review. See docs/learned-descriptors.md.")] = None,
+    style_model: Annotated[Path | None, typer.Option(
+        help="Images, experimental: a style descriptor model file (.onnx, e.g. CSD). A style "
+             "likeness never blocks; it only asks for a review.")] = None,
 ) -> None:
     """Screen outputs for reproduced works. Exit 0 clean/attribute, 1 review/block, 2 error
     (an input that cannot be read is reported as review and the batch goes on)."""
     raise typer.Exit(run_check(paths, index=index, prompt=prompt, language=language, fmt=fmt,
-                               output_licence=output_licence, top=top))
+                               output_licence=output_licence, top=top,
+                               descriptor_model=descriptor_model, style_model=style_model))
 
 
 @app.command("demo")

@@ -30,7 +30,8 @@ FORMATS = ("human", "json", "sarif")
 
 #: ``check`` options (as the Typer command declares them) → :func:`run_check` keyword.
 CHECK_OPTIONS = {"--index": "index", "--prompt": "prompt", "--language": "language",
-                 "--format": "fmt", "--output-licence": "output_licence", "--top": "top"}
+                 "--format": "fmt", "--output-licence": "output_licence", "--top": "top",
+                 "--descriptor-model": "descriptor_model", "--style-model": "style_model"}
 
 
 def err_console() -> Console:
@@ -42,12 +43,16 @@ def err_console() -> Console:
 
 def run_check(paths: list[str], *, index: Path | None = None, prompt: Path | None = None,
               language: str | None = None, fmt: str = "human",
-              output_licence: str | None = None, top: int | None = None) -> int:
+              output_licence: str | None = None, top: int | None = None,
+              descriptor_model: Path | None = None, style_model: Path | None = None) -> int:
     """``rightsguard check``: screen ``paths`` (``-`` is stdin), print the report in ``fmt``,
     return the exit code (0 clean/attribute, 1 review/block, 2 bad input or format).
 
+    ``descriptor_model`` / ``style_model``: optional ONNX descriptor models for images
+    (:mod:`rightsguard.screen.image_learned`), loaded before anything is screened.
+
     Raises :class:`~rightsguard.errors.RightsguardError` (the CLI: message, exit 2) when the
-    index or the prompt cannot be used."""
+    index, the prompt or a model file cannot be used."""
     if fmt not in FORMATS:
         err_console().print(f"--format must be human, json or sarif, not {fmt!r}", markup=False)
         return 2
@@ -63,8 +68,15 @@ def run_check(paths: list[str], *, index: Path | None = None, prompt: Path | Non
         prompt_text = prompt.read_text("utf-8", "replace") if prompt else None
     except OSError as exc:
         raise InputError(f"--prompt {prompt}: cannot be read ({exc.strerror or exc})") from None
+    image_models = None
+    if descriptor_model is not None or style_model is not None:
+        from rightsguard.screen.image_learned import LearnedModels
+
+        image_models = LearnedModels(descriptor=descriptor_model, style=style_model)
     screener = Screener(Index.open(settings.home), ScreenPolicy(output_licence=output_licence),
-                        max_bytes=settings.max_input_bytes)
+                        max_bytes=settings.max_input_bytes, image_models=image_models)
+    if screener.images.learned is not None:
+        screener.images.learned.load()  # a bad model file is an error before any screening
     stdin_results: list[ScreenResult] = []
     stdin_errors: list[Skipped] = []
     if "-" in paths:
@@ -234,7 +246,10 @@ def _fast_check(argv: list[str]) -> int | None:
     return run_check(paths, index=Path(kw["index"]) if "index" in kw else None,
                      prompt=Path(kw["prompt"]) if "prompt" in kw else None,
                      language=kw.get("language"), fmt=kw.get("fmt", "human"),
-                     output_licence=kw.get("output_licence"), top=top)
+                     output_licence=kw.get("output_licence"), top=top,
+                     descriptor_model=Path(kw["descriptor_model"]) if "descriptor_model" in kw
+                     else None,
+                     style_model=Path(kw["style_model"]) if "style_model" in kw else None)
 
 
 def main() -> None:
