@@ -89,6 +89,32 @@ def test_rotated_copy_with_the_dihedral_hint() -> None:
     assert v.correlation > 0.95
 
 
+def test_small_rotation_of_stripes_is_confirmed_from_a_rotated_start() -> None:
+    import cv2
+
+    from rightsguard.fingerprint.image import max_inner_rect
+
+    # Stripes: too few keypoints for SIFT; turned 7 degrees clockwise, the largest upright
+    # rectangle kept (AugLy's rotate), half size
+    work = _mate("desktop/Stripes.png")
+    small = np.asarray(Image.fromarray(work).resize((work.shape[1] // 2, work.shape[0] // 2)))
+    h, w = small.shape[:2]
+    turned = cv2.warpAffine(small, cv2.getRotationMatrix2D((w / 2, h / 2), -7, 1.0), (w, h))
+    iw, ih = (int(v) - 2 for v in max_inner_rect(w, h, 7))
+    x0, y0 = (w - iw) // 2, (h - ih) // 2
+    query = _jpeg(np.ascontiguousarray(turned[y0:y0 + ih, x0:x0 + iw]), 80)
+    assert dense_verify(query, work, rotations=False) is None
+    v = dense_verify(query, work)
+    assert isinstance(v, DenseVerification) and v.correlation > 0.9
+    # the work is turned 7 degrees clockwise on screen into the query: with image y growing
+    # downwards its x axis maps to the direction atan2(a10, a00) = +7 degrees, at half scale
+    a = v.homography[:2, :2]
+    assert np.degrees(np.arctan2(a[1, 0], a[0, 0])) == pytest.approx(7.0, abs=0.5)
+    assert np.hypot(a[0, 0], a[1, 0]) == pytest.approx(0.5, abs=0.01)
+    # the query lies inside the work: the whole query is covered
+    assert v.output_coverage > 0.97
+
+
 def test_different_photographs_are_not_confirmed() -> None:
     astronaut = np.ascontiguousarray(skimage.data.astronaut())
     chelsea = np.ascontiguousarray(skimage.data.chelsea())

@@ -16,6 +16,9 @@ Method (at most :data:`WORK_SIDE` px for the work, :data:`QUERY_SIDE` for the sc
    every position in the work, at :data:`SCALES` relative sizes around the candidate's box (a
    copy is a crop keeping 50–100% of the area near a stored crop keeping 64–100%). The best
    peaks over all positions and scales are refined.
+   When no fit from an unrotated start is accepted, the search is run again from each of
+   :data:`ROTATIONS` (the query turned by 5–15° either way, its largest upright inner
+   rectangle as the template), for the issue's small rotations.
 3. Refinement: ``cv2.findTransformECC`` (Evangelidis & Psarakis 2008, "Parametric image
    alignment using enhanced correlation coefficient maximization", IEEE TPAMI 30(10)), affine
    motion, on a 3-level pyramid of the work resampled to the screened image's scale.
@@ -124,8 +127,17 @@ straight edges of unrelated pictures. Fits of copies measured ≤ 1.02 when corr
 of copies and of non-copies reach 1.1–10."""
 
 MAX_ROTATION_DEG = 3.0
-"""Largest rotation of the fitted affine (degrees), for the same reason; 90° turns and flips are
-undone beforehand from the candidate's dihedral variant."""
+"""Largest rotation of the fitted affine (degrees) when starting unrotated, for the same reason;
+90° turns and flips are undone beforehand from the candidate's dihedral variant."""
+
+ROTATIONS = (-15.0, -10.0, -5.0, 5.0, 10.0, 15.0)
+"""Starting rotations (degrees) tried when no unrotated fit is accepted: the issue's small
+rotations of 5–15°. Each is the query turned by that angle, its largest upright inner rectangle
+(:func:`rightsguard.fingerprint.image.max_inner_rect`) searched as the coarse template; ECC then
+refines the angle, which must end within :data:`ROTATION_SLACK_DEG` of the start."""
+
+ROTATION_SLACK_DEG = 3.0
+"""How far ECC may move a rotated start (degrees): starts 5° apart cover 2–18°."""
 
 MIN_INSIDE = 0.85
 """Least fraction of the screened image that the fitted work covers: a crop of the work lies
@@ -336,8 +348,9 @@ def _ecc(query: F32, work: F32, init: F64) -> F64 | None:
     return a
 
 
-def _judge(query: F32, work: F32, a: F64) -> _Fit:
-    """Statistics of the alignment ``a`` (query px -> work px) and whether they accept it."""
+def _judge(query: F32, work: F32, a: F64, angle: float = 0.0) -> _Fit:
+    """Statistics of the alignment ``a`` (query px -> work px) and whether they accept it
+    (``angle``: the rotation it started from; it may end :data:`MAX_ROTATION_DEG` from it)."""
     import cv2
 
     qh, qw = query.shape
@@ -383,7 +396,7 @@ def _judge(query: F32, work: F32, a: F64) -> _Fit:
     problem = ""
     if inside_frac < MIN_INSIDE:
         problem = f"work covers {inside_frac:.2f} of the screened image"
-    elif sv[1] <= 0 or sv[0] / sv[1] > MAX_ANISOTROPY or abs(rot) > MAX_ROTATION_DEG:
+    elif sv[1] <= 0 or sv[0] / sv[1] > MAX_ANISOTROPY or abs(rot - angle) > MAX_ROTATION_DEG:
         problem = f"not a copy's transform (anisotropy {sv[0] / max(sv[1], 1e-12):.2f}, " \
                   f"rotation {rot:.1f}°)"
     elif energy < MIN_ENERGY or pr < MIN_BLOCKS:
@@ -406,8 +419,28 @@ def _check_image(arg: str, a: Any) -> None:
                          f"must be at least {2 * BLOCK} px")
 
 
+def _turned(q: F32, angle: float) -> tuple[F32, F64]:
+    """The query turned by ``angle`` degrees (counter-clockwise, about its centre) and cut to
+    its largest upright inner rectangle; with the 3x3 map from query px to that template's px."""
+    import cv2
+
+    from rightsguard.fingerprint.image import max_inner_rect
+
+    h, w = q.shape
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    canvas = np.asarray(cv2.warpAffine(q, turn, (w, h), flags=cv2.INTER_LINEAR,
+                                       borderMode=cv2.BORDER_REPLICATE), np.float32)
+    iw, ih = max_inner_rect(w, h, angle)
+    iw, ih = max(8, int(iw) - 2), max(8, int(ih) - 2)
+    ox, oy = (w - iw) // 2, (h - ih) // 2
+    to_t = np.array([[1, 0, -ox], [0, 1, -oy], [0, 0, 1]], np.float64) @ np.vstack(
+        [np.asarray(turn, np.float64), [0, 0, 1]])
+    return np.ascontiguousarray(canvas[oy:oy + ih, ox:ox + iw]), to_t
+
+
 def _attempts(query: U8, work: U8, box: tuple[int, int, int, int] | None,
-              dihedral: str) -> tuple[list[_Fit], dict[str, Any]]:
+              dihedral: str, angles: tuple[float, ...] = (0.0,)
+              ) -> tuple[list[_Fit], dict[str, Any]]:
     """Every refined fit and the frames needed to turn one into work->query pixels."""
     problems = []
     for arg, image in (("query", query), ("work", work)):
@@ -434,19 +467,17 @@ def _attempts(query: U8, work: U8, box: tuple[int, int, int, int] | None,
     bx = box if box is not None else (0, 0, ww, hh)
     box_small = (bx[0] * wfx, bx[1] * wfy, bx[2] * wfx, bx[3] * wfy)
     fits: list[_Fit] = []
-    for _score, s, x, y in _coarse(q, w, box_small):
-        # ECC at the query's scale: the work resampled so one query px is one work px
-        wr = _resize(w, 1 / s, 1 / s)
-        rfx, rfy = wr.shape[1] / w.shape[1], wr.shape[0] / w.shape[0]
-        init = np.array([[1, 0, x * rfx], [0, 1, y * rfy], [0, 0, 1]], np.float64)
-        refined = _ecc(q, wr, init)
-        if refined is None:
-            continue
-        fit = _judge(q, wr, refined)
-        # query-small px -> resampled work px, turned into query-small px -> work-small px
-        to_small = np.diag([1 / rfx, 1 / rfy, 1.0])
-        fits.append(_Fit(np.asarray(to_small @ fit.affine, np.float64), fit.correlation,
-                         fit.energy, fit.blocks, fit.inside, fit.problem))
+    for angle in angles:
+        if angle:
+            template, to_t = _turned(q, angle)
+            shrink = math.sqrt(template.size / q.size)  # the box shrinks with the template
+            cx, cy = (box_small[0] + box_small[2]) / 2, (box_small[1] + box_small[3]) / 2
+            hw, hh2 = (box_small[2] - box_small[0]) * shrink / 2, \
+                (box_small[3] - box_small[1]) * shrink / 2
+            coarse_box = (cx - hw, cy - hh2, cx + hw, cy + hh2)
+        else:
+            template, to_t, coarse_box = q, np.eye(3), box_small
+        fits += _refine(q, w, template, to_t, coarse_box, angle)
     # oriented small query px -> query px
     to_query = np.diag([1 / qfx, 1 / qfy, 1.0]) @ _dihedral_matrix(dihedral, q.shape[1],
                                                                     q.shape[0])
@@ -454,8 +485,29 @@ def _attempts(query: U8, work: U8, box: tuple[int, int, int, int] | None,
     return fits, frames
 
 
+def _refine(q: F32, w: F32, template: F32, to_t: F64,
+            box: tuple[float, float, float, float], angle: float) -> list[_Fit]:
+    """Coarse peaks of ``template`` (query px map to it by ``to_t``) in the work, each refined
+    by ECC on the whole query and judged; fits are query-small px -> work-small px."""
+    fits: list[_Fit] = []
+    for _score, s, x, y in _coarse(template, w, box):
+        # ECC at the query's scale: the work resampled so one query px is one work px
+        wr = _resize(w, 1 / s, 1 / s)
+        rfx, rfy = wr.shape[1] / w.shape[1], wr.shape[0] / w.shape[0]
+        init = np.array([[1, 0, x * rfx], [0, 1, y * rfy], [0, 0, 1]], np.float64) @ to_t
+        refined = _ecc(q, wr, init)
+        if refined is None:
+            continue
+        fit = _judge(q, wr, refined, -angle)
+        # query-small px -> resampled work px, turned into query-small px -> work-small px
+        to_small = np.diag([1 / rfx, 1 / rfy, 1.0])
+        fits.append(_Fit(np.asarray(to_small @ fit.affine, np.float64), fit.correlation,
+                         fit.energy, fit.blocks, fit.inside, fit.problem))
+    return fits
+
+
 def dense_verify(query: U8, work: U8, *, box: tuple[int, int, int, int] | None = None,
-                 dihedral: str = "full") -> DenseVerification | None:
+                 dihedral: str = "full", rotations: bool = True) -> DenseVerification | None:
     """Whether ``work`` appears in the screened image ``query`` (module doc); None if not
     confirmed — including when either image is too flat to decide.
 
@@ -473,6 +525,9 @@ def dense_verify(query: U8, work: U8, *, box: tuple[int, int, int, int] | None =
     """
     fits, frames = _attempts(query, work, box, dihedral)
     good = [f for f in fits if not f.problem]
+    if not good and rotations:
+        fits, frames = _attempts(query, work, box, dihedral, ROTATIONS)
+        good = [f for f in fits if not f.problem]
     if not good:
         return None
     best = max(good, key=lambda f: f.correlation)

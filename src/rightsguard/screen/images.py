@@ -178,8 +178,10 @@ class ImageScreener:
             dense: DenseVerification | None = None
             if checked is None and distance is not None and variant is not None and \
                     distance > NEAR_DUPLICATE_DISTANCE and dense_left > 0:
+                # rotated starts (6 more alignments) for the nearest candidate only
+                dense = self._dense(image, doc, stored, variant,
+                                    rotations=dense_left == self.max_dense)
                 dense_left -= 1
-                dense = self._dense(image, doc, stored, variant)
             if checked is not None:
                 scores += [("inliers", float(checked.inliers)),
                            ("inlier_ratio", checked.inlier_ratio),
@@ -213,8 +215,8 @@ class ImageScreener:
             out.append(self._judged(match))
         return out
 
-    def _dense(self, image: DecodedImage, doc: int, stored: ImagePrints, variant: int
-               ) -> DenseVerification | None:
+    def _dense(self, image: DecodedImage, doc: int, stored: ImagePrints, variant: int, *,
+               rotations: bool) -> DenseVerification | None:
         """Dense verification of PDQ candidate ``doc`` (its nearest stored ``variant`` is the
         starting guess), on the work's pixels decoded from the registry and kept small."""
         from rightsguard.fingerprint.image import work_variant
@@ -227,7 +229,8 @@ class ImageScreener:
                      max(int(box[1] * scale) + 1, min(work.shape[0], round(box[3] * scale))))
         dihedral = name if not name.startswith("crop:") else "full"
         try:
-            found = dense_verify(image.rgb, work, box=small_box, dihedral=dihedral)
+            found = dense_verify(image.rgb, work, box=small_box, dihedral=dihedral,
+                                 rotations=rotations)
         except ValueError:  # too small to align: not confirmed
             return None
         if found is None or scale == 1.0:
