@@ -255,6 +255,43 @@ def test_removed_work_is_not_found_and_a_lost_hash_index_is_rebuilt(tmp_path: Pa
     assert len(hashes) == len(stored) // 32
 
 
+def test_soft_pictures_under_a_caption_are_confirmed_by_dense_alignment(tmp_path: Path
+                                                                        ) -> None:
+    # mate's Stripes and Silk have too few keypoints for SIFT, and a caption band moves their
+    # PDQ hashes far: dense alignment (or the layout channel, then dense alignment) confirms
+    folder = tmp_path / "works"
+    folder.mkdir()
+    soft = ["desktop/Stripes.png", "abstract/Silk.png"]
+    for rel in [*soft, "nature/Garden.jpg"]:
+        shutil.copy(MATE.parent / rel, folder / Path(rel).name)
+    idx = Index.open(tmp_path / "idx", create=True)
+    idx.add(works_from(folder, licence="GPL-2.0-or-later", holder="Mate artists"))
+    # the works' layout descriptors were computed when they were added, not at first screening
+    assert len(list((tmp_path / "idx" / "images" / "embed").glob("layout-*/embed.*.bin"))) == 1
+    screener = Screener(idx)
+    for rel in [*soft, "abstract/Waves.png"]:  # Waves is not registered
+        from rightsguard.fingerprint.image import load_image
+
+        im = Image.fromarray(load_image(MATE.parent / rel).rgb)
+        im.thumbnail((1024, 1024))
+        w, h = im.size
+        draw = ImageDraw.Draw(im)
+        draw.rectangle((0, int(h * 0.86), w, h), fill=(0, 0, 0))
+        draw.text((20, int(h * 0.9)), "A SUNNY DAY AT THE BEACH", fill=(255, 255, 255),
+                  font_size=h // 14)
+        result = screener.screen_image_path(_save(im, tmp_path / f"{Path(rel).stem}.png"))
+        if rel == "abstract/Waves.png":
+            assert result.image_matches == ()
+            continue
+        assert len(result.image_matches) == 1, rel
+        [match] = result.image_matches
+        assert match.work.title == f"works/{Path(rel).name}" and match.kind == "copy"
+        assert match.matcher.endswith("dense-ecc")
+        assert dict(match.scores)["dense_correlation"] > 0.5
+        # the whole work is in the caption's image, at its scale
+        assert match.output_coverage > 0.95 and match.work_coverage > 0.95
+
+
 def test_embedded_iptc_rights_name_the_holder(tmp_path: Path) -> None:
     from rightsguard.index.sources import SignalsLicenceResolver
 

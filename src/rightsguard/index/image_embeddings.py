@@ -58,7 +58,21 @@ from rightsguard.errors import IndexCorruptError, InputError
 from rightsguard.index.registry import Registry
 
 if TYPE_CHECKING:
-    from rightsguard.fingerprint.image_embed import OnnxDescriptor
+    from typing import Protocol
+
+    class OnnxDescriptor(Protocol):
+        """What the store needs of a descriptor: an
+        :class:`~rightsguard.fingerprint.image_embed.OnnxDescriptor` or the built-in
+        :class:`~rightsguard.fingerprint.image_layout.LayoutDescriptor`."""
+
+        @property
+        def kind(self) -> str: ...
+        @property
+        def model_id(self) -> str: ...
+        @property
+        def dim(self) -> int: ...
+        def settings(self) -> dict[str, Any]: ...
+        def embed(self, rgb: Any, *, name: str = ...) -> Any: ...
 
 __all__ = ["EMBED_FORMAT", "EMBED_FORMAT_VERSION", "EmbeddingStore", "embed_folder"]
 

@@ -14,7 +14,9 @@ template from the stored file, since marks are few and are searched in every scr
 The SIFT descriptors are also in a :class:`~rightsguard.index.feature_index.FeatureIndex` under
 ``images/sift/`` (an inverted file whose votes find crops, rotations and screenshots that no PDQ
 variant lines up with), derived from the registry in the same way: caught up when opened behind,
-rebuilt when missing or damaged, saved only by writers.
+rebuilt when missing or damaged, saved only by writers. The works' layout descriptors
+(:mod:`rightsguard.fingerprint.image_layout`) are cached under ``images/embed/layout-…/``
+(:class:`~rightsguard.index.image_embeddings.EmbeddingStore`), brought up to date after each add.
 
 The PDQ codes are also in a :class:`~rightsguard.index.images.HashIndex` under
 ``images/pdq/``, a derived copy for fast candidate search. The registry is the source of truth:
@@ -89,6 +91,7 @@ class ImageStore:
         self._last_doc = 0  # the highest registry document the open hash index has seen
         self._seen_generation: int | None = None  # registry generation last caught up with
         self.feature_folder = folder / "images" / "sift"
+        self.index_folder = folder
         self._features: FeatureIndex | None = None
         self._features_generation: int | None = None
 
@@ -184,6 +187,11 @@ class ImageStore:
         index.save()
         self._features = None
         self.feature_index().save(self.feature_folder)
+        # the layout descriptors too, so the first screening does not decode every work
+        from rightsguard.fingerprint.image_layout import LAYOUT
+        from rightsguard.index.image_embeddings import EmbeddingStore
+
+        EmbeddingStore(self.index_folder, self.registry, LAYOUT).refresh()
 
     def compact(self, purged: Iterable[int]) -> None:
         """Drop the rows of purged works from the hash index and save."""

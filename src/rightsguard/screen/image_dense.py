@@ -136,6 +136,13 @@ rotations of 5–15°. Each is the query turned by that angle, its largest uprig
 (:func:`rightsguard.fingerprint.image.max_inner_rect`) searched as the coarse template; ECC then
 refines the angle, which must end within :data:`ROTATION_SLACK_DEG` of the start."""
 
+CAPTION_BAND = 0.2
+"""When ECC converges but its fit is not accepted, ECC runs once more without the top and bottom
+fifth of the screened image, where captions and meme text sit (issue #4: "text overlays"); the
+judgement still uses every block (:data:`TRIM` drops the caption's). Not when ECC does not
+converge at all: then the images do not correlate (measured: a smooth ramp against itself then
+converged on a wrong, rotated fit that passed, on quantisation steps)."""
+
 ROTATION_SLACK_DEG = 3.0
 """How far ECC may move a rotated start (degrees): starts 5° apart cover 2–18°."""
 
@@ -316,7 +323,7 @@ def _coarse(query: F32, work: F32, box: tuple[float, float, float, float]
     return out
 
 
-def _ecc(query: F32, work: F32, init: F64) -> F64 | None:
+def _ecc(query: F32, work: F32, init: F64, band: float = 0.0) -> F64 | None:
     """Refine ``init`` (3x3 corner-convention, query px -> work px, near unit scale) by ECC on a
     3-level pyramid; None if ECC fails."""
     import cv2
@@ -332,6 +339,10 @@ def _ecc(query: F32, work: F32, init: F64) -> F64 | None:
         # masks: only query pixels that the warped work covers count (OpenCV ≥ 4.12), so the
         # edge of the work's frame does not pull a whole-image fit
         qmask = np.ones(q.shape, np.uint8)
+        if band:  # leave out the top and bottom rows, where captions sit
+            cut = round(band * q.shape[0])
+            qmask[:cut] = 0
+            qmask[q.shape[0] - cut:] = 0
         wmask = np.ones(w.shape, np.uint8)
         sc = np.diag([f, f, 1.0])
         a_l = sc @ a @ np.linalg.inv(sc)
@@ -346,6 +357,18 @@ def _ecc(query: F32, work: F32, init: F64) -> F64 | None:
         if not np.all(np.isfinite(a)):
             return None
     return a
+
+
+def _similarity(a: F64) -> F64:
+    """The similarity transform (rotation, uniform scale, same translation of the centre of
+    the linear part's frame) nearest the affine ``a`` (orthogonal Procrustes on its 2x2 part)."""
+    u, sv, vt = np.linalg.svd(a[:2, :2])
+    r = u @ vt
+    if np.linalg.det(r) < 0:  # a reflection is not a copy's rotation: keep the frame
+        return a
+    out = a.copy()
+    out[:2, :2] = r * float(sv.mean())
+    return np.asarray(out, np.float64)
 
 
 def _judge(query: F32, work: F32, a: F64, angle: float = 0.0) -> _Fit:
@@ -495,10 +518,20 @@ def _refine(q: F32, w: F32, template: F32, to_t: F64,
         wr = _resize(w, 1 / s, 1 / s)
         rfx, rfy = wr.shape[1] / w.shape[1], wr.shape[0] / w.shape[0]
         init = np.array([[1, 0, x * rfx], [0, 1, y * rfy], [0, 0, 1]], np.float64) @ to_t
-        refined = _ecc(q, wr, init)
-        if refined is None:
+        fit = None
+        for band in (0.0, CAPTION_BAND):  # again without the caption rows if not accepted
+            refined = _ecc(q, wr, init, band)
+            if refined is None:
+                break  # ECC does not converge: the images do not correlate, caption or not
+            fit = _judge(q, wr, refined, -angle)
+            if fit.problem.startswith("not a copy's transform"):
+                # an affine stretched along a one-directional pattern (stripes): the nearest
+                # similarity transform, as copies are, judged instead
+                fit = _judge(q, wr, _similarity(refined), -angle)
+            if not fit.problem:
+                break
+        if fit is None:
             continue
-        fit = _judge(q, wr, refined, -angle)
         # query-small px -> resampled work px, turned into query-small px -> work-small px
         to_small = np.diag([1 / rfx, 1 / rfy, 1.0])
         fits.append(_Fit(np.asarray(to_small @ fit.affine, np.float64), fit.correlation,

@@ -43,6 +43,7 @@ from rightsguard.screen.policy import ScreenPolicy
 if TYPE_CHECKING:
     from rightsguard.fingerprint.image import DecodedImage
     from rightsguard.fingerprint.image_features import LocalFeatures
+    from rightsguard.index.image_embeddings import EmbeddingStore
     from rightsguard.index.registry import ImagePrints
     from rightsguard.screen.image_dense import DenseVerification
     from rightsguard.screen.marks import MarkTemplate
@@ -61,6 +62,11 @@ MAX_FEATURE_CANDIDATES = 8
 #: (:func:`rightsguard.screen.image_dense.dense_verify`; nearest first). Each decodes the work's
 #: stored file once (then kept in a small cache) and costs about 10–20 ms to align.
 MAX_DENSE = 4
+#: Works nearest by layout (:mod:`rightsguard.fingerprint.image_layout`) given to dense
+#: alignment when no other channel confirmed a copy, and the least cosine (correlation of the
+#: 16×16 luma thumbnails) they need. Measured in ``python -m bench images``: see bench/README.md.
+MAX_LAYOUT_CANDIDATES = 2
+LAYOUT_MIN_COSINE = 0.5
 #: Longest side (px) of a work's pixels as kept for dense verification (which aligns at 384 px).
 DENSE_WORK_SIDE = 768
 _PIXEL_CACHE = 32  # works' pixels kept warm (768 px RGB: at most 1.8 MB each)
@@ -82,12 +88,14 @@ class ImageScreener:
     candidate_distance: int | None = CANDIDATE_DISTANCE
     max_feature_candidates: int = MAX_FEATURE_CANDIDATES
     max_dense: int = MAX_DENSE
+    max_layout_candidates: int = MAX_LAYOUT_CANDIDATES
     #: Optional learned-descriptor / style stage (:mod:`rightsguard.screen.image_learned`):
     #: anything with ``matches(image, *, name, found) -> list[ImageMatch]`` returning judged
     #: matches; None (the default) runs the classical cascade only.
     learned: Any = None
     _marks: tuple[int, list[tuple[Work, MarkTemplate, int, int]]] | None = None
     _pixels: OrderedDict[int, tuple[Any, float]] = field(default_factory=OrderedDict)
+    _layouts: EmbeddingStore | None = None
 
     def has_images(self) -> bool:
         """True when the index holds image works or marks (otherwise screening images is moot)."""
@@ -141,6 +149,13 @@ class ImageScreener:
                 exclude=[c.doc for c in found])
             out += self._verified(image, query, [(c.doc, None, c.votes, None) for c in voted],
                                   top=top)
+        else:
+            voted = []
+        # Third channel, when nothing is confirmed yet: works nearest by layout (pictures without
+        # texture: no SIFT votes, unstable PDQ), each checked by dense alignment only.
+        if not top and not any(m.kind == "copy" for m in out):
+            tried = {c.doc for c in found} | {c.doc for c in voted}
+            out += self._layout_copies(image, name, tried)
         if top:
             out.sort(key=lambda m: (m.kind == "similar", -dict(m.scores).get("inliers", 0.0),
                                     dict(m.scores).get("pdq_distance", 256.0)))
@@ -215,15 +230,68 @@ class ImageScreener:
             out.append(self._judged(match))
         return out
 
-    def _dense(self, image: DecodedImage, doc: int, stored: ImagePrints, variant: int, *,
-               rotations: bool) -> DenseVerification | None:
-        """Dense verification of PDQ candidate ``doc`` (its nearest stored ``variant`` is the
-        starting guess), on the work's pixels decoded from the registry and kept small."""
+    def _layout_copies(self, image: DecodedImage, name: str, tried: set[int]
+                       ) -> list[ImageMatch]:
+        """Works whose layout descriptor is nearest the image's (at most
+        :data:`MAX_LAYOUT_CANDIDATES`, cosine above :data:`LAYOUT_MIN_COSINE`), not in
+        ``tried``, confirmed by dense alignment."""
+        from rightsguard.errors import InputError
+        from rightsguard.fingerprint.image_layout import LAYOUT
+
+        try:
+            query = LAYOUT.embed(image.rgb, name=name)
+        except InputError:  # a flat image: nothing to compare
+            return []
+        store = self._layout_store()
+        hits = store.search(query, k=self.max_layout_candidates + len(tried),
+                            min_cosine=LAYOUT_MIN_COSINE, exclude=tried)
+        docs = [doc for doc, _c in hits]
+        rows = self.index.rows(docs)
+        prints = self.index.registry.image_prints(docs)
+        out: list[ImageMatch] = []
+        left = self.max_layout_candidates
+        for doc, cosine in hits:
+            row, stored = rows.get(doc), prints.get(doc)
+            if row is None or row.removed or stored is None or not stored.features:
+                continue
+            if left <= 0:
+                break
+            left -= 1
+            dense = self._dense(image, doc, stored, None, rotations=False)
+            if dense is None:
+                continue
+            out.append(self._judged(ImageMatch(
+                work=row.work, kind="copy", output_polygon=dense.output_polygon,
+                work_polygon=dense.work_polygon, output_coverage=dense.output_coverage,
+                work_coverage=dense.work_coverage,
+                scores=(("layout_cosine", cosine), ("dense_correlation", dense.correlation),
+                        ("verification", dense.score)),
+                matcher="layout+dense-ecc")))
+        return out
+
+    def _layout_store(self) -> EmbeddingStore:
+        """The works' layout descriptors, derived from their stored files and cached under the
+        index folder (:class:`~rightsguard.index.image_embeddings.EmbeddingStore`); caught up
+        once per registry generation."""
+        from rightsguard.fingerprint.image_layout import LAYOUT
+        from rightsguard.index.image_embeddings import EmbeddingStore
+
+        if self._layouts is None:
+            self._layouts = EmbeddingStore(self.index.path, self.index.registry, LAYOUT)
+        self._layouts.refresh(self.index.registry.generation())
+        return self._layouts
+
+    def _dense(self, image: DecodedImage, doc: int, stored: ImagePrints, variant: int | None,
+               *, rotations: bool) -> DenseVerification | None:
+        """Dense verification of candidate ``doc`` (its nearest stored PDQ ``variant`` is the
+        starting guess; None: the whole work), on the work's pixels decoded from the registry
+        and kept small."""
         from rightsguard.fingerprint.image import work_variant
         from rightsguard.screen.image_dense import dense_verify
 
         work, scale = self._work_pixels(doc)
-        name, box = work_variant(variant, stored.width, stored.height)
+        name, box = ("full", (0, 0, stored.width, stored.height)) if variant is None else \
+            work_variant(variant, stored.width, stored.height)
         small_box = (int(box[0] * scale), int(box[1] * scale),
                      max(int(box[0] * scale) + 1, min(work.shape[1], round(box[2] * scale))),
                      max(int(box[1] * scale) + 1, min(work.shape[0], round(box[3] * scale))))
