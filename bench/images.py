@@ -572,6 +572,8 @@ class Outcome:
     sift_confirms: bool | None = None
     screen_ms: float = 0.0
     error: str | None = None
+    # every match as "kind matcher title", so a wrong work or a false positive can be traced
+    rg_matches: list[str] = field(default_factory=list)
 
 
 def _inliers(scores: Sequence[tuple[str, float]]) -> float:
@@ -633,6 +635,7 @@ def screen_all(run: Run, queries: Iterator[tuple[Outcome, bytes, set[str], set[i
             run.outcomes.append(out)
             continue
         matches = list(res.image_matches)
+        out.rg_matches = [f"{m.kind} {m.matcher} {m.work.title}" for m in matches]
         out.rg_any = bool(matches)
         right = [m for m in matches if m.kind == "copy" and m.work.work_id in right_ids]
         out.rg_found = bool(right)
