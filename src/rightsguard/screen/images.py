@@ -67,6 +67,11 @@ MAX_DENSE = 4
 #: 16×16 luma thumbnails) they need. Measured in ``python -m bench images``: see bench/README.md.
 MAX_LAYOUT_CANDIDATES = 2
 LAYOUT_MIN_COSINE = 0.5
+#: Dense correlation a layout candidate needs (PDQ candidates need
+#: :data:`rightsguard.screen.image_dense.MIN_CORRELATION`, 0.5): a layout is weak evidence, and
+#: two sparse pictures of one kind (mate's Gulp and Flow: bubbles on black) aligned at 0.73 in
+#: ``bench images``; copies align at 0.985–0.999 (median per family, ``measure_dense``).
+LAYOUT_MIN_DENSE = 0.85
 #: Longest side (px) of a work's pixels as kept for dense verification (which aligns at 384 px).
 DENSE_WORK_SIDE = 768
 _PIXEL_CACHE = 32  # works' pixels kept warm (768 px RGB: at most 1.8 MB each)
@@ -258,7 +263,7 @@ class ImageScreener:
                 break
             left -= 1
             dense = self._dense(image, doc, stored, None, rotations=False)
-            if dense is None:
+            if dense is None or dense.correlation < LAYOUT_MIN_DENSE:
                 continue
             out.append(self._judged(ImageMatch(
                 work=row.work, kind="copy", output_polygon=dense.output_polygon,
