@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -58,6 +57,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rightsguard.errors import IndexCorruptError
+from rightsguard.index.segments import write_atomic
 
 FORMAT = "rightsguard.sift-votes"
 FORMAT_VERSION = 1
@@ -98,15 +98,6 @@ class FeatureCandidate:
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 class FeatureIndex:
@@ -229,13 +220,13 @@ class FeatureIndex:
         token = secrets.token_hex(6)
         blobs = {f"ivf.{token}.faiss": bytes(faiss.serialize_index(self._index))}
         for name, data in blobs.items():
-            _write(folder / name, data)
+            write_atomic(folder / name, data)
         manifest = {"format": FORMAT, "version": FORMAT_VERSION, "params": self.params(),
                     "last_doc": self.last_doc, "rows": len(self),
                     "trained_rows": self.trained_rows,
                     "files": {name: {"bytes": len(data), "sha256": _sha256(data)}
                               for name, data in blobs.items()}}
-        _write(folder / "manifest.json",
+        write_atomic(folder / "manifest.json",
                json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8"))
         for path in folder.iterdir():  # the previous save's files, and orphans of a crash
             if path.name not in blobs and path.name != "manifest.json":
