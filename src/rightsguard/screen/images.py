@@ -1,4 +1,5 @@
-"""Screen an image: candidates by PDQ hash, confirmation by local features, registered marks.
+"""Screen an image: candidates by PDQ hash, SIFT votes and layout; confirmation by local
+features or dense alignment; registered marks.
 
 Cascade for one screened image (DESIGN.md, "Images"; issue #4 parts 2, 3, 5):
 
@@ -14,10 +15,16 @@ Cascade for one screened image (DESIGN.md, "Images"; issue #4 parts 2, 3, 5):
    the :data:`MAX_FEATURE_CANDIDATES` most voted works not already candidates are verified too.
    This finds what no stored PDQ variant lines up with: half-picture crops, small rotations,
    screenshots. It costs one SIFT extraction per screened image (about 40 ms at 512 px).
+   Third channel, only when nothing is confirmed after the first two: the
+   :data:`MAX_LAYOUT_CANDIDATES` works nearest by 16×16 brightness layout
+   (:mod:`rightsguard.fingerprint.image_layout`), for pictures without texture.
 3. **Verification**: SIFT features of the image against each candidate's stored features, ratio
    test and RANSAC homography (:func:`rightsguard.screen.image_verify.verify`); a confirmed
-   candidate is a ``copy`` match with the copied region as a polygon in both images. A candidate
-   that features cannot confirm is still reported when its PDQ distance is at most
+   candidate is a ``copy`` match with the copied region as a polygon in both images. PDQ
+   candidates SIFT cannot confirm (at most :data:`MAX_DENSE`, nearest first) and layout
+   candidates get dense alignment (:func:`rightsguard.screen.image_dense.dense_verify`: soft and
+   low-texture pictures; a layout candidate needs correlation :data:`LAYOUT_MIN_DENSE`). A PDQ
+   candidate nothing confirms is still reported when its PDQ distance is at most
    :data:`NEAR_DUPLICATE_DISTANCE` (a near-duplicate of the whole image: flat or tiny images
    have too few keypoints to verify), with matcher ``pdq`` and no region beyond the whole image.
 4. **Marks**: every registered mark (kind ``mark``) is searched in the image
