@@ -21,7 +21,7 @@ from rightsguard.cli.entry import err_console, run_check
 from rightsguard.config import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Screen generated code and text for reproduced protected works.")
+                  help="Screen generated code, text and images for reproduced protected works.")
 index_app = typer.Typer(no_args_is_help=True, help="Build and inspect the index of works.")
 app.add_typer(index_app, name="index")
 app.command("audit")(audit_cmd)
@@ -187,8 +187,8 @@ def check_cmd(
                     "not (a rights holder's look-up), instead of screening it.")] = None,
     descriptor_model: Annotated[Path | None, typer.Option(
         help="Images: a copy-detection descriptor model file (.onnx, e.g. SSCD; needs "
-             "rightsguard[onnx]): cosine above 0.75 is a copy, above 0.5 a likeness to "
-             "review. See docs/learned-descriptors.md.")] = None,
+             "the onnx extra: pip install 'rightsguard\\[onnx]'): cosine above 0.75 is a "
+             "copy, above 0.5 a likeness to review. See docs/learned-descriptors.md.")] = None,
     style_model: Annotated[Path | None, typer.Option(
         help="Images, experimental: a style descriptor model file (.onnx, e.g. CSD). A style "
              "likeness never blocks; it only asks for a review.")] = None,
