@@ -370,3 +370,22 @@ def test_bad_images_are_skipped_when_registering_and_the_rest_lands(tmp_path: Pa
     assert all(name in reason for name, reason in reasons.items())
     assert idx.info()["images"]["works"] == 1
     assert idx.registry.doc_of(_sha(folder / "broken.jpg")) is None
+
+
+def test_a_mirrored_soft_picture_is_reported_flipped(tmp_path: Path) -> None:
+    # Stripes has too few keypoints for SIFT: the copy is confirmed from its mirrored PDQ
+    # variant (dense alignment or the near-duplicate rule), and must say it is mirrored
+    folder = tmp_path / "works"
+    folder.mkdir()
+    shutil.copy(MATE.parent / "desktop/Stripes.png", folder / "Stripes.png")
+    idx = Index.open(tmp_path / "idx", create=True)
+    idx.add(works_from(folder, licence="GPL-2.0-or-later", holder="Mate artists"))
+    from rightsguard.fingerprint.image import load_image
+
+    im = Image.fromarray(load_image(folder / "Stripes.png").rgb)
+    im.thumbnail((1024, 1024))
+    result = Screener(idx).screen_image_path(
+        _save(im.transpose(Image.Transpose.FLIP_LEFT_RIGHT), tmp_path / "flip.png"))
+    [match] = result.image_matches
+    assert match.kind == "copy" and match.flipped
+    assert match.matcher in ("pdq", "pdq+dense-ecc")

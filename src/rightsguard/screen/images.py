@@ -86,6 +86,16 @@ _PIXEL_CACHE = 32  # works' pixels kept warm (768 px RGB: at most 1.8 MB each)
 NEAR_DUPLICATE_DISTANCE = 16
 
 
+def _mirrors(variant: int, stored: ImagePrints) -> bool:
+    """True when a work's stored PDQ ``variant`` is one of its mirrored dihedral transforms
+    (left-right or top-bottom flip, transpose, transverse: an odd number of reflections)."""
+    from rightsguard.fingerprint.image import work_variant
+
+    name, _box = work_variant(variant, stored.width, stored.height)
+    return name in ("dihedral:flip", "dihedral:flipv", "dihedral:transpose",
+                    "dihedral:transverse")
+
+
 def _region(width: int, height: int) -> tuple[tuple[float, float], ...]:
     return ((0.0, 0.0), (float(width), 0.0), (float(width), float(height)), (0.0, float(height)))
 
@@ -225,13 +235,15 @@ class ImageScreener:
                     work=row.work, kind="copy", output_polygon=dense.output_polygon,
                     work_polygon=dense.work_polygon, output_coverage=dense.output_coverage,
                     work_coverage=dense.work_coverage, scores=tuple(scores),
-                    matcher="pdq+dense-ecc")
+                    matcher="pdq+dense-ecc",  # aligned after undoing the variant's transform
+                    flipped=variant is not None and _mirrors(variant, stored))
             elif distance is not None and distance <= NEAR_DUPLICATE_DISTANCE:
                 match = ImageMatch(  # a whole-image near-duplicate
                     work=row.work, kind="copy",
                     output_polygon=_region(image.width, image.height),
                     work_polygon=_region(stored.width, stored.height), output_coverage=1.0,
-                    work_coverage=1.0, scores=tuple(scores), matcher="pdq")
+                    work_coverage=1.0, scores=tuple(scores), matcher="pdq",
+                    flipped=variant is not None and _mirrors(variant, stored))
             elif top:  # a look-up lists the unconfirmed nearest works too, as unconfirmed
                 match = ImageMatch(
                     work=row.work, kind="similar", output_polygon=(), work_polygon=(),
