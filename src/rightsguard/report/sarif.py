@@ -14,6 +14,13 @@ policy allows without conditions); one result per :class:`~rightsguard.model.Mat
   viewer can follow one reproduction across runs.
 * ``properties``: the match as :meth:`Match.to_dict` builds it (the JSON report's units).
 
+Image matches (:class:`~rightsguard.model.ImageMatch`) are results too, with the same rules and
+levels: SARIF regions address text or bytes, not pixels, so the location is the image file with no
+region; the message names where (the output polygon's bounding box in pixels, the share of each
+image); ``properties`` is :meth:`ImageMatch.to_dict` (both polygons in pixels);
+``relatedLocations`` are the work's sources without a region; the fingerprint hashes (input, work
+id, kind, output polygon rounded to pixels).
+
 ``invocations[0].toolExecutionNotifications`` holds one ``error`` notification per input that
 could not be read (missing, binary, over the size limit; the message names the file and the
 problem, the location is the input) and one ``note`` per note on a screened input (for example
@@ -33,7 +40,7 @@ import hashlib
 from typing import Any
 from urllib.parse import quote
 
-from rightsguard.model import Match, ScreenReport, ScreenResult, Source, Verdict
+from rightsguard.model import ImageMatch, Match, ScreenReport, ScreenResult, Source, Verdict
 from rightsguard.report._words import holders_phrase
 
 __all__ = ["SARIF_SCHEMA_URI", "to_sarif"]
@@ -209,6 +216,40 @@ def _result(result: ScreenResult, match: Match, base_uri: str | None) -> dict[st
     return sarif_result
 
 
+def _image_result(result: ScreenResult, match: ImageMatch, base_uri: str | None
+                  ) -> dict[str, Any]:
+    work = match.work
+    xs = [x for x, _y in match.output_polygon] or [0.0]
+    ys = [y for _x, y in match.output_polygon] or [0.0]
+    where = (f"pixels x {min(xs):.0f}–{max(xs):.0f}, y {min(ys):.0f}–{max(ys):.0f}, "
+             f"{match.output_coverage:.1%} of the image and {match.work_coverage:.1%} of the work"
+             if match.output_polygon else "no region (unconfirmed)")
+    text = (f"{'Contains the registered mark of' if match.kind == 'mark' else 'Reproduces'} "
+            f"“{work.title}” by {holders_phrase(work.holders)}, licensed {work.licence} "
+            f"({work.licence_category.value}): {match.kind} match ({match.matcher}"
+            f"{', mirrored' if match.flipped else ''}) at {where}. "
+            f"Verdict {match.verdict.label}" + (f": {match.reason}" if match.reason else "") + ".")
+    key = "\0".join((result.input, work.work_id, match.kind,
+                     *(f"{round(x)},{round(y)}" for x, y in match.output_polygon)))
+    sarif_result: dict[str, Any] = {
+        "ruleId": _rule_id(match.verdict),
+        "ruleIndex": _RULE_INDEX[match.verdict],
+        "level": _LEVELS[match.verdict],
+        "message": {"text": text},
+        "locations": [{"physicalLocation": {
+            "artifactLocation": _artifact_location(result.input, base_uri)}}],
+        "partialFingerprints": {
+            _FINGERPRINT_KEY: hashlib.sha256(key.encode("utf-8")).hexdigest()},
+        "properties": match.to_dict(),
+    }
+    related = [{"id": i, "physicalLocation": {"artifactLocation": {"uri": source.uri}},
+                "message": {"text": _source_text(work.title, source)}}
+               for i, source in enumerate(work.sources, start=1)]
+    if related:
+        sarif_result["relatedLocations"] = related
+    return sarif_result
+
+
 def _notifications(report: ScreenReport, base_uri: str | None) -> list[dict[str, Any]]:
     errors = [
         {
@@ -253,9 +294,12 @@ def to_sarif(
         },
         "columnKind": "unicodeCodePoints",
         "results": [
-            _result(result, match, base_uri)
-            for result in report.results
-            for match in result.matches
+            *(_result(result, match, base_uri)
+              for result in report.results
+              for match in result.matches),
+            *(_image_result(result, match, base_uri)
+              for result in report.results
+              for match in result.image_matches),
         ],
         "properties": {
             "schema_version": 1,
@@ -266,7 +310,7 @@ def to_sarif(
                     "modality": r.modality,
                     "language": r.language,
                     "verdict": r.verdict.label,
-                    "matches": len(r.matches),
+                    "matches": len(r.matches) + len(r.image_matches),
                 }
                 for r in report.results
             ],
