@@ -53,6 +53,16 @@ HASH_KIND = "pdq"
 U8 = npt.NDArray[np.uint8]
 
 
+def _one_faiss_thread() -> None:
+    """One OpenMP thread for FAISS: it parallelises over query rows only, and its spinning
+    worker threads made single queries 40-100x slower on a busy 2-core machine (measured in
+    :mod:`rightsguard.index.images`). Process-wide, set when images are first searched."""
+    import faiss
+
+    if faiss.omp_get_max_threads() != 1:
+        faiss.omp_set_num_threads(1)
+
+
 def image_prints_of(item: WorkInput, *, max_pixels: int | None = None) -> ImagePrints:
     """Decode an image work and compute what the registry stores for it.
 
@@ -102,15 +112,9 @@ class ImageStore:
         ``generation``: the registry generation the caller reads at. When given and already
         caught up with, the registry is not asked again (the query path: one screened image
         must not cost a registry round trip); None always catches up (after writes)."""
-        import faiss
-
         from rightsguard.index.images import HashIndex
 
-        # One OpenMP thread: FAISS parallelises over query codes only, and its spinning worker
-        # threads made single queries 40-100x slower on a busy 2-core machine (measured in
-        # rightsguard.index.images). Process-wide, set once when images are first searched.
-        if faiss.omp_get_max_threads() != 1:
-            faiss.omp_set_num_threads(1)
+        _one_faiss_thread()
         if self._index is None:
             if (self.folder / "manifest.json").exists():
                 self._index = HashIndex.open(self.folder, bits=PDQ_BYTES * 8, kind=HASH_KIND)
@@ -149,7 +153,7 @@ class ImageStore:
         :meth:`hash_index`. IndexCorruptError when the registry's stored features are."""
         from rightsguard.index.feature_index import FeatureIndex
 
-        self.hash_index(generation)  # sets FAISS's thread count
+        _one_faiss_thread()
         if self._features is None:
             try:
                 self._features = FeatureIndex.load(self.feature_folder)

@@ -717,6 +717,14 @@ class Index:
             qq, dd, pp = qq[live], dd[live], pp[live]
         return qq, dd, pp
 
+    def generation(self) -> int:
+        """The registry generation this object's cached state reflects: the current one (one
+        registry read), or inside :meth:`pinned` the pinned one (no read). Derived caches of
+        screening stages key on it, as the image candidate indexes do."""
+        self._ensure_loaded()
+        assert self._loaded_generation is not None
+        return self._loaded_generation
+
     def image_candidates(self, codes: npt.NDArray[np.uint8], *, k: int,
                          max_distance: int | None) -> list[Candidate]:
         """Image works whose stored PDQ variants are nearest any of ``codes`` (uint8 ``(m, 32)``,

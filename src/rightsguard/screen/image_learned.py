@@ -179,7 +179,7 @@ class LearnedStage:
         if store is None:
             store = self._stores[model.kind] = EmbeddingStore(self.index.path,
                                                               self.index.registry, model)
-        store.refresh(self.index.registry.generation())
+        store.refresh(self.index.generation())
         return store
 
     def matches(self, image: DecodedImage, *, name: str, found: set[str]) -> list[ImageMatch]:

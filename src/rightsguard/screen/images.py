@@ -302,7 +302,7 @@ class ImageScreener:
 
         if self._layouts is None:
             self._layouts = EmbeddingStore(self.index.path, self.index.registry, LAYOUT)
-        self._layouts.refresh(self.index.registry.generation())
+        self._layouts.refresh(self.index.generation())
         return self._layouts
 
     def _dense(self, image: DecodedImage, doc: int, stored: ImagePrints, variant: int | None,
@@ -357,7 +357,7 @@ class ImageScreener:
 
     # -- marks ---------------------------------------------------------------------------------
     def _mark_templates(self) -> list[tuple[Work, MarkTemplate, int, int]]:
-        gen = self.index.registry.generation()
+        gen = self.index.generation()
         if self._marks is not None and self._marks[0] == gen:
             return self._marks[1]
         from rightsguard.screen.marks import MarkTemplate
