@@ -433,7 +433,7 @@ def make_query(base: U8, family: str, rng: np.random.Generator) -> bytes:
     """The encoded bytes of one query of ``family`` made from ``base`` (RGB uint8)."""
     from PIL import Image, ImageEnhance, ImageOps
 
-    from rightsguard.fingerprint.image import max_inner_rect
+    from rightsguard.fingerprint.image import rotate_inner
 
     im = Image.fromarray(base)
     w, h = im.size
@@ -460,12 +460,7 @@ def make_query(base: U8, family: str, rng: np.random.Generator) -> bytes:
         out = im.transpose(Image.Transpose.ROTATE_90 if rng.random() < 0.5
                            else Image.Transpose.ROTATE_270)
     elif family == "rotate5-15":
-        degrees = rng.uniform(5, 15) * (1.0 if rng.random() < 0.5 else -1.0)
-        turned = im.rotate(degrees, Image.Resampling.BICUBIC, expand=True)
-        iw, ih = max_inner_rect(w, h, degrees)
-        cx, cy = turned.width / 2, turned.height / 2
-        out = turned.crop((round(cx - iw / 2 + 0.5), round(cy - ih / 2 + 0.5),
-                           round(cx + iw / 2 - 0.5), round(cy + ih / 2 - 0.5)))
+        out = rotate_inner(im, rng.uniform(5, 15) * (1.0 if rng.random() < 0.5 else -1.0))
     elif family == "caption":
         out = _caption(im, rng)
     elif family == "emoji":

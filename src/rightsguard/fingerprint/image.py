@@ -722,6 +722,20 @@ def max_inner_rect(w: float, h: float, degrees: float) -> tuple[float, float]:
     return (w * cos_a - h * sin_a) / cos_2a, (h * cos_a - w * sin_a) / cos_2a
 
 
+def rotate_inner(im: Any, degrees: float) -> Any:
+    """A Pillow image turned ``degrees`` counter-clockwise (bicubic) and cut to its largest
+    upright inner rectangle (:func:`max_inner_rect`, rounded half a pixel inwards): AugLy's
+    ``rotate``, as the benchmarks' small-rotation queries are made."""
+    from PIL import Image
+
+    w, h = im.size
+    turned = im.rotate(degrees, Image.Resampling.BICUBIC, expand=True)
+    iw, ih = max_inner_rect(w, h, degrees)
+    cx, cy = turned.width / 2, turned.height / 2
+    return turned.crop((round(cx - iw / 2 + 0.5), round(cy - ih / 2 + 0.5),
+                        round(cx + iw / 2 - 0.5), round(cy + ih / 2 - 0.5)))
+
+
 def query_transform(rgb: U8, family: str, rng: np.random.Generator) -> U8:
     """One query of a transform ``family`` (:data:`FAMILIES`) made from a work, for measuring.
 
@@ -758,12 +772,7 @@ def query_transform(rgb: U8, family: str, rng: np.random.Generator) -> U8:
     elif family == "rot90":
         out = im.transpose(Image.Transpose.ROTATE_90)
     elif family == "rotate5-15":
-        degrees = rng.uniform(5, 15) * rng.choice((-1.0, 1.0))
-        rotated = im.rotate(degrees, Image.Resampling.BICUBIC, expand=True)
-        iw, ih = max_inner_rect(w, h, degrees)
-        cx, cy = rotated.width / 2, rotated.height / 2
-        out = rotated.crop((round(cx - iw / 2 + 0.5), round(cy - ih / 2 + 0.5),
-                            round(cx + iw / 2 - 0.5), round(cy + ih / 2 - 0.5)))
+        out = rotate_inner(im, rng.uniform(5, 15) * rng.choice((-1.0, 1.0)))
     elif family == "caption":
         out = im.copy()
         size = max(10, h // 10)
