@@ -13,30 +13,15 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import onnx
 import pytest
 from conftest import RunCli, error_lines
-from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
 from skimage import data as skdata
 
+from onnx_models import tiny_model
+
 MATE = Path("/usr/share/backgrounds/mate/nature")
 TYPER = "import sys; from rightsguard.cli.commands import run_app; sys.exit(run_app())"
-
-
-def tiny_model(path: Path, w: np.ndarray) -> Path:
-    """(N, 3, 8, 8) float32 -> GlobalAveragePool -> Flatten -> MatMul w -> (N, 3), saved."""
-    x = helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, 8, 8])
-    nodes = [helper.make_node("GlobalAveragePool", ["image"], ["pooled"]),
-             helper.make_node("Flatten", ["pooled"], ["flat"], axis=1),
-             helper.make_node("MatMul", ["flat", "w"], ["descriptor"])]
-    y = helper.make_tensor_value_info("descriptor", TensorProto.FLOAT, ["N", 3])
-    graph = helper.make_graph(nodes, "tiny", [x], [y],
-                              initializer=[numpy_helper.from_array(w, name="w")])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.save(model, str(path))
-    return path
 
 
 @pytest.fixture(scope="module")

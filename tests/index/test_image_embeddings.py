@@ -14,12 +14,11 @@ import shutil
 from pathlib import Path
 
 import numpy as np
-import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
 from skimage import data as skdata
 
+from onnx_models import tiny_model
 from rightsguard.fingerprint.image_embed import IMAGENET_MEAN, IMAGENET_STD, OnnxDescriptor
 from rightsguard.index.image_embeddings import EMBED_FORMAT, EmbeddingStore, embed_folder
 from rightsguard.index.sources import works_from
@@ -29,22 +28,6 @@ MATE = Path("/usr/share/backgrounds/mate/nature")
 W = np.array([[1.0, 0.2, 0.0], [0.0, 1.0, -0.3], [0.1, 0.0, 1.0]], np.float32)
 AUTHORS = {"Garden.jpg": "Charles Barbin", "Storm.jpg": "Sergey Nazarov",
            "Aqua.jpg": "Charles Barbin"}
-
-
-def tiny_model(path: Path, w: np.ndarray = W) -> Path:
-    """(N, 3, 8, 8) float32 -> GlobalAveragePool -> Flatten -> MatMul w -> (N, 3), saved."""
-    x = helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, 8, 8])
-    nodes = [helper.make_node("GlobalAveragePool", ["image"], ["pooled"]),
-             helper.make_node("Flatten", ["pooled"], ["flat"], axis=1),
-             helper.make_node("MatMul", ["flat", "w"], ["descriptor"])]
-    y = helper.make_tensor_value_info("descriptor", TensorProto.FLOAT, ["N", 3])
-    graph = helper.make_graph(nodes, "tiny", [x], [y],
-                              initializer=[numpy_helper.from_array(w, name="w")])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    onnx.save(model, str(path))
-    return path
 
 
 def by_hand(path: Path, w: np.ndarray = W) -> np.ndarray:
@@ -76,7 +59,7 @@ def setup(tmp_path: Path) -> tuple[Index, Path, OnnxDescriptor]:
     logo.parent.mkdir()
     shutil.copy(Path(skdata.__file__).parent / "logo.png", logo)
     idx.add(works_from(logo.parent, holder="scikit-image", licence="BSD-3-Clause", mark=True))
-    model = OnnxDescriptor.load(tiny_model(tmp_path / "tiny.onnx"), kind="copy")
+    model = OnnxDescriptor.load(tiny_model(tmp_path / "tiny.onnx", W), kind="copy")
     return idx, works, model
 
 

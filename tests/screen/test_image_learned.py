@@ -17,12 +17,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
 from skimage import data as skdata
 
+from onnx_models import tiny_model
 from rightsguard.errors import ConfigError
 from rightsguard.fingerprint.image_embed import (
     CLIP_MEAN,
@@ -51,22 +50,6 @@ WORKS = {"Garden.jpg": "Charles Barbin", "Storm.jpg": "Sergey Nazarov",
          "Aqua.jpg": "Charles Barbin"}  # debian/copyright of mate-backgrounds
 W_COPY = np.eye(3, dtype=np.float32)
 W_STYLE = np.array([[0.0, 1.0, 0.5], [1.0, 0.0, 0.0], [0.3, 0.0, 1.0]], np.float32)
-
-
-def tiny_model(path: Path, w: np.ndarray) -> Path:
-    """(N, 3, 8, 8) float32 -> GlobalAveragePool -> Flatten -> MatMul w -> (N, 3), saved."""
-    x = helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, 8, 8])
-    nodes = [helper.make_node("GlobalAveragePool", ["image"], ["pooled"]),
-             helper.make_node("Flatten", ["pooled"], ["flat"], axis=1),
-             helper.make_node("MatMul", ["flat", "w"], ["descriptor"])]
-    y = helper.make_tensor_value_info("descriptor", TensorProto.FLOAT, ["N", 3])
-    graph = helper.make_graph(nodes, "tiny", [x], [y],
-                              initializer=[numpy_helper.from_array(w, name="w")])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    onnx.save(model, str(path))
-    return path
 
 
 def _descriptor(small: Image.Image, mean: tuple[float, ...], std: tuple[float, ...],
