@@ -569,11 +569,11 @@ def dense_verify(query: U8, work: U8, *, box: tuple[int, int, int, int] | None =
     # work px -> work-small -> (inverse affine) oriented small query -> query px
     h = frames["to_query"] @ np.linalg.inv(best.affine) @ np.diag([wfx, wfy, 1.0])
     h = np.asarray(h / h[2, 2], np.float64)
-    from rightsguard.screen.image_verify import _area, _clip
+    from rightsguard.screen.image_verify import clip_polygon, polygon_area
 
     qh, qw = query.shape[:2]
     wh, ww = work.shape[:2]
-    out_poly = _clip(_apply(h, _rect(ww, wh)), qw, qh)
+    out_poly = clip_polygon(_apply(h, _rect(ww, wh)), qw, qh)
     work_poly = np.clip(_apply(np.asarray(np.linalg.inv(h), np.float64), out_poly), 0.0,
                         (ww, wh))
     h.flags.writeable = False
@@ -581,8 +581,8 @@ def dense_verify(query: U8, work: U8, *, box: tuple[int, int, int, int] | None =
         homography=h,
         output_polygon=tuple((float(x), float(y)) for x, y in out_poly),
         work_polygon=tuple((float(x), float(y)) for x, y in work_poly),
-        output_coverage=min(1.0, _area(out_poly) / (qw * qh)),
-        work_coverage=min(1.0, _area(work_poly) / (ww * wh)),
+        output_coverage=min(1.0, polygon_area(out_poly) / (qw * qh)),
+        work_coverage=min(1.0, polygon_area(work_poly) / (ww * wh)),
         correlation=best.correlation,
         score=max(0.0, min(1.0, (best.correlation - MIN_CORRELATION) / (1 - MIN_CORRELATION))),
         energy=best.energy, blocks=best.blocks)

@@ -208,7 +208,8 @@ def _ratio_matches(query: npt.NDArray[np.float32], work: npt.NDArray[np.float32]
     return q[sel], w[sel]
 
 
-def _clip(poly: npt.NDArray[np.float64], width: float, height: float) -> npt.NDArray[np.float64]:
+def clip_polygon(poly: npt.NDArray[np.float64], width: float, height: float
+                 ) -> npt.NDArray[np.float64]:
     """Sutherland–Hodgman clipping of a polygon ``(k, 2)`` to ``[0, width] × [0, height]``."""
     pts = [tuple(p) for p in poly]
     for axis, bound, keep_le in ((0, 0.0, False), (0, width, True),
@@ -238,7 +239,8 @@ def _clip(poly: npt.NDArray[np.float64], width: float, height: float) -> npt.NDA
     return arr
 
 
-def _area(poly: npt.NDArray[np.float64]) -> float:
+def polygon_area(poly: npt.NDArray[np.float64]) -> float:
+    """Area (px²) of a simple polygon ``(k, 2)`` by the shoelace formula; 0 below 3 vertices."""
     if len(poly) < 3:
         return 0.0
     x, y = poly[:, 0], poly[:, 1]
@@ -297,8 +299,8 @@ def _fit(query: LocalFeatures, work: LocalFeatures, query_desc: npt.NDArray[np.f
     sv = np.linalg.svd(jac, compute_uv=False)
     anisotropy = float(sv[0] / max(float(sv[1]), 1e-12))
     scale = float(np.sqrt(sv[0] * sv[1]))
-    out_poly = _clip(quad, query.width, query.height)
-    out_area = _area(out_poly)
+    out_poly = clip_polygon(quad, query.width, query.height)
+    out_area = polygon_area(out_poly)
     if out_area <= 0:
         return fail("mapped work lies outside the screened image")
     # inliers' convex hull, leaving out the 10% farthest from their median (stray inliers)
@@ -368,8 +370,8 @@ def _verify(query: LocalFeatures, work: LocalFeatures, p: _Params
         score=ratio_in * best.inliers / (best.inliers + p.min_inliers), homography=h_ro,
         work_polygon=tuple((float(x), float(y)) for x, y in work_poly),
         output_polygon=best.output_polygon,
-        work_coverage=min(1.0, _area(work_poly) / (work.width * work.height)),
-        output_coverage=min(1.0, _area(out_poly) / (query.width * query.height)),
+        work_coverage=min(1.0, polygon_area(work_poly) / (work.width * work.height)),
+        output_coverage=min(1.0, polygon_area(out_poly) / (query.width * query.height)),
         spread=best.spread, flipped=best.flipped), tried
 
 
