@@ -38,6 +38,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from itertools import zip_longest
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -96,6 +97,44 @@ def _mirrors(variant: int, stored: ImagePrints) -> bool:
                     "dihedral:transverse")
 
 
+def _screening_order(match: ImageMatch) -> tuple[int, str, float, float, str]:
+    """Sort key of a screened image's matches: most severe verdict first, then by kind
+    (``copy``, ``mark``, ``similar``, ``style``), the larger share of the image, the stronger
+    score (:func:`_strength`: a learned cosine, a mark's score), then work id."""
+    return (-int(match.verdict), match.kind, -match.output_coverage, -_strength(match),
+            match.work.work_id)
+
+
+def _strength(match: ImageMatch) -> float:
+    """The score that ranks matches of one kind without regions: a learned cosine
+    (``descriptor_cosine``, ``style_cosine``) or a mark's ``mark_score``; 0 without one."""
+    scores = dict(match.scores)
+    for key in ("descriptor_cosine", "style_cosine", "mark_score"):
+        if key in scores:
+            return scores[key]
+    return 0.0
+
+
+def look_up_order(matches: list[ImageMatch]) -> list[ImageMatch]:
+    """A look-up's ranking (``check --top``): confirmed matches first, most SIFT inliers
+    first (dense and hash-only confirmations after, nearest hash first); then the unconfirmed
+    ``similar`` candidates of the two channels in turn — nearest by PDQ distance, most SIFT
+    votes, second nearest, second most voted, … (round-robin, the hash channel first at each
+    rank) — so works that share local features appear even when their hash is far from every
+    nearer work's."""
+    confirmed = sorted((m for m in matches if m.kind != "similar"),
+                       key=lambda m: (-dict(m.scores).get("inliers", 0.0),
+                                      dict(m.scores).get("pdq_distance", 256.0)))
+    by_hash = sorted((m for m in matches if m.kind == "similar" and
+                      "pdq_distance" in dict(m.scores)),
+                     key=lambda m: dict(m.scores)["pdq_distance"])
+    by_votes = sorted((m for m in matches if m.kind == "similar" and
+                       "pdq_distance" not in dict(m.scores)),
+                      key=lambda m: -dict(m.scores).get("feature_votes", 0.0))
+    turns = [m for pair in zip_longest(by_hash, by_votes) for m in pair if m is not None]
+    return confirmed + turns
+
+
 def _region(width: int, height: int) -> tuple[tuple[float, float], ...]:
     return ((0.0, 0.0), (float(width), 0.0), (float(width), float(height)), (0.0, float(height)))
 
@@ -133,16 +172,20 @@ class ImageScreener:
         if self.learned is not None:
             found = {m.work.work_id for m in matches}
             matches += self.learned.matches(image, name=name, found=found)
-        matches.sort(key=lambda m: (-int(m.verdict), m.kind, -m.output_coverage,
-                                    m.work.work_id))
+        matches.sort(key=_screening_order)
         verdict = max((m.verdict for m in matches), default=Verdict.CLEAN)
         return ScreenResult(input=name, modality="image", language=None, verdict=verdict,
                             notes=tuple(image.notes), image_matches=tuple(matches),
                             size=(image.width, image.height))
 
     def similar_images(self, data: bytes, *, name: str, top: int = 10) -> list[ImageMatch]:
-        """Works ranked for a rights holder's look-up ("is my picture in it?"): the ``top``
-        nearest works by PDQ distance with no radius, each verified, confirmed ones first."""
+        """Works ranked for a rights holder's look-up ("is my picture in it?"), at most
+        ``top``: the ``top`` nearest works by PDQ distance (no radius) and the ``top`` works
+        most voted for by the image's SIFT descriptors (at least
+        :data:`~rightsguard.index.feature_index.MIN_VOTES`), each verified; ranked by
+        :func:`look_up_order` (confirmed copies first, then the unconfirmed ``similar`` ones of
+        both channels in turn). Raises InputError naming ``name`` when ``data`` is not a
+        decodable image."""
         from rightsguard.fingerprint.image import decode_image
 
         image = decode_image(data, name=name)
@@ -179,9 +222,7 @@ class ImageScreener:
             tried = {c.doc for c in found} | {c.doc for c in voted}
             out += self._layout_copies(image, name, tried)
         if top:
-            out.sort(key=lambda m: (m.kind == "similar", -dict(m.scores).get("inliers", 0.0),
-                                    dict(m.scores).get("pdq_distance", 256.0)))
-            out = out[:top]
+            out = look_up_order(out)[:top]
         return out
 
     def _verified(self, image: DecodedImage, query: LocalFeatures,
@@ -399,8 +440,13 @@ class ImageScreener:
         from dataclasses import replace
 
         if match.kind == "similar":
+            scores = dict(match.scores)
+            found = (f"nearest by PDQ hash ({scores['pdq_distance']:.0f} bits of 256)"
+                     if "pdq_distance" in scores else
+                     f"{scores.get('feature_votes', 0):.0f} of its SIFT descriptors nearest "
+                     "the image's")
             return replace(match, verdict=Verdict.CLEAN,
-                           reason="nearest by PDQ hash, not confirmed by local features")
+                           reason=f"{found}, not confirmed by local features or alignment")
         verdict, reason = self.policy.verdict(match.work)
         return replace(match, verdict=verdict, reason=reason)
 
