@@ -67,10 +67,15 @@ class SignalsLicenceResolver:
         ``author`` names (:func:`~rightsguard.signals.c2pa.creative_work_holders`) — a copyright
         notice names the rights holder, a creator or author is only presumed to be one (Berne
         Convention Art. 15(1)); C2PA comes last because anyone can sign a manifest (its
-        validation state says nothing about who holds the rights). A notice without a
-        recognisable holder ("All rights reserved") is passed over. Licence: Creative Commons
+        validation state says nothing about who holds the rights). The Copyright Notice and
+        EXIF Copyright fields are notices by definition, so a bare name there ("Getty Images")
+        is the holder (:func:`~rightsguard.signals.licences.notice_holders`); a notice without
+        a recognisable holder ("All rights reserved") is passed over. Licence: Creative Commons
         URLs in XMP ``cc:license`` or ``xmpRights:WebStatement`` (several distinct ones are
-        joined with AND).
+        joined with AND); without one, a Copyright Notice or EXIF Copyright that says "All
+        rights reserved" (:func:`~rightsguard.signals.licences.reserves_all_rights`) gives
+        ``LicenseRef-All-Rights-Reserved`` — the holder's own statement that no licence is
+        granted (``docs/licences.md``); else None.
 
         Identifiers (schemes fit the registry's 16 characters; one value per scheme, several
         joined with ``" "``/``"; "``/``" | "`` so a work's JSON ``identifiers`` object keeps them):
@@ -92,11 +97,11 @@ class SignalsLicenceResolver:
         c2pa = read_active_manifest(raw, None)
         holders: list[str] = []
         if rights.copyright_notice:
-            holders = licences.copyright_holders(rights.copyright_notice)
+            holders = licences.notice_holders(rights.copyright_notice)
         if not holders:
             holders = list(rights.creators)
         if not holders and rights.exif_copyright:
-            holders = licences.copyright_holders(rights.exif_copyright)
+            holders = licences.notice_holders(rights.exif_copyright)
         if not holders and rights.exif_artist:
             holders = [rights.exif_artist]
         if not holders and c2pa.manifest is not None:
@@ -109,6 +114,9 @@ class SignalsLicenceResolver:
                     found.append(expr)
         licence = None if not found else \
             found[0] if len(found) == 1 else " AND ".join(f"({e})" for e in found)
+        notices = [n for n in (rights.copyright_notice, rights.exif_copyright) if n]
+        if licence is None and any(licences.reserves_all_rights(n) for n in notices):
+            licence = licences.ALL_RIGHTS_RESERVED
         identifiers: list[tuple[str, str]] = []
         mining = []
         for _doc, value in reading.values(PLUS_NS, "DataMining"):

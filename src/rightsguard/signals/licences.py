@@ -31,6 +31,8 @@ from rightsguard.errors import LicenceError
 from rightsguard.model import LicenceCategory
 
 __all__ = [
+    "ALL_RIGHTS_RESERVED",
+    "RESERVED_REFS",
     "LicenceDB",
     "LicenceDetection",
     "LicenceDetector",
@@ -45,6 +47,8 @@ __all__ = [
     "licence_db",
     "licence_text",
     "normalise_expression",
+    "notice_holders",
+    "reserves_all_rights",
     "spdx_identifiers",
     "steward_of",
 ]
@@ -56,6 +60,19 @@ __all__ = [
 #: Identifiers SPDX allows that are not on the licence list (SPDX spec 2.3, annex D and 7.13).
 _SPECIAL_KEYS = frozenset({"NOASSERTION", "NONE"})
 _REF_PREFIXES = ("LicenseRef-", "DocumentRef-")
+
+ALL_RIGHTS_RESERVED = "LicenseRef-All-Rights-Reserved"
+"""rightsguard's identifier for "no licence is granted: all rights reserved" (SPDX has none;
+``docs/licences.md``). Its category is proprietary: a copy is ``block`` by default."""
+
+RESERVED_REFS: Mapping[str, str] = {
+    "licenseref-all-rights-reserved": ALL_RIGHTS_RESERVED,
+    "licenseref-proprietary": "LicenseRef-Proprietary",
+}
+"""The ``LicenseRef-`` ids rightsguard reads as all rights reserved (category proprietary),
+lower case → canonical spelling; the idstring after ``LicenseRef-`` matches in any case."""
+_RESERVED_REF = re.compile(r"\bLicenseRef-(?:All-Rights-Reserved|Proprietary)\b(?![.+-])",
+                           re.IGNORECASE)
 
 
 @functools.cache
@@ -91,7 +108,8 @@ def _parse(text: str, *, allow_unknown: bool) -> Any:
             raise LicenceError(
                 f"licence expression {text!r} has identifiers not on the SPDX licence list: "
                 f"{', '.join(unknown)}; allowed are SPDX ids, NOASSERTION, NONE and "
-                "LicenseRef-…/DocumentRef-… references"
+                f"LicenseRef-…/DocumentRef-… references ({ALL_RIGHTS_RESERVED} for all rights "
+                "reserved)"
             )
     return parsed
 
@@ -102,7 +120,9 @@ def normalise_expression(text: str) -> str:
     Case is fixed to the SPDX list (``mit`` → ``MIT``), deprecated ids are replaced by their
     successors (``GPL-3.0`` → ``GPL-3.0-only``, ``GPL-2.0+`` → ``GPL-2.0-or-later``), operators are
     upper-cased and parentheses kept only where needed. ``NOASSERTION``, ``NONE`` and
-    ``LicenseRef-…``/``DocumentRef-…`` references are accepted as they are.
+    ``LicenseRef-…``/``DocumentRef-…`` references are accepted as they are, except that the
+    all-rights-reserved ids of :data:`RESERVED_REFS` get their canonical spelling
+    (``LicenseRef-proprietary`` → ``LicenseRef-Proprietary``).
 
     Raises:
         LicenceError: ``text`` is empty, is not valid expression syntax, uses a licence where an
@@ -110,7 +130,7 @@ def normalise_expression(text: str) -> str:
             the SPDX licence list. The message names the value and what is allowed.
     """
     rendered: str = _parse(text, allow_unknown=False).render()
-    return rendered
+    return _RESERVED_REF.sub(lambda m: RESERVED_REFS[m.group(0).lower()], rendered)
 
 
 # --------------------------------------------------------------------------------------------
@@ -319,6 +339,8 @@ _RANK = {c: i for i, c in enumerate(RESTRICTIVENESS)}
 
 
 def _symbol_category(key: str, db: LicenceDB) -> LicenceCategory:
+    if key.lower() in RESERVED_REFS:
+        return LicenceCategory.PROPRIETARY
     entry = db.get(key)
     if entry is None:
         return LicenceCategory.UNKNOWN
@@ -351,6 +373,8 @@ def category_of(expression: str, db: LicenceDB | None = None) -> LicenceCategory
     copyleft-limited; Proprietary Free, Commercial, Source-available, Patent License and Free
     Restricted → proprietary; Public Domain → public-domain; Unstated License, CLA, ids missing
     from the DB, ``LicenseRef-…`` unknown to ScanCode, ``NOASSERTION`` and ``NONE`` → unknown.
+    rightsguard's all-rights-reserved ids (:data:`RESERVED_REFS`: ``LicenseRef-All-Rights-
+    Reserved``, ``LicenseRef-Proprietary``, any case) → proprietary (``docs/licences.md``).
 
     Compound expressions use the order of :data:`RESTRICTIVENESS` (least to most restrictive):
     public-domain < permissive < copyleft-limited < copyleft < proprietary < unknown.
@@ -569,23 +593,81 @@ _NOT_HOLDER = re.compile(
 )
 
 
-def _holder_of(mark: str, rest: str) -> str | None:
+#: Words whose final dot belongs to the name ("Acme Ltd.", "Kenji Sato K.K.", "Smith, J."):
+#: company-form and name abbreviations, initialisms such as "S.A.", "S.p.A.", "e.V.", and a lone
+#: capital (an initial). The dot of any other last word ends the sentence and is dropped.
+_ABBREVIATION_END = re.compile(
+    r"(?:\b(?:Ltd|Ltda|Inc|Co|Corp|Bros|Pty|Cie|Jr|Sr|Mfg|Intl|Assn|Assoc|Soc)"
+    r"|(?:\b[A-Za-z][a-z]?\.)+[A-Za-z][a-z]?|\b[A-Z])$")
+#: Characters stripped from both ends of a holder.
+_EDGE = " \t.,;:*#/\"'"
+#: A sentence break inside a value: a full stop, then more words ("Representations. You …").
+_SENTENCE_BREAK = re.compile(r"[.!?]\s+\S")
+#: A notice field holding a licence statement or a usage rule, not a name.
+_NOT_A_NAME = re.compile(
+    r"licen[cs]|creative\s*commons|\bcc[- ]?(?:by|0)|public\s+domain|rights\s+reserved|"
+    r"permission|\bsee\b|\bmay\b|\bmust\b|\bnot\b", re.IGNORECASE)
+#: A line starting "(a)", "(b)" or "(d)": the text numbers clauses, and its "(c)" is one.
+_CLAUSES = re.compile(r"^[ \t]*\((?:a|b|d)\)\s", re.IGNORECASE | re.MULTILINE)
+_CREDIT_PREFIX = re.compile(r"^\s*(?:photo(?:graph)?|image|picture)s?\s*(?:by\b|:)\s*",
+                            re.IGNORECASE)
+
+
+def _tidy(value: str) -> str:
+    """Whitespace collapsed and edge punctuation stripped — except the dot of a final
+    abbreviation (:data:`_ABBREVIATION_END`), which is part of the name."""
+    spaced = re.sub(r"\s+", " ", value).strip(_EDGE)
+    core = spaced
+    if _ABBREVIATION_END.search(core) and re.sub(r"\s+", " ", value).lstrip(_EDGE).startswith(
+            core + "."):
+        core += "."
+    return core
+
+
+def _looks_like_a_name(value: str) -> bool:
+    """True for a run of two to six capitalised words with no sentence break: "Kenji Sato
+    Studio", "Acme Ltd." — not "You must retain …", "Representations" or "For All Other
+    Entities. If …" (numbered clauses of licence texts, which "(c)" also starts; one word is
+    too often a clause heading to count)."""
+    words = value.split()
+    if not 2 <= len(words) <= 6 or _SENTENCE_BREAK.search(value.rstrip(".")):
+        return False
+    if value.endswith(".") and not _ABBREVIATION_END.search(value[:-1]):
+        return False  # "(c) Representations." is a clause heading
+    return all(w[0].isupper() or w[0].isdigit() or w in ("&", "and") for w in words)
+
+
+def _holder_of(mark: str, rest: str, *, notice: bool = False, clauses: bool = False
+               ) -> str | None:
+    """The holder a notice line names after its ``mark``; ``notice``: the text is known to be a
+    copyright notice (a metadata field), so a bare name with no mark or year counts;
+    ``clauses``: the text numbers its clauses (a), (b), … so "(c)" without a year is one."""
     has_mark = mark.lower() in ("(c)", "©") or bool(re.match(r"\s*(?:\(c\)|©)", rest, re.I))
     has_year = bool(_HAS_YEAR.match(rest))
-    if mark.lower() == "(c)" and not has_year:  # "(c) You must retain …" is list numbering
-        return None
     value = _YEARS.sub("", _MARKS.sub("", rest))
     value = _YEARS.sub("", _MARKS.sub("", value))
     value = re.sub(r"^\s*by\s+", "", value, flags=re.IGNORECASE)
+    if notice:
+        value = _CREDIT_PREFIX.sub("", value)
     if _PLACEHOLDER.search(value):
         return None  # "Copyright [yyyy] [name of copyright owner]" is a template
     value = _ASIDE.sub("", _URL.sub("", _EMAIL.sub("", value)))
-    value = _TAIL.sub("", value)
-    value = re.sub(r"\s+", " ", value).strip(" \t.,;:*#/\"'")
+    untailed = _TAIL.sub("", value)
+    if re.match(r"\s*\.", value[len(untailed):]):
+        untailed += "."  # "Acme Ltd. All rights reserved": the tail took the name's dot
+    value = _tidy(untailed)
     if not value or not re.match(r"[^\W\d_]", value):
         return None
     if _NOT_HOLDER.match(value) or len(value) > 120:
         return None
+    if notice:
+        lower = sum(1 for w in value.split() if w[0].islower())
+        if _NOT_A_NAME.search(value) or _SENTENCE_BREAK.search(value.rstrip(".")) or lower >= 3:
+            return None  # "Licensed under CC BY 4.0", "Do not use without permission"
+        return value
+    if mark.lower() == "(c)" and not has_year and (clauses or not _looks_like_a_name(
+            re.sub(r"\s+", " ", untailed).strip(" \t,;:*#/\"'"))):
+        return None  # "(c) You must retain …" is list numbering, not a notice
     if not (has_mark or has_year) and not (mark[0].isupper() and value[0].isupper()):
         return None  # "copyright license to reproduce …" is prose, not a notice
     return value
@@ -598,15 +680,62 @@ def copyright_holders(text: str) -> list[str]:
     ``©``. From each, leading ``Copyright``/``(c)``/``©`` marks, years and year ranges
     (``2001-2024``, ``2019-present``), a leading "by", e-mail addresses, URLs and trailing "All
     rights reserved." are removed. Lines that only mention copyright ("Copyright notice",
-    "copyright holders", "copyright law") are skipped. There is no standard notice format; this is
-    a line-based pattern in the spirit of ScanCode's copyright grammar, not a replacement for it.
+    "copyright holders", "copyright law") are skipped. A line starting ``(c)`` with no year is a
+    notice only when a name follows — two to six capitalised words, no sentence break, no
+    final full stop other than an abbreviation's ("(c) Kenji Sato Studio", not "(c) You must
+    retain …" or "(c) Representations.", the clause numbering of licence texts), and only in a
+    text with no line starting "(a)", "(b)" or "(d)" (then "(c)" numbers a clause). The dot of a
+    final abbreviation stays ("Acme Ltd.", "Foo S.A."). There is no standard notice format; this
+    is a line-based pattern in the spirit of ScanCode's copyright grammar, not a replacement for
+    it. For a field that is by definition a notice (image metadata) use :func:`notice_holders`.
     """
     holders: list[str] = []
+    clauses = _CLAUSES.search(text) is not None
     for match in _NOTICE.finditer(text):
-        holder = _holder_of(match.group("mark"), match.group("rest"))
+        holder = _holder_of(match.group("mark"), match.group("rest"), clauses=clauses)
         if holder and holder not in holders:
             holders.append(holder)
     return holders
+
+
+def notice_holders(notice: str) -> list[str]:
+    """Holders named by a metadata field that is by definition a copyright notice: EXIF
+    Copyright (tag 0x8298), IPTC IIM 2:116 Copyright Notice, XMP ``dc:rights`` (IPTC Core
+    "Copyright Notice"). De-duplicated, in order.
+
+    Unlike :func:`copyright_holders`, a bare name is the holder: "Getty Images" →
+    ``["Getty Images"]``. Each line (and each NUL-separated part: EXIF 2.32 §4.6.5 puts the
+    photographer's and the editor's copyright in one value separated by NUL) is read as a
+    notice line; without a ``©``/``(c)``/``Copyright`` mark the same clean-up applies (years,
+    "All rights reserved", e-mail addresses, URLs, a leading "by" or "Photo by"). A part that
+    states a licence or a rule of use rather than a name ("CC BY 4.0", "Some rights reserved",
+    "Do not use without permission"), is a sentence, or has three or more lower-case words is
+    not a holder. Never raises.
+    """
+    holders: list[str] = []
+    for part in re.split(r"[\r\n\x00]+", notice):
+        match = _NOTICE.match(part)
+        holder = _holder_of(match.group("mark"), match.group("rest"), notice=True) \
+            if match else _holder_of("", part, notice=True)
+        if holder and holder not in holders:
+            holders.append(holder)
+    return holders
+
+
+#: "All rights reserved" and its usual translations (French, German, Spanish, Italian): the
+#: reservation formula of the Buenos Aires Convention (1910) Art. 3, still written by cameras,
+#: photo tools and agencies.
+_ALL_RIGHTS_RESERVED = re.compile(
+    r"\ball\s+rights\s+reserved\b|\btous\s+droits\s+r[ée]serv[ée]s\b|"
+    r"\balle\s+rechte\s+vorbehalten\b|\btodos\s+los\s+derechos\s+reservados\b|"
+    r"\btutti\s+i\s+diritti\s+riservati\b", re.IGNORECASE)
+
+
+def reserves_all_rights(notice: str) -> bool:
+    """True when a copyright notice says "All rights reserved" (any case; or "Tous droits
+    réservés", "Alle Rechte vorbehalten", "Todos los derechos reservados", "Tutti i diritti
+    riservati"). "Some rights reserved" (Creative Commons' phrase) is not."""
+    return _ALL_RIGHTS_RESERVED.search(notice) is not None
 
 
 # --------------------------------------------------------------------------------------------
