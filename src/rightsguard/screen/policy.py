@@ -20,13 +20,29 @@ unknown             ``review`` — rights could not be determined: never a silen
 When the work's sources state different licences (the same bytes registered as MIT from one
 source and GPL-3.0-only from another), the rights cannot be determined: the work is treated as
 ``unknown`` (``review`` by default), and the reason names each licence with its sources.
+
+A registered mark (a logo or watermark, ``index add --mark``: kind ``mark``) with no licence
+(``NOASSERTION`` or ``NONE``) follows the ``proprietary`` rule (``block`` by default): registering
+a mark is its holder's claim to it, and a work for which no licence is granted has all rights
+reserved (Berne Convention Art. 5(2): protection needs no formality). Generated watermarks are
+what the trade-mark claims of Getty Images v Stability AI [2025] EWHC 2863 (Ch) were about.
+A mark registered with a licence follows that licence's category like any work.
+
+Reasons name a proprietary licence by what it reserves (``docs/licences.md``): Creative
+Commons NonCommercial / NoDerivatives licences as ``non-commercial licence (CC-BY-NC-4.0)``,
+``no-derivatives licence (CC-BY-ND-4.0)``, ``non-commercial, no-derivatives licence
+(CC-BY-NC-ND-4.0)`` (the licence elements NC and ND, CC licence deeds); rightsguard's
+all-rights-reserved ids as ``all rights reserved (LicenseRef-All-Rights-Reserved)``; any other
+as ``proprietary licence <id>``. Other categories read ``<category> licence <id>``.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from rightsguard.model import LicenceCategory, Verdict, Work
+from rightsguard.signals.licences import RESERVED_REFS
 
 #: Sources named per licence in a conflict reason; the rest are counted.
 _SHOWN_SOURCES = 3
@@ -53,6 +69,34 @@ _COMPATIBLE: dict[str, frozenset[str]] = {
     "AGPL-3.0-only": frozenset({"AGPL-3.0-only", "AGPL-3.0-or-later"}),
     "AGPL-3.0-or-later": frozenset({"AGPL-3.0-only", "AGPL-3.0-or-later"}),
 }
+
+
+#: Creative Commons licence elements in an SPDX id (``CC-BY-NC-SA-4.0``) or in the
+#: ``LicenseRef-cc-…`` id :func:`~rightsguard.signals.licence_class.cc_url_expression` gives a
+#: CC licence SPDX does not list: the elements between ``BY`` and the version.
+_CC_ELEMENTS = re.compile(r"\b(?:LicenseRef-)?CC-BY((?:-(?:NC|ND|SA))+)-\d", re.IGNORECASE)
+_RESERVED = re.compile(r"\bLicenseRef-(?:All-Rights-Reserved|Proprietary)\b(?![.+-])",
+                       re.IGNORECASE)
+#: Licences a mark registered without one states (SPDX: nothing asserted / explicitly none).
+_NO_LICENCE = frozenset({"NOASSERTION", "NONE"})
+
+
+def licence_label(licence: str, category: LicenceCategory) -> str:
+    """How a verdict reason names a licence: ``non-commercial licence (CC-BY-NC-4.0)``,
+    ``no-derivatives licence (CC-BY-ND-4.0)``, ``all rights reserved
+    (LicenseRef-All-Rights-Reserved)``, else ``<category> licence <licence>`` (rules in the
+    module docstring)."""
+    if category is LicenceCategory.PROPRIETARY:
+        if _RESERVED.search(licence) and all(m.group(0).lower() in RESERVED_REFS
+                                             for m in _RESERVED.finditer(licence)):
+            return f"all rights reserved ({licence})"
+        elements = {e.upper() for m in _CC_ELEMENTS.finditer(licence)
+                    for e in m.group(1).split("-") if e}
+        words = [w for e, w in (("NC", "non-commercial"), ("ND", "no-derivatives"))
+                 if e in elements]
+        if words:
+            return f"{', '.join(words)} licence ({licence})"
+    return f"{category.value} licence {licence}"
 
 
 def licence_conflict(work: Work) -> str | None:
@@ -99,6 +143,16 @@ class ScreenPolicy:
                                    "by policy",
                 Verdict.CLEAN: f"{conflict}: treated as unknown, allowed by policy",
             }[verdict]
+        if work.kind == "mark" and work.licence.upper() in _NO_LICENCE:
+            verdict = table[LicenceCategory.PROPRIETARY]
+            mark = ("registered mark (logo or watermark) with no licence: all rights "
+                    "reserved")
+            return verdict, {
+                Verdict.BLOCK: f"{mark}, reproduction not allowed in this output",
+                Verdict.REVIEW: f"{mark}: check the use with its holder",
+                Verdict.ATTRIBUTE: f"{mark}: allowed with attribution by policy",
+                Verdict.CLEAN: f"{mark}: allowed by policy",
+            }[verdict]
         cat = work.licence_category
         verdict = table[cat]
         if cat is LicenceCategory.COPYLEFT and self.output_licence:
@@ -106,14 +160,13 @@ class ScreenPolicy:
             if self.output_licence in allowed:
                 return Verdict.ATTRIBUTE, (f"copyleft {work.licence} is compatible with the "
                                            f"output licence {self.output_licence}; keep notices")
+        label = licence_label(work.licence, cat)
         reasons = {
-            Verdict.ATTRIBUTE: f"{cat.value} licence {work.licence}: reuse allowed with "
-                               "attribution",
-            Verdict.BLOCK: f"{cat.value} licence {work.licence}: reproduction not allowed in "
-                           "this output" + ("" if self.output_licence is None
-                                            else f" (output licence {self.output_licence})"),
-            Verdict.REVIEW: f"{cat.value} licence {work.licence}: rights cannot be determined "
-                            "automatically",
-            Verdict.CLEAN: f"policy allows {cat.value} licence {work.licence}",
+            Verdict.ATTRIBUTE: f"{label}: reuse allowed with attribution",
+            Verdict.BLOCK: f"{label}: reproduction not allowed in this output"
+                           + ("" if self.output_licence is None
+                              else f" (output licence {self.output_licence})"),
+            Verdict.REVIEW: f"{label}: rights cannot be determined automatically",
+            Verdict.CLEAN: f"policy allows {label}",
         }
         return verdict, reasons[verdict]
