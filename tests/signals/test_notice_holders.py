@@ -73,7 +73,7 @@ def test_a_numbered_clause_list_makes_c_a_clause() -> None:
         ("Photo by Jane Doe", ["Jane Doe"]),
         ("Jane Doe <jane@example.org>", ["Jane Doe"]),
         ("Jane Doe https://example.org/jane", ["Jane Doe"]),
-        # EXIF 2.32 §4.6.5: photographer's and editor's copyright separated by NUL
+        # Exif Copyright tag: the photographer's, then the editor's copyright, NUL between
         ("Jane Doe\x00Kenji Sato Studio", ["Jane Doe", "Kenji Sato Studio"]),
         ("Getty Images\nAll rights reserved", ["Getty Images"]),
         ("Getty Images\nGetty Images", ["Getty Images"]),

@@ -704,8 +704,8 @@ def notice_holders(notice: str) -> list[str]:
     "Copyright Notice"). De-duplicated, in order.
 
     Unlike :func:`copyright_holders`, a bare name is the holder: "Getty Images" →
-    ``["Getty Images"]``. Each line (and each NUL-separated part: EXIF 2.32 §4.6.5 puts the
-    photographer's and the editor's copyright in one value separated by NUL) is read as a
+    ``["Getty Images"]``. Each line (and each NUL-separated part: the Exif standard's Copyright
+    tag holds the photographer's and then the editor's copyright, separated by NUL) is read as a
     notice line; without a ``©``/``(c)``/``Copyright`` mark the same clean-up applies (years,
     "All rights reserved", e-mail addresses, URLs, a leading "by" or "Photo by"). A part that
     states a licence or a rule of use rather than a name ("CC BY 4.0", "Some rights reserved",
