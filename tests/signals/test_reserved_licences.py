@@ -34,8 +34,8 @@ def test_all_rights_reserved_ids(expression: str, normalised: str, category: str
 
 
 def test_a_bad_expression_names_the_all_rights_reserved_id() -> None:
-    with pytest.raises(LicenceError, match="'All rights reserved'.*"
-                                           "LicenseRef-All-Rights-Reserved for all rights"):
+    with pytest.raises(LicenceError, match=r"'All rights reserved'.*"
+                                           r"LicenseRef-All-Rights-Reserved for all rights"):
         lic.normalise_expression("All rights reserved")
 
 
