@@ -7,11 +7,20 @@ values from the index are printed as plain :class:`~rich.text.Text`, never parse
 
 from __future__ import annotations
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from rightsguard.model import Match, ScreenReport, ScreenResult, Skipped, Verdict, Work
+from rightsguard.model import (
+    ImageMatch,
+    Match,
+    ScreenReport,
+    ScreenResult,
+    Skipped,
+    Verdict,
+    Work,
+)
 from rightsguard.report._words import holders_phrase
 
 __all__ = ["attribution_notice", "render_human", "render_side_by_side"]
@@ -180,10 +189,109 @@ def _render_error(error: Skipped, console: Console) -> None:
     console.print(Text(f"  error: {error.reason}"), soft_wrap=True)
 
 
+def _image_kind(match: ImageMatch) -> str:
+    """An image match's kind with the figure that says how much: the share of the work
+    copied, a mark's score, a likeness's cosine, hash distance or SIFT votes."""
+    scores = dict(match.scores)
+    if match.kind == "mark":
+        return f"mark, score {scores.get('mark_score', 0.0):.2f}"
+    if match.kind == "copy":
+        return f"{'flipped ' if match.flipped else ''}copy, {_pct(match.work_coverage)} of work"
+    for key, label in (("descriptor_cosine", "cosine"), ("style_cosine", "cosine")):
+        if key in scores:
+            return f"{match.kind}, {label} {scores[key]:.2f}"
+    if "pdq_distance" in scores:
+        return f"{match.kind}, PDQ {scores['pdq_distance']:.0f} bits"
+    if "feature_votes" in scores:
+        return f"{match.kind}, {scores['feature_votes']:.0f} SIFT votes"
+    return match.kind
+
+
+def _part_top(result: ScreenResult) -> tuple[Verdict, Text] | None:
+    """One part's top match as (verdict, the kind line of the summary): for images the first
+    of the most severe (matches come ranked), for code and text :func:`_top_match`."""
+    if result.image_matches:
+        worst = max(m.verdict for m in result.image_matches)
+        im = next(m for m in result.image_matches if m.verdict == worst)
+        return worst, _top_cell(im.work, _image_kind(im))
+    match = _top_match(result)
+    if match is None:
+        return None
+    size = f"{match.matched_tokens} tokens" if match.channel == "text" else \
+        f"{match.matched_chars_nows} chars"
+    return match.verdict, _top_cell(match.work, f"{match.kind}, {size}")
+
+
+def _top_cell(work: Work, kind: str) -> Text:
+    """Title / holders / licence / kind, each one line cut with an ellipsis when too long."""
+    return Text.assemble(
+        (work.title, "bold"), "\n", holders_phrase(work.holders), "\n", work.licence, "\n",
+        kind, no_wrap=True, overflow="ellipsis")
+
+
+def _short_name(name: str, width: int) -> str:
+    """``name`` in at most ``width`` characters: its first folder (when short) and its end
+    (the file name, with whole folders before it when they fit) around an ellipsis."""
+    if len(name) <= width:
+        return name
+    first = name.find("/", 1) + 1
+    for head in (first, 0) if 0 < first <= (width - 1) // 3 else (0,):
+        tail = name[len(name) - (width - 1 - head):]
+        cut = tail.find("/")
+        if 0 <= cut < len(tail) - 1:
+            return name[:head] + "…" + tail[cut:]  # whole folders, not the end of one
+    return "…" + name[len(name) - (width - 1):]  # a long file name: all the room for it
+
+
+def _summary_table(report: ScreenReport, width: int) -> Table | None:
+    """One row per input (the parts of a mixed prose/code output together; an input that
+    could not be read as ``review`` with its reason); None for a single input."""
+    grouped: dict[str, list[ScreenResult]] = {}
+    for result in report.results:
+        grouped.setdefault(result.input, []).append(result)
+    if len(grouped) + len(report.errors) < 2:
+        return None
+    # no vertical rules, 2 spaces between columns: at 80 columns the fixed columns and the
+    # gaps take 33, names get 18
+    name_width = max(12, (width - 33) * 2 // 5)
+    table = Table(title=Text("Summary", style="bold"), title_justify="left", box=box.SIMPLE,
+                  show_edge=False, show_lines=True, padding=(0, 1, 0, 0), pad_edge=False)
+    table.add_column("Input", max_width=name_width, no_wrap=True, overflow="ellipsis")
+    table.add_column("Modality", no_wrap=True)
+    table.add_column("Verdict", no_wrap=True)
+    table.add_column("Matches", justify="right", no_wrap=True)
+    table.add_column("Top match")
+    for name, parts in grouped.items():
+        modalities = list(dict.fromkeys(r.modality for r in parts))
+        tops = [t for t in map(_part_top, parts) if t is not None]
+        best = max(tops, key=lambda t: t[0], default=None)  # the first of the most severe
+        table.add_row(
+            Text(_short_name(name, name_width)),
+            Text("+".join(modalities)),
+            _verdict_text(max(r.verdict for r in parts)),
+            Text(str(sum(len(r.matches) + len(r.image_matches) for r in parts))),
+            best[1] if best else Text("no reproduction found", style="dim"),
+        )
+    for error in report.errors:
+        reason = error.reason.removeprefix(f"{error.input}: ")
+        table.add_row(Text(_short_name(error.input, name_width)), Text("—"),
+                      _verdict_text(Verdict.REVIEW), Text("—"),
+                      Text(f"not screened: {reason}", style="dim"))
+    return table
+
+
 def render_human(report: ScreenReport, console: Console, *, show_notice: bool = True) -> None:
     """Print one table per input, each input that could not be read (as ``review``: its rights
-    cannot be determined) with its error, attribution notices and a closing run-verdict line
-    (which counts the binary files skipped in folders; the JSON report lists them).
+    cannot be determined) with its error, attribution notices, a summary table when there is
+    more than one input, and a closing run-verdict line (which counts the files skipped in
+    folders; the JSON report lists them).
+
+    The summary has one row per input: its name (shortened in the middle to fit), modality
+    (``code``, ``text``, ``image``; ``text+code`` for a mixed output), verdict, number of
+    matches and its top match (the most severe: work title, holders, licence, and its kind,
+    e.g. ``copy, 71.0% of work``, ``mark, score 0.93``, ``similar, 12 SIFT votes``); an
+    input that could not be read is a ``review`` row with the reason. It fits 80 columns: long
+    names and titles end in "…" rather than wrapping.
 
     ``show_notice`` prints, under each input, a paste-ready attribution notice for every work
     matched there with verdict ``attribute`` (once per work).
@@ -193,6 +301,10 @@ def render_human(report: ScreenReport, console: Console, *, show_notice: bool = 
         console.print()
     for error in report.errors:
         _render_error(error, console)
+        console.print()
+    summary_table = _summary_table(report, console.width)
+    if summary_table is not None:
+        console.print(summary_table)
         console.print()
     counts = {v: 0 for v in Verdict}
     for result in report.results:
@@ -208,14 +320,18 @@ def render_human(report: ScreenReport, console: Console, *, show_notice: bool = 
         f"{inputs} input{'s' if inputs != 1 else ''}, {total} match{'es' if total != 1 else ''}"
     )
     errors = len(report.errors)
-    skipped = len(report.skipped)
+    binary = sum(s.reason.startswith("binary file") for s in report.skipped)
+    others = [s.reason for s in report.skipped if not s.reason.startswith("binary file")]
+    why = f" ({others[0]})" if len(set(others)) == 1 else ""
     summary = Text.assemble(
         "Run verdict: ",
         _verdict_text(report.verdict),
         f" — {counted}",
         f" ({breakdown})" if breakdown else "",
         f", {errors} input{'s' if errors != 1 else ''} not screened (error)" if errors else "",
-        f", {skipped} binary file{'s' if skipped != 1 else ''} skipped" if skipped else "",
+        f", {binary} binary file{'s' if binary != 1 else ''} skipped" if binary else "",
+        f", {len(others)} other file{'s' if len(others) != 1 else ''} skipped{why}"
+        if others else "",
     )
     console.print(summary)
 
