@@ -172,7 +172,8 @@ def index_compact(index: IndexOpt = None) -> None:
 
 @app.command("check")
 def check_cmd(
-    paths: Annotated[list[str], typer.Argument(help="Files or folders to screen; - for stdin.")],
+    paths: Annotated[list[str], typer.Argument(
+        help="Files or folders to screen; - for stdin (text, code or an image).")],
     index: IndexOpt = None,
     prompt: Annotated[Path | None, typer.Option(
         help="The prompt: text that also appears here does not count.")] = None,
@@ -184,7 +185,10 @@ def check_cmd(
              "it are allowed with attribution).")] = None,
     top: Annotated[int | None, typer.Option(
         min=1, help="Images: list the K registered images most like each one, confirmed or "
-                    "not (a rights holder's look-up), instead of screening it.")] = None,
+                    "not (a rights holder's look-up), instead of screening it: confirmed "
+                    "copies first, then the nearest by hash and the most voted by local "
+                    "features in turn. Images only: a named file (or -) that is not an image "
+                    "is an error (exit 2), other files in folders are skipped.")] = None,
     descriptor_model: Annotated[Path | None, typer.Option(
         help="Images: a copy-detection descriptor model file (.onnx, e.g. SSCD; needs "
              "the onnx extra: pip install 'rightsguard\\[onnx]'): cosine above 0.75 is a "

@@ -22,6 +22,8 @@ from rightsguard.config import Settings
 from rightsguard.errors import InputError, RightsguardError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from rich.console import Console
 
     from rightsguard.model import ScreenReport
@@ -80,37 +82,45 @@ def run_check(paths: list[str], *, index: Path | None = None, prompt: Path | Non
     stdin_results: list[ScreenResult] = []
     stdin_errors: list[Skipped] = []
     if "-" in paths:
-        try:
-            text, notes = read_stdin(settings.max_input_bytes)
+        try:  # an image on stdin is screened (or looked up) as one, anything else as text
+            raw = read_stdin(settings.max_input_bytes)
+            if top is not None:
+                stdin_results = [screener.look_up_bytes(raw, name="-", top=top)]
+            else:
+                stdin_results = screener.screen_bytes(raw, name="-", language=language,
+                                                      prompt=prompt_text)
         except InputError as exc:
             stdin_errors.append(Skipped("-", str(exc)))
-        else:
-            stdin_results = screener.screen_text(text, name="-", language=language,
-                                                 prompt=prompt_text, notes=tuple(notes))
     files = [p for p in paths if p != "-"]
-    if top is not None:
-        report = screener.look_up(files, top=top)
-    elif fmt == "human" and _folders(files) and sys.stderr.isatty():
-        # a folder may hold thousands of files (images take ~0.1 s each): show progress
+
+    def run(progress: Callable[[int, str], None] | None) -> ScreenReport:
+        if top is not None:
+            return screener.look_up(files, top=top, progress=progress)
+        return screener.check(files, language=language, prompt=prompt_text, progress=progress)
+
+    if fmt == "human" and _batch(files) and sys.stderr.isatty():
+        # a folder may hold thousands of files, an image takes 0.1–1 s: show progress
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
         with Progress(SpinnerColumn(), TextColumn("[bold]Screening[/] {task.fields[n]} files"),
                       TextColumn("{task.fields[path]}", style="dim"), TimeElapsedColumn(),
                       console=err_console(), transient=True) as bar:
             task = bar.add_task("check", total=None, n=0, path="")
-            report = screener.check(files, language=language, prompt=prompt_text,
-                                    progress=lambda n, p: bar.update(task, n=n, path=p[-60:]))
+            report = run(lambda n, p: bar.update(task, n=n, path=p[-60:]))
     else:
-        report = screener.check(files, language=language, prompt=prompt_text)
+        report = run(None)
     report = ScreenReport((*stdin_results, *report.results), (*stdin_errors, *report.errors),
                           report.skipped)
     emit(report, fmt)
     return 2 if report.errors else report.verdict.exit_code  # skipped binaries never count
 
 
-def _folders(paths: list[str]) -> bool:
-    """True when any of ``paths`` is a folder."""
-    return any(os.path.isdir(p) for p in paths)
+def _batch(paths: list[str]) -> bool:
+    """True when ``paths`` are worth a progress bar: a folder, or more than one image."""
+    from rightsguard.corpus.languages import IMAGE_SUFFIXES
+
+    images = sum(os.path.splitext(p)[1].lower() in IMAGE_SUFFIXES for p in paths)
+    return images > 1 or any(os.path.isdir(p) for p in paths)
 
 
 def _output_licence(value: str) -> str:
@@ -130,14 +140,15 @@ def _mib(n: int) -> str:
     return f"{n / (1024 * 1024):.1f} MiB ({n} bytes)"
 
 
-def read_stdin(max_bytes: int) -> tuple[str, list[str]]:
-    """Standard input as ``(text, notes)``, decoded as files are (UTF-8, BOMs, invalid UTF-8
-    replaced with a note, binary refused); at most ``max_bytes + 1`` bytes are read.
+def read_stdin(max_bytes: int) -> bytes:
+    """Standard input's bytes, at most ``max_bytes`` (``max_bytes + 1`` are read to tell);
+    :meth:`~rightsguard.screen.api.Screener.screen_bytes` decides whether they are an image
+    or text.
 
     Raises :class:`~rightsguard.errors.InputError` (named ``-``) when there is no standard
-    input, when it holds more than ``max_bytes`` (``RIGHTSGUARD_MAX_INPUT_BYTES``) — it is not
-    read further — or when it is binary."""
-    from rightsguard.corpus.reading import MAX_BYTES_SETTING, decode_text
+    input, or when it holds more than ``max_bytes`` (``RIGHTSGUARD_MAX_INPUT_BYTES``) — it is
+    not read further."""
+    from rightsguard.corpus.reading import MAX_BYTES_SETTING
 
     stream = getattr(sys.stdin, "buffer", None)
     if stream is None:
@@ -147,8 +158,7 @@ def read_stdin(max_bytes: int) -> tuple[str, list[str]]:
         raise InputError(f"-: standard input is larger than the input limit of {_mib(max_bytes)}"
                          f" (not read past byte {max_bytes + 1}); raise the limit with "
                          f"{MAX_BYTES_SETTING} to read it")
-    text, notes = decode_text(raw, "-")
-    return text, notes
+    return bytes(raw)
 
 
 def emit(report: ScreenReport, fmt: str) -> None:

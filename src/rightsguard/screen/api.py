@@ -27,6 +27,7 @@ from rightsguard.corpus.languages import IMAGE_SUFFIXES, language_for_path, norm
 from rightsguard.corpus.reading import (
     BINARY_SNIFF_BYTES,
     DEFAULT_MAX_BYTES,
+    decode_text,
     nul_offset,
     read_source,
 )
@@ -56,6 +57,36 @@ _CODE_PUNCTUATION = re.compile(r"[(){}\[\];=]")
 def _looks_like_code(text: str) -> bool:
     """At least one of ``(){}[];=`` per 40 characters: prose rarely has that many."""
     return len(_CODE_PUNCTUATION.findall(text)) * 40 >= len(text) > 0
+
+
+#: Why a look-up (``check --top``) passes over a file that is not an image.
+NOT_AN_IMAGE = "not an image: --top ranks registered images only"
+
+
+def image_format(data: bytes) -> str | None:
+    """The Pillow format of ``data`` (``"PNG"``, ``"JPEG"``, ``"GIF"``, ``"WEBP"``,
+    ``"TIFF"``, ``"BMP"``, … — one of :data:`~rightsguard.fingerprint.image.SUPPORTED_FORMATS`)
+    when Pillow opens it as an image, else None. Only the header is read (``Image.open`` is
+    lazy): a truncated or oversized image still has a format, and decoding it then says what
+    is wrong."""
+    import io
+    import warnings
+
+    from PIL import Image
+
+    from rightsguard.fingerprint.image import SUPPORTED_FORMATS
+
+    Image.init()
+    formats = [f for f in SUPPORTED_FORMATS if f in Image.OPEN]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # DecompressionBombWarning: decode_image decides
+        try:
+            with Image.open(io.BytesIO(data), formats=formats) as im:
+                return str(im.format or "image")
+        except Image.DecompressionBombError:
+            return "image"  # an image, refused when decoded (with its size in the message)
+        except Exception:  # Pillow's plugins raise assorted errors on what they cannot parse
+            return None
 
 
 _SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", ".tox"})
@@ -163,26 +194,64 @@ class Screener:
         with self.index.pinned():
             return self.images.similar_images(data, name=str(path), top=top)
 
-    def look_up(self, paths: Iterable[str | os.PathLike[str]], *, top: int) -> ScreenReport:
+    def look_up(self, paths: Iterable[str | os.PathLike[str]], *, top: int,
+                progress: Callable[[int, str], None] | None = None) -> ScreenReport:
         """``check --top K``: for each image in ``paths`` (files and folders), the ``top``
-        registered images most like it, ranked (:meth:`similar_images`), as one result each;
-        files that are not images are skipped, unreadable ones recorded in ``errors``."""
+        registered images most like it, ranked (:meth:`look_up_bytes`), as one result each.
+
+        Which files are images: in a folder, those with an image suffix
+        (:data:`~rightsguard.corpus.languages.IMAGE_SUFFIXES`); the others are recorded in
+        ``skipped`` (reason :data:`NOT_AN_IMAGE`). A file named in ``paths`` is an image when
+        its suffix says so or Pillow opens its bytes as one (:func:`image_format`); a named
+        file that is not an image is an ``errors`` entry naming it, and so is one that cannot
+        be read or decoded. ``progress(done, path)`` is called before each file."""
         results: list[ScreenResult] = []
         errors: list[Skipped] = []
         skipped: list[Skipped] = []
-        for path, _in_folder in _expand(paths, errors):
-            if path.suffix.lower() not in IMAGE_SUFFIXES:
-                skipped.append(Skipped(str(path), "not an image: --top ranks images only"))
+        for done, (path, in_folder) in enumerate(_expand(paths, errors), start=1):
+            if progress is not None:
+                progress(done, str(path))
+            if in_folder and path.suffix.lower() not in IMAGE_SUFFIXES:
+                skipped.append(Skipped(str(path), NOT_AN_IMAGE))
                 continue
             try:
-                found = self.similar_images(path, top=top)
+                results.append(self.look_up_bytes(self._image_bytes(path), name=str(path),
+                                                  top=top))
             except InputError as exc:
                 errors.append(Skipped(str(path), str(exc)))
-                continue
-            verdict = max((m.verdict for m in found), default=verdict_of([]))
-            results.append(ScreenResult(input=str(path), modality="image", language=None,
-                                        verdict=verdict, image_matches=tuple(found)))
         return ScreenReport(tuple(results), tuple(errors), tuple(skipped))
+
+    def look_up_bytes(self, data: bytes, *, name: str = "-", top: int) -> ScreenResult:
+        """The ``top`` registered images most like the image file bytes ``data``, ranked
+        (:meth:`ImageScreener.similar_images`), as one ``image`` result named ``name``.
+
+        Raises InputError naming ``name`` when ``data`` is not an image
+        (:func:`image_format`: a look-up ranks images only) or cannot be decoded."""
+        if image_format(data) is None:
+            raise InputError(f"{name}: {NOT_AN_IMAGE}; run check without --top to screen "
+                             "text and code")
+        with self.index.pinned():
+            found = self.images.similar_images(data, name=name, top=top)
+        verdict = max((m.verdict for m in found), default=verdict_of([]))
+        return ScreenResult(input=name, modality="image", language=None, verdict=verdict,
+                            image_matches=tuple(found))
+
+    def screen_bytes(self, data: bytes, *, name: str = "-", language: str | None = None,
+                     prompt: str | None = None) -> list[ScreenResult]:
+        """Screen one input given as bytes (standard input): an image when Pillow opens it
+        as one (:func:`image_format`; one ``image`` result, whatever the index holds, as for
+        an image file named on the command line), else text or code decoded as files are
+        (:func:`~rightsguard.corpus.reading.decode_text`) and screened by
+        :meth:`screen_text`.
+
+        Raises InputError naming ``name``: an image that cannot be decoded (truncated, too
+        many pixels), or bytes that are neither an image nor text (binary)."""
+        if image_format(data) is not None:
+            with self.index.pinned():
+                return [self.images.screen_image(data, name=name)]
+        text, notes = decode_text(data, name)
+        return self.screen_text(text, name=name, language=language, prompt=prompt,
+                                notes=tuple(notes))
 
     @property
     def matcher(self) -> Matcher:
