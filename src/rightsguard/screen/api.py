@@ -11,7 +11,9 @@ recorded in ``ScreenReport.skipped`` instead (a binary file named on its own is 
 Images (:data:`~rightsguard.corpus.languages.IMAGE_SUFFIXES`) are screened by
 :class:`~rightsguard.screen.images.ImageScreener`: one result each, modality ``image``. An image
 named on its own is always screened; one found while walking a folder is screened when the index
-holds image works or marks, and otherwise recorded in ``skipped`` like any binary file.
+holds image works or marks, and otherwise recorded in ``skipped`` like any binary file. Bytes
+given directly (standard input, :meth:`Screener.screen_bytes`) are an image when Pillow opens them
+as one (:func:`image_format`), else text or code.
 """
 
 from __future__ import annotations
