@@ -567,6 +567,8 @@ class Outcome:
     sift_confirms: bool | None = None
     screen_ms: float = 0.0
     error: str | None = None
+    query_pdq: bytes = b""  # the query's own PDQ code (partition recall)
+    right_docs: tuple[int, ...] = ()  # document numbers of the right works
     # every match as "kind matcher title", so a wrong work or a false positive can be traced
     rg_matches: list[str] = field(default_factory=list)
 
@@ -639,6 +641,9 @@ def screen_all(run: Run, queries: Iterator[tuple[Outcome, bytes, set[str], set[i
         out.rg_best_inliers = max((_inliers(m.scores) for m in right), default=0.0)
         out.rg_any_inliers = max((_inliers(m.scores) for m in matches), default=0.0)
         img = decode_image(data, name=out.origin)
+        out.query_pdq = query_fingerprints(img)[0].pdq
+        out.right_docs = tuple(sorted(d for d in map(screener.index.registry.doc_of, right_ids)
+                                      if d is not None))
         ph = hamming_matrix([_phash(img.rgb)], reg_phash)[0]
         out.ph_any = int(ph.min()) if ph.size else 65
         if right_rows:
@@ -647,7 +652,7 @@ def screen_all(run: Run, queries: Iterator[tuple[Outcome, bytes, set[str], set[i
         if right_ids and not out.rg_found:
             diagnose_miss(out, img, right_ids, screener)
         if out.negative:
-            pdq = hamming_matrix([query_fingerprints(img)[0].pdq], reg_pdq)[0]
+            pdq = hamming_matrix([out.query_pdq], reg_pdq)[0]
             out.pdq_any = int(pdq.min()) if pdq.size else 257
         run.outcomes.append(out)
         if n % 100 == 0:
@@ -733,6 +738,74 @@ def hashing_throughput(bases: Sequence[U8]) -> list[Speed]:
         return out
     finally:
         cv2.setNumThreads(before)
+
+
+@dataclass
+class PartitionRecall:
+    """Candidate recall of partitioned search (:meth:`HashIndex.partition`) on the run's copies:
+    of the (copy, right work) pairs whose flat search finds the work within the candidate
+    radius, the share still found when only ``nprobe`` of ``lists`` lists are scanned."""
+
+    rows: int
+    pairs: int
+    lists: int
+    nprobe: int
+    recall: float
+    scanned: float  # mean share of rows in the probed lists
+
+
+def partition_recall(run: Run, idx: Any, lists: Sequence[int], log: Callable[[str], Any]
+                     ) -> list[PartitionRecall]:
+    """Partition an index of the registered works' PDQ rows plus, as distractor works, every
+    artwork-pool image's 37 variants (real pictures: random codes have no clusters), and count
+    how many true (copy, work) candidate pairs the partitioned search still returns."""
+    from rightsguard.errors import InputError
+    from rightsguard.fingerprint.image import DEFAULT_PDQ_THRESHOLD, decode_image, work_fingerprints
+    from rightsguard.index.images import HashIndex
+
+    registered = idx.images.hash_index()
+    codes, docs = [registered.codes()], [registered.docs.copy()]
+    first = int(docs[0].max()) + 1 if docs[0].size else 1
+    for n, art in enumerate(artwork_pool()):
+        raw = artwork_bytes(art)
+        if raw is None:
+            continue
+        try:
+            v = work_fingerprints(decode_image(raw, name=str(art.path)))
+        except InputError:
+            continue
+        codes.append(np.stack([np.frombuffer(x.pdq, np.uint8) for x in v]))
+        docs.append(np.full(len(v), first + n, np.int64))
+    all_codes, all_docs = np.concatenate(codes), np.concatenate(docs)
+    variants = np.zeros(all_docs.size, np.int16)
+    log(f"partition recall over {all_docs.size:,} PDQ rows ({len(codes) - 1} artwork works as "
+        "distractors) ...")
+    pos = [o for o in run.outcomes if not o.negative and o.query_pdq and o.right_docs]
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        index = HashIndex.create(Path(tmp) / "p", bits=256, kind="pdq")
+        index.add(all_codes, all_docs, variants)
+
+        def found(o: Outcome) -> bool:
+            q = np.frombuffer(o.query_pdq, np.uint8)[None]
+            near = index.search(q, k=16, max_distance=DEFAULT_PDQ_THRESHOLD)[0]
+            return any(c.doc in o.right_docs for c in near)
+
+        index.partition(0)
+        truth = [o for o in pos if found(o)]
+        for n_lists in lists:
+            index.partition(n_lists, seed=run.seed)
+            sizes = np.bincount(index.row_lists, minlength=n_lists) / len(index)
+            cents = index.centroids
+            shares = []
+            for o in truth:
+                d = np.unpackbits(cents ^ np.frombuffer(o.query_pdq, np.uint8), axis=1).sum(1)
+                shares.append(float(sizes[np.argsort(d, kind="stable")[:index.nprobe]].sum()))
+            hits = sum(found(o) for o in truth)
+            out.append(PartitionRecall(len(index), len(truth), n_lists, index.nprobe,
+                                       hits / max(len(truth), 1), float(np.mean(shares))))
+            log(f"  {n_lists} lists, nprobe {index.nprobe}: {hits}/{len(truth)} pairs")
+    return out
 
 
 # ------------------------------------------------------------------------------ the run
@@ -857,7 +930,8 @@ def _within(bits: int) -> Callable[[Outcome], bool]:
 
 
 def report(run: Run, speeds: list[Speed], search: Any, args: argparse.Namespace,
-           seconds: float, votes: Any = None) -> dict[str, Any]:
+           seconds: float, votes: Any = None,
+           partitions: list[PartitionRecall] | None = None) -> dict[str, Any]:
     pos = [o for o in run.outcomes if not o.negative]
     neg = [o for o in run.outcomes if o.negative]
     t_ph = phash_threshold([o.ph_any for o in neg])
@@ -976,6 +1050,17 @@ def report(run: Run, speeds: list[Speed], search: Any, args: argparse.Namespace,
                    f" works × {args.variants}), k={args.search_k}, 1 FAISS thread",
                    f"{search.knn_ms:.1f} ms/query (p95 {search.knn_p95_ms:.1f}; range path "
                    f"{search.range_ms:.1f}; build {search.build_s:.0f} s)", "≤ 20 ms (1 M works)")
+        if search.lists:
+            sp.add_row(f"  partitioned: {search.lists:,} lists, {search.nprobe:,} probed, same "
+                       "rows and queries",
+                       f"{search.partitioned_ms:.1f} ms/query (p95 "
+                       f"{search.partitioned_p95_ms:.1f}; "
+                       f"×{search.partitioned_ms / search.knn_ms:.2f} of flat; partitioning {search.partition_s:.0f} s)", "≤ 20 ms (1 M works)")
+    for pr in partitions or []:
+        sp.add_row(f"  partitioned candidate recall, {pr.rows:,} real PDQ rows, {pr.lists} lists,"
+                   f" {pr.nprobe} probed",
+                   f"{pr.recall:.3f} of {pr.pairs} (copy, work) pairs flat search finds; "
+                   f"{100 * pr.scanned:.0f}% of rows scanned", "")
     if votes is not None:
         sp.add_row(f"SIFT-vote candidates, {votes.rows:,} rows ({votes.works:,} works × 500), "
                    "500 query descriptors + mirrored, 1 FAISS thread",
@@ -1003,6 +1088,7 @@ def report(run: Run, speeds: list[Speed], search: Any, args: argparse.Namespace,
         "families": fam_rows,
         "speed": [s.__dict__ for s in speeds],
         "search": None if search is None else dataclasses.asdict(search),
+        "partition_recall": [dataclasses.asdict(p) for p in partitions or []],
         "votes": None if votes is None else dataclasses.asdict(votes),
         "screen_ms_median": {"copies": float(np.median(ms_pos)) if ms_pos else None,
                              "negatives": float(np.median(ms_neg)) if ms_neg else None},
@@ -1032,6 +1118,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--vote-works", type=int, default=2000,
                     help="synthetic works (500 SIFT descriptors each) in the SIFT-vote timing "
                          "(default 2,000 = 1 M rows; 0 skips it)")
+    ap.add_argument("--search-lists", type=int, default=None,
+                    help="partition the search-timing rows into this many lists and time again "
+                         "(default: HashIndex's default for that many rows; 0 skips it)")
+    ap.add_argument("--partition-lists", type=int, default=0,
+                    help="screen with the registered works' PDQ index partitioned into this "
+                         "many lists (default 0: flat, as an index of this size is)")
+    ap.add_argument("--partition-recall", type=int, nargs="*", default=[64, 256, 1024],
+                    help="list counts at which to measure partitioned candidate recall over the "
+                         "registered works plus the artwork pool as distractors (none: skip)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = ap.parse_args(argv)
@@ -1051,7 +1146,12 @@ def main(argv: list[str] | None = None) -> int:
 
             reg_phash = hash_array([run.originals[i].phash for i in run.registered])
             reg_pdq = hash_array([run.originals[i].pdq for i in run.registered])
+            if args.partition_lists:
+                idx.images.hash_index().partition(args.partition_lists, seed=args.seed)
+                log(f"screening with the PDQ index partitioned: {args.partition_lists} lists")
             screen_all(run, queries(run, args, log), Screener(idx), reg_phash, reg_pdq, log)
+            partitions = partition_recall(run, idx, args.partition_recall, log) \
+                if args.partition_recall else []
         finally:
             idx.close()
     log("hashing throughput (512 px) ...")
@@ -1062,14 +1162,16 @@ def main(argv: list[str] | None = None) -> int:
 
         log(f"candidate search over {args.search_rows:,} random PDQ rows ...")
         search = measure_search(args.search_rows, 256, 50, variants=args.variants,
-                                k=args.search_k, threads=1, seed=args.seed)
+                                k=args.search_k, threads=1, seed=args.seed,
+                                lists=args.search_lists)
     votes = None
     if args.vote_works:
         from rightsguard.index.feature_index import measure_votes
 
         log(f"SIFT-vote search over {args.vote_works:,} synthetic works ...")
         votes = measure_votes(args.vote_works, seed=args.seed)
-    figures = report(run, speeds, search, args, time.perf_counter() - t_start, votes)
+    figures = report(run, speeds, search, args, time.perf_counter() - t_start, votes,
+                     partitions)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, default=str))
     return 0

@@ -223,8 +223,8 @@ def test_reopen_equals_before_and_unsaved_changes_stay_in_memory(pdq: HashIndex)
     third = HashIndex.open(pdq.folder)
     assert (len(third), third.tombstones, third.docs[-2:].tolist()) == (302, 9, [5, 5])
     names = sorted(p.name for p in pdq.folder.iterdir())
-    assert names == [".write-lock", "alive.g2.npy", "codes.g2.npy", "docs.g2.npy",
-                     MANIFEST, "variants.g2.npy"]
+    assert names == [".write-lock", "alive.g2.npy", "centroids.g0.npy", "codes.g2.npy",
+                     "docs.g2.npy", "lists.g2.npy", MANIFEST, "variants.g2.npy"]
 
 
 def test_save_rewrites_only_changed_files(pdq: HashIndex) -> None:
@@ -235,7 +235,7 @@ def test_save_rewrites_only_changed_files(pdq: HashIndex) -> None:
     files = json.loads((pdq.folder / MANIFEST).read_text())["files"]
     assert {k: v["name"] for k, v in files.items()} == {
         "alive": "alive.g2.npy", "codes": "codes.g1.npy", "docs": "docs.g1.npy",
-        "variants": "variants.g1.npy"}
+        "variants": "variants.g1.npy", "lists": "lists.g1.npy", "centroids": "centroids.g0.npy"}
     pdq.save()  # nothing changed
     assert HashIndex.open(pdq.folder).generation == 2
     # what a killed save leaves behind goes with the next save
@@ -244,7 +244,8 @@ def test_save_rewrites_only_changed_files(pdq: HashIndex) -> None:
     pdq.remove([2])
     pdq.save()
     assert sorted(p.name for p in pdq.folder.iterdir()) == [
-        ".write-lock", "alive.g3.npy", "codes.g1.npy", "docs.g1.npy", MANIFEST, "variants.g1.npy"]
+        ".write-lock", "alive.g3.npy", "centroids.g0.npy", "codes.g1.npy", "docs.g1.npy",
+        "lists.g1.npy", MANIFEST, "variants.g1.npy"]
 
 
 def test_opening_with_other_settings_is_an_error(pdq: HashIndex) -> None:

@@ -188,6 +188,7 @@ class ImageStore:
         """After a registry write that added images: append their rows and save (crash-safe)."""
         self._index = None  # another process may have saved since: reopen
         index = self.hash_index()
+        index.partition_if_large()  # sub-linear search from ~100 k works (HashIndex.partition)
         index.save()
         self._features = None
         self.feature_index().save(self.feature_folder)
