@@ -63,15 +63,21 @@ def _progress_add(items: object, index_path: Path, quiet: bool, label: str,
         done = {"works": 0, "bytes": 0}
         result = idx.add(items,  # type: ignore[arg-type]
                          progress=lambda n, b: done.update(works=n, bytes=b))
-        console.print(f"{label}: {done['works']} works, {done['bytes'] / 1e6:.1f} MB read in "
+        # the works registered (added or merged), the count the summary line gives too; the
+        # live count is of works read, some of which (undecodable images) end up as errors
+        works = result.added + result.merged
+        console.print(f"{label}: {works} work{'' if works == 1 else 's'}, "
+                      f"{done['bytes'] / 1e6:.1f} MB read in "
                       f"{time.perf_counter() - t0:.0f} s", highlight=False)
         return result
     with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
                   TextColumn("{task.fields[works]} works, {task.fields[mb]:.1f} MB"),
                   TimeElapsedColumn(), console=console, transient=False) as progress:
         task = progress.add_task(label, total=None, works=0, mb=0.0)
-        return idx.add(items,  # type: ignore[arg-type]
-                       progress=lambda n, b: progress.update(task, works=n, mb=b / 1e6))
+        result = idx.add(items,  # type: ignore[arg-type]
+                         progress=lambda n, b: progress.update(task, works=n, mb=b / 1e6))
+        progress.update(task, works=result.added + result.merged)
+        return result
 
 
 @index_app.command("add")
@@ -94,9 +100,17 @@ def index_add(
                                "the index folder).")] = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Register works and fingerprint them into the index (incremental, atomic per batch)."""
+    """Register works and fingerprint them into the index (incremental, atomic per batch).
+
+    An input that is wrong (a catalogue row with an invalid licence or a missing file, a file
+    that cannot be read or decoded, a path that does not exist) is an error: the rest is still
+    registered, each error is printed, and the exit status is 2. Empty files and licence files
+    are skipped, not errors. Exit status 2 also when nothing could be registered.
+    """
+    import re
     from itertools import chain
 
+    from rightsguard.corpus import NotAWork
     from rightsguard.index.sources import licence_text_works, works_from
 
     settings = _settings(index)
@@ -105,16 +119,34 @@ def index_add(
     if licence_texts:
         streams.append(licence_text_works())
     summary = _progress_add(chain(*streams), settings.home, quiet, "Indexing", registry_url)
-    out = Console()
-    out.print(f"added {summary.added} works ({summary.bytes / 1e6:.1f} MB), "  # type: ignore[attr-defined]
-              f"merged {summary.merged}, skipped {len(summary.skipped)} "  # type: ignore[attr-defined]
-              f"in {summary.seconds:.1f} s → {settings.home}")  # type: ignore[attr-defined]
-    for sk in summary.skipped[:20]:  # type: ignore[attr-defined]
-        err_console().print(f"skipped {sk.input}: {sk.reason}", markup=False, highlight=False)
-    if len(summary.skipped) > 20:  # type: ignore[attr-defined]
-        err_console().print(f"… and {len(summary.skipped) - 20} more skipped")  # type: ignore[attr-defined]
-    if summary.added + summary.merged == 0 and summary.skipped:  # type: ignore[attr-defined]
-        # nothing given could be registered: that is an input error, not a success
+    added, merged = summary.added, summary.merged  # type: ignore[attr-defined]
+    skipped = [sk for sk in summary.skipped if isinstance(sk, NotAWork)]  # type: ignore[attr-defined]
+    errors = [sk for sk in summary.skipped if not isinstance(sk, NotAWork)]  # type: ignore[attr-defined]
+
+    def count(n: int, word: str) -> str:
+        return f"{n} {word}{'' if n == 1 else 's'}"
+
+    def said(sk: object) -> str:
+        """The reason, after the input unless the reason names it already (a catalogue row
+        ``file.jsonl:3`` is named as ``file.jsonl row 3``)."""
+        name, reason = sk.input, sk.reason  # type: ignore[attr-defined]
+        row = re.fullmatch(r"(.+):\d+", name)
+        return reason if (row.group(1) if row else name) in reason else f"{name}: {reason}"
+
+    Console().print(
+        f"added {count(added, 'work')} ({summary.bytes / 1e6:.1f} MB), "  # type: ignore[attr-defined]
+        f"{merged} merged into works already registered, {len(skipped)} skipped, "
+        f"{count(len(errors), 'error')} in {summary.seconds:.1f} s → {settings.home}",  # type: ignore[attr-defined]
+        markup=False, highlight=False, soft_wrap=True)
+    for label, items in (("error", errors), ("skipped", skipped)):
+        for sk in items[:20]:
+            err_console().print(f"{label}: {said(sk)}", markup=False, highlight=False)
+        if len(items) > 20:
+            err_console().print(f"… and {len(items) - 20} more "
+                                + ("errors" if label == "error" else "skipped"),
+                                markup=False, highlight=False)
+    if errors or (added + merged == 0 and skipped):
+        # the batch is done; an input that could not be registered is an error, not a success
         raise typer.Exit(2)
 
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
         NOASSERTION,
         LicenceEvidence,
         LicenceResolver,
+        NotAWork,
         WorkItem,
     )
     from rightsguard.corpus.catalogue import CatalogueWorks, iter_catalogue_works
@@ -38,6 +39,7 @@ __all__ = [
     "FolderWorks",
     "LicenceEvidence",
     "LicenceResolver",
+    "NotAWork",
     "PythonEnvWorks",
     "WorkItem",
     "decode_text",
@@ -54,7 +56,7 @@ __all__ = [
 _MODULES = {
     "DEFAULT_MAX_BYTES": "reading", "NOASSERTION": "base", "CatalogueWorks": "catalogue",
     "FolderWorks": "files", "LicenceEvidence": "base", "LicenceResolver": "base",
-    "PythonEnvWorks": "pyenv", "WorkItem": "base", "decode_text": "reading",
+    "NotAWork": "base", "PythonEnvWorks": "pyenv", "WorkItem": "base", "decode_text": "reading",
     "is_licence_file": "files", "is_text_path": "languages",
     "iter_catalogue_works": "catalogue", "iter_folder_works": "files",
     "iter_python_env_works": "pyenv", "language_for_path": "languages",

@@ -7,7 +7,9 @@ and ``signals`` are sibling layers and stay independent, so each importer takes 
 
 Importers yield :class:`~rightsguard.model.Skipped` for an item they could not turn into a work
 (binary, too large, bad licence, bad row) and go on; a whole source that cannot be opened raises
-:class:`~rightsguard.errors.InputError`.
+:class:`~rightsguard.errors.InputError`. A plain ``Skipped`` is an input error (``rightsguard
+index add`` reports it and exits 2 once the batch is done); an item that is simply not a work
+(an empty file, a licence file) is a :class:`NotAWork`, which is a ``Skipped`` too.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ __all__ = [
     "NOASSERTION",
     "LicenceEvidence",
     "LicenceResolver",
+    "NotAWork",
     "WorkItem",
     "combine_expressions",
     "dedupe",
@@ -33,6 +36,18 @@ NOASSERTION = "NOASSERTION"
 
 WorkItem = WorkInput | Skipped
 """What an importer yields."""
+
+
+@dataclass(frozen=True, slots=True)
+class NotAWork(Skipped):
+    """An item passed over because there is nothing to register, not because the input is
+    wrong: an empty or blank file, a licence file named as a work (licence texts are registered
+    with ``--licence-texts``), a file that is not an image given as a mark, a distribution
+    installed without a file list. Every other :class:`~rightsguard.model.Skipped` is an error
+    — a bad catalogue row or licence, a file that cannot be read or decoded, a missing path —
+    which ``rightsguard index add`` reports as ``error:`` and answers with exit status 2 after
+    registering the rest of the batch (as ``check`` does for inputs it cannot read).
+    """
 
 RESOLVER_ERRORS: tuple[type[Exception], ...] = (RightsguardError, ValueError)
 """Exceptions a resolver may raise for a bad expression (see :meth:`LicenceResolver.normalise`)."""

@@ -42,6 +42,7 @@ from rightsguard.corpus.base import (
     LazyWorks,
     LicenceEvidence,
     LicenceResolver,
+    NotAWork,
     WorkItem,
     combine_expressions,
     dedupe,
@@ -245,8 +246,8 @@ class FolderWorks(LazyWorks):
             self.stats["licence-file"] += 1
             if explicit:
                 self.stats["skipped"] += 1
-                return Skipped(str(path), "a licence file, registered as a licence text, not as a"
-                                          " work")
+                return NotAWork(str(path), "a licence file, registered as a licence text, not "
+                                           "as a work")
             return None
         if path.suffix.lower() in IMAGE_SUFFIXES:
             image = self._image_work(path, root, explicit)
@@ -270,7 +271,7 @@ class FolderWorks(LazyWorks):
         except InputError as exc:
             return Skipped(str(path), str(exc))
         if not text.strip():
-            return Skipped(str(path), "empty file" if not text else "only whitespace")
+            return NotAWork(str(path), "empty file" if not text else "only whitespace")
         self.notes += [(str(path), note) for note in notes]
         if language is None and path.suffix == "":
             language = language_for_shebang(text)

@@ -31,6 +31,7 @@ from rightsguard.corpus.base import (
     LazyWorks,
     LicenceEvidence,
     LicenceResolver,
+    NotAWork,
     WorkItem,
     combine_expressions,
     dedupe,
@@ -134,7 +135,7 @@ class PythonEnvWorks(LazyWorks):
             return Skipped(uri, str(exc))
         if not text.strip():
             self.stats["skipped"] += 1
-            return Skipped(uri, prefix + ("empty file" if not text else "only whitespace"))
+            return NotAWork(uri, prefix + ("empty file" if not text else "only whitespace"))
         return raw, text, notes
 
     def _generate(self) -> Iterator[WorkItem]:
@@ -160,8 +161,8 @@ class PythonEnvWorks(LazyWorks):
         files = dist.files
         if files is None:
             self.stats["skipped"] += 1
-            yield Skipped(f"pypi:{name}@{version}", "installed without a RECORD file list; its"
-                                                    " files cannot be told apart")
+            yield NotAWork(f"pypi:{name}@{version}", "installed without a RECORD file list; "
+                                                     "its files cannot be told apart")
             return
         sources = [f for f in files if language_for_path(f.name) is not None
                    and not any(_METADATA_DIR.search(p) or p == "__pycache__"

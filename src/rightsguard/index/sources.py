@@ -17,6 +17,7 @@ from rightsguard.corpus import (
     iter_folder_works,
     iter_python_env_works,
 )
+from rightsguard.corpus.base import NotAWork
 from rightsguard.corpus.files import ImageRights
 from rightsguard.errors import LicenceError
 from rightsguard.model import Skipped, Source, WorkInput
@@ -175,8 +176,8 @@ def works_from(source: str | os.PathLike[str], *, licence: str | None = None,
         if isinstance(item, Skipped):
             yield item
         elif item.modality != "image":
-            yield Skipped(item.source.path or item.source.uri,
-                          "not an image: only images can be registered as marks")
+            yield NotAWork(item.source.path or item.source.uri,
+                           "not an image: only images can be registered as marks")
         else:
             yield replace(item, kind="mark")
 

@@ -1,0 +1,126 @@
+"""``rightsguard index add``: bad inputs are errors (exit 2 once the batch is done, like
+``check``), things that are simply not works are skipped (exit 0), and the summary's counts
+agree with the progress line."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import sysconfig
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from conftest import RunCli
+from PIL import Image
+from skimage import data as skdata
+
+STDLIB = Path(sysconfig.get_paths()["stdlib"])
+
+
+def _png(rgb: object, path: Path) -> int:
+    """Write ``rgb`` as a PNG at ``path``; its size in bytes."""
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, "PNG")  # type: ignore[arg-type]
+    path.write_bytes(buf.getvalue())
+    return len(buf.getvalue())
+
+
+def _index_info(cli: RunCli, home: Path) -> dict[str, object]:
+    proc = cli("index", "info", "--json", home=home)
+    assert proc.returncode == 0, proc.stderr
+    info: dict[str, object] = json.loads(proc.stdout)
+    return info
+
+
+def test_a_catalogue_row_with_an_invalid_licence_is_an_error(cli: RunCli,
+                                                             tmp_path: Path) -> None:
+    """The good rows are registered, the bad one is reported once (its file named once) and
+    the exit status is 2."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    size = _png(skdata.coffee(), photos / "coffee.png") + _png(skdata.rocket(),
+                                                                photos / "rocket.png")
+    catalogue = tmp_path / "works.jsonl"
+    rows = [{"path": "photos/coffee.png", "licence": "CC-BY-NC-4.0", "holder": "Ann"},
+            {"path": "photos/rocket.png", "licence": "Not A Licence", "holder": "Bo"},
+            {"path": "photos/rocket.png", "licence": "LicenseRef-All-Rights-Reserved"}]
+    catalogue.write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    home = tmp_path / "home"
+    proc = cli("index", "add", str(catalogue), home=home)
+    assert proc.returncode == 2, proc.stderr
+    assert re.fullmatch(
+        rf"added 2 works \({size / 1e6:.1f} MB\), 0 merged into works already registered, "
+        rf"0 skipped, 1 error in \d+\.\d s → {re.escape(str(home))}\n", proc.stdout), proc.stdout
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
+    assert errors == [
+        f"error: {catalogue} row 2: licence 'Not A Licence' is not an SPDX expression (licence "
+        "expression 'Not A Licence' has identifiers not on the SPDX licence list: Not A "
+        "Licence; allowed are SPDX ids, NOASSERTION, NONE and LicenseRef-…/DocumentRef-… "
+        "references (LicenseRef-All-Rights-Reserved for all rights reserved))"]
+    # the progress line counts the same works as the summary
+    assert re.search(r"^Indexing: 2 works, [\d.]+ MB read in \d+ s$", proc.stderr, re.M)
+    info = _index_info(cli, home)
+    assert info["works"] == 2
+
+
+def test_a_parquet_row_with_an_invalid_licence_is_an_error(cli: RunCli, tmp_path: Path) -> None:
+    _png(skdata.astronaut(), tmp_path / "astronaut.png")
+    table = pa.table({"path": ["astronaut.png", "astronaut.png"],
+                      "licence": ["GPL-9.9", "MIT"]})
+    catalogue = tmp_path / "works.parquet"
+    pq.write_table(table, catalogue)
+    proc = cli("index", "add", str(catalogue), home=tmp_path / "home")
+    assert proc.returncode == 2, proc.stderr
+    assert ", 1 error in " in proc.stdout and proc.stdout.startswith("added 1 work (")
+    [error] = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
+    assert error.startswith(f"error: {catalogue} row 1: licence 'GPL-9.9' is not an SPDX ")
+    assert error.count(str(catalogue)) == 1
+
+
+def test_empty_and_licence_files_are_skipped_not_errors(cli: RunCli, tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("", "utf-8")
+    (package / "shlex.py").write_bytes((STDLIB / "shlex.py").read_bytes())
+    licence = tmp_path / "LICENSE"
+    licence.write_text("MIT License\n", "utf-8")
+    home = tmp_path / "home"
+    proc = cli("index", "add", str(package), str(licence), "--licence", "PSF-2.0", home=home)
+    assert proc.returncode == 0, proc.stderr
+    size = (STDLIB / "shlex.py").stat().st_size
+    assert proc.stdout.startswith(
+        f"added 1 work ({size / 1e6:.1f} MB), 0 merged into works already registered, "
+        "2 skipped, 0 errors in "), proc.stdout
+    skipped = sorted(line for line in proc.stderr.splitlines() if line.startswith("skipped: "))
+    assert skipped == [
+        f"skipped: {licence}: a licence file, registered as a licence text, not as a work",
+        f"skipped: {package / '__init__.py'}: empty file"]
+    assert not [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
+
+
+def test_an_undecodable_image_and_a_missing_path_are_errors(cli: RunCli, tmp_path: Path
+                                                            ) -> None:
+    """Found while walking a folder or named, a file that claims to be an image and is not
+    (as ``check`` says of it) and a path that does not exist are errors; the same bytes added
+    twice are merged, and the progress line counts registered works (added + merged)."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    size = _png(skdata.chelsea(), photos / "cat.png")
+    _png(skdata.chelsea(), photos / "cat-again.png")
+    (photos / "broken.png").write_bytes(b"not a PNG at all")
+    missing = tmp_path / "nowhere"
+    home = tmp_path / "home"
+    proc = cli("index", "add", str(photos), str(missing), home=home)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout.startswith(
+        f"added 1 work ({size / 1e6:.1f} MB), 1 merged into works already registered, "
+        "0 skipped, 2 errors in "), proc.stdout
+    assert re.search(r"^Indexing: 2 works, ", proc.stderr, re.M), proc.stderr
+    errors = {line for line in proc.stderr.splitlines() if line.startswith("error: ")}
+    # the index names an image it cannot decode by its path under the folder given
+    assert errors == {
+        "error: broken.png: not an image in a supported format (supported: PNG, JPEG, GIF, "
+        "WEBP, BMP, TIFF, AVIF)",
+        f"error: {missing}: no such file or folder"}

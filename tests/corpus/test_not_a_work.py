@@ -1,0 +1,48 @@
+"""Importers tell inputs that are wrong (a plain ``Skipped``: an error for ``index add``) from
+items that are simply not works (``NotAWork``: skipped)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from corpus_stubs import StubResolver
+
+from rightsguard.corpus import NotAWork, iter_catalogue_works, iter_folder_works
+from rightsguard.corpus.pyenv import iter_python_env_works
+from rightsguard.model import Skipped, WorkInput
+
+
+def test_folder_items(tmp_path: Path) -> None:
+    (tmp_path / "empty.py").write_text("", "utf-8")
+    (tmp_path / "blank.txt").write_text("  \n", "utf-8")
+    (tmp_path / "bad.py").write_text("# SPDX-License-Identifier: Not-A-Licence\nx = 1\n",
+                                     "utf-8")
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "LICENSE").write_text("MIT License\n", "utf-8")
+    items = {Path(i.input).name if isinstance(i, Skipped) else i.title: i
+             for i in iter_folder_works([tmp_path, tmp_path / "LICENSE"],
+                                        resolver=StubResolver())}
+    assert {name for name, i in items.items() if isinstance(i, NotAWork)} == \
+        {"empty.py", "blank.txt", "LICENSE"}
+    # an image file with no bytes cannot be decoded (check calls it an error too); a bad
+    # SPDX tag is an invalid licence
+    assert {name for name, i in items.items()
+            if isinstance(i, Skipped) and not isinstance(i, NotAWork)} == {"empty.png", "bad.py"}
+    assert items["empty.py"].reason == "empty file"  # type: ignore[union-attr]
+
+
+def test_every_bad_catalogue_row_is_an_error(tmp_path: Path) -> None:
+    catalogue = tmp_path / "rows.jsonl"
+    catalogue.write_text("\n".join([json.dumps({"text": "a poem", "licence": "Bogus-9"}),
+                                    "not json", json.dumps({"text": "   "}),
+                                    json.dumps({"text": "fine", "licence": "MIT"})]) + "\n",
+                         "utf-8")
+    items = list(iter_catalogue_works(catalogue, resolver=StubResolver()))
+    assert [type(i) for i in items] == [Skipped, Skipped, Skipped, WorkInput]
+
+
+def test_empty_files_of_an_environment_are_not_works() -> None:
+    items = list(iter_python_env_works(resolver=StubResolver(), distributions=["rich"]))
+    skipped = [i for i in items if isinstance(i, Skipped)]
+    assert skipped and all(isinstance(i, NotAWork) for i in skipped)
