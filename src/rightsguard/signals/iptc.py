@@ -9,8 +9,10 @@ Sources:
   generator, repo iptc/video-metadata-hub ``generator/vmhub_generator.js``). Values in the wild are
   often the bare code, so both forms are accepted (case-insensitively).
 * Creator and copyright fields: IPTC Core "Creator" (``dc:creator``), "Copyright Notice"
-  (``dc:rights``), "Credit Line" (``photoshop:Credit``); EXIF 2.32 tags Artist (0x013B) and
-  Copyright (0x8298).
+  (``dc:rights``), "Credit Line" (``photoshop:Credit``); the same fields in the older IPTC IIM
+  4.2 record 2 (datasets 2:80 By-line, 2:116 Copyright Notice; 1:90 ``ESC % G`` marks UTF-8),
+  from a JPEG's Photoshop APP13 resource 0x0404 or TIFF tag 33723 as Pillow reads them; EXIF
+  2.32 tags Artist (0x013B) and Copyright (0x8298).
 
 State of each code (a reservation of AI training is what the EU Art. 4(3) and JP rules read):
 
@@ -189,9 +191,10 @@ def iptc_signals(content: bytes, evidence: str) -> list[RightsSignal]:
 class IptcRights:
     """Creator and copyright fields of an image, for attribution (not rights signals).
 
-    ``creators``: IPTC Creator (``dc:creator``, in order); ``copyright_notice``: IPTC Copyright
-    Notice (``dc:rights``, first language alternative); ``credit``: ``photoshop:Credit``;
-    ``exif_artist`` / ``exif_copyright``: EXIF tags 0x013B / 0x8298. None or () when absent."""
+    ``creators``: IPTC Creator (``dc:creator``, in order; else the IIM By-lines 2:80);
+    ``copyright_notice``: IPTC Copyright Notice (``dc:rights``, first language alternative; else
+    IIM 2:116); ``credit``: ``photoshop:Credit``; ``exif_artist`` / ``exif_copyright``: EXIF
+    tags 0x013B / 0x8298. None or () when absent."""
 
     creators: tuple[str, ...] = ()
     copyright_notice: str | None = None
@@ -225,8 +228,42 @@ def _exif(content: bytes) -> tuple[str | None, str | None]:
     return text(artist), text(notice)
 
 
+def _iim_text(value: bytes, utf8: bool) -> str:
+    if not utf8:
+        try:
+            return value.decode("utf-8")  # many writers use UTF-8 without saying so in 1:90
+        except UnicodeDecodeError:
+            return value.decode("latin-1")
+    return value.decode("utf-8", "replace")
+
+
+def _iim(content: bytes) -> tuple[tuple[str, ...], str | None]:
+    """IIM By-lines (2:80) and first Copyright Notice (2:116) of a JPEG or TIFF; ((), None)
+    when there are none or the file cannot be read."""
+    if not content.startswith((b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")):
+        return (), None
+    from PIL import Image, IptcImagePlugin
+
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            info = IptcImagePlugin.getiptcinfo(image) or {}
+    except Exception:  # a broken image or IIM block has no readable fields; XMP may still
+        return (), None
+    utf8 = info.get((1, 90)) == b"\x1b%G"
+
+    def texts(key: tuple[int, int]) -> list[str]:
+        value = info.get(key)
+        values = value if isinstance(value, list) else [value]
+        found = (_iim_text(v, utf8).strip("\x00 ") for v in values if isinstance(v, bytes))
+        return [t for t in found if t]
+
+    notices = texts((2, 116))
+    return tuple(dict.fromkeys(texts((2, 80)))), notices[0] if notices else None
+
+
 def iptc_rights(content: bytes, reading: XmpReading | None = None) -> IptcRights:
-    """The creator and copyright fields of an image (XMP first, EXIF as read by Pillow).
+    """The creator and copyright fields of an image (XMP first, then IPTC IIM; EXIF; both as
+    read by Pillow).
 
     ``reading`` reuses XMP already read from ``content``. Never raises for bad input: unreadable
     parts leave their fields empty.
@@ -236,5 +273,9 @@ def iptc_rights(content: bytes, reading: XmpReading | None = None) -> IptcRights
     rights = [v for _, v in reading.values(DC_NS, "rights")]
     credit = [v for _, v in reading.values(PHOTOSHOP_NS, "Credit")]
     artist, notice = _exif(content)
+    if not creators or not rights:
+        iim_creators, iim_notice = _iim(content)
+        creators = creators or iim_creators
+        rights = rights or ([iim_notice] if iim_notice else [])
     return IptcRights(creators, rights[0] if rights else None, credit[0] if credit else None,
                       artist, notice)
