@@ -112,6 +112,7 @@ def index_add(
 
     from rightsguard.corpus import NotAWork
     from rightsguard.index.sources import licence_text_works, works_from
+    from rightsguard.model import Skipped
 
     settings = _settings(index)
     streams = [works_from(s, licence=licence, holder=holder, title=title, mark=mark)
@@ -126,12 +127,12 @@ def index_add(
     def count(n: int, word: str) -> str:
         return f"{n} {word}{'' if n == 1 else 's'}"
 
-    def said(sk: object) -> str:
+    def said(sk: Skipped) -> str:
         """The reason, after the input unless the reason names it already (a catalogue row
         ``file.jsonl:3`` is named as ``file.jsonl row 3``)."""
-        name, reason = sk.input, sk.reason  # type: ignore[attr-defined]
-        row = re.fullmatch(r"(.+):\d+", name)
-        return reason if (row.group(1) if row else name) in reason else f"{name}: {reason}"
+        row = re.fullmatch(r"(.+):\d+", sk.input)
+        named = (row.group(1) if row else sk.input) in sk.reason
+        return sk.reason if named else f"{sk.input}: {sk.reason}"
 
     Console().print(
         f"added {count(added, 'work')} ({summary.bytes / 1e6:.1f} MB), "  # type: ignore[attr-defined]

@@ -75,8 +75,8 @@ _COMPATIBLE: dict[str, frozenset[str]] = {
 #: ``LicenseRef-cc-…`` id :func:`~rightsguard.signals.licence_class.cc_url_expression` gives a
 #: CC licence SPDX does not list: the elements between ``BY`` and the version.
 _CC_ELEMENTS = re.compile(r"\b(?:LicenseRef-)?CC-BY((?:-(?:NC|ND|SA))+)-\d", re.IGNORECASE)
-_RESERVED = re.compile(r"\bLicenseRef-(?:All-Rights-Reserved|Proprietary)\b(?![.+-])",
-                       re.IGNORECASE)
+#: A ``LicenseRef-`` id (SPDX idstring: letters, digits, ``.`` and ``-``).
+_LICENSE_REF = re.compile(r"\bLicenseRef-[A-Za-z0-9.-]+")
 #: Licences a mark registered without one states (SPDX: nothing asserted / explicitly none).
 _NO_LICENCE = frozenset({"NOASSERTION", "NONE"})
 
@@ -87,8 +87,7 @@ def licence_label(licence: str, category: LicenceCategory) -> str:
     (LicenseRef-All-Rights-Reserved)``, else ``<category> licence <licence>`` (rules in the
     module docstring)."""
     if category is LicenceCategory.PROPRIETARY:
-        if _RESERVED.search(licence) and all(m.group(0).lower() in RESERVED_REFS
-                                             for m in _RESERVED.finditer(licence)):
+        if any(ref.lower() in RESERVED_REFS for ref in _LICENSE_REF.findall(licence)):
             return f"all rights reserved ({licence})"
         elements = {e.upper() for m in _CC_ELEMENTS.finditer(licence)
                     for e in m.group(1).split("-") if e}
