@@ -214,16 +214,17 @@ class ImageStore:
         self._features.save(self.feature_folder)
 
     def candidates(self, codes: U8, *, k: int, max_distance: int | None,
-                   removed: npt.NDArray[np.uint32], generation: int | None = None
-                   ) -> list[Candidate]:
+                   removed: npt.NDArray[np.uint32], generation: int | None = None,
+                   exact: bool = False) -> list[Candidate]:
         """Works whose stored variants are nearest any of the query's ``codes`` (uint8
         ``(m, 32)``), best distance first, removed works left out; at most ``k``.
-        ``generation``: see :meth:`hash_index`."""
+        ``generation``: see :meth:`hash_index`. ``exact``: every row, even when the hash index
+        is partitioned (:meth:`HashIndex.search`)."""
         index = self.hash_index(generation)
         dead = set(removed.tolist())
         want = k
         while True:  # removed works may take places in the ranking: fetch more until enough
-            found = index.search_merged(codes, k=want, max_distance=max_distance)
+            found = index.search_merged(codes, k=want, max_distance=max_distance, exact=exact)
             live = [c for c in found if c.doc not in dead]
             if len(live) >= k or len(found) < want:
                 return live[:k]

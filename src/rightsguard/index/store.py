@@ -726,14 +726,15 @@ class Index:
         return self._loaded_generation
 
     def image_candidates(self, codes: npt.NDArray[np.uint8], *, k: int,
-                         max_distance: int | None) -> list[Candidate]:
+                         max_distance: int | None, exact: bool = False) -> list[Candidate]:
         """Image works whose stored PDQ variants are nearest any of ``codes`` (uint8 ``(m, 32)``,
         a query image's own variants): at most ``k``, best Hamming distance first, within
-        ``max_distance`` bits when given; removed works left out."""
+        ``max_distance`` bits when given; removed works left out. ``exact``: scan every row
+        even when the hash index is partitioned (a rights holder's look-up)."""
         self._ensure_loaded()
         return self.images.candidates(codes, k=k, max_distance=max_distance,
                                       removed=self._removed,
-                                      generation=self._loaded_generation)
+                                      generation=self._loaded_generation, exact=exact)
 
     def image_feature_candidates(self, descriptors: npt.NDArray[np.uint8], *, k: int,
                                  exclude: Iterable[int] = ()) -> list[FeatureCandidate]:

@@ -202,7 +202,8 @@ class ImageScreener:
                           for v in query_fingerprints(image)])
         found = self.index.image_candidates(
             codes, k=top or self.max_candidates,
-            max_distance=None if top else self.candidate_distance or DEFAULT_PDQ_THRESHOLD)
+            max_distance=None if top else self.candidate_distance or DEFAULT_PDQ_THRESHOLD,
+            exact=bool(top))  # a rights holder's look-up scans every row, partitioned or not
         query = extract_features(image.rgb, name=name)
         out = self._verified(image, query, [(c.doc, c.distance, None, c.variant) for c in found],
                              top=top)
