@@ -1055,7 +1055,8 @@ def report(run: Run, speeds: list[Speed], search: Any, args: argparse.Namespace,
                        "rows and queries",
                        f"{search.partitioned_ms:.1f} ms/query (p95 "
                        f"{search.partitioned_p95_ms:.1f}; "
-                       f"×{search.partitioned_ms / search.knn_ms:.2f} of flat; partitioning {search.partition_s:.0f} s)", "≤ 20 ms (1 M works)")
+                       f"×{search.partitioned_ms / search.knn_ms:.2f} of flat; partitioning "
+                       f"{search.partition_s:.0f} s)", "≤ 20 ms (1 M works)")
     for pr in partitions or []:
         sp.add_row(f"  partitioned candidate recall, {pr.rows:,} real PDQ rows, {pr.lists} lists,"
                    f" {pr.nprobe} probed",

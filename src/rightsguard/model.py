@@ -21,6 +21,17 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+ALL_RIGHTS_RESERVED = "LicenseRef-All-Rights-Reserved"
+"""rightsguard's identifier for "no licence is granted: all rights reserved" (SPDX has none;
+``docs/licences.md``). Its category is proprietary: a copy is ``block`` by default."""
+
+RESERVED_REFS: dict[str, str] = {
+    "licenseref-all-rights-reserved": ALL_RIGHTS_RESERVED,
+    "licenseref-proprietary": "LicenseRef-Proprietary",
+}
+"""The ``LicenseRef-`` ids rightsguard reads as all rights reserved (category proprietary),
+lower case → canonical spelling; the idstring after ``LicenseRef-`` matches in any case."""
+
 
 class Verdict(enum.IntEnum):
     """Outcome of a screening, ordered by severity (the run's verdict is the maximum).

@@ -41,8 +41,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rightsguard.model import LicenceCategory, Verdict, Work
-from rightsguard.signals.licences import RESERVED_REFS
+from rightsguard.model import RESERVED_REFS, LicenceCategory, Verdict, Work
 
 #: Sources named per licence in a conflict reason; the rest are counted.
 _SHOWN_SOURCES = 3

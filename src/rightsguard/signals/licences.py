@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from rightsguard.errors import LicenceError
-from rightsguard.model import LicenceCategory
+from rightsguard.model import ALL_RIGHTS_RESERVED, RESERVED_REFS, LicenceCategory
 
 __all__ = [
     "ALL_RIGHTS_RESERVED",
@@ -61,16 +61,7 @@ __all__ = [
 _SPECIAL_KEYS = frozenset({"NOASSERTION", "NONE"})
 _REF_PREFIXES = ("LicenseRef-", "DocumentRef-")
 
-ALL_RIGHTS_RESERVED = "LicenseRef-All-Rights-Reserved"
-"""rightsguard's identifier for "no licence is granted: all rights reserved" (SPDX has none;
-``docs/licences.md``). Its category is proprietary: a copy is ``block`` by default."""
-
-RESERVED_REFS: Mapping[str, str] = {
-    "licenseref-all-rights-reserved": ALL_RIGHTS_RESERVED,
-    "licenseref-proprietary": "LicenseRef-Proprietary",
-}
-"""The ``LicenseRef-`` ids rightsguard reads as all rights reserved (category proprietary),
-lower case → canonical spelling; the idstring after ``LicenseRef-`` matches in any case."""
+# Defined in rightsguard.model (screening reads them without loading this module).
 _RESERVED_REF = re.compile(r"\bLicenseRef-(?:All-Rights-Reserved|Proprietary)\b(?![.+-])",
                            re.IGNORECASE)
 
