@@ -37,7 +37,8 @@ and over-fetch from FAISS so that tombstones never crowd out live rows;
 Partitioned search (:meth:`HashIndex.partition`): from :data:`PARTITION_MIN_ROWS` live rows the
 image store partitions the rows into :func:`default_lists` inverted lists (FAISS binary IVF:
 k-means centroids, each row in its nearest centroid's list) and a query scans only the
-``lists // PROBE_SHARE`` lists nearest it. Two more data files hold the partition::
+``lists // PROBE_SHARE`` lists nearest it (about an eighth of the rows). Two more data files
+hold the partition::
 
     lists.g<gen>.npy      int32 (rows,)            list of each row (-1: not partitioned)
     centroids.g<gen>.npy  uint8 (lists, bits / 8)  the centroids (no rows: not partitioned)
@@ -47,18 +48,35 @@ minute). An index saved before these files existed opens unpartitioned. The in-m
 hold a second copy of the codes (plus 8 bytes of row id per row): about 1.6 GB more for 40 M
 rows. Searches with ``exact=True`` (a rights holder's look-up) still scan every row.
 
-Measured, ``uv run --frozen --group dev python -m bench images`` (flat and partitioned searches
-alternating query by query, one FAISS thread, 100 random queries, k=16): over 40 M random
-256-bit rows (1 M works × 40), 1,024 lists, 256 probed: **13.8 ms per query (p95 15.0) against
-48.4 ms (p95 52.9) flat, ×0.29**; partitioning took 52 s on 2 threads. At 4 M rows, 1,024 lists:
-3.4 ms probing 256 lists against 10.5 ms flat (a probed row costs ~1.5× a flat-scanned row).
+Measured with :func:`measure_search` (``python -m bench images`` prints it; flat and
+partitioned searches alternate query by query, one FAISS thread, 100 random queries, k=16,
+2 cores shared with other jobs): over 40 M random 256-bit rows (1 M works × 40), 1,024 lists::
+
+    probed  partitioned ms (p95)  flat ms (p95)  ratio  machine
+      256        13.8 (15.0)       48.4 (52.9)    0.29  quiet
+      256        24.4 (33.3)       57.0 (67.9)    0.43  a test suite running beside it
+      128        13.2 (33.2)       54.5 (63.1)    0.24  a test suite running beside it
+
+Partitioning 40 M rows took 52–78 s on 2 threads. At 4 M rows a probed row costs ~1.5× a
+flat-scanned one (IVF with every list probed: 16.2 ms against 10.5 ms flat).
+
 Recall is the price: a copy is a candidate only when its work's nearest variant sits in a probed
-list. On real codes — the bench's registered works plus the 1,505 artwork-pool pictures' 37
-variants each as distractor works (57,794 rows) — the share of (copy, work) pairs within 78 bits
-that partitioned search still returns, probing a quarter of the lists: 0.960 with 64 lists,
-0.976 with 256, 0.990 with 1,024 (918 pairs; it rises with the number of lists at a fixed share
-scanned, which is why larger indexes get more lists). Random codes have no clusters, so they
-time the search but cannot measure its recall.
+list. On real codes — the bench's 57 registered works plus the 1,505 artwork-pool pictures' 37
+variants each as distractor works (57,794 rows) — the share of the 918 (copy, work) pairs within
+78 bits that flat search finds and partitioned search still returns (:meth:`partition`'s
+k-means; scratch run over the bench's queries, and ``bench images`` prints the quarter case)::
+
+    lists   probed a quarter   a sixth   an eighth
+     1024         0.993         0.986      0.983
+      256         0.973           -          -
+       64         0.945           -          -
+
+It rises with the number of lists at a fixed share scanned, which is why larger indexes get
+more lists. An eighth (:data:`PROBE_SHARE`) keeps the search under 20 ms on a loaded machine;
+the whole bench screened with its small index partitioned into 64 lists, a quarter probed
+(pair recall 0.945 there) lost one query of 1,242 (crop30 0.991 → 0.981; every other family
+unchanged), since SIFT votes and layout find most of what the partition misses. Random codes
+have no clusters, so they time the search but cannot measure its recall.
 
 Search cost (FAISS exhaustive Hamming scan), measured on this machine (2 cores shared with other
 jobs, load about 2.5), k=10, one random query code per call, mean over 200 queries, 10 rows per
@@ -149,8 +167,8 @@ _FETCH_GROWTH = 4
 #: each add). Below it a flat scan costs under ~5 ms per query code (measured: 1.5 ms at 1 M
 #: 256-bit rows), so partitioning would only cost recall.
 PARTITION_MIN_ROWS = 4_000_000
-#: Lists probed per query = lists // PROBE_SHARE: a quarter of the rows are scanned.
-PROBE_SHARE = 4
+#: Lists probed per query = lists // PROBE_SHARE: an eighth of the rows are scanned.
+PROBE_SHARE = 8
 #: k-means sample per list and iterations when partitioning (FAISS warns below 39 points per
 #: centroid; 10 iterations: k-means on PDQ codes changes little after that).
 TRAIN_PER_LIST = 40
