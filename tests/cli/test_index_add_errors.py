@@ -119,8 +119,8 @@ def test_an_undecodable_image_and_a_missing_path_are_errors(cli: RunCli, tmp_pat
         "0 skipped, 2 errors in "), proc.stdout
     assert re.search(r"^Indexing: 2 works, ", proc.stderr, re.M), proc.stderr
     errors = {line for line in proc.stderr.splitlines() if line.startswith("error: ")}
-    # the index names an image it cannot decode by its path under the folder given
+    # the index names an image it cannot decode by its whole path (folder trees repeat names)
     assert errors == {
-        "error: broken.png: not an image in a supported format (supported: PNG, JPEG, GIF, "
+        f"error: {photos / 'broken.png'}: not an image in a supported format (supported: PNG, JPEG, GIF, "
         "WEBP, BMP, TIFF, AVIF)",
         f"error: {missing}: no such file or folder"}

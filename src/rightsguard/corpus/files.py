@@ -325,7 +325,7 @@ class FolderWorks(LazyWorks):
         except OSError as exc:
             return Skipped(str(path), f"{path}: cannot be read ({exc.strerror or exc})")
         if not raw:
-            return Skipped(str(path), "empty file")
+            return NotAWork(str(path), "empty file")  # as for an empty text file
         stated = image_rights_of(self.resolver, raw)
         # metadata that cannot be read may state another licence: unknown, never the folder's
         own = NOASSERTION if stated.problems else stated.licence

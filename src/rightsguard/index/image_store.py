@@ -63,6 +63,17 @@ def _one_faiss_thread() -> None:
         faiss.omp_set_num_threads(1)
 
 
+def work_name(item: WorkInput) -> str:
+    """How messages name a work being registered: a local file by its whole path (a folder tree
+    repeats file names), anything else by its URI."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(item.source.uri)
+    if parts.scheme == "file":
+        return unquote(parts.path)
+    return item.source.uri or item.source.path or "(unnamed work)"
+
+
 def image_prints_of(item: WorkInput, *, max_pixels: int | None = None) -> ImagePrints:
     """Decode an image work and compute what the registry stores for it.
 
@@ -72,7 +83,7 @@ def image_prints_of(item: WorkInput, *, max_pixels: int | None = None) -> ImageP
     from rightsguard.fingerprint.image import decode_image, work_fingerprints
     from rightsguard.fingerprint.image_features import extract_features
 
-    name = item.source.path or item.source.uri
+    name = work_name(item)
     kwargs = {} if max_pixels is None else {"max_pixels": max_pixels}
     image = decode_image(item.raw, name=name, **kwargs)
     if item.kind == "mark":

@@ -42,7 +42,12 @@ from rightsguard.fingerprint.code import CodeTokenizer
 from rightsguard.index.build import WorkPrints, decode, fingerprint_text
 from rightsguard.index.cache import LRU
 from rightsguard.index.channels import CHANNELS, Channel
-from rightsguard.index.image_store import IMAGE_FINGERPRINTER, ImageStore, image_prints_of
+from rightsguard.index.image_store import (
+    IMAGE_FINGERPRINTER,
+    ImageStore,
+    image_prints_of,
+    work_name,
+)
 from rightsguard.index.registry import ImagePrints, Registry, WorkRow, Writer
 from rightsguard.index.segments import Segment, write_atomic, write_segment
 from rightsguard.index.streams import TokenStream, decode_stream
@@ -408,8 +413,8 @@ class Index:
                 summary.added += 1
                 summary.bytes += len(it.raw)
             for (wid, it), ip in zip(images, image_prints, strict=True):
-                if isinstance(ip, str):
-                    summary.skipped.append(Skipped(it.source.path or it.source.uri, ip))
+                if isinstance(ip, str):  # named by its whole path: a folder tree repeats names
+                    summary.skipped.append(Skipped(work_name(it), ip))
                     continue
                 work = self._work_of(wid, it, None, categories)
                 w.insert_work(work, raw=it.raw, tokens=0, chars_nows=0,
