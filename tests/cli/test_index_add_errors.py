@@ -121,6 +121,7 @@ def test_an_undecodable_image_and_a_missing_path_are_errors(cli: RunCli, tmp_pat
     errors = {line for line in proc.stderr.splitlines() if line.startswith("error: ")}
     # the index names an image it cannot decode by its whole path (folder trees repeat names)
     assert errors == {
-        f"error: {photos / 'broken.png'}: not an image in a supported format (supported: PNG, JPEG, GIF, "
+        f"error: {photos / 'broken.png'}: not an image in a supported format (supported: PNG, "
+        "JPEG, GIF, "
         "WEBP, BMP, TIFF, AVIF)",
         f"error: {missing}: no such file or folder"}
