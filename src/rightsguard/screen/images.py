@@ -20,10 +20,15 @@ Cascade for one screened image (DESIGN.md, "Images"; issue #4 parts 2, 3, 5):
    (:mod:`rightsguard.fingerprint.image_layout`), for pictures without texture.
 3. **Verification**: SIFT features of the image against each candidate's stored features, ratio
    test and RANSAC homography (:func:`rightsguard.screen.image_verify.verify`); a confirmed
-   candidate is a ``copy`` match with the copied region as a polygon in both images. PDQ
-   candidates SIFT cannot confirm (at most :data:`MAX_DENSE`, nearest first) and layout
-   candidates get dense alignment (:func:`rightsguard.screen.image_dense.dense_verify`: soft and
-   low-texture pictures; a layout candidate needs correlation :data:`LAYOUT_MIN_DENSE`). A PDQ
+   candidate is a ``copy`` match with the copied region as a polygon in both images. PDQ and
+   SIFT-vote candidates SIFT cannot confirm (at most :data:`MAX_DENSE` per channel, nearest or
+   most voted first; the first with rotated starts of ±5/10/15°) and layout candidates (the
+   nearest with rotated starts) get dense alignment
+   (:func:`rightsguard.screen.image_dense.dense_verify`: soft and low-texture pictures; a PDQ
+   candidate starts from its variant's box, the others from the whole work; a layout candidate
+   needs correlation :data:`LAYOUT_MIN_DENSE`). Vote candidates and rotated layout starts were
+   added because soft pictures turned 5–15° are proposed by votes or layout but have too few
+   keypoints for RANSAC (``bench images``: rotate5-15 0.833 → 0.991). A PDQ
    candidate nothing confirms is still reported when its PDQ distance is at most
    :data:`NEAR_DUPLICATE_DISTANCE` (a near-duplicate of the whole image: flat or tiny images
    have too few keypoints to verify), with matcher ``pdq`` and no region beyond the whole image.
@@ -255,10 +260,13 @@ class ImageScreener:
                 scores.append(("feature_votes", float(votes)))
             channel = "pdq" if distance is not None else "sift-votes"
             dense: DenseVerification | None = None
-            if checked is None and distance is not None and variant is not None and \
-                    distance > NEAR_DUPLICATE_DISTANCE and dense_left > 0:
-                # rotated starts (6 more alignments) for the nearest candidate only
-                dense = self._dense(image, doc, stored, variant,
+            pdq_dense = distance is not None and variant is not None and \
+                distance > NEAR_DUPLICATE_DISTANCE
+            if checked is None and (pdq_dense or votes is not None) and dense_left > 0:
+                # From the PDQ variant's box, or the whole work for a vote candidate (a soft
+                # picture rotated by a few degrees: SIFT proposes it but cannot confirm it);
+                # rotated starts (6 more alignments) for the nearest / most voted one only.
+                dense = self._dense(image, doc, stored, variant if pdq_dense else None,
                                     rotations=dense_left == self.max_dense)
                 dense_left -= 1
             if checked is not None:
@@ -277,8 +285,9 @@ class ImageScreener:
                     work=row.work, kind="copy", output_polygon=dense.output_polygon,
                     work_polygon=dense.work_polygon, output_coverage=dense.output_coverage,
                     work_coverage=dense.work_coverage, scores=tuple(scores),
-                    matcher="pdq+dense-ecc",  # aligned after undoing the variant's transform
-                    flipped=variant is not None and _mirrors(variant, stored))
+                    # aligned after undoing the PDQ variant's transform, or from the whole work
+                    matcher=f"{channel}+dense-ecc",
+                    flipped=pdq_dense and variant is not None and _mirrors(variant, stored))
             elif distance is not None and distance <= NEAR_DUPLICATE_DISTANCE:
                 match = ImageMatch(  # a whole-image near-duplicate
                     work=row.work, kind="copy",
@@ -323,7 +332,9 @@ class ImageScreener:
             if left <= 0:
                 break
             left -= 1
-            dense = self._dense(image, doc, stored, None, rotations=False)
+            # rotated starts for the nearest layout only (rotated soft pictures)
+            dense = self._dense(image, doc, stored, None,
+                                rotations=left == self.max_layout_candidates - 1)
             if dense is None or dense.correlation < LAYOUT_MIN_DENSE:
                 continue
             out.append(self._judged(ImageMatch(
