@@ -21,8 +21,9 @@ Cascade for one screened image (DESIGN.md, "Images"; issue #4 parts 2, 3, 5):
 3. **Verification**: SIFT features of the image against each candidate's stored features, ratio
    test and RANSAC homography (:func:`rightsguard.screen.image_verify.verify`); a confirmed
    candidate is a ``copy`` match with the copied region as a polygon in both images. PDQ and
-   SIFT-vote candidates SIFT cannot confirm (at most :data:`MAX_DENSE` per channel, nearest or
-   most voted first; the first with rotated starts of ±5/10/15°) and layout candidates (the
+   SIFT-vote candidates SIFT cannot confirm (at most :data:`MAX_DENSE` PDQ candidates, nearest
+   first, and while nothing is confirmed :data:`MAX_VOTE_DENSE` vote candidates, most voted
+   first; the first of each with rotated starts of ±5/10/15°) and layout candidates (the
    nearest with rotated starts) get dense alignment
    (:func:`rightsguard.screen.image_dense.dense_verify`: soft and low-texture pictures; a PDQ
    candidate starts from its variant's box, the others from the whole work; a layout candidate
@@ -71,6 +72,11 @@ CANDIDATE_DISTANCE: int | None = None
 #: Candidates from the SIFT vote channel verified per screened image at most
 #: (:class:`~rightsguard.index.feature_index.FeatureIndex`; works already PDQ candidates excluded).
 MAX_FEATURE_CANDIDATES = 8
+#: SIFT-vote candidates SIFT cannot confirm that dense alignment is tried on (most voted first,
+#: the first with rotated starts), only while no channel has confirmed a copy: most vote
+#: candidates of an image that is a found copy are other works, and each alignment costs
+#: 10-20 ms per start (7 starts with rotations).
+MAX_VOTE_DENSE = 2
 #: PDQ candidates per screened image that SIFT cannot confirm and dense alignment is tried on
 #: (:func:`rightsguard.screen.image_dense.dense_verify`; nearest first). Each decodes the work's
 #: stored file once (then kept in a small cache) and costs about 10–20 ms to align.
@@ -211,15 +217,18 @@ class ImageScreener:
             exact=bool(top))  # a rights holder's look-up scans every row, partitioned or not
         query = extract_features(image.rgb, name=name)
         out = self._verified(image, query, [(c.doc, c.distance, None, c.variant) for c in found],
-                             top=top)
+                             top=top, dense=self.max_dense)
         # Second channel: works the query's SIFT descriptors vote for (50% crops, rotations,
         # screenshots line up with no stored PDQ variant); those already verified are skipped.
         if len(query):
             voted = self.index.image_feature_candidates(
                 query.descriptors, k=top or self.max_feature_candidates,
                 exclude=[c.doc for c in found])
+            # dense alignment of vote candidates only while nothing is confirmed (it costs
+            # 10-20 ms per start, and most vote candidates of a found copy are other works)
+            confirmed = any(m.kind == "copy" for m in out)
             out += self._verified(image, query, [(c.doc, None, c.votes, None) for c in voted],
-                                  top=top)
+                                  top=top, dense=0 if top or confirmed else MAX_VOTE_DENSE)
         else:
             voted = []
         # Third channel, when nothing is confirmed yet: works nearest by layout (pictures without
@@ -233,7 +242,7 @@ class ImageScreener:
 
     def _verified(self, image: DecodedImage, query: LocalFeatures,
                   found: list[tuple[int, int | None, int | None, int | None]], *,
-                  top: int | None) -> list[ImageMatch]:
+                  top: int | None, dense: int) -> list[ImageMatch]:
         """Verify candidates ``(doc, PDQ distance or None, feature votes or None, PDQ variant
         or None)``: SIFT first, then (PDQ candidates only, at most :data:`MAX_DENSE` per image)
         dense alignment, which confirms soft and low-texture pictures SIFT cannot."""
@@ -246,7 +255,7 @@ class ImageScreener:
         rows = self.index.rows(docs)
         prints = self.index.registry.image_prints(docs)
         out: list[ImageMatch] = []
-        dense_left = self.max_dense
+        dense_left = dense
         for doc, distance, votes, variant in found:
             row, stored = rows.get(doc), prints.get(doc)
             if row is None or stored is None or not stored.features:
@@ -259,15 +268,15 @@ class ImageScreener:
             if votes is not None:
                 scores.append(("feature_votes", float(votes)))
             channel = "pdq" if distance is not None else "sift-votes"
-            dense: DenseVerification | None = None
+            aligned: DenseVerification | None = None
             pdq_dense = distance is not None and variant is not None and \
                 distance > NEAR_DUPLICATE_DISTANCE
             if checked is None and (pdq_dense or votes is not None) and dense_left > 0:
                 # From the PDQ variant's box, or the whole work for a vote candidate (a soft
                 # picture rotated by a few degrees: SIFT proposes it but cannot confirm it);
                 # rotated starts (6 more alignments) for the nearest / most voted one only.
-                dense = self._dense(image, doc, stored, variant if pdq_dense else None,
-                                    rotations=dense_left == self.max_dense)
+                aligned = self._dense(image, doc, stored, variant if pdq_dense else None,
+                                      rotations=dense_left == dense)
                 dense_left -= 1
             if checked is not None:
                 scores += [("inliers", float(checked.inliers)),
@@ -278,13 +287,13 @@ class ImageScreener:
                     work_polygon=checked.work_polygon, output_coverage=checked.output_coverage,
                     work_coverage=checked.work_coverage, scores=tuple(scores),
                     matcher=f"{channel}+sift-ransac", flipped=checked.flipped)
-            elif dense is not None:
-                scores += [("dense_correlation", dense.correlation),
-                           ("verification", dense.score)]
+            elif aligned is not None:
+                scores += [("dense_correlation", aligned.correlation),
+                           ("verification", aligned.score)]
                 match = ImageMatch(
-                    work=row.work, kind="copy", output_polygon=dense.output_polygon,
-                    work_polygon=dense.work_polygon, output_coverage=dense.output_coverage,
-                    work_coverage=dense.work_coverage, scores=tuple(scores),
+                    work=row.work, kind="copy", output_polygon=aligned.output_polygon,
+                    work_polygon=aligned.work_polygon, output_coverage=aligned.output_coverage,
+                    work_coverage=aligned.work_coverage, scores=tuple(scores),
                     # aligned after undoing the PDQ variant's transform, or from the whole work
                     matcher=f"{channel}+dense-ecc",
                     flipped=pdq_dense and variant is not None and _mirrors(variant, stored))
