@@ -235,7 +235,9 @@ class ImageScreener:
         # texture: no SIFT votes, unstable PDQ), each checked by dense alignment only.
         if not top and not any(m.kind == "copy" for m in out):
             tried = {c.doc for c in found} | {c.doc for c in voted}
-            out += self._layout_copies(image, name, tried)
+            # rotated starts here only when no vote candidate had them (each set is 6 more
+            # alignments, and most images are no copy at all)
+            out += self._layout_copies(image, name, tried, rotations=not voted)
         if top:
             out = look_up_order(out)[:top]
         return out
@@ -314,11 +316,12 @@ class ImageScreener:
             out.append(self._judged(match))
         return out
 
-    def _layout_copies(self, image: DecodedImage, name: str, tried: set[int]
-                       ) -> list[ImageMatch]:
+    def _layout_copies(self, image: DecodedImage, name: str, tried: set[int], *,
+                       rotations: bool) -> list[ImageMatch]:
         """Works whose layout descriptor is nearest the image's (at most
         :data:`MAX_LAYOUT_CANDIDATES`, cosine above :data:`LAYOUT_MIN_COSINE`), not in
-        ``tried``, confirmed by dense alignment."""
+        ``tried``, confirmed by dense alignment (``rotations``: with rotated starts for the
+        nearest)."""
         from rightsguard.errors import InputError
         from rightsguard.fingerprint.image_layout import LAYOUT
 
@@ -343,7 +346,7 @@ class ImageScreener:
             left -= 1
             # rotated starts for the nearest layout only (rotated soft pictures)
             dense = self._dense(image, doc, stored, None,
-                                rotations=left == self.max_layout_candidates - 1)
+                                rotations=rotations and left == self.max_layout_candidates - 1)
             if dense is None or dense.correlation < LAYOUT_MIN_DENSE:
                 continue
             out.append(self._judged(ImageMatch(
