@@ -430,7 +430,7 @@ def test_soft_pictures_turned_a_few_degrees_are_confirmed_from_their_votes_or_la
     # Gulp (bubbles on black) turned 10°: SIFT votes propose it, but too few keypoints survive
     # for RANSAC; Spring turned 5°: no hash or vote candidate at all, only its layout. Dense
     # alignment from the whole work, with rotated starts, confirms both (bench images:
-    # rotate5-15 0.833 → 0.991 with this); Waves, not registered, stays clean.
+    # rotate5-15 0.833 → 0.972 with this); Waves, not registered, stays clean.
     from rightsguard.fingerprint.image import load_image, rotate_inner
 
     folder = tmp_path / "works"
