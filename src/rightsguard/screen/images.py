@@ -29,7 +29,8 @@ Cascade for one screened image (DESIGN.md, "Images"; issue #4 parts 2, 3, 5):
    candidate starts from its variant's box, the others from the whole work; a layout candidate
    needs correlation :data:`LAYOUT_MIN_DENSE`). Vote candidates and rotated layout starts were
    added because soft pictures turned 5–15° are proposed by votes or layout but have too few
-   keypoints for RANSAC (``bench images``: rotate5-15 0.833 → 0.972 in the final run, caption 0.898 → 0.907, emoji 0.861 → 0.907). A PDQ
+   keypoints for RANSAC (``bench images``: rotate5-15 0.833 → 0.972, caption 0.898 → 0.907,
+   emoji 0.861 → 0.907). A PDQ
    candidate nothing confirms is still reported when its PDQ distance is at most
    :data:`NEAR_DUPLICATE_DISTANCE` (a near-duplicate of the whole image: flat or tiny images
    have too few keypoints to verify), with matcher ``pdq`` and no region beyond the whole image.
