@@ -343,3 +343,13 @@ def test_index_add_on_a_pipe_says_what_it_does_and_what_it_read(cli: RunCli,
     mb = sum(f.stat().st_size for f in files) / 1e6
     assert lines[0] == "Indexing …"
     assert re.fullmatch(rf"Indexing: 2 works, {mb:.1f} MB read in \d+ s", lines[1]), lines
+
+
+def test_help_paragraphs_are_reflowed_not_broken_at_the_docstring_lines(cli: RunCli) -> None:
+    """Typer's default (rich) markup kept each docstring line break, so at any terminal width
+    the help of `index add` broke mid-sentence ("... a missing file, a file" / "that cannot
+    ..."); markdown markup joins a paragraph's lines and wraps at the terminal's width."""
+    proc = cli("index", "add", "--help", env={"COLUMNS": "400"})
+    assert proc.returncode == 0
+    assert ("a catalogue row with an invalid licence or a missing file, a file that cannot be "
+            "read or decoded, a path that does not exist) is an error") in proc.stdout

@@ -20,7 +20,7 @@ from rightsguard.cli.audit import audit_cmd, policy_app
 from rightsguard.cli.entry import err_console, run_check
 from rightsguard.config import Settings
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode="markdown",
                   help="Screen generated code, text and images for reproduced protected works.")
 index_app = typer.Typer(no_args_is_help=True, help="Build and inspect the index of works.")
 app.add_typer(index_app, name="index")
