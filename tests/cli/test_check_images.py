@@ -9,6 +9,7 @@ import io
 import json
 import os
 import pty
+import re
 import shutil
 import subprocess
 import sys
@@ -101,6 +102,16 @@ def test_one_input_has_no_summary_table(cli: RunCli, home: tuple) -> None:
     proc = cli("check", str(out / "aqua-small.png"), home=index)
     assert proc.returncode == 1, proc.stderr
     assert "Summary" not in proc.stdout and "works/Aqua.jpg" in proc.stdout
+    # on an 80-column pipe no value of the match table is broken across lines: the licence
+    # and both regions' boxes each stay on one line
+    cells = [[c.strip() for c in line.split("│")[1:-1]] for line in proc.stdout.splitlines()
+             if line.startswith("│")]
+    assert all(len(c) == 4 for c in cells) and max(map(len, proc.stdout.splitlines())) <= 80
+    column = {i: [c[i] for c in cells if c[i]] for i in range(4)}
+    assert column[1][:4] == ["works/Aqua.jpg", "Charles Barbin", "GPL-2.0-or-later", "(copyleft)"]
+    boxes = column[2]
+    assert boxes[0] == "output" and boxes[2] == "work"
+    assert all(re.fullmatch(r"\d+,\d+–\d+,\d+", b) for b in (boxes[1], boxes[3])), boxes
 
 
 def _on_a_terminal(args: list[str], home: Path) -> tuple[int, str]:

@@ -115,22 +115,29 @@ def _polygon_text(polygon: tuple[tuple[float, float], ...]) -> str:
 
 
 def _image_table(result: ScreenResult) -> Table:
-    table = _result_table(result)
-    table.add_column("Where (px)", overflow="fold")  # bounding boxes of the two regions
-    table.add_column("Coverage", justify="right", overflow="fold")
-    table.add_column("Kind / scores", overflow="fold")
+    """One row per image match, in four columns so that an 80-column pipe breaks no value:
+    the work with its holders and licence; the two regions' boxes; kind, coverage and scores."""
+    table = Table(
+        title=Text.assemble((result.input, "bold"), " — ", _verdict_text(result.verdict)),
+        title_justify="left",
+        show_lines=True,
+    )
+    table.add_column("Verdict", overflow="fold")
+    table.add_column("Work, holders, licence", overflow="fold", ratio=3)
+    table.add_column("Where (px)", overflow="fold", no_wrap=True)  # bounding boxes
+    table.add_column("Kind, coverage, scores", overflow="fold", ratio=2)
     for match in result.image_matches:
         work = match.work
-        scores = "\n".join(f"{k} {v:.3g}" for k, v in match.scores)
+        scores = "\n".join(f"{k.replace('_', ' ')} {v:.3g}" for k, v in match.scores)
         table.add_row(
             _verdict_text(match.verdict),
-            Text(work.title),
-            Text(holders_phrase(work.holders)),
-            Text(f"{work.licence}\n({work.licence_category.value})"),
-            Text(f"output {_polygon_text(match.output_polygon)}\n"
-                 f"work {_polygon_text(match.work_polygon)}"),
-            Text(f"output {_pct(match.output_coverage)}\nwork {_pct(match.work_coverage)}"),
-            Text(f"{match.kind}" + (" (flipped)" if match.flipped else "") + f"\n{scores}"),
+            Text(f"{work.title}\n{holders_phrase(work.holders)}\n"
+                 f"{work.licence}\n({work.licence_category.value})"),
+            Text(f"output\n{_polygon_text(match.output_polygon)}\n"
+                 f"work\n{_polygon_text(match.work_polygon)}"),
+            Text(f"{match.kind}" + (" (flipped)" if match.flipped else "")
+                 + f"\noutput {_pct(match.output_coverage)}, work {_pct(match.work_coverage)}"
+                 + f"\n{scores}"),
         )
     return table
 
