@@ -114,11 +114,13 @@ def test_one_input_has_no_summary_table(cli: RunCli, home: tuple) -> None:
     assert all(re.fullmatch(r"\d+,\d+–\d+,\d+", b) for b in (boxes[1], boxes[3])), boxes
 
 
-def _on_a_terminal(args: list[str], home: Path) -> tuple[int, str]:
-    """Run ``rightsguard ARGS`` with stderr on a pseudo-terminal (stdout a pipe); its exit code
-    and what it wrote on the terminal."""
+def _on_a_terminal(args: list[str], home: Path, *,
+                   both: bool = False) -> tuple[int, str]:
+    """Run ``rightsguard ARGS`` with stderr on a pseudo-terminal (stdout a pipe, or the same
+    terminal when ``both``); its exit code and what it wrote on the terminal."""
     master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-c", ENTRY, *args], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-c", ENTRY, *args],
+                            stdout=slave if both else subprocess.PIPE,
                             stderr=slave, env=_env(home, TERM="xterm", COLUMNS="100"))
     os.close(slave)
     seen: list[bytes] = []
@@ -238,3 +240,19 @@ def test_top_help_says_it_ranks_images_only(cli: RunCli) -> None:
     assert proc.returncode == 0
     assert "Images only: a named file (or -) that is not an image is an error (exit 2)" in \
         " ".join(proc.stdout.split())
+
+
+def test_an_error_is_said_once_on_a_terminal(cli: RunCli, home: tuple, tmp_path: Path) -> None:
+    """The human report names each input that could not be screened; with stdout and stderr on
+    one terminal the stderr error line would repeat it, so it is left out there. Piped, stderr
+    still carries it for scripts."""
+    index, _ = home
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"garbage")
+    reason = "not an image in a supported format"
+    rc, terminal = _on_a_terminal(["check", str(bad)], index, both=True)
+    assert rc == 2
+    assert terminal.count(reason) == 1, terminal
+    piped = cli("check", str(bad), home=index)
+    assert piped.returncode == 2
+    assert (piped.stdout.count(reason), piped.stderr.count(reason)) == (1, 1)

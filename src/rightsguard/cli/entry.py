@@ -162,7 +162,8 @@ def read_stdin(max_bytes: int) -> bytes:
 
 
 def emit(report: ScreenReport, fmt: str) -> None:
-    """Print ``report`` as ``fmt`` (json, sarif or human) on stdout, its errors on stderr.
+    """Print ``report`` as ``fmt`` (json, sarif or human) on stdout, its errors on stderr
+    (unless the human report went to the same terminal).
 
     When the reader closes stdout (``… | head``) it stops quietly: exit
     :data:`EXIT_BROKEN_PIPE`, on the Typer path too (Click would exit 1, a verdict's code)."""
@@ -189,8 +190,20 @@ def emit(report: ScreenReport, fmt: str) -> None:
         sys.stdout.flush()
     except BrokenPipeError:
         stdout_closed()
+    if fmt == "human" and _same_terminal():
+        return  # the human report just printed each error there already
     for e in report.errors:
         err_console().print(f"error: {e.reason}", markup=False, highlight=False)
+
+
+def _same_terminal() -> bool:
+    """Whether stdout and stderr are one terminal (so an error line on stderr would repeat
+    what the human report on stdout says)."""
+    try:
+        return (sys.stdout.isatty() and sys.stderr.isatty()
+                and os.ttyname(sys.stdout.fileno()) == os.ttyname(sys.stderr.fileno()))
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 #: Exit status when the reader of stdout goes away (``rightsguard check … | head``): 128 +
