@@ -256,3 +256,19 @@ def test_an_error_is_said_once_on_a_terminal(cli: RunCli, home: tuple, tmp_path:
     piped = cli("check", str(bad), home=index)
     assert piped.returncode == 2
     assert (piped.stdout.count(reason), piped.stderr.count(reason)) == (1, 1)
+
+
+def test_top_counts_only_confirmed_copies_as_matches(cli: RunCli, home: tuple) -> None:
+    """``--top 2`` on a copy of Aqua lists Aqua (a confirmed copy, GPL: block) and Garden, the
+    other registered photograph, as the next nearest by hash; Garden is an unconfirmed
+    look-alike, not a match, in the run line."""
+    index, out = home
+    proc = cli("check", str(out / "aqua-small.png"), "--top", "2", "--format", "json",
+               home=index)
+    kinds = [(m["work"]["title"], m["kind"], m["verdict"])
+             for m in json.loads(proc.stdout)["results"][0]["matches"]]
+    assert kinds == [("works/Aqua.jpg", "copy", "block"), ("works/Garden.jpg", "similar", "clean")]
+    human = cli("check", str(out / "aqua-small.png"), "--top", "2", home=index)
+    assert human.returncode == 1
+    assert human.stdout.splitlines()[-1] == (
+        "Run verdict: block — 1 input, 1 match (1 block), 1 unconfirmed look-alike")

@@ -196,6 +196,11 @@ def _render_error(error: Skipped, console: Console) -> None:
     console.print(Text(f"  error: {error.reason}"), soft_wrap=True)
 
 
+def _unconfirmed(match: ImageMatch) -> bool:
+    """A registered image that ``--top`` lists as near but nothing confirmed as a copy."""
+    return match.kind == "similar" and match.verdict == Verdict.CLEAN
+
+
 def _image_kind(match: ImageMatch) -> str:
     """An image match's kind with the figure that says how much: the share of the work
     copied, a mark's score, a likeness's cosine, hash distance or SIFT votes."""
@@ -276,7 +281,8 @@ def _summary_table(report: ScreenReport, width: int) -> Table | None:
             Text(_short_name(name, name_width)),
             Text("+".join(modalities)),
             _verdict_text(max(r.verdict for r in parts)),
-            Text(str(sum(len(r.matches) + len(r.image_matches) for r in parts))),
+            Text(str(sum(len(r.matches) + sum(not _unconfirmed(m) for m in r.image_matches)
+                         for r in parts))),
             best[1] if best else Text("no reproduction found", style="dim"),
         )
     for error in report.errors:
@@ -314,9 +320,11 @@ def render_human(report: ScreenReport, console: Console, *, show_notice: bool = 
         console.print(summary_table)
         console.print()
     counts = {v: 0 for v in Verdict}
+    lookalikes = 0  # --top's nearest images that nothing confirmed: not matches
     for result in report.results:
+        lookalikes += sum(_unconfirmed(m) for m in result.image_matches)
         for verdict in [m.verdict for m in result.matches] + \
-                [m.verdict for m in result.image_matches]:
+                [m.verdict for m in result.image_matches if not _unconfirmed(m)]:
             counts[verdict] += 1
     total = sum(counts.values())
     breakdown = ", ".join(
@@ -335,6 +343,8 @@ def render_human(report: ScreenReport, console: Console, *, show_notice: bool = 
         _verdict_text(report.verdict),
         f" — {counted}",
         f" ({breakdown})" if breakdown else "",
+        f", {lookalikes} unconfirmed look-alike{'s' if lookalikes != 1 else ''}"
+        if lookalikes else "",
         f", {errors} input{'s' if errors != 1 else ''} not screened (error)" if errors else "",
         f", {binary} binary file{'s' if binary != 1 else ''} skipped" if binary else "",
         f", {len(others)} other file{'s' if len(others) != 1 else ''} skipped{why}"
