@@ -219,9 +219,10 @@ def test_top_over_a_folder_skips_what_is_not_an_image_and_says_why(cli: RunCli,
     index, out = home
     proc = cli("check", str(out), "--top", "1", home=index, env={"COLUMNS": "200"})
     assert proc.returncode == 2, proc.stderr  # the truncated JPEG
-    assert proc.stdout.rstrip().splitlines()[-1] == (
-        "Run verdict: block — 2 inputs, 2 matches (1 block, 1 clean), 1 input not screened "
-        "(error), 1 other file skipped (not an image: --top ranks registered images only)")
+    assert proc.stdout.rstrip().splitlines()[-1] == (  # the look-alike: coffee's nearest
+        "Run verdict: block — 2 inputs, 1 match (1 block), 1 unconfirmed look-alike, 1 input "
+        "not screened (error), 1 other file skipped (not an image: --top ranks registered "
+        "images only)")
     report = json.loads(cli("check", str(out), "--top", "1", "--format", "json",
                             home=index).stdout)
     assert report["skipped"] == [{"input": str(out / "notes.txt"),
