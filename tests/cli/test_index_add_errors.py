@@ -125,3 +125,30 @@ def test_an_undecodable_image_and_a_missing_path_are_errors(cli: RunCli, tmp_pat
         "JPEG, GIF, "
         "WEBP, BMP, TIFF, AVIF)",
         f"error: {missing}: no such file or folder"}
+
+
+def test_a_merge_that_changes_a_licence_says_so(cli: RunCli, tmp_path: Path) -> None:
+    """The same file registered again stating another licence replaces the licence it stated
+    (a correction); a copy of it from another path stating a third makes the sources disagree
+    (``A AND B`` in source URI order, screened as review). Each change is said on stderr,
+    naming the work."""
+    import hashlib
+
+    photo = tmp_path / "coffee.png"
+    _png(skdata.coffee(), photo)
+    wid = hashlib.sha256(photo.read_bytes()).hexdigest()
+    home = tmp_path / "home"
+    first = cli("index", "add", str(photo), "--licence", "CC-BY-NC-4.0", "-q", home=home)
+    assert first.returncode == 0 and "licence changed" not in first.stderr
+    again = cli("index", "add", str(photo), "--licence", "CC-BY-4.0", "-q", home=home)
+    assert again.returncode == 0, again.stderr
+    assert again.stderr.splitlines() == [
+        f"licence changed: work {wid[:12]}: CC-BY-NC-4.0 → CC-BY-4.0"]
+    same = cli("index", "add", str(photo), "--licence", "CC-BY-4.0", "-q", home=home)
+    assert same.stderr == ""
+    copy = tmp_path / "copy.png"
+    copy.write_bytes(photo.read_bytes())
+    other = cli("index", "add", str(copy), "--licence", "MIT", "-q", home=home)
+    assert other.stderr.splitlines() == [
+        f"licence changed: work {wid[:12]}: CC-BY-4.0 → CC-BY-4.0 AND MIT "
+        "(its sources disagree: screened as review)"]

@@ -81,6 +81,10 @@ class AddSummary:
 
     added: int = 0
     merged: int = 0  # same bytes already registered: sources/holders added to that work
+    #: Works whose licence a merge changed: ``(work id, licence before, licence after)`` — a
+    #: source registered again stating another licence replaces what it stated; sources that
+    #: disagree make it their conjunction (category unknown: ``review``).
+    relicensed: list[tuple[str, str, str]] = field(default_factory=list)
     images: int = 0  # of ``added``, image works and marks
     bytes: int = 0
     skipped: list[Skipped] = field(default_factory=list)
@@ -429,8 +433,13 @@ class Index:
                 doc, removed = found
                 if removed:
                     w.set_removed([doc], False)
-                w.add_metadata(doc, self._work_of(wid, it, None, categories))
+                before, _ = w.licence_of(doc)
+                work = self._work_of(wid, it, None, categories)
+                w.add_metadata(doc, work)
                 self._settle_licence(w, doc, categories)
+                after, _ = w.licence_of(doc)
+                if after != before:
+                    summary.relicensed.append((wid, before, after))
                 summary.merged += 1
             for ch in CHANNELS:
                 hs, ds, ps = per_channel[ch.name]
