@@ -342,7 +342,7 @@ def test_index_add_on_a_pipe_says_what_it_does_and_what_it_read(cli: RunCli,
     lines = [line for line in proc.stderr.splitlines() if line.startswith("Indexing")]
     mb = sum(f.stat().st_size for f in files) / 1e6
     assert lines[0] == "Indexing …"
-    assert re.fullmatch(rf"Indexing: 2 works, {mb:.1f} MB read in \d+ s", lines[1]), lines
+    assert re.fullmatch(rf"Indexing: 2 new works, {mb:.1f} MB read in \d+ s", lines[1]), lines
 
 
 def test_help_paragraphs_are_reflowed_not_broken_at_the_docstring_lines(cli: RunCli) -> None:

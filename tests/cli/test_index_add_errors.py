@@ -60,7 +60,7 @@ def test_a_catalogue_row_with_an_invalid_licence_is_an_error(cli: RunCli,
         "Licence; allowed are SPDX ids, NOASSERTION, NONE and LicenseRef-…/DocumentRef-… "
         "references (LicenseRef-All-Rights-Reserved for all rights reserved))"]
     # the progress line counts the same works as the summary
-    assert re.search(r"^Indexing: 2 works, [\d.]+ MB read in \d+ s$", proc.stderr, re.M)
+    assert re.search(r"^Indexing: 2 new works, [\d.]+ MB read in \d+ s$", proc.stderr, re.M)
     info = _index_info(cli, home)
     assert info["works"] == 2
 
@@ -104,7 +104,8 @@ def test_an_undecodable_image_and_a_missing_path_are_errors(cli: RunCli, tmp_pat
                                                             ) -> None:
     """Found while walking a folder or named, a file that claims to be an image and is not
     (as ``check`` says of it) and a path that does not exist are errors; the same bytes added
-    twice are merged, and the progress line counts registered works (added + merged)."""
+    twice are merged, and the progress line counts new works, as ``index info`` does, and the
+    files merged into them apart."""
     photos = tmp_path / "photos"
     photos.mkdir()
     size = _png(skdata.chelsea(), photos / "cat.png")
@@ -117,7 +118,9 @@ def test_an_undecodable_image_and_a_missing_path_are_errors(cli: RunCli, tmp_pat
     assert proc.stdout.startswith(
         f"added 1 work ({size / 1e6:.1f} MB), 1 merged into works already registered, "
         "0 skipped, 2 errors in "), proc.stdout
-    assert re.search(r"^Indexing: 2 works, ", proc.stderr, re.M), proc.stderr
+    assert re.search(r"^Indexing: 1 new work \(\+1 file with the bytes of a registered work, "
+                     r"merged into it\), ", proc.stderr, re.M), proc.stderr
+    assert _index_info(cli, home)["works"] == 1
     errors = {line for line in proc.stderr.splitlines() if line.startswith("error: ")}
     # the index names an image it cannot decode by its whole path (folder trees repeat names)
     assert errors == {
@@ -148,7 +151,11 @@ def test_a_merge_that_changes_a_licence_says_so(cli: RunCli, tmp_path: Path) -> 
     assert same.stderr == ""
     copy = tmp_path / "copy.png"
     copy.write_bytes(photo.read_bytes())
-    other = cli("index", "add", str(copy), "--licence", "MIT", "-q", home=home)
-    assert other.stderr.splitlines() == [
+    other = cli("index", "add", str(copy), "--licence", "MIT", home=home)
+    # without -q, on a pipe: the progress line counts new works as `index info` does
+    assert re.fullmatch(r"Indexing: 0 new works \(\+1 file with the bytes of a registered work, "
+                        r"merged into it\), [\d.]+ MB read in \d+ s",
+                        other.stderr.splitlines()[1]), other.stderr
+    assert other.stderr.splitlines()[2:] == [
         f"licence changed: work {wid[:12]}: CC-BY-4.0 → CC-BY-4.0 AND MIT "
         "(its sources disagree: screened as review)"]

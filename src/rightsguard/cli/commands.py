@@ -63,11 +63,7 @@ def _progress_add(items: object, index_path: Path, quiet: bool, label: str,
         done = {"works": 0, "bytes": 0}
         result = idx.add(items,  # type: ignore[arg-type]
                          progress=lambda n, b: done.update(works=n, bytes=b))
-        # the works registered (added or merged), the count the summary line gives too; the
-        # live count is of works read, some of which (undecodable images) end up as errors
-        works = result.added + result.merged
-        console.print(f"{label}: {works} work{'' if works == 1 else 's'}, "
-                      f"{done['bytes'] / 1e6:.1f} MB read in "
+        console.print(f"{label}: {_registered(result)}, {done['bytes'] / 1e6:.1f} MB read in "
                       f"{time.perf_counter() - t0:.0f} s", highlight=False)
         return result
     with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
@@ -76,8 +72,19 @@ def _progress_add(items: object, index_path: Path, quiet: bool, label: str,
         task = progress.add_task(label, total=None, works=0, mb=0.0)
         result = idx.add(items,  # type: ignore[arg-type]
                          progress=lambda n, b: progress.update(task, works=n, mb=b / 1e6))
-        progress.update(task, works=result.added + result.merged)
-        return result
+        progress.update(task, works=result.added)
+    if result.merged:
+        console.print(f"{label}: {_registered(result)}", highlight=False)
+    return result
+
+
+def _registered(result: object) -> str:
+    """``N works`` new in the index (what ``index info`` counts), and the files whose bytes
+    were already a registered work (merged into it: one work, several sources)."""
+    added, merged = result.added, result.merged  # type: ignore[attr-defined]
+    return (f"{added} new work{'' if added == 1 else 's'}"
+            + (f" (+{merged} file{'' if merged == 1 else 's'} with the bytes of a registered "
+               "work, merged into it)" if merged else ""))
 
 
 @index_app.command("add")
