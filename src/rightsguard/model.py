@@ -229,9 +229,10 @@ class ImageMatch:
         return {
             "work": self.work.to_dict(),
             "kind": self.kind,
-            "output_region": {"polygon": [[round(x, 1), round(y, 1)]
+            # + 0.0: a coordinate rounding to zero from below is 0.0, not -0.0
+            "output_region": {"polygon": [[round(x, 1) + 0.0, round(y, 1) + 0.0]
                                           for x, y in self.output_polygon]},
-            "work_region": {"polygon": [[round(x, 1), round(y, 1)]
+            "work_region": {"polygon": [[round(x, 1) + 0.0, round(y, 1) + 0.0]
                                         for x, y in self.work_polygon]},
             "output_coverage": round(self.output_coverage, 4),
             "work_coverage": round(self.work_coverage, 4),

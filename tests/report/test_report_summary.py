@@ -4,6 +4,7 @@ more than one input (the hand-built reports of conftest.py plus image results)."
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import replace
 
 from conftest import DECODER, _build_report
@@ -124,3 +125,17 @@ def test_the_run_verdict_line_names_other_skipped_files() -> None:
     assert console.export_text().strip() == (
         "Run verdict: clean — 0 inputs, 0 matches, 1 binary file skipped, 2 other files "
         "skipped (not an image: --top ranks registered images only)")
+
+
+def test_a_region_rounding_to_zero_from_below_is_zero_not_minus_zero() -> None:
+    """A verified region's projected corner can sit a fraction of a pixel outside the image
+    (-0.3 px): JSON and the human table say 0, not -0.0 / "-0"; a corner a pixel or more
+    outside keeps its sign."""
+    corners = ((-0.3, -0.04), (1810.2, -0.3), (1810.2, 1131.0), (-1.2, 1131.0))
+    match = replace(_image("copy", Verdict.BLOCK, coverage=0.5), output_polygon=corners)
+    assert json.dumps(match.to_dict()["output_region"]["polygon"]) == (  # -0.0 == 0.0 in Python
+        "[[-0.3, 0.0], [1810.2, -0.3], [1810.2, 1131.0], [-1.2, 1131.0]]")
+    text = io.StringIO()
+    render_human(ScreenReport((_image_result("out.png", match),)),
+                 Console(file=text, width=100, color_system=None))
+    assert "-1,0–1810,1131" in text.getvalue() and "-0" not in text.getvalue()

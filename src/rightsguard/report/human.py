@@ -111,7 +111,7 @@ def _polygon_text(polygon: tuple[tuple[float, float], ...]) -> str:
         return "—"
     xs = [p[0] for p in polygon]
     ys = [p[1] for p in polygon]
-    return f"{min(xs):.0f},{min(ys):.0f}–{max(xs):.0f},{max(ys):.0f}"
+    return f"{round(min(xs))},{round(min(ys))}–{round(max(xs))},{round(max(ys))}"  # ints: no -0
 
 
 def _image_table(result: ScreenResult) -> Table:
