@@ -273,3 +273,23 @@ def test_top_counts_only_confirmed_copies_as_matches(cli: RunCli, home: tuple) -
     assert human.returncode == 1
     assert human.stdout.splitlines()[-1] == (
         "Run verdict: block — 1 input, 1 match (1 block), 1 unconfirmed look-alike")
+
+
+def test_top_gives_the_decoders_reason_for_a_broken_image_file(cli: RunCli, home: tuple,
+                                                                tmp_path: Path) -> None:
+    """A ``.jpg`` holding no image, met in a folder or named, is an error with the reason
+    ``check`` gives without ``--top`` (not the hint for text files, which made no sense
+    for it); a ``.txt`` in the folder is still skipped as not an image."""
+    index, _ = home
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "fake.jpg").write_text("not a JPEG at all\n", "utf-8")
+    (folder / "notes.txt").write_text("An original sentence.\n", "utf-8")
+    reports = [json.loads(cli("check", arg, "--top", "2", "--format", "json", home=index).stdout)
+               for arg in (str(folder), str(folder / "fake.jpg"))]
+    for report in reports:
+        assert report["errors"] == [{
+            "input": str(folder / "fake.jpg"),
+            "reason": f"{folder / 'fake.jpg'}: not an image in a supported format (supported: "
+                      "PNG, JPEG, GIF, WEBP, BMP, TIFF, AVIF)"}]
+    assert [s["input"] for s in reports[0]["skipped"]] == [str(folder / "notes.txt")]

@@ -26,7 +26,8 @@ __all__ = [
     "normalise_language",
 ]
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp", ".tif", ".tiff", ".bmp"})
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp", ".tif", ".tiff", ".bmp",
+                            ".avif"})
 """File name extensions of images (formats Pillow decodes): image works, screened as images."""
 
 TREE_SITTER_LANGUAGES = frozenset({

@@ -217,19 +217,24 @@ class Screener:
                 skipped.append(Skipped(str(path), NOT_AN_IMAGE))
                 continue
             try:
-                results.append(self.look_up_bytes(self._image_bytes(path), name=str(path),
-                                                  top=top))
+                results.append(self.look_up_bytes(
+                    self._image_bytes(path), name=str(path), top=top,
+                    image_suffix=path.suffix.lower() in IMAGE_SUFFIXES))
             except InputError as exc:
                 errors.append(Skipped(str(path), str(exc)))
         return ScreenReport(tuple(results), tuple(errors), tuple(skipped))
 
-    def look_up_bytes(self, data: bytes, *, name: str = "-", top: int) -> ScreenResult:
+    def look_up_bytes(self, data: bytes, *, name: str = "-", top: int,
+                      image_suffix: bool = False) -> ScreenResult:
         """The ``top`` registered images most like the image file bytes ``data``, ranked
         (:meth:`ImageScreener.similar_images`), as one ``image`` result named ``name``.
 
         Raises InputError naming ``name`` when ``data`` is not an image
-        (:func:`image_format`: a look-up ranks images only) or cannot be decoded."""
-        if image_format(data) is None:
+        (:func:`image_format`: a look-up ranks images only) or cannot be decoded. With
+        ``image_suffix`` (a file named ``*.png``, ``*.jpg``, …) the bytes are taken for an image
+        whatever they hold, so an empty, truncated or mislabelled file gets the decoder's
+        reason, as ``check`` without ``--top`` gives it."""
+        if not image_suffix and image_format(data) is None:
             raise InputError(f"{name}: {NOT_AN_IMAGE}; run check without --top to screen "
                              "text and code")
         with self.index.pinned():
