@@ -102,7 +102,7 @@ def run_check(paths: list[str], *, index: Path | None = None, prompt: Path | Non
         # a folder may hold thousands of files, an image takes 0.1–1 s: show progress
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-        with Progress(SpinnerColumn(), TextColumn("[bold]Screening[/] {task.fields[n]} files"),
+        with Progress(SpinnerColumn(), TextColumn("[bold]Screening[/] file {task.fields[n]}"),
                       TextColumn("{task.fields[path]}", style="dim"), TimeElapsedColumn(),
                       console=err_console(), transient=True) as bar:
             task = bar.add_task("check", total=None, n=0, path="")
