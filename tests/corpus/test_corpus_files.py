@@ -102,7 +102,10 @@ def test_licences_holders_and_skips(tmp_path: Path, resolver: StubResolver) -> N
     assert walk.notes == [(str(root / "pkg" / "latin.txt"), "invalid UTF-8 decoded with"
                                                             " replacement")]
     reasons = {Path(s.input).name: s.reason for s in skipped}
-    assert set(reasons) == {"bad_spdx.py", "empty.py", "blob.py", "big.py"}
+    assert set(reasons) == {"bad_spdx.py", "empty.py", "blob.py", "big.py", "proj"}
+    # files of other kinds are said once, for the folder given, counted by extension
+    assert reasons["proj"] == ("passed over 1 file that is not code, text or a supported "
+                               "image (.json 1)")
     assert "Nonsense-9" in reasons["bad_spdx.py"]
     assert reasons["empty.py"] == "empty file"
     assert "binary file" in reasons["blob.py"]

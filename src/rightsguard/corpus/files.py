@@ -157,8 +157,9 @@ class FolderWorks(LazyWorks):
     ``notes`` ``(path, note)`` pairs from decoding (e.g. invalid UTF-8), and ``stats`` counts
     outcomes (``work``, ``skipped``, ``licence-file``, ``not-code-or-text``).
 
-    Files of other kinds met in a folder walk (images, ``.json``, ``.so``) are counted in
-    ``stats`` but not yielded; a path passed in explicitly is always yielded, as a work or as
+    Files of other kinds met in a folder walk (``.json``, ``.so``, a PCX picture) are counted in
+    ``stats`` and, after each folder given, said once in a ``NotAWork`` naming that folder with
+    their count per extension; a path passed in explicitly is always yielded, as a work or as
     ``Skipped``.
     """
 
@@ -191,6 +192,7 @@ class FolderWorks(LazyWorks):
         self.folder_licences: dict[tuple[Path, Path], FolderLicence] = {}
         self.notes: list[tuple[str, str]] = []
         self.stats: Counter[str] = Counter()
+        self._passed: Counter[str] = Counter()  # files of other kinds in this walk, by suffix
         self._tops: dict[Path, Path | None] = {}
         self._checkouts: dict[Path, GitCheckout] = {}
         self._gen: Iterator[WorkItem] | None = None
@@ -201,7 +203,16 @@ class FolderWorks(LazyWorks):
         for given in self.paths:
             root = given.resolve()
             if root.is_dir():
+                self._passed.clear()
                 yield from self._walk(root, root)
+                if self._passed:  # said once per folder, not once per file: a repository
+                    # holds many .json, .lock and build files
+                    n = sum(self._passed.values())
+                    kinds = ", ".join(f"{k} {v}" for k, v in sorted(
+                        self._passed.items(), key=lambda kv: (-kv[1], kv[0])))
+                    yield NotAWork(str(given), f"passed over {n} file{'' if n == 1 else 's'} "
+                                               f"that {'is' if n == 1 else 'are'} not code, text "
+                                               f"or a supported image ({kinds})")
             else:
                 item = self._file(root, root.parent, explicit=True)
                 if item is not None:
@@ -256,6 +267,8 @@ class FolderWorks(LazyWorks):
         language = language_for_path(path)
         if language is None and not is_text_path(path):
             self.stats["not-code-or-text"] += 1
+            if not explicit:
+                self._passed[path.suffix.lower() or "no extension"] += 1
             if explicit:
                 self.stats["skipped"] += 1
                 return Skipped(str(path), f"not a code or text file (extension {path.suffix!r}"
