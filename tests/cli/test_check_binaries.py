@@ -180,3 +180,19 @@ def test_fast_check_is_the_typer_check_on_folders(home: Path, repo: Path, fmt: s
     assert (fast.returncode, fast.stdout, fast.stderr) == (
         slow.returncode, slow.stdout, slow.stderr)
     assert fast.returncode == 0
+
+
+def test_an_image_in_a_format_not_screened_says_so(home: Path, repo: Path) -> None:
+    """A PCX picture named on the command line: binary, so an error as before, and the reason
+    now says what it is (Pillow reads its header) and which image formats are screened."""
+    from skimage import data as skdata
+
+    pcx = repo / "rocket.pcx"
+    Image.fromarray(skdata.rocket()).save(pcx)
+    proc = run(FAST, ["check", str(pcx), "--format", "json"], home)
+    assert proc.returncode == 2
+    [error] = json.loads(proc.stdout)["errors"]
+    assert error["reason"] == (  # PCX header: bytes 4-5 are Xmin, 0 here
+        f"{pcx}: binary file (NUL byte at offset 4); only text and code files can be read; it "
+        "is a PCX image (images are screened in the formats of the extensions .avif .bmp .gif "
+        ".jpeg .jpg .png .tif .tiff .webp)")

@@ -11,6 +11,7 @@ import os
 import stat
 from os import PathLike
 
+from rightsguard.corpus.languages import IMAGE_SUFFIXES
 from rightsguard.errors import InputError
 
 __all__ = [
@@ -127,8 +128,12 @@ def decode_text(raw: bytes, name: str = "<input>") -> tuple[str, list[str]]:
     sample = raw[:BINARY_SNIFF_BYTES]
     nul = nul_offset(raw)
     if nul is not None:
+        kind = _image_kind(raw)
         raise InputError(f"{name}: binary file (NUL byte at offset {nul}); only text and code"
-                         " files can be read")
+                         " files can be read" + (f"; it is a {kind} image (images are screened "
+                                                 "in the formats of the extensions "
+                                                 f"{' '.join(sorted(IMAGE_SUFFIXES))})"
+                                                 if kind else ""))
     try:
         return raw.decode("utf-8"), []
     except UnicodeDecodeError:
@@ -143,3 +148,20 @@ def decode_text(raw: bytes, name: str = "<input>") -> tuple[str, list[str]]:
             f" {control} control bytes in the first {len(sample)} bytes); only text and code"
             " files can be read")
     return raw.decode("utf-8", errors="replace"), [INVALID_UTF8_NOTE]
+
+
+def _image_kind(raw: bytes) -> str | None:
+    """Pillow's name for the image format of ``raw`` (``"PCX"``, ``"ICO"``…), reading the header
+    only, or None when Pillow does not take it for an image."""
+    import io
+    import warnings
+
+    try:
+        from PIL import Image
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(raw)) as im:
+                return str(im.format) if im.format else None
+    except Exception:  # not an image, or one Pillow cannot even identify: just a binary file
+        return None
