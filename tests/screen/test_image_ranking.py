@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from itertools import zip_longest
 from pathlib import Path
 
 import numpy as np
@@ -49,17 +50,20 @@ def test_look_up_order_puts_confirmed_first_then_both_channels_in_turn() -> None
         _match("far hash", "similar", pdq_distance=110.0),
         _match("few votes", "similar", feature_votes=9.0),
         _match("dense copy", "copy", pdq_distance=40.0, dense_correlation=0.9),
-        _match("near hash", "similar", pdq_distance=96.0),
+        _match("near hash", "similar", pdq_distance=60.0),
         _match("many votes", "similar", feature_votes=49.0),
         _match("sift copy", "copy", pdq_distance=30.0, inliers=143.0),
-        _match("middle hash", "similar", pdq_distance=104.0),
+        _match("middle hash", "similar", pdq_distance=70.0),
+        _match("chance hash", "similar", pdq_distance=102.0),
     ]
     assert [m.work.title for m in look_up_order(matches)] == [
         "sift copy", "dense copy",            # confirmed: most inliers first
         "near hash", "many votes",            # rank 1 of each channel, the hash channel first
         "middle hash", "few votes",           # rank 2 of each
-        "far hash",                           # the hash channel's rank 3: no votes left
+        "chance hash", "far hash",            # beyond the 78-bit candidate radius: last
     ]
+    assert [m.work.title for m in look_up_order(matches, radius=105)][4:] == [
+        "middle hash", "few votes", "chance hash", "far hash"]  # 102 is near with radius 105
     assert look_up_order([]) == []
 
 
@@ -81,31 +85,35 @@ def test_look_up_lists_works_voted_for_by_local_features_beside_the_nearest_hash
     idx = look_up_index
     query = tmp_path / "coffee.png"
     Image.fromarray(skdata.coffee()).save(query)  # not registered: nothing is confirmed
-    ranked = Screener(idx).similar_images(query, top=3)
+    ranked = Screener(idx).similar_images(query, top=6)
     # what each channel proposes, asked of the index directly
     image = decode_image(query.read_bytes(), name="coffee")
     codes = np.stack([np.frombuffer(bytes(v.pdq), np.uint8) for v in query_fingerprints(image)])
     with idx.pinned():
-        nearest = idx.image_candidates(codes, k=3, max_distance=None)
+        nearest = idx.image_candidates(codes, k=6, max_distance=None)
         voted = idx.image_feature_candidates(
-            extract_features(image.rgb, name="coffee").descriptors, k=3,
+            extract_features(image.rgb, name="coffee").descriptors, k=6,
             exclude=[c.doc for c in nearest])
         title = {d: r.work.title for d, r in idx.rows([c.doc for c in nearest + voted]).items()}
     assert voted, "no work outside the nearest hashes got votes: the test shows nothing"
-    # before, the 3 nearest hashes filled the list and the voted works never showed
-    assert [(m.work.title, m.kind, m.matcher) for m in ranked] == [
-        (title[nearest[0].doc], "similar", "pdq"),
-        (title[voted[0].doc], "similar", "sift-votes"),
-        (title[nearest[1].doc], "similar", "pdq"),
-    ]
-    assert dict(ranked[0].scores) == {"pdq_distance": float(nearest[0].distance)}
-    assert dict(ranked[1].scores) == {"feature_votes": float(voted[0].votes)}
-    assert ranked[1].verdict is Verdict.CLEAN and ranked[1].reason == (
+    # before, the 3 nearest hashes filled the list and the voted works never showed; hashes
+    # beyond the 78-bit candidate radius (chance is 128) come after the voted works
+    near = [(title[c.doc], "similar", "pdq") for c in nearest if c.distance <= 78]
+    far = [(title[c.doc], "similar", "pdq") for c in nearest if c.distance > 78]
+    votes = [(title[c.doc], "similar", "sift-votes") for c in voted]
+    turns = [m for pair in zip_longest(near, votes) for m in pair if m is not None]
+    assert far and votes, "coffee is registered nowhere: its nearest hashes are past 78 bits"
+    assert [(m.work.title, m.kind, m.matcher) for m in ranked] == (turns + far)[:6]
+    by_hash = next(m for m in ranked if m.matcher == "pdq")
+    by_votes = next(m for m in ranked if m.matcher == "sift-votes")
+    hash_doc = next(c for c in nearest if title[c.doc] == by_hash.work.title)
+    assert dict(by_hash.scores) == {"pdq_distance": float(hash_doc.distance)}
+    assert dict(by_votes.scores) == {"feature_votes": float(voted[0].votes)}
+    assert by_votes.verdict is Verdict.CLEAN and by_votes.reason == (
         f"{voted[0].votes} of its SIFT descriptors nearest the image's, not confirmed by local "
         "features or alignment")
-    assert ranked[0].reason.startswith(f"nearest by PDQ hash ({nearest[0].distance} bits of "
-                                       "256)")
-    as_json = ranked[1].to_dict()
+    assert by_hash.reason.startswith(f"nearest by PDQ hash ({hash_doc.distance} bits of 256)")
+    as_json = by_votes.to_dict()
     assert (as_json["kind"], as_json["matcher"], as_json["scores"]) == (
         "similar", "sift-votes", {"feature_votes": float(voted[0].votes)})
 

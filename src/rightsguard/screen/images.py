@@ -127,24 +127,34 @@ def _strength(match: ImageMatch) -> float:
     return 0.0
 
 
-def look_up_order(matches: list[ImageMatch]) -> list[ImageMatch]:
+def look_up_order(matches: list[ImageMatch], *, radius: int | None = None) -> list[ImageMatch]:
     """A look-up's ranking (``check --top``): confirmed matches first, most SIFT inliers
     first (dense and hash-only confirmations after, nearest hash first); then the unconfirmed
     ``similar`` candidates of the two channels in turn — nearest by PDQ distance, most SIFT
     votes, second nearest, second most voted, … (round-robin, the hash channel first at each
     rank) — so works that share local features appear even when their hash is far from every
-    nearer work's."""
+    nearer work's; last, the works nearest by hash but beyond ``radius`` bits (default
+    :data:`~rightsguard.fingerprint.image.DEFAULT_PDQ_THRESHOLD`, the screening candidate
+    radius), nearest first: past it a PDQ distance says little (128 is chance), and a newcomer's
+    rotated copy ranked an unrelated work at 102 bits above its own, voted for by 42 of the
+    copy's SIFT descriptors."""
+    if radius is None:
+        from rightsguard.fingerprint.image import DEFAULT_PDQ_THRESHOLD
+
+        radius = DEFAULT_PDQ_THRESHOLD
     confirmed = sorted((m for m in matches if m.kind != "similar"),
                        key=lambda m: (-dict(m.scores).get("inliers", 0.0),
                                       dict(m.scores).get("pdq_distance", 256.0)))
     by_hash = sorted((m for m in matches if m.kind == "similar" and
                       "pdq_distance" in dict(m.scores)),
                      key=lambda m: dict(m.scores)["pdq_distance"])
+    near = [m for m in by_hash if dict(m.scores)["pdq_distance"] <= radius]
+    far = by_hash[len(near):]
     by_votes = sorted((m for m in matches if m.kind == "similar" and
                        "pdq_distance" not in dict(m.scores)),
                       key=lambda m: -dict(m.scores).get("feature_votes", 0.0))
-    turns = [m for pair in zip_longest(by_hash, by_votes) for m in pair if m is not None]
-    return confirmed + turns
+    turns = [m for pair in zip_longest(near, by_votes) for m in pair if m is not None]
+    return confirmed + turns + far
 
 
 def _region(width: int, height: int) -> tuple[tuple[float, float], ...]:
