@@ -123,8 +123,9 @@ FORMAT_VERSION = 1
 
 THRESHOLD = 0.62
 """Lowest reported :attr:`MarkHit.score`. Measured (``measure_marks()``, module docstring): chosen
-when the highest score on the 123 images without the logo was 0.576 (before the halves and
-opacity tests; now 0.460), a margin of 0.04; it cost 1 of the 432 positives against 0.58."""
+when the highest score on the 123 images without the logo was 0.576 (before the halves, opacity
+and detail tests; with them no candidate there passes), a margin of 0.04; it cost 1 of the 432
+positives against 0.58."""
 
 MIN_SCALE = 0.045
 """Narrowest mark searched, as mark width / image width (issue #4 asks for 5–30%; 10% margin)."""
