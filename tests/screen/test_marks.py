@@ -360,3 +360,25 @@ def test_a_transparent_mark_is_found_on_a_flat_dark_background(
     img, box = overlay_mark(flat, logo, scale=0.25, opacity=1.0, x=600, y=400)
     hits = find_marks(img, [mark])
     assert len(hits) == 1 and _iou(hits[0].box, box) >= 0.9
+
+
+@pytest.mark.parametrize("background", [(255, 255, 255), (0, 0, 0), (120, 200, 40)])
+def test_a_thin_transparent_ring_is_found_on_flat_canvases(
+        background: tuple[int, int, int]) -> None:
+    """A thin red double ring with initials on a transparent background, pasted whole at 25%:
+    composited over mid-grey only, the coarse search proposed nothing on white, black or green
+    canvases (a newcomer found it on grey ones only); the templates over the image's median
+    colour and the fine stage over the neighbourhood's own colour find it there."""
+    from PIL import Image, ImageDraw
+
+    drawn = Image.new("RGBA", (300, 300), (0, 0, 0, 0))
+    pen = ImageDraw.Draw(drawn)
+    pen.ellipse((10, 10, 290, 290), outline=(200, 20, 30, 255), width=8)
+    pen.ellipse((35, 35, 265, 265), outline=(200, 20, 30, 255), width=4)
+    pen.text((95, 105), "QK", fill=(200, 20, 30, 255), font_size=90)
+    ring = np.asarray(drawn)
+    mark = MarkTemplate.from_image(ring, name="ring")
+    flat = np.full((900, 1400, 3), background, np.uint8)
+    img, box = overlay_mark(flat, ring, scale=0.25, opacity=1.0, x=500, y=250)
+    hits = find_marks(img, [mark])
+    assert len(hits) == 1 and _iou(hits[0].box, box) >= 0.9

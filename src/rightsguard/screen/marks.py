@@ -20,9 +20,14 @@ Method — multi-scale normalised cross-correlation (NCC), coarse to fine:
    transparent parts) is run; windows of a flat grey level are skipped. The 3 best local maxima
    per scale above 0.40 are pooled and the 12 best after non-maximum suppression kept. Resizing
    the image rather than the mark keeps every scale's scores on one footing (same template size).
+   A mark's transparent parts are composited over mid-grey and, when the image's median colour
+   is more than 24 levels from it, also over that colour, each template's 12 best verified (a
+   newcomer's red ring was found on grey canvases only; measured on another newcomer's 6 marks:
+   89 → 99 of 144 overlays found, 0 of 70 false finds before and after).
 3. **Fine verification.** Each candidate's neighbourhood is resized so the mark is about 48×48
-   pixels, at 5 scales (±4%), and matched again; the score is the best NCC there, and position
-   and scale are refined to sub-pixel precision by parabolas through the neighbouring scores.
+   pixels, at 5 scales (±4%), and matched again (transparent parts composited over the median
+   colour of the neighbourhood's edge); the score is the best NCC there, and position and scale
+   are refined to sub-pixel precision by parabolas through the neighbouring scores.
 4. **Both halves.** Each half of the mark (split across its long side) must correlate on its
    own with the image there (colour correlation ≥ :data:`PART_MIN_CORRELATION`). Whole-mark NCC
    is dominated by a mark's largest plain shape: a red disc beside the word "ACME" matched 54 of
@@ -386,6 +391,10 @@ class _Search:
         else:
             base = img.astype(np.float32)
         self.whiten = _whitening(base)
+        #: what a mark's transparent parts are composited over for the coarse search: the
+        #: image's median colour (mid-grey made transparent marks on flat black or white
+        #: backgrounds anti-correlate with themselves: a newcomer's red ring, found on grey only)
+        self.background = np.median(base.reshape(-1, 3), axis=0).astype(np.float32)
         self.base = _with_grey(base, self.whiten)
         self._resized: dict[tuple[int, int], F32] = {}
         self._levels: list[F32] = [self.base]
@@ -395,17 +404,22 @@ class _Search:
             self._levels.append(_resize(prev, half))
 
     def find(self, index: int, mark: MarkTemplate, threshold: float) -> list[MarkHit]:
-        coarse = _whitened(mark.coarse, self.whiten)
-        fine = _whitened(mark.fine, self.whiten)
-        cands: list[tuple[float, float, float, float]] = []  # score, scale, x0, y0 (image px)
+        coarse = [_whitened(mark.coarse, self.whiten)]  # transparent parts over mid-grey
+        if mark.coarse.alpha is not None and float(np.abs(self.background - 128.0).max()) > 24:
+            # and over the image's median colour: mid-grey made a transparent mark on a flat
+            # black or white background anti-correlate with itself (a newcomer's red ring,
+            # found on grey canvases only); on a busy photograph mid-grey localises better
+            coarse.append(_whitened(_over(mark.coarse, self.background), self.whiten))
         n = math.floor(math.log(self.max_scale / self.min_scale) / math.log(_SCALE_STEP))
-        for k in range(n + 1):
-            s = self.min_scale * _SCALE_STEP**k
-            if s * self.w >= _MIN_MARK_PX:
-                cands.extend(self._coarse(coarse, s))
+        scales = [self.min_scale * _SCALE_STEP**k for k in range(n + 1)]
+        verify: list[tuple[float, float, float, float]] = []  # score, scale, x0, y0 (image px)
+        for template in coarse:  # each template's best candidates are verified
+            cands = [c for s in scales if s * self.w >= _MIN_MARK_PX
+                     for c in self._coarse(template, s)]
+            verify += _nms(cands, mark.aspect, self.w)[:_CANDIDATES_PER_MARK]
         hits: list[MarkHit] = []
-        for _, s, x, y in _nms(cands, mark.aspect, self.w)[:_CANDIDATES_PER_MARK]:
-            hit = self._fine(fine, mark, index, s, x, y)
+        for _, s, x, y in verify:
+            hit = self._fine(mark, index, s, x, y)
             if hit is not None and hit.score >= threshold:
                 hits.append(hit)
         hits.sort(key=lambda h: -h.score)
@@ -442,7 +456,7 @@ class _Search:
         return [(v, t.width / im.shape[1], x * fx, y * fy) for v, x, y in peaks]
 
     def _fine(
-        self, t: _Template, mark: MarkTemplate, index: int, s: float, x: float, y: float
+        self, mark: MarkTemplate, index: int, s: float, x: float, y: float
     ) -> MarkHit | None:
         mw = s * self.w
         mh = mw / mark.aspect
@@ -451,6 +465,10 @@ class _Search:
         x1 = min(self.w, math.ceil(x + mw * max(_FINE_STEPS) + pad))
         y1 = min(self.h, math.ceil(y + mh * max(_FINE_STEPS) + pad))
         crop = self.img[y0:y1, x0:x1].astype(np.float32)
+        # the mark's transparent parts show what is around it: the median colour of the edge of
+        # its neighbourhood (measured: a newcomer's transparent marks 90 -> 99 of 144 found)
+        edge = np.concatenate([crop[0], crop[-1], crop[:, 0], crop[:, -1]])
+        t = _whitened(_over(mark.fine, np.median(edge, axis=0)), self.whiten)
         peaks: list[tuple[float, float, float, float] | None] = []  # score, centre x, y; width
         for step in _FINE_STEPS:
             g = t.width / (s * step * self.w)  # crop pixels -> fine pixels
@@ -643,6 +661,15 @@ def _with_grey(img: F32, whiten: F32) -> F32:
     out[..., :3] = (img.reshape(-1, 3) @ whiten).reshape(h, w, 3)
     out[..., 3] = img.mean(axis=2)
     return out
+
+
+def _over(t: _Template, background: npt.NDArray[np.float32]) -> _Template:
+    """``t`` with its transparent parts showing ``background`` (an RGB colour, 0–255) instead of
+    the mid-grey it is stored over; ``t`` itself when it is opaque."""
+    if t.alpha is None:
+        return t
+    rgb = t.rgb + (np.asarray(background, np.float32) - 128.0) * (1.0 - t.alpha)[..., None]
+    return _Template(rgb=np.ascontiguousarray(rgb, dtype=np.float32), mask=t.mask, alpha=t.alpha)
 
 
 def _whitened(t: _Template, whiten: F32) -> _Template:
