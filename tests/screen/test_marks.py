@@ -354,12 +354,7 @@ def test_a_transparent_mark_is_found_on_a_flat_dark_background(
     pen.ellipse((0, 0, 190, 190), fill=(220, 40, 40, 255))
     pen.polygon([(95, 40), (140, 150), (50, 150)], fill=(255, 255, 255, 255))
     pen.text((215, 50), "LUMO", fill=(30, 60, 160, 255), font_size=90)
-    logo = np.asarray(drawn)
-    mark = MarkTemplate.from_image(logo, name="lumo")
-    flat = np.full((1000, 1600, 3), background, np.uint8)
-    img, box = overlay_mark(flat, logo, scale=0.25, opacity=1.0, x=600, y=400)
-    hits = find_marks(img, [mark])
-    assert len(hits) == 1 and _iou(hits[0].box, box) >= 0.9
+    _found_once_on_a_flat_canvas(np.asarray(drawn), background)
 
 
 @pytest.mark.parametrize("background", [(255, 255, 255), (0, 0, 0), (120, 200, 40)])
@@ -376,9 +371,14 @@ def test_a_thin_transparent_ring_is_found_on_flat_canvases(
     pen.ellipse((10, 10, 290, 290), outline=(200, 20, 30, 255), width=8)
     pen.ellipse((35, 35, 265, 265), outline=(200, 20, 30, 255), width=4)
     pen.text((95, 105), "QK", fill=(200, 20, 30, 255), font_size=90)
-    ring = np.asarray(drawn)
-    mark = MarkTemplate.from_image(ring, name="ring")
-    flat = np.full((900, 1400, 3), background, np.uint8)
-    img, box = overlay_mark(flat, ring, scale=0.25, opacity=1.0, x=500, y=250)
+    _found_once_on_a_flat_canvas(np.asarray(drawn), background)
+
+
+def _found_once_on_a_flat_canvas(logo: np.ndarray, background: tuple[int, int, int]) -> None:
+    """``logo`` (RGBA) pasted whole at 25% width, full opacity, on a 1600×1000 canvas of one
+    colour is found once, in its box."""
+    mark = MarkTemplate.from_image(logo, name="drawn")
+    flat = np.full((1000, 1600, 3), background, np.uint8)
+    img, box = overlay_mark(flat, logo, scale=0.25, opacity=1.0, x=600, y=400)
     hits = find_marks(img, [mark])
     assert len(hits) == 1 and _iou(hits[0].box, box) >= 0.9
