@@ -68,13 +68,18 @@ def _top_match(result: ScreenResult) -> Match | None:
     return max(result.matches, key=lambda m: (m.verdict, m.matched_chars_nows))
 
 
-def _result_table(result: ScreenResult) -> Table:
-    """A table titled with the input and its verdict, with the columns every match has."""
-    table = Table(
+def _titled_table(result: ScreenResult) -> Table:
+    """An empty table titled with the input and its verdict."""
+    return Table(
         title=Text.assemble((result.input, "bold"), " — ", _verdict_text(result.verdict)),
         title_justify="left",
         show_lines=True,
     )
+
+
+def _result_table(result: ScreenResult) -> Table:
+    """A table titled with the input and its verdict, with the columns every match has."""
+    table = _titled_table(result)
     # Values fold rather than end in "…": nothing the user needs is cut off at any width.
     for column in ("Verdict", "Work", "Holders", "Licence"):
         table.add_column(column, overflow="fold")
@@ -117,11 +122,7 @@ def _polygon_text(polygon: tuple[tuple[float, float], ...]) -> str:
 def _image_table(result: ScreenResult) -> Table:
     """One row per image match, in four columns so that an 80-column pipe breaks no value:
     the work with its holders and licence; the two regions' boxes; kind, coverage and scores."""
-    table = Table(
-        title=Text.assemble((result.input, "bold"), " — ", _verdict_text(result.verdict)),
-        title_justify="left",
-        show_lines=True,
-    )
+    table = _titled_table(result)
     table.add_column("Verdict", overflow="fold")
     table.add_column("Work, holders, licence", overflow="fold", ratio=3)
     table.add_column("Where (px)", overflow="fold", no_wrap=True)  # bounding boxes
