@@ -146,10 +146,9 @@ def index_add(
         f"{merged} merged into works already registered, {len(skipped)} skipped, "
         f"{count(len(errors), 'error')} in {summary.seconds:.1f} s → {settings.home}",  # type: ignore[attr-defined]
         markup=False, highlight=False, soft_wrap=True)
-    for wid, before, after in summary.relicensed:  # type: ignore[attr-defined]
+    for wid, before, after, conflict in summary.relicensed:  # type: ignore[attr-defined]
         err_console().print(f"licence changed: work {wid[:12]}: {before} → {after}"
-                            + (" (its sources disagree: screened as review)"
-                               if " AND " in after and " AND " not in before else ""),
+                            + (" (its sources disagree: screened as review)" if conflict else ""),
                             markup=False, highlight=False)
     for label, items in (("error", errors), ("skipped", skipped)):
         for sk in items[:20]:

@@ -81,10 +81,10 @@ class AddSummary:
 
     added: int = 0
     merged: int = 0  # same bytes already registered: sources/holders added to that work
-    #: Works whose licence a merge changed: ``(work id, licence before, licence after)`` — a
-    #: source registered again stating another licence replaces what it stated; sources that
-    #: disagree make it their conjunction (category unknown: ``review``).
-    relicensed: list[tuple[str, str, str]] = field(default_factory=list)
+    #: Works whose licence a merge changed: ``(work id, licence before, licence after,
+    #: sources disagree)`` — a source registered again stating another licence replaces what it
+    #: stated; sources that disagree make it their conjunction (category unknown: ``review``).
+    relicensed: list[tuple[str, str, str, bool]] = field(default_factory=list)
     images: int = 0  # of ``added``, image works and marks
     bytes: int = 0
     skipped: list[Skipped] = field(default_factory=list)
@@ -436,10 +436,10 @@ class Index:
                 before, _ = w.licence_of(doc)
                 work = self._work_of(wid, it, None, categories)
                 w.add_metadata(doc, work)
-                self._settle_licence(w, doc, categories)
+                conflict = self._settle_licence(w, doc, categories)
                 after, _ = w.licence_of(doc)
                 if after != before:
-                    summary.relicensed.append((wid, before, after))
+                    summary.relicensed.append((wid, before, after, conflict))
                 summary.merged += 1
             for ch in CHANNELS:
                 hs, ds, ps = per_channel[ch.name]
@@ -471,8 +471,9 @@ class Index:
                     identifiers=it.identifiers, famous=it.famous)
 
     @staticmethod
-    def _settle_licence(w: Writer, doc: int, categories: dict[str, LicenceCategory]) -> None:
-        """Make the work's licence agree with its sources' (after sources were added or dropped).
+    def _settle_licence(w: Writer, doc: int, categories: dict[str, LicenceCategory]) -> bool:
+        """Make the work's licence agree with its sources' (after sources were added or dropped);
+        True when the sources disagree.
 
         One licence among the sources: that licence (the work's own, as first registered, is kept
         when it normalises to it). Several: the sources disagree, so the rights cannot be
@@ -483,13 +484,13 @@ class Index:
         distinct = list(dict.fromkeys(lic for _u, lic in w.source_licences(doc)
                                       if lic is not None))
         if not distinct:
-            return
+            return False
         current, current_cat = w.licence_of(doc)
         if len(distinct) > 1:
             combined = _conjunction(distinct)
             if (current, current_cat) != (combined, LicenceCategory.UNKNOWN):
                 w.set_licence(doc, combined, LicenceCategory.UNKNOWN)
-            return
+            return True
         licence = distinct[0]
         if _normalised(current) == licence:
             category = categories.get(current)
@@ -497,11 +498,12 @@ class Index:
                 category = categories[current] = _category(current)
             if category is not current_cat:  # e.g. a conflict that removal resolved
                 w.set_licence(doc, current, category)
-            return
+            return False
         category = categories.get(licence)
         if category is None:
             category = categories[licence] = _category(licence)
         w.set_licence(doc, licence, category)
+        return False
 
     def remove(self, ref: str) -> int:
         """Remove by work id or by source; returns how many works changed (0: nothing matched or
