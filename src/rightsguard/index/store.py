@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -73,6 +73,21 @@ MAX_POSTINGS_PER_HASH = 256
 U32 = npt.NDArray[np.uint32]
 I64 = npt.NDArray[np.int64]
 ProgressFn = Callable[[int, int], None]  # (items done, bytes done)
+
+
+class Postings(NamedTuple):
+    """Answer of :meth:`Index.lookup` for query fingerprints ``hashes`` of shape ``(m,)``.
+
+    ``query_index`` (int64), ``doc`` (uint32) and ``work_offset`` (uint32, code points) have one
+    element per posting; ``unanswered`` (int64, ascending, unique) holds the query indexes whose
+    postings were not read — stoplisted as idioms, or more than :data:`MAX_POSTINGS_PER_HASH` in
+    a segment — so a caller must assume any work could hold them.
+    """
+
+    query_index: I64
+    doc: U32
+    work_offset: U32
+    unanswered: I64
 
 
 @dataclass
@@ -691,22 +706,24 @@ class Index:
         self._streams.clear()
         self._loaded_generation = gen
 
-    def lookup(self, channel: str, hashes: U32, *, stoplist: bool = True
-               ) -> tuple[I64, U32, U32]:
-        """Postings of query fingerprints: ``(query_index, doc, work_offset)``, equal length.
+    def lookup(self, channel: str, hashes: U32, *, stoplist: bool = True) -> Postings:
+        """Postings of query fingerprints (:class:`Postings`, arrays of equal length).
 
         ``hashes`` are the query's 32-bit fingerprint hashes (shape ``(m,)``); ``query_index``
         indexes into it. Stoplisted hashes (unless ``stoplist`` is false), tombstoned works, and
-        hashes with more than :data:`MAX_POSTINGS_PER_HASH` postings are left out.
+        hashes with more than :data:`MAX_POSTINGS_PER_HASH` postings in a segment are left out;
+        the query indexes of the first and last are ``unanswered`` (any work may hold them).
         """
         self._ensure_loaded()
         q = np.asarray(hashes, dtype=np.uint32)
         stop = self._stop.get(channel) if stoplist else None
         qi_all = np.arange(q.shape[0], dtype=np.int64)
+        unanswered: list[I64] = []
         if stop is not None and stop.size and q.size:
             pos = np.searchsorted(stop, q)
             pos[pos >= stop.shape[0]] = 0
             keep = stop[pos] != q
+            unanswered.append(qi_all[~keep])
             q, qi_all = q[keep], qi_all[keep]
         out_q: list[I64] = []
         out_d: list[U32] = []
@@ -715,7 +732,10 @@ class Index:
             lo = np.searchsorted(seg.h, q, "left")
             hi = np.searchsorted(seg.h, q, "right")
             counts = hi - lo
-            ok = (counts > 0) & (counts <= MAX_POSTINGS_PER_HASH)
+            over = counts > MAX_POSTINGS_PER_HASH
+            if over.any():
+                unanswered.append(qi_all[over])
+            ok = (counts > 0) & ~over
             if not ok.any():
                 continue
             lo, counts, qi = lo[ok], counts[ok], qi_all[ok]
@@ -725,13 +745,16 @@ class Index:
             out_q.append(np.repeat(qi, counts))
             out_d.append(np.asarray(seg.d[idx]))
             out_p.append(np.asarray(seg.p[idx]))
+        skipped = (np.unique(np.concatenate(unanswered)) if unanswered
+                   else np.empty(0, np.int64))
         if not out_q:
-            return np.empty(0, np.int64), np.empty(0, np.uint32), np.empty(0, np.uint32)
+            return Postings(np.empty(0, np.int64), np.empty(0, np.uint32),
+                            np.empty(0, np.uint32), skipped)
         qq, dd, pp = np.concatenate(out_q), np.concatenate(out_d), np.concatenate(out_p)
         if self._removed.size:
             live = ~np.isin(dd, self._removed)
             qq, dd, pp = qq[live], dd[live], pp[live]
-        return qq, dd, pp
+        return Postings(qq, dd, pp, skipped)
 
     def generation(self) -> int:
         """The registry generation this object's cached state reflects: the current one (one

@@ -251,6 +251,37 @@ def _union_tokens_nows(starts: I64, ends: I64, nows_before: I64) -> int:
     return sum(int(nows_before[b] - nows_before[a]) for a, b in _merged(runs))
 
 
+def _reach_nows(seed_q: I64, unanswered: I64, nows_before: I64, params: WinnowParams) -> int:
+    """Most output characters that runs of equal tokens through one work's seeds can cover,
+    known before the work is read: an upper bound for :func:`_union_tokens_nows` of the runs.
+
+    ``seed_q``: output k-gram starts (token indexes) with a posting of the work;
+    ``unanswered``: those whose postings were not read (any work may hold them);
+    ``nows_before[i]``: output characters of tokens ``[0, i)``.
+
+    Why it holds (winnowing, Schleimer et al. 2003 §2): inside a run the output and the work
+    hold the same tokens, so every window of ``w`` consecutive k-grams lying in the run selects
+    the same k-gram on both sides, and that k-gram's start is a seed or unanswered. Two such
+    starts in one run are therefore at most ``w`` apart, and a run reaches at most ``w - 1``
+    k-grams past the first and last of them. The starts are grouped where they are at most
+    ``w`` apart; a group holding a seed bounds its runs to tokens
+    ``[first - w + 1, last + w - 1 + k)``. Verification only starts runs at seeds, so groups
+    without one bound nothing."""
+    n_tokens = nows_before.shape[0] - 1
+    if seed_q.shape[0] == 0:
+        return 0
+    pts = np.concatenate((seed_q, unanswered))
+    order = np.argsort(pts, kind="stable")
+    pts = pts[order]
+    from_seed = order < seed_q.shape[0]
+    first = np.concatenate(([0], np.flatnonzero(np.diff(pts) > params.window) + 1))
+    last = np.concatenate((first[1:], [pts.shape[0]])) - 1
+    seeded = np.logical_or.reduceat(from_seed, first)
+    lo = np.maximum(pts[first] - params.window + 1, 0)
+    hi = np.minimum(pts[last] + params.window - 1 + params.k, n_tokens)
+    return _union_tokens_nows(lo[seeded], hi[seeded], nows_before)
+
+
 #: Largest gap (code points, in the output and in the work) between two fragments of one match.
 MAX_GAP_CHARS = 300
 
@@ -491,24 +522,26 @@ class Matcher:
 
     # -- seeds ----------------------------------------------------------------------------------
     def _seeds(self, channel: Channel, ids: npt.NDArray[np.uint64], starts: I64,
-               exclude: set[int]) -> dict[int, list[tuple[int, int]]]:
-        """Postings grouped by document: doc -> [(output token index, work offset)]."""
+               exclude: set[int]) -> tuple[dict[int, list[tuple[int, int]]], I64]:
+        """Postings grouped by document: ``({doc: [(output token index, work offset)]},
+        unanswered)``, the second the output token indexes (k-gram starts, ascending) of
+        fingerprints the index did not answer (idioms; any work may hold them)."""
         if ids.shape[0] < channel.params.k:
-            return {}
+            return {}, np.empty(0, np.int64)
         hashes, pos = fingerprint(ids, channel.params)
         h32 = (hashes >> np.uint64(32)).astype(np.uint32)
-        qi, docs, wpos = self.index.lookup(channel.name, h32)
+        qi, docs, wpos, unanswered = self.index.lookup(channel.name, h32)
         by_doc: dict[int, list[tuple[int, int]]] = defaultdict(list)
         for q, d, w in zip(pos[qi].tolist(), docs.tolist(), wpos.tolist(), strict=True):
             if d not in exclude:
                 by_doc[d].append((q, w))
         top = sorted(by_doc, key=lambda d: -len(by_doc[d]))[: self.thresholds.max_candidates]
-        return {d: by_doc[d] for d in top}
+        return {d: by_doc[d] for d in top}, pos[unanswered]
 
     # -- channel: code-exact ----------------------------------------------------------------------
     def _code_exact(self, text: str, ct: CodeTokens, out: NowsView, exclude: set[int],
                     prompt: PromptFilter) -> dict[int, list[Fragment]]:
-        seeds = self._seeds(CODE_EXACT, ct.exact_ids, ct.exact_starts, exclude)
+        seeds, _ = self._seeds(CODE_EXACT, ct.exact_ids, ct.exact_starts, exclude)
         if not seeds:
             return {}
         in_prompt = prompt.covered_chars(out.chars)
@@ -566,7 +599,7 @@ class Matcher:
         and work (the work re-tokenized around the seeds), kept when the identifier renaming is
         consistent (:func:`_consistent_renaming`). Seeds whose k-gram lies inside a fragment
         ``verified`` verbatim for the same work add nothing and are skipped."""
-        seeds = self._seeds(CODE_NORM, ct.norm_ids, ct.starts, exclude)
+        seeds, unanswered = self._seeds(CODE_NORM, ct.norm_ids, ct.starts, exclude)
         if not seeds:
             return {}
         k = CODE_NORM.params.k
@@ -598,6 +631,10 @@ class Matcher:
         nows_before = np.concatenate(([0], np.cumsum(tok_nows)))  # nows of tokens [0, i)
         result: dict[int, list[Fragment]] = {}
         for doc, hits in seeds.items():
+            if doc not in (verified or {}) and _reach_nows(
+                    np.fromiter((q for q, _w in hits), np.int64, len(hits)), unanswered,
+                    nows_before, CODE_NORM.params) < self.thresholds.code_chars:
+                continue  # cannot reach code_chars whatever the work holds: not decoded
             wt = self._work_code(doc)
             if wt is None:
                 continue
@@ -678,7 +715,7 @@ class Matcher:
     # -- channels: text and text-dense ----------------------------------------------------------
     def _text(self, channel: Channel, tokens: TextTokens, exclude: set[int],
               prompt: PromptFilter, min_units: int) -> dict[int, list[Fragment]]:
-        seeds = self._seeds(channel, tokens.ids, tokens.starts, exclude)
+        seeds, _ = self._seeds(channel, tokens.ids, tokens.starts, exclude)
         if not seeds:
             return {}
         in_prompt = prompt.covered_tokens(tokens.ids)
@@ -921,7 +958,7 @@ class SimilarityFinder:
             lookups = [(TEXT, tokenize_text(text).ids)]
         for channel, ids in lookups:
             h32 = _print_set(ids, channel.params)
-            _qi, docs, _w = self.index.lookup(channel.name, h32, stoplist=False)
+            docs = self.index.lookup(channel.name, h32, stoplist=False).doc
             for d in docs.tolist():
                 if d not in exclude:
                     hits[d] += 1

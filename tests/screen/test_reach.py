@@ -1,0 +1,99 @@
+"""The bound that lets a renamed-copy candidate be dropped before its tokens are read
+(:func:`rightsguard.screen.matcher._reach_nows`): hand-computed cases, and on real standard
+library code that it is never below what verification finds (so dropping changes no result)."""
+
+from __future__ import annotations
+
+import io
+import keyword
+import sysconfig
+import tokenize
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rightsguard.fingerprint.code import CodeTokenizer
+from rightsguard.fingerprint.winnow import WinnowParams, fingerprint
+from rightsguard.index.channels import CODE_NORM
+from rightsguard.screen.matcher import _reach_nows, _run_extents, _union_tokens_nows
+
+STDLIB = Path(sysconfig.get_paths()["stdlib"])
+P = WinnowParams(12, 24)  # window 13, as the code-normalised channel
+ONE_CHAR_PER_TOKEN = np.arange(101, dtype=np.int64)  # 100 tokens of one character each
+
+
+def test_one_seed_reaches_window_minus_one_k_grams_either_side() -> None:
+    # k-gram start 40: tokens [40 - 12, 40 + 12 + 12) = [28, 64)
+    assert _reach_nows(np.array([40]), np.empty(0, np.int64), ONE_CHAR_PER_TOKEN, P) == 36
+
+
+def test_unanswered_fingerprints_bridge_seeds_at_most_a_window_apart() -> None:
+    # 10 and 20 (gap 10 <= 13) join; 40 (gap 20) is unanswered and alone, so it bounds nothing
+    assert _reach_nows(np.array([10]), np.array([20, 40]), ONE_CHAR_PER_TOKEN, P) == 44
+    # with 30 unanswered too, 10-20-30-40 is one group: [0, 40 + 24) = 64 tokens
+    assert _reach_nows(np.array([10]), np.array([20, 30, 40]), ONE_CHAR_PER_TOKEN, P) == 64
+    # two seeds far apart: two groups of 36 tokens, clipped at the output's end (100)
+    assert _reach_nows(np.array([5, 90]), np.empty(0, np.int64), ONE_CHAR_PER_TOKEN, P) == \
+        (5 + 24) + (100 - 78)
+    assert _reach_nows(np.empty(0, np.int64), np.array([3]), ONE_CHAR_PER_TOKEN, P) == 0
+
+
+def _renamed(src: str) -> str:
+    """Every identifier that is not a keyword renamed (longer), formatting kept."""
+    out = []
+    for tok in tokenize.generate_tokens(io.StringIO(src).readline):
+        if tok.type == tokenize.NAME and not keyword.iskeyword(tok.string):
+            tok = tok._replace(string="renamed_" + tok.string)
+        out.append(tok)
+    return tokenize.untokenize(out)
+
+
+def _files() -> list[Path]:
+    names = ("json/decoder.py", "textwrap.py", "shlex.py", "fnmatch.py", "heapq.py",
+             "bisect.py", "colorsys.py", "graphlib.py")
+    return [STDLIB / n for n in names]
+
+
+@pytest.mark.parametrize("drop", [0.0, 0.3])
+def test_bound_is_never_below_the_runs_verification_finds(drop: float) -> None:
+    """Output: a renamed 2,000-character cut of one file, from a function on; work: each file
+    whole (the copied one and unrelated ones). Seeds are output fingerprints the work also
+    selected; a share ``drop`` of them is treated as unanswered (a stoplisted idiom), as the
+    index does."""
+    tok = CodeTokenizer()
+    rng = np.random.default_rng(7)
+    checked = copied = 0
+    for out_file in _files():
+        src = _renamed(out_file.read_text())
+        at = src.index("def ", len(src) // 3)  # a cut starting at a function
+        cut = src[at:at + 2000]
+        ct = tok.tokenize(cut, "python")
+        nows_before = np.concatenate(([0], np.cumsum(ct.ends - ct.starts)))
+        q_hashes, q_pos = fingerprint(ct.norm_ids, CODE_NORM.params)
+        for work_file in _files():
+            wt = tok.tokenize(work_file.read_text(), "python")
+            w_hashes, w_pos = fingerprint(wt.norm_ids, CODE_NORM.params)
+            shared = np.isin(q_hashes, w_hashes)
+            dropped = shared & (rng.random(shared.shape[0]) < drop)
+            seeds = shared & ~dropped
+            if not seeds.any():
+                continue
+            # every (output, work) pair of one hash, as postings give them
+            qa, ja = [], []
+            for qi in np.flatnonzero(seeds).tolist():
+                for wj in w_pos[w_hashes == q_hashes[qi]].tolist():
+                    qa.append(int(q_pos[qi]))
+                    ja.append(int(wj))
+            q_arr, j_arr = np.array(qa), np.array(ja)
+            fwd, back = _run_extents(ct.norm_ids, q_arr, wt.norm_ids, j_arr)
+            found = _union_tokens_nows((q_arr - back)[fwd > 0], (q_arr + fwd)[fwd > 0],
+                                       nows_before)
+            bound = _reach_nows(q_arr, q_pos[dropped], nows_before, CODE_NORM.params)
+            assert found <= bound, (out_file.name, work_file.name)
+            checked += 1
+            copied += out_file == work_file
+            if out_file == work_file:
+                assert found >= 500  # the renamed copy: long runs
+    assert copied == len(_files())
+    assert checked > copied  # unrelated files share some fingerprints too
