@@ -20,6 +20,7 @@ import pytest
 import xxhash
 
 from rightsguard.fingerprint import code as code_mod
+from rightsguard.fingerprint import xxh3
 from rightsguard.fingerprint.code import CodeTokenizer, CodeTokens
 from rightsguard.fingerprint.text import tokenize_spans
 from rightsguard.index.build import decode
@@ -244,19 +245,19 @@ def test_bulk_xxh3_equals_the_xxhash_package() -> None:
     rng = np.random.default_rng(7)
     data = bytes(rng.integers(0, 256, 4000, dtype=np.uint8)) + "ü日本 def ".encode() * 50
     starts = rng.integers(0, len(data) - 40, 30_000)
-    assert starts.shape[0] >= code_mod.XXH3_ARRAY_MIN
+    assert starts.shape[0] >= xxh3.XXH3_ARRAY_MIN
     lengths = np.concatenate([np.arange(41), rng.integers(0, 41, 30_000 - 41)])
-    got = code_mod._xxh3_spans(data, starts, starts + lengths)
+    got = xxh3.xxh3_spans(data, starts, starts + lengths)
     want = [xxhash.xxh3_64_intdigest(data[s:s + n]) for s, n in zip(starts, lengths, strict=True)]
     assert got.dtype == np.uint64
     assert got.tolist() == want
     # reads up to the last byte (repeated: the array path is taken from XXH3_ARRAY_MIN spans)
     edge = np.tile([0, len(data) - 16, len(data) - 9, len(data) - 4, len(data) - 1, len(data)],
-                   code_mod.XXH3_ARRAY_MIN)
+                   xxh3.XXH3_ARRAY_MIN)
     ends = np.minimum(edge + 16, len(data))
     want = [xxhash.xxh3_64_intdigest(data[s:e])
             for s, e in zip(edge.tolist(), ends.tolist(), strict=True)]
-    assert code_mod._xxh3_spans(data, edge, ends).tolist() == want
+    assert xxh3.xxh3_spans(data, edge, ends).tolist() == want
 
 
 @pytest.mark.parametrize("ascii_only", [False, True])

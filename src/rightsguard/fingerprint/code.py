@@ -24,7 +24,17 @@ import numpy.typing as npt
 import xxhash
 
 from rightsguard.errors import InputError
-from rightsguard.fingerprint.text import _TOKEN_RE, TextTokens, normalise_token, token_id
+from rightsguard.fingerprint.text import (
+    _TOKEN_RE,
+    ASCII_LOWER,
+    ASCII_WORD,
+    TextTokens,
+    ascii_runs,
+    normalise_token,
+    sorted_disjoint,
+    token_id,
+)
+from rightsguard.fingerprint.xxh3 import U64, xxh3_spans
 
 TOKENIZER_NAME = "rightsguard-code"
 TOKENIZER_VERSION = 2
@@ -113,157 +123,12 @@ def _split_spans(pattern: re.Pattern[str], text: str, starts: npt.NDArray[np.int
     return words, wstart, wstart + wlen
 
 
-# -- xxh3-64 of many short byte strings at once ----------------------------------------------
-# Token ids are ``xxhash.xxh3_64_intdigest`` of the token's UTF-8 (seed 0, default secret).
-# 97% of code tokens are at most 16 bytes, where XXH3 is a fixed formula over at most two
-# 64-bit reads (XXH3_len_{0,1to3,4to8,9to16}_64b in xxhash.h, v0.8); here it is on arrays.
-# tests/fingerprint/test_tokenizer_equivalence.py checks it against the xxhash package.
-_XXH3_SECRET = bytes.fromhex(  # the first 72 bytes of XXH3_kSecret
-    "b8fe6c3923a44bbe7c01812cf721ad1cded46de9839097db7240a4a4b7b3671f"
-    "cb79e64eccc0e578825ad07dccff7221b8084674f743248ee03590e6813a264c"
-    "3c2852bb91c300cb")
-_U = np.uint64
-
-
-def _secret64(offset: int) -> int:
-    return int.from_bytes(_XXH3_SECRET[offset:offset + 8], "little")
-
-
-def _secret32(offset: int) -> int:
-    return int.from_bytes(_XXH3_SECRET[offset:offset + 4], "little")
-
-
-_XXH_FLIP_0 = _U(_secret64(56) ^ _secret64(64))
-_XXH_FLIP_1TO3 = _U(_secret32(0) ^ _secret32(4))
-_XXH_FLIP_4TO8 = _U(_secret64(8) ^ _secret64(16))
-_XXH_FLIP_9TO16 = (_U(_secret64(24) ^ _secret64(32)), _U(_secret64(40) ^ _secret64(48)))
-_XXH_P64_2, _XXH_P64_3 = _U(0xC2B2AE3D27D4EB4F), _U(0x165667B19E3779F9)
-_XXH_MX1, _XXH_MX2 = _U(0x165667919E3779F9), _U(0x9FB21C651E98DF25)
-_LO32 = _U(0xFFFFFFFF)
-#: longest token (bytes) hashed by :func:`_xxh3_short`
-XXH3_SHORT_MAX = 16
-#: fewest spans hashed on arrays (break-even with one-by-one hashing, measured)
-XXH3_ARRAY_MIN = 768
-
-U64 = npt.NDArray[np.uint64]
-
-
-def _xxh64_avalanche(h: U64) -> U64:
-    h = h ^ (h >> _U(33))
-    h = h * _XXH_P64_2
-    h = h ^ (h >> _U(29))
-    h = h * _XXH_P64_3
-    return h ^ (h >> _U(32))
-
-
-def _words_at(data: bytes, width: int) -> npt.NDArray[Any]:
-    """Overlapping view: element ``i`` is the little-endian ``width``-byte word at byte ``i``."""
-    return np.ndarray(shape=(len(data) - width + 1,), dtype=f"<u{width}", buffer=data,
-                      strides=(1,))
-
-
-def _mul128_fold64(a: U64, b: U64) -> U64:
-    """Low 64 bits xor high 64 bits of the 128-bit products ``a * b``."""
-    al, ah, bl, bh = a & _LO32, a >> _U(32), b & _LO32, b >> _U(32)
-    ll, hl, lh, hh = al * bl, ah * bl, al * bh, ah * bh
-    cross = (ll >> _U(32)) + (hl & _LO32) + lh
-    low: U64 = (cross << _U(32)) | (ll & _LO32)
-    high: U64 = (hl >> _U(32)) + (cross >> _U(32)) + hh
-    return low ^ high
-
-
-def _xxh3_short(data: bytes, starts: npt.NDArray[np.int64],
-                lengths: npt.NDArray[np.int64]) -> U64:
-    """``xxh3_64_intdigest(data[s:s + n])`` for every ``s, n`` (``n <= 16``)."""
-    buf = np.frombuffer(data, dtype=np.uint8)
-    w32, w64 = _words_at(data, 4), _words_at(data, 8)
-    out = np.empty(starts.shape[0], dtype=np.uint64)
-    with np.errstate(over="ignore"):  # uint64 arithmetic wraps, as in C
-        sel = lengths == 0
-        out[sel] = _xxh64_avalanche(np.full(int(sel.sum()), _XXH_FLIP_0, dtype=np.uint64))
-        sel = (lengths >= 1) & (lengths <= 3)
-        s, n = starts[sel], lengths[sel]
-        combined = (buf[s].astype(np.uint64) << _U(16)) | \
-            (buf[s + (n >> 1)].astype(np.uint64) << _U(24)) | \
-            buf[s + n - 1].astype(np.uint64) | (n.astype(np.uint64) << _U(8))
-        out[sel] = _xxh64_avalanche(combined ^ _XXH_FLIP_1TO3)
-        sel = (lengths >= 4) & (lengths <= 8)
-        s, n = starts[sel], lengths[sel]
-        k = (w32[s + n - 4].astype(np.uint64) + (w32[s].astype(np.uint64) << _U(32))) ^ \
-            _XXH_FLIP_4TO8
-        k = k ^ (((k << _U(49)) | (k >> _U(15))) ^ ((k << _U(24)) | (k >> _U(40))))
-        k = k * _XXH_MX2
-        k = k ^ ((k >> _U(35)) + n.astype(np.uint64))
-        k = k * _XXH_MX2
-        out[sel] = k ^ (k >> _U(28))
-        sel = (lengths >= 9) & (lengths <= 16)
-        s, n = starts[sel], lengths[sel]
-        lo = w64[s].astype(np.uint64) ^ _XXH_FLIP_9TO16[0]
-        hi = w64[s + n - 8].astype(np.uint64) ^ _XXH_FLIP_9TO16[1]
-        acc = n.astype(np.uint64) + lo.byteswap() + hi + _mul128_fold64(lo, hi)
-        acc = acc ^ (acc >> _U(37))
-        acc = acc * _XXH_MX1
-        out[sel] = acc ^ (acc >> _U(32))
-    return out
-
-
-def _xxh3_spans(data: bytes, starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64]) -> U64:
-    """``xxh3_64_intdigest(data[s:e])`` for every span: short ones on arrays, others one by one.
-
-    The array path costs about 0.1 ms per call whatever the size, so below
-    :data:`XXH3_ARRAY_MIN` spans (a small file) hashing one by one is faster.
-    """
-    h = xxhash.xxh3_64_intdigest
-    if starts.shape[0] < XXH3_ARRAY_MIN:
-        return np.fromiter((h(data[s:e]) for s, e in zip(starts.tolist(), ends.tolist(),
-                                                           strict=True)),
-                           dtype=np.uint64, count=starts.shape[0])
-    lengths = ends - starts
-    short = lengths <= XXH3_SHORT_MAX
-    out = np.empty(starts.shape[0], dtype=np.uint64)
-    if short.any():
-        out[short] = _xxh3_short(data + bytes(8), starts[short], lengths[short])
-    rest = np.flatnonzero(~short)
-    if rest.shape[0]:
-        out[rest] = [h(data[s:e]) for s, e in zip(starts[rest].tolist(), ends[rest].tolist(),
-                                                   strict=True)]
-    return out
-
 
 
 # -- words and pieces inside spans -----------------------------------------------------------
-# For ASCII text (code points = bytes) both patterns are runs of one byte class, found on
-# arrays; the classes are read off the patterns themselves. Other text goes through re.split.
-_ASCII_WORD = np.array([_TOKEN_RE.fullmatch(chr(c)) is not None for c in range(128)]
-                       + [False] * 128)
+# For ASCII text both patterns are runs of one byte class (text.ascii_runs); other text goes
+# through re.split.
 _ASCII_PIECE = np.array([_PIECE.fullmatch(chr(c)) is not None for c in range(128)] + [True] * 128)
-_ASCII_LOWER = np.array([ord(chr(c).lower()) if c < 128 else c for c in range(256)],
-                        dtype=np.uint8)
-
-
-def _ascii_runs(member: npt.NDArray[np.bool_], starts: npt.NDArray[np.int64],
-                ends: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Maximal runs of ``member`` bytes inside the sorted, disjoint spans (never across one
-    span's end): what ``re.finditer`` of a one-class pattern gives span after span."""
-    n = member.shape[0]
-    keep = ends > starts  # without empty spans, starts and ends are each distinct
-    starts, ends = starts[keep], ends[keep]
-    delta = np.zeros(n + 1, dtype=np.int32)
-    delta[starts] += 1
-    delta[ends] -= 1
-    m = member & (np.cumsum(delta[:-1]) > 0)
-    edge = np.zeros(n + 1, dtype=bool)
-    edge[starts] = True
-    edge[ends] = True
-    before = np.concatenate(([False], m[:-1]))
-    after = np.concatenate((m[1:], [False]))
-    run_starts = np.flatnonzero(m & (~before | edge[:-1]))
-    run_ends = np.flatnonzero(m & (~after | edge[1:])) + 1
-    return run_starts, run_ends
-
-
-def _sorted_disjoint(starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64]) -> bool:
-    return bool(np.all(starts[1:] >= ends[:-1]))
 
 
 def _text_tokens(text: str, starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64],
@@ -274,13 +139,13 @@ def _text_tokens(text: str, starts: npt.NDArray[np.int64], ends: npt.NDArray[np.
     """
     if not starts.shape[0]:
         return TextTokens.empty()
-    if ascii_data is not None and _sorted_disjoint(starts, ends):
+    if ascii_data is not None and sorted_disjoint(starts, ends):
         buf = np.frombuffer(ascii_data, dtype=np.uint8)
-        wstart, wend = _ascii_runs(_ASCII_WORD[buf], starts, ends)
+        wstart, wend = ascii_runs(ASCII_WORD[buf], starts, ends)
         if not wstart.shape[0]:
             return TextTokens.empty()
-        lowered = _ASCII_LOWER[buf].tobytes()  # normalise_token of ASCII is str.lower
-        return TextTokens(wstart, wend, _xxh3_spans(lowered, wstart, wend))
+        lowered = ASCII_LOWER[buf].tobytes()  # normalise_token of ASCII is str.lower
+        return TextTokens(wstart, wend, xxh3_spans(lowered, wstart, wend))
     words, wstart, wend = _split_spans(_TEXT_SPLIT, text, starts, ends, "\x00")
     if not words:
         return TextTokens.empty()
@@ -292,10 +157,10 @@ def _text_tokens(text: str, starts: npt.NDArray[np.int64], ends: npt.NDArray[np.
 def _pieces(text: str, starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64],
             ascii_data: bytes | None = None) -> tuple[U64, npt.NDArray[np.int64]]:
     """Ids (xxh3 of the UTF-8) and starts of the whitespace-separated pieces of the spans."""
-    if ascii_data is not None and _sorted_disjoint(starts, ends):
+    if ascii_data is not None and sorted_disjoint(starts, ends):
         buf = np.frombuffer(ascii_data, dtype=np.uint8)
-        pstart, pend = _ascii_runs(_ASCII_PIECE[buf], starts, ends)
-        return _xxh3_spans(ascii_data, pstart, pend), pstart
+        pstart, pend = ascii_runs(_ASCII_PIECE[buf], starts, ends)
+        return xxh3_spans(ascii_data, pstart, pend), pstart
     pieces, pstart, _ = _split_spans(_PIECE_SPLIT, text, starts, ends, " ")
     h = xxhash.xxh3_64_intdigest
     table = {p: h(p.encode("utf-8", "surrogatepass")) for p in set(pieces)}
@@ -480,7 +345,7 @@ class CodeTokenizer:
         is_lit = (tok_cls == _STRING) | (tok_cls == _NUMBER)
         hashed = ~(is_lit & (tce - tcs > LONG_STRING_CHARS))
         exact = np.zeros(tsb.shape[0], dtype=np.uint64)
-        exact[hashed] = _xxh3_spans(data, tsb[hashed], teb[hashed])
+        exact[hashed] = xxh3_spans(data, tsb[hashed], teb[hashed])
         norm = np.where(is_lit, np.uint64(_LIT), np.where(tok_cls == _IDENT, np.uint64(_ID), exact))
         return self._finish(text, tcs, tce, exact, norm, pcs, pce, f"tree-sitter:{language}",
                             data if cmap is None else None)

@@ -20,6 +20,8 @@ import numpy as np
 import numpy.typing as npt
 import xxhash
 
+from rightsguard.fingerprint.xxh3 import xxh3_spans
+
 TOKENIZER_NAME = "rightsguard-text"
 TOKENIZER_VERSION = 1
 
@@ -29,6 +31,45 @@ _CJK = (
     "\U00020000-\U0003134f"
 )
 _TOKEN_RE = re.compile(f"[{_CJK}]|[^\\W{_CJK}]+")
+
+
+# -- the ASCII path ---------------------------------------------------------------------------
+# For ASCII text (code points = bytes) a token is a run of one byte class, read off _TOKEN_RE
+# itself, so tokens are found and hashed on arrays instead of one regex match at a time.
+ASCII_WORD = np.array([_TOKEN_RE.fullmatch(chr(c)) is not None for c in range(128)]
+                      + [False] * 128)
+ASCII_LOWER = np.array([ord(chr(c).lower()) if c < 128 else c for c in range(256)],
+                       dtype=np.uint8)
+#: Shortest ASCII text tokenized on arrays; below it the regex loop is faster. Measured on the
+#: start of the standard library's argparse.py, per call: 256 characters 28 µs (regex) vs 46 µs
+#: (arrays), 1,024: 96 vs 68 µs, 4,096: 331 vs 134 µs, 16,384: 1,149 vs 312 µs.
+#: ``tests/fingerprint/test_text_tokenizer.py`` checks both paths give the same tokens.
+ASCII_ARRAY_MIN_CHARS = 640
+
+
+def ascii_runs(member: npt.NDArray[np.bool_], starts: npt.NDArray[np.int64],
+               ends: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Maximal runs of ``member`` bytes inside the sorted, disjoint spans (never across one
+    span's end): what ``re.finditer`` of a one-class pattern gives span after span."""
+    n = member.shape[0]
+    keep = ends > starts  # without empty spans, starts and ends are each distinct
+    starts, ends = starts[keep], ends[keep]
+    delta = np.zeros(n + 1, dtype=np.int32)
+    delta[starts] += 1
+    delta[ends] -= 1
+    m = member & (np.cumsum(delta[:-1]) > 0)
+    edge = np.zeros(n + 1, dtype=bool)
+    edge[starts] = True
+    edge[ends] = True
+    before = np.concatenate(([False], m[:-1]))
+    after = np.concatenate((m[1:], [False]))
+    run_starts = np.flatnonzero(m & (~before | edge[:-1]))
+    run_ends = np.flatnonzero(m & (~after | edge[1:])) + 1
+    return run_starts, run_ends
+
+
+def sorted_disjoint(starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64]) -> bool:
+    return bool(np.all(starts[1:] >= ends[:-1]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +114,10 @@ def tokenize_spans(text: str, spans: list[tuple[int, int]], offset: int = 0) -> 
     Offsets are code points of ``text`` (plus ``offset``). Used for the comments and strings of
     code, so that a paragraph split over several comments is one stream.
     """
+    if len(text) >= ASCII_ARRAY_MIN_CHARS and text.isascii():
+        fast = _tokenize_ascii(text, spans, offset)
+        if fast is not None:
+            return fast
     starts: list[int] = []
     ends: list[int] = []
     ids: list[int] = []
@@ -97,6 +142,26 @@ def tokenize_spans(text: str, spans: list[tuple[int, int]], offset: int = 0) -> 
     return TextTokens(st, en, np.asarray(ids, dtype=np.uint64))
 
 
+def _tokenize_ascii(text: str, spans: list[tuple[int, int]], offset: int) -> TextTokens | None:
+    """:func:`tokenize_spans` of ASCII ``text`` on arrays: the same tokens and ids (the
+    normalised form of an ASCII word is its lower case, and its id the xxh3 of those bytes).
+    None when the spans are not sorted and disjoint (the caller goes one match at a time)."""
+    buf = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+    bounds = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+    st = np.clip(bounds[:, 0], 0, buf.shape[0])
+    en = np.clip(bounds[:, 1], 0, buf.shape[0])
+    if not sorted_disjoint(st, en):
+        return None
+    wstart, wend = ascii_runs(ASCII_WORD[buf], st, en)
+    if not wstart.shape[0]:
+        return TextTokens.empty()
+    ids = xxh3_spans(ASCII_LOWER[buf].tobytes(), wstart, wend)
+    return TextTokens(wstart + offset, wend + offset, ids)
+
+
 def count_tokens(text: str) -> int:
     """Number of rightsguard text tokens in ``text`` (the unit of text thresholds)."""
+    if len(text) >= ASCII_ARRAY_MIN_CHARS and text.isascii():
+        word = ASCII_WORD[np.frombuffer(text.encode("ascii"), dtype=np.uint8)]
+        return int(np.count_nonzero(word[1:] & ~word[:-1])) + int(word[:1].sum())
     return len(_TOKEN_RE.findall(text))

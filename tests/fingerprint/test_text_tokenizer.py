@@ -1,0 +1,78 @@
+"""The text tokenizer's array path for ASCII text gives exactly the tokens of its regex path.
+
+The regex path (one ``_TOKEN_RE`` match at a time, ids from :func:`token_id` of
+:func:`normalise_token`) is the definition; texts at least ``ASCII_ARRAY_MIN_CHARS`` long that are
+ASCII take the array path. If this test fails, text token ids changed and every index's text
+channels would disagree with its queries.
+"""
+
+from __future__ import annotations
+
+import random
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from rightsguard.fingerprint import text as text_mod
+from rightsguard.fingerprint.text import TextTokens, count_tokens, token_id, tokenize_spans
+
+STDLIB = Path(sysconfig.get_paths()["stdlib"])
+
+
+def _regex_path(text: str, spans: list[tuple[int, int]], offset: int = 0) -> TextTokens:
+    old = text_mod.ASCII_ARRAY_MIN_CHARS
+    text_mod.ASCII_ARRAY_MIN_CHARS = 1 << 62
+    try:
+        return tokenize_spans(text, spans, offset)
+    finally:
+        text_mod.ASCII_ARRAY_MIN_CHARS = old
+
+
+def _lists(t: TextTokens) -> tuple[list[int], list[int], list[int]]:
+    return t.starts.tolist(), t.ends.tolist(), t.ids.tolist()
+
+
+def _ascii_stdlib_texts() -> list[tuple[str, str]]:
+    out = []
+    for path in sorted(STDLIB.glob("*.py"))[:120]:
+        text = path.read_text("utf-8")
+        if text.isascii() and len(text) >= text_mod.ASCII_ARRAY_MIN_CHARS:
+            out.append((path.name, text))
+    return out
+
+
+def test_array_path_equals_regex_path_on_real_files() -> None:
+    texts = _ascii_stdlib_texts()
+    assert len(texts) >= 80
+    rng = random.Random(3)
+    for name, text in texts:
+        a = rng.randrange(0, len(text) - 1)
+        b = rng.randrange(a + 1, len(text) + 1)
+        starts = sorted(rng.sample(range(len(text)), 6))
+        disjoint = [(s, min(e, len(text))) for s, e in
+                    zip(starts, [*starts[1:], len(text)], strict=True)]
+        for spans, offset in (([(0, len(text))], 0), ([(a, b)], 11), (disjoint, 5)):
+            fast = tokenize_spans(text, spans, offset)
+            assert _lists(fast) == _lists(_regex_path(text, spans, offset)), (name, spans)
+        assert count_tokens(text) == len(text_mod._TOKEN_RE.findall(text)), name
+
+
+def test_array_path_tokens_by_hand() -> None:
+    text = "GNU General Public License, version 3 (GPL_v3).  " * 20  # 980 characters
+    assert len(text) >= text_mod.ASCII_ARRAY_MIN_CHARS
+    tokens = tokenize_spans(text, [(0, len(text))], offset=100)
+    assert len(tokens) == 7 * 20
+    assert tokens.starts[:7].tolist() == [100, 104, 112, 119, 128, 136, 139]
+    assert tokens.ends[:7].tolist() == [103, 111, 118, 126, 135, 137, 145]
+    # case folded: "GNU" and "gnu" are one id; "GPL_v3" is one word (underscore is a word char)
+    assert tokens.ids[0] == token_id("gnu")
+    assert tokens.ids[6] == token_id("gpl_v3")
+    assert count_tokens(text) == 140
+
+
+@pytest.mark.parametrize("text", ["", "_", "a b", "  x  ", "ÄBC def " * 100])
+def test_short_and_non_ascii_texts_agree_with_the_regex_path(text: str) -> None:
+    spans = [(0, len(text))]
+    assert _lists(tokenize_spans(text, spans)) == _lists(_regex_path(text, spans))
+    assert count_tokens(text) == len(text_mod._TOKEN_RE.findall(text))
