@@ -79,7 +79,7 @@ class Postings(NamedTuple):
     """Answer of :meth:`Index.lookup` for query fingerprints ``hashes`` of shape ``(m,)``.
 
     ``query_index`` (int64), ``doc`` (uint32) and ``work_offset`` (uint32, code points) have one
-    element per posting; ``unanswered`` (int64, ascending, unique) holds the query indexes whose
+    element per posting; ``unanswered`` (int64, ascending) holds the query indexes whose
     postings were not read — stoplisted as idioms, or more than :data:`MAX_POSTINGS_PER_HASH` in
     a segment — so a caller must assume any work could hold them.
     """
@@ -745,7 +745,7 @@ class Index:
             out_q.append(np.repeat(qi, counts))
             out_d.append(np.asarray(seg.d[idx]))
             out_p.append(np.asarray(seg.p[idx]))
-        skipped = (np.unique(np.concatenate(unanswered)) if unanswered
+        skipped = (np.sort(np.concatenate(unanswered)) if unanswered
                    else np.empty(0, np.int64))
         if not out_q:
             return Postings(np.empty(0, np.int64), np.empty(0, np.uint32),
