@@ -546,7 +546,9 @@ class Matcher:
             return {}
         in_prompt = prompt.covered_chars(out.chars)
         result: dict[int, list[Fragment]] = {}
-        margin = 2 * len(text) + 512
+        # a run through a seed reaches at most the output's length either way; one reaching
+        # the window's cut edge is redone on the whole work, so the margin only sets the cost
+        margin = len(text) + 256
         out_at = np.searchsorted(out.offsets, ct.exact_starts).tolist()
         for doc, hits in seeds.items():
             work, cut_lo, cut_hi = self._nows_near(doc, [w for _q, w in hits], margin)
