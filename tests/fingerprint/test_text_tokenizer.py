@@ -8,6 +8,7 @@ channels would disagree with its queries.
 
 from __future__ import annotations
 
+import gzip
 import random
 import sysconfig
 from pathlib import Path
@@ -69,6 +70,28 @@ def test_array_path_tokens_by_hand() -> None:
     assert tokens.ids[0] == token_id("gnu")
     assert tokens.ids[6] == token_id("gpl_v3")
     assert count_tokens(text) == 140
+
+
+JA_PAGES = ("gzip", "ls", "cp", "grep", "tar")
+
+
+def test_token_counts_equal_the_regex_on_japanese_and_mixed_text() -> None:
+    """count_tokens has its own array path for non-ASCII text (word runs + one per CJK
+    character); real Japanese manpages (Debian manpages-ja) and a mixed-script sample."""
+    folder = Path("/usr/share/man/ja/man1")
+    missing = [n for n in JA_PAGES if not (folder / f"{n}.1.gz").is_file()]
+    if missing:
+        pytest.fail(f"manpages-ja is missing ({missing} not in {folder}): "
+                    "apt-get install -y manpages-ja")
+    texts = [gzip.decompress((folder / f"{n}.1.gz").read_bytes()).decode("utf-8")
+             for n in JA_PAGES]
+    texts.append("日本語のテキスト、ｶﾀｶﾅ 한국어 word_1 ２３ Ünïcödé ß ﬁ © “q” " * 30)
+    for text in texts:
+        assert not text.isascii() and len(text) >= text_mod.ASCII_ARRAY_MIN_CHARS
+        assert count_tokens(text) == len(text_mod._TOKEN_RE.findall(text))
+    # by hand: 日 本 語 の テ キ ス ト (8 CJK) + ｶﾀｶﾅ (4 halfwidth katakana) + 한 국 어 (3) +
+    # word_1, ２３, Ünïcödé, ß, ﬁ, q (6 words) = 21 tokens per repeat
+    assert count_tokens(texts[-1]) == 21 * 30
 
 
 @pytest.mark.parametrize("text", ["", "_", "a b", "  x  ", "ÄBC def " * 100])

@@ -159,9 +159,39 @@ def _tokenize_ascii(text: str, spans: list[tuple[int, int]], offset: int) -> Tex
     return TextTokens(wstart + offset, wend + offset, ids)
 
 
+_CJK_RE = re.compile(f"[{_CJK}]")
+_WORD, _CJK_CHAR = 1, 2
+#: token class (0, _WORD or _CJK_CHAR) of non-ASCII code points met so far, read off the regexes
+_CLASS_OF: dict[int, int] = {}
+
+
+def _char_class(cp: int) -> int:
+    cls = _CLASS_OF.get(cp)
+    if cls is None:
+        ch = chr(cp)
+        cls = _CLASS_OF[cp] = (_CJK_CHAR if _CJK_RE.fullmatch(ch) else
+                               _WORD if _TOKEN_RE.fullmatch(ch) else 0)
+    return cls
+
+
 def count_tokens(text: str) -> int:
-    """Number of rightsguard text tokens in ``text`` (the unit of text thresholds)."""
-    if len(text) >= ASCII_ARRAY_MIN_CHARS and text.isascii():
+    """Number of rightsguard text tokens in ``text`` (the unit of text thresholds): the number of
+    ``_TOKEN_RE`` matches, counted on arrays for texts of ``ASCII_ARRAY_MIN_CHARS`` or more —
+    runs of word characters plus one per CJK character, each code point's class read off the
+    regexes once per process."""
+    if len(text) < ASCII_ARRAY_MIN_CHARS:
+        return len(_TOKEN_RE.findall(text))
+    if text.isascii():
         word = ASCII_WORD[np.frombuffer(text.encode("ascii"), dtype=np.uint8)]
         return int(np.count_nonzero(word[1:] & ~word[:-1])) + int(word[:1].sum())
-    return len(_TOKEN_RE.findall(text))
+    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    cls = np.zeros(cps.shape[0], dtype=np.uint8)
+    small = cps < 128
+    cls[small] = ASCII_WORD[cps[small]]
+    big = np.flatnonzero(~small)
+    distinct, where = np.unique(cps[big], return_inverse=True)
+    cls[big] = np.fromiter((_char_class(int(c)) for c in distinct.tolist()), np.uint8,
+                           distinct.shape[0])[where]
+    word = cls == _WORD
+    return (int(np.count_nonzero(word[1:] & ~word[:-1])) + int(word[:1].sum())
+            + int(np.count_nonzero(cls == _CJK_CHAR)))
