@@ -6,10 +6,13 @@ cases are tested after the table. Each cell also names the rule that must have f
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from rightsguard.model import Decision, Purpose, Record, RightsSignal, Use
 from rightsguard.policy import BUILTIN_PROFILES, PolicyEngine
+from rightsguard.policy.engine import _decision
 
 ENGINE = PolicyEngine(BUILTIN_PROFILES, training_tokens=("GPTBot", "CCBot"))
 
@@ -202,3 +205,26 @@ def test_reasons_carry_provision_source_and_evidence() -> None:
     # most restrictive wins, and every fired rule is a reason
     assert got.verdict == "exclude"
     assert [r.rule for r in got.reasons] == ["EU:u2-train-general", "EU:s3-art4-reservation"]
+
+
+def test_remembered_rules_decide_as_evaluating_every_rule() -> None:
+    """PolicyEngine.decide remembers which rules fired per combination of fact values; every
+    use × source combination must decide exactly as evaluating every rule, and each item's
+    reasons must quote that item's evidence, not the item that filled the cache."""
+    engine = PolicyEngine(BUILTIN_PROFILES, training_tokens=("GPTBot", "CCBot"))
+    combos = [(), *[(s,) for s in SOURCES.values()], (PIRACY, RESERVED), (licensed("academic"),),
+              (licensed("non-commercial"), RESERVED)]
+    for round_ in range(2):  # the second round is answered from the cache
+        for use in USES.values():
+            for signals in combos:
+                line = f"line {round_ + 7}"
+                record = item(*(dataclasses.replace(s, evidence=f"{s.evidence}, {line}")
+                                for s in signals))
+                facts = engine.facts(record, use)
+                want = tuple(_decision(p.name, [o for o in p.evaluate(facts) if o.fired])
+                             for p in engine.profiles)
+                got = engine.decide(record, use)
+                assert got == want, (use, signals)
+                if RESERVED in signals and use == USES["U2"]:  # EU quotes the robots line
+                    assert any(line in r.evidence for d in got for r in d.reasons)
+    assert 0 < len(engine._fired) <= len(USES) * len(combos) * len(BUILTIN_PROFILES)

@@ -405,12 +405,7 @@ class Profile:
             blocked = bool(unless) and all(c.holds for c in unless)
             fired = all(c.holds for c in when) and not blocked
             if fired:
-                why = ("always applies" if not when
-                       else ", ".join(c.describe() for c in when))
-                if unless:
-                    why += "; unless " + ", ".join(c.describe() for c in unless)
-                evidence = "; ".join(facts[c.fact].describe() for c in when) or why
-                reason = Reason(f"{self.name}:{rule.id}", rule.provision, rule.source, evidence)
+                why, reason = self._fired_reason(rule, when, unless, facts)
                 outcomes.append(RuleOutcome(rule, True, checks, why, reason))
                 if rule.stop:
                     stopped_by = rule
@@ -430,19 +425,69 @@ class Profile:
             elif any_fired:
                 settled.append(RuleOutcome(rule, False, (), "another rule fired"))
             else:
-                shown = ", ".join(facts[n].describe() for n in ("purpose", "commercial", "actor")
-                                  if n in facts)
-                why = f"no other rule of {self.name} applies"
-                evidence = f"{why} ({shown})" if shown else why
-                reason = Reason(f"{self.name}:{rule.id}", rule.provision, rule.source, evidence)
+                why, reason = self._default_reason(rule, facts)
                 settled.append(RuleOutcome(rule, True, (), why, reason))
         return tuple(settled)
+
+    def _fired_reason(self, rule: Rule, when: list[Check], unless: list[Check],
+                      facts: Mapping[str, Fact]) -> tuple[str, Reason]:
+        why = "always applies" if not when else ", ".join(c.describe() for c in when)
+        if unless:
+            why += "; unless " + ", ".join(c.describe() for c in unless)
+        evidence = "; ".join(facts[c.fact].describe() for c in when) or why
+        return why, Reason(f"{self.name}:{rule.id}", rule.provision, rule.source, evidence)
+
+    def _default_reason(self, rule: Rule, facts: Mapping[str, Fact]) -> tuple[str, Reason]:
+        shown = ", ".join(facts[n].describe() for n in ("purpose", "commercial", "actor")
+                          if n in facts)
+        why = f"no other rule of {self.name} applies"
+        evidence = f"{why} ({shown})" if shown else why
+        return why, Reason(f"{self.name}:{rule.id}", rule.provision, rule.source, evidence)
+
+    def fact_names(self) -> tuple[str, ...]:
+        """The facts the rules' conditions read, sorted: an item's decision depends on their
+        values only (its reasons also quote the facts' evidence)."""
+        return tuple(sorted({f for r in self.rules for f, _w in (*r.when, *r.unless)}))
+
+    def fired_rules(self, facts: Mapping[str, Fact]) -> tuple[int, ...]:
+        """Indexes (into ``rules``) of the rules that fire for ``facts``, as :meth:`evaluate`
+        decides, without describing anything: a function of the values of :meth:`fact_names`.
+        KeyError for a fact a condition reads that ``facts`` lacks."""
+        fired: list[int] = []
+        default: list[int] = []
+        for i, rule in enumerate(self.rules):
+            if rule.default:
+                default.append(i)
+                continue
+            holds = [_holds(facts[f].value, wanted) for f, wanted in rule.when]
+            blocked = bool(rule.unless) and all(_holds(facts[f].value, wanted)
+                                                for f, wanted in rule.unless)
+            if all(holds) and not blocked:
+                fired.append(i)
+                if rule.stop:
+                    break
+        return tuple(fired) if fired else tuple(default)
+
+    def decision(self, fired: tuple[int, ...], facts: Mapping[str, Fact]) -> Decision:
+        """The :class:`~rightsguard.model.Decision` given the rules that fired
+        (:meth:`fired_rules`), each reason quoting ``facts`` as :meth:`evaluate` does."""
+        outcomes = []
+        for i in fired:
+            rule = self.rules[i]
+            if rule.default:
+                why, reason = self._default_reason(rule, facts)
+                outcomes.append(RuleOutcome(rule, True, (), why, reason))
+                continue
+            when = [_check("when", f, w, facts) for f, w in rule.when]
+            unless = [_check("unless", f, w, facts) for f, w in rule.unless]
+            why, reason = self._fired_reason(rule, when, unless, facts)
+            outcomes.append(RuleOutcome(rule, True, (*when, *unless), why, reason))
+        return _decision(self.name, outcomes)
 
     def decide(self, facts: Mapping[str, Fact]) -> Decision:
         """The decision for one item: the most restrictive verdict of the rules that fired
         (exclude > review > allow), with a reason per fired rule."""
-        fired = [o for o in self.evaluate(facts, explain=False) if o.fired]
-        return _decision(self.name, fired)
+        return self.decision(self.fired_rules(facts), facts)
 
 
 def _decision(name: str, fired: list[RuleOutcome]) -> Decision:
@@ -451,15 +496,23 @@ def _decision(name: str, fired: list[RuleOutcome]) -> Decision:
     return Decision(name, verdict.value, tuple(o.reason for o in fired if o.reason is not None))
 
 
+def _holds(actual: Value, wanted: tuple[Value, ...]) -> bool:
+    # bool is an int subclass: compare types too, so "true" never equals True
+    return any(type(actual) is type(w) and actual == w for w in wanted)
+
+
 def _check(part: str, fact: str, wanted: tuple[Value, ...],
            facts: Mapping[str, Fact]) -> Check:
     actual = facts[fact].value
-    # bool is an int subclass: compare types too, so "true" never equals True
-    holds = any(type(actual) is type(w) and actual == w for w in wanted)
-    return Check(part, fact, wanted, actual, holds)
+    return Check(part, fact, wanted, actual, _holds(actual, wanted))
 
 
 # -- engine and pipeline step ------------------------------------------------------------------
+
+
+#: Combinations of fact values whose fired rules a :class:`PolicyEngine` remembers (cleared
+#: when full).
+_FIRED_CACHE_MAX = 65536
 
 
 @dataclass(frozen=True)
@@ -480,6 +533,9 @@ class PolicyEngine:
     profiles: tuple[Profile, ...]
     training_tokens: frozenset[str] | None = None
     licence_category: Callable[[str], str] | None = field(default=None, compare=False)
+    _fired: dict[tuple[int, tuple[Value, ...]], tuple[int, ...]] = field(
+        default_factory=dict, compare=False, repr=False)
+    _names: dict[int, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def __init__(self, profiles: Iterable[Profile | str | Path], *,
                  training_tokens: Collection[str] | None = None,
@@ -494,6 +550,8 @@ class PolicyEngine:
         object.__setattr__(self, "training_tokens",
                            None if training_tokens is None else frozenset(training_tokens))
         object.__setattr__(self, "licence_category", licence_category)
+        object.__setattr__(self, "_fired", {})
+        object.__setattr__(self, "_names", {})
 
     def profile(self, jurisdiction: str) -> Profile:
         """The profile named ``jurisdiction`` (case-insensitive); :class:`ProfileError` if none."""
@@ -511,9 +569,25 @@ class PolicyEngine:
                             categorise=self.licence_category)
 
     def decide(self, record: Record, use: Use) -> tuple[Decision, ...]:
-        """One :class:`~rightsguard.model.Decision` per profile, in profile order."""
+        """One :class:`~rightsguard.model.Decision` per profile, in profile order. Which rules
+        fire is remembered per profile and combination of fact values (items of a corpus share
+        a few hundred combinations; evaluating every rule was a fifth of an audit's time), so
+        each item costs only its reasons' text."""
         facts = self.facts(record, use)
-        return tuple(p.decide(facts) for p in self.profiles)
+        cache = self._fired
+        out = []
+        for i, p in enumerate(self.profiles):
+            names = self._names.get(i)
+            if names is None:
+                names = self._names[i] = p.fact_names()
+            key = (i, tuple(facts[n].value for n in names))
+            fired = cache.get(key)
+            if fired is None:
+                if len(cache) >= _FIRED_CACHE_MAX:
+                    cache.clear()
+                fired = cache[key] = p.fired_rules(facts)
+            out.append(p.decision(fired, facts))
+        return tuple(out)
 
     def explain(self, record: Record, use: Use, jurisdiction: str) -> Explanation:
         """The full chain of rules of one profile for ``record`` (every rule, fired or not)."""
