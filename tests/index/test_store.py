@@ -247,7 +247,7 @@ def test_unreadable_manifests(built: tuple[Path, list[Path]], tmp_path: Path) ->
         Index.create(tmp_path / "other")
 
 
-@pytest.mark.parametrize("damage", ["truncate", "garbage", "missing"])
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "missing", "empty"])
 @pytest.mark.parametrize("array", ["h", "d", "p"])
 def test_corrupt_segment_raises_on_first_query(built: tuple[Path, list[Path]], tmp_path: Path,
                                                damage: str, array: str) -> None:
@@ -259,6 +259,8 @@ def test_corrupt_segment_raises_on_first_query(built: tuple[Path, list[Path]], t
         f.write_bytes(data[: len(data) // 2])
     elif damage == "garbage":
         f.write_bytes(np.random.default_rng(0).integers(0, 256, len(data), np.uint8).tobytes())
+    elif damage == "empty":  # numpy raises EOFError, not ValueError (a newcomer's traceback)
+        f.write_bytes(b"")
     else:
         f.unlink()
     idx = Index.open(path)  # opening stays cheap: segments load on first query

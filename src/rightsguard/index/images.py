@@ -476,7 +476,7 @@ class HashIndex:
                               allow_pickle=False)
             except FileNotFoundError:
                 raise
-            except (OSError, ValueError) as exc:
+            except (OSError, ValueError, EOFError) as exc:  # EOFError: an empty file
                 raise IndexCorruptError(f"{fpath}: unreadable as .npy: {exc}") from exc
             if arr.dtype != dtype or len(arr.shape) != len(shapes[name]) or any(
                     want is not None and got != want

@@ -88,7 +88,7 @@ class Segment:
         try:
             meta = json.loads((folder / "segment.json").read_text("utf-8"))
             arrays = [np.load(folder / f"{n}.npy", mmap_mode="r") for n in ("h", "d", "p")]
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, EOFError) as exc:  # EOFError: an empty .npy file
             raise IndexCorruptError(f"index segment {folder} is unreadable: {exc}") from exc
         for key, value in expected.items():
             if meta.get(key) != value:

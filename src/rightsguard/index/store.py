@@ -696,7 +696,7 @@ class Index:
                 f = self.path / "channels" / ch.name / stops[ch.name]
                 try:
                     self._stop[ch.name] = np.load(f, mmap_mode="r")
-                except (OSError, ValueError) as exc:
+                except (OSError, ValueError, EOFError) as exc:  # EOFError: an empty file
                     raise IndexCorruptError(f"stoplist {f} is unreadable: {exc}") from exc
             else:
                 self._stop[ch.name] = np.empty(0, np.uint32)
