@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rightsguard.fingerprint.code import IDENT_ID, LITERAL_ID, CodeTokenizer, CodeTokens
-from rightsguard.fingerprint.text import TextTokens, tokenize_text
+from rightsguard.fingerprint.text import TextTokens, count_tokens, tokenize_text
 from rightsguard.fingerprint.winnow import WinnowParams, fingerprint, kgram_hashes
 from rightsguard.index.cache import LRU
 from rightsguard.index.channels import (
@@ -828,14 +828,16 @@ class Matcher:
                                        out_total=out_nows, work_unit="nows", cover=cover))
         # comments and strings as text (a licence pasted into code)
         matches.extend(self._text_matches(text, ct.text, excl | matched_docs, pf, newlines))
-        return refine_licence_variants(matches), ct.tokenizer
+        return explained_by_licence_texts(refine_licence_variants(matches), text,
+                                          self.thresholds), ct.tokenizer
 
     def match_text(self, text: str, *, exclude: set[int] | None = None,
                    prompt: str | None = None) -> list[Match]:
         """Matches of prose ``text`` (NFKC + case folded tokens)."""
         tokens = tokenize_text(text)
-        return refine_licence_variants(self._text_matches(
-            text, tokens, exclude or set(), PromptFilter.of(prompt), _newlines(text)))
+        return explained_by_licence_texts(refine_licence_variants(self._text_matches(
+            text, tokens, exclude or set(), PromptFilter.of(prompt), _newlines(text))),
+            text, self.thresholds)
 
     def _text_matches(self, text: str, tokens: TextTokens, exclude: set[int],
                       pf: PromptFilter, newlines: list[int]) -> list[Match]:
@@ -1017,6 +1019,58 @@ def refine_licence_variants(matches: list[Match], overlap: float = 0.8) -> list[
                                           f"licence text of {', '.join(sorted(names))}")
     others = [m for m in matches if m.work.kind != "licence-text"]
     return sorted(others + kept, key=lambda m: (m.output_span.start, m.work.title))
+
+
+def explained_by_licence_texts(matches: list[Match], text: str,
+                               thresholds: Thresholds) -> list[Match]:
+    """refine: a licence text pasted into an output (an MIT header) also matches every
+    registered work that carries the same text in a comment — a newcomer's MIT header gave 16
+    matches, three of them ``block`` through their works' licences. The output reproduces the
+    licence, whose terms permit verbatim copies, not those works: a match of another work is
+    dropped when the part of its output span outside every licence-text match's span falls
+    below the reporting threshold (:attr:`Thresholds.code_chars` non-whitespace characters,
+    or :attr:`Thresholds.text_tokens` tokens for text matches), and the licence-text match
+    names how many works hold the same text. Short works (``text-dense``) are kept."""
+    licences = [m for m in matches if m.work.kind == "licence-text"]
+    if not licences:
+        return matches
+    covered = _merged([(m.output_span.start, m.output_span.end) for m in licences])
+    kept: list[Match] = []
+    held: dict[int, list[str]] = {}  # licence match index -> titles of works explained by it
+    for m in matches:
+        if m.work.kind == "licence-text" or m.channel == TEXT_DENSE.name:
+            kept.append(m)
+            continue
+        start, end = m.output_span.start, m.output_span.end
+        rest, at = [], start
+        for a, b in covered:
+            if b <= at or a >= end:
+                continue
+            if a > at:
+                rest.append(text[at:a])
+            at = max(at, b)
+        if at < end:
+            rest.append(text[at:end])
+        outside = " ".join(rest)
+        if m.channel == TEXT.name:
+            enough = count_tokens(outside) >= thresholds.text_tokens
+        else:
+            enough = len("".join(outside.split())) >= thresholds.code_chars
+        if enough:
+            kept.append(m)
+            continue
+        best = max(range(len(licences)), key=lambda i: min(end, licences[i].output_span.end)
+                   - max(start, licences[i].output_span.start))
+        held.setdefault(best, []).append(m.work.title)
+    for i, titles in held.items():
+        lic = licences[i]
+        shown = ", ".join(sorted(titles)[:3]) + (f" and {len(titles) - 3} more"
+                                                 if len(titles) > 3 else "")
+        note = (f"the same text is in {len(titles)} registered work"
+                f"{'s' if len(titles) > 1 else ''} ({shown}); reported once, as the licence text")
+        at = kept.index(lic)
+        kept[at] = replace(lic, reason=f"{lic.reason}; {note}" if lic.reason else note)
+    return kept
 
 
 def verdict_of(matches: list[Match]) -> Verdict:
