@@ -122,6 +122,26 @@ def test_same_bytes_two_sources_are_one_work(tmp_path: Path) -> None:
     assert ids == {sha(src)}
 
 
+def test_registering_the_same_file_again_corrects_its_holders(tmp_path: Path) -> None:
+    """A newcomer re-added a file with a corrected --holder; the attribution kept naming the
+    wrong person. The only source registered again: its holders replace the recorded ones. A
+    second source's holders still add to them."""
+    src = stdlib_files(1)[0]
+    a = copy_files([src], tmp_path / "a")[0]
+    idx = Index.open(tmp_path / "idx", create=True)
+    idx.add(works_from(a, licence="MIT", holder="Wrong Person"))
+    idx.add(works_from(a, licence="PSF-2.0", holder="Python Software Foundation"))
+    doc = idx.registry.doc_of(sha(src))
+    assert doc is not None
+    work = idx.registry.works([doc])[doc].work
+    assert work.holders == ("Python Software Foundation",)
+    assert work.licence == "PSF-2.0"
+    b = copy_files([src], tmp_path / "b")[0]
+    idx.add(works_from(b, licence="PSF-2.0", holder="Guido van Rossum"))
+    work = idx.registry.works([doc])[doc].work
+    assert work.holders == ("Python Software Foundation", "Guido van Rossum")
+
+
 def test_same_bytes_in_one_batch_are_one_work(tmp_path: Path) -> None:
     raw = stdlib_files(2)[1].read_bytes()
     items = [WorkInput(raw=raw, title=f"copy {i}", holders=(f"H{i}",), licence="MIT",

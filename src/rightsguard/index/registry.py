@@ -471,7 +471,16 @@ class Writer:
         return doc
 
     def add_metadata(self, doc: int, work: Work) -> None:
-        """Record holders, sources and identifiers of ``work`` on ``doc`` (duplicates ignored)."""
+        """Record holders, sources and identifiers of ``work`` on ``doc`` (duplicates ignored).
+
+        Holders are kept per work, not per source, so they accumulate across sources — except
+        when ``work``'s sources are all the work has (the same file registered again): then its
+        holders, when it names any, replace the recorded ones, as its licence does (a holder
+        given wrongly could otherwise never be corrected short of removing the work)."""
+        have_s = {r[0]: r[1] for r in self._x("SELECT uri, licence FROM sources WHERE doc = :d",
+                                               {"d": doc})}
+        if work.holders and have_s and set(have_s) <= {s.uri for s in work.sources}:
+            self._x("DELETE FROM holders WHERE doc = :d", {"d": doc})
         have_h = {r[0] for r in self._x("SELECT holder FROM holders WHERE doc = :d", {"d": doc})}
         n = len(have_h)
         for h in work.holders:
@@ -480,8 +489,6 @@ class Writer:
                         {"d": doc, "o": n, "h": h})
                 have_h.add(h)
                 n += 1
-        have_s = {r[0]: r[1] for r in self._x("SELECT uri, licence FROM sources WHERE doc = :d",
-                                               {"d": doc})}
         for s in work.sources:
             lic = s.licence if s.licence is not None else work.licence
             if s.uri not in have_s:
