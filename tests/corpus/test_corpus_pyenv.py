@@ -116,3 +116,30 @@ def test_licence_fallbacks(tmp_path: Path) -> None:
     assert (field.licence, field.holders) == ("Apache-2.0 OR MIT", ("Field Person",))
     [skipped] = [i for i in items if isinstance(i, Skipped)]
     assert skipped.input == "pypi:norecord@5.0" and "RECORD" in skipped.reason
+
+
+def test_ambiguous_classifier_keeps_the_licence_files_licences_of_its_family(
+        tmp_path: Path) -> None:
+    """scipy's LICENSE.txt carries its own BSD licence and the licences of components bundled
+    in scipy.libs (the GCC runtime's GPL); its classifier says only "BSD License". The licences
+    of that family are the distribution's; the others are noted, not imposed on its files."""
+    bsd = ("Copyright (c) 2001 Example Developers.\n\nRedistribution and use in source and "
+           "binary forms ... Neither the name of the copyright holder ...\n")
+    mit = ("Bundled component: libexample\n\nPermission is hereby granted, free of charge, to "
+           "any person obtaining a copy of this software ...\n")
+    _dist(tmp_path, "bundles", "1.0",
+          ["License-File: LICENSE.txt", "License-File: LICENSES_bundled.txt",
+           "Classifier: License :: OSI Approved :: BSD License"],
+          {"bundles/__init__.py": "x = 1\n", "bundles-1.0.dist-info/licenses/LICENSE.txt": bsd,
+           "bundles-1.0.dist-info/licenses/LICENSES_bundled.txt": mit})
+    _dist(tmp_path, "nofamily", "1.0",
+          ["License-File: LICENSE.txt", "License-File: LICENSES_bundled.txt"],
+          {"nofamily/__init__.py": "x = 1\n", "nofamily-1.0.dist-info/licenses/LICENSE.txt": bsd,
+           "nofamily-1.0.dist-info/licenses/LICENSES_bundled.txt": mit})
+    walk = iter_python_env_works(resolver=StubResolver(), sys_path=[tmp_path],
+                                 include_stdlib=False)
+    works = {i.source.uri: i for i in walk if isinstance(i, WorkInput)}
+    assert works["pypi:bundles@1.0#bundles/__init__.py"].licence == "BSD-3-Clause"
+    assert "also name MIT" in walk.licences["bundles@1.0"].note
+    # without a classifier both licences stand (AND: the conservative reading)
+    assert works["pypi:nofamily@1.0#nofamily/__init__.py"].licence == "BSD-3-Clause AND MIT"

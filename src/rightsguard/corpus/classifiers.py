@@ -11,7 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from types import MappingProxyType
 
-__all__ = ["CLASSIFIER_SPDX", "spdx_from_classifiers"]
+__all__ = [
+    "CLASSIFIER_FAMILY",
+    "CLASSIFIER_SPDX",
+    "families_from_classifiers",
+    "spdx_from_classifiers",
+]
 
 _OSI = "License :: OSI Approved :: "
 
@@ -109,3 +114,31 @@ def spdx_from_classifiers(classifiers: Iterable[str]) -> list[str]:
         if spdx and spdx not in out:
             out.append(spdx)
     return out
+
+
+CLASSIFIER_FAMILY = MappingProxyType({
+    _OSI + "Academic Free License (AFL)": ("AFL-",),
+    _OSI + "Apache Software License": ("Apache-",),
+    _OSI + "Artistic License": ("Artistic-",),
+    _OSI + "BSD License": ("BSD-", "0BSD"),
+    _OSI + "Eiffel Forum License": ("EFL-",),
+    _OSI + "GNU Free Documentation License (FDL)": ("GFDL-",),
+    _OSI + "GNU General Public License (GPL)": ("GPL-",),
+    _OSI + "GNU Library or Lesser General Public License (LGPL)": ("LGPL-",),
+    _OSI + "Zope Public License": ("ZPL-",),
+    "License :: Eiffel Forum License (EFL)": ("EFL-",),
+})
+"""Ambiguous classifier -> the SPDX identifier prefixes of the licence family it names (``BSD
+License``: some BSD variant). It cannot pick the variant, but it says which of the licences a
+distribution's licence files name are the distribution's own: scipy's LICENSE.txt also carries
+the GPL of the GCC runtime bundled in ``scipy.libs`` (see the importer)."""
+
+
+def families_from_classifiers(classifiers: Iterable[str]) -> tuple[str, ...]:
+    """SPDX identifier prefixes of the licence families the ambiguous classifiers name."""
+    out: list[str] = []
+    for classifier in classifiers:
+        for prefix in CLASSIFIER_FAMILY.get(classifier.strip(), ()):
+            if prefix not in out:
+                out.append(prefix)
+    return tuple(out)

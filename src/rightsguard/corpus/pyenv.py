@@ -36,7 +36,7 @@ from rightsguard.corpus.base import (
     combine_expressions,
     dedupe,
 )
-from rightsguard.corpus.classifiers import spdx_from_classifiers
+from rightsguard.corpus.classifiers import families_from_classifiers, spdx_from_classifiers
 from rightsguard.corpus.files import is_licence_file
 from rightsguard.corpus.languages import language_for_path
 from rightsguard.corpus.reading import DEFAULT_MAX_BYTES, read_source
@@ -253,6 +253,14 @@ class PythonEnvWorks(LazyWorks):
                 detected.append(found)
         holders = dedupe(h for _, text in texts for h in self.resolver.holders(text))
         origins = tuple(o for o, _ in texts)
+        families = families_from_classifiers(md.get_all("Classifier") or [])
+        if families and detected:
+            own, other = _in_families(detected, families)
+            if own and other:
+                notes.append(f"licence files also name {' AND '.join(other)}, outside the "
+                             f"licence family the classifiers name ({', '.join(families)}…): "
+                             "taken as bundled components' licences")
+                detected = own
         expression = combine_expressions(detected, self.resolver)
         if expression:
             return expression, LicenceEvidence(expression, "licence-file", origins,
@@ -316,6 +324,30 @@ class PythonEnvWorks(LazyWorks):
         return LicenceEvidence(STDLIB_LICENCE, "default", (str(licence_txt),),
                                f"LICENSE.txt detected as {detected or 'nothing recognised'};"
                                " PSF-2.0 kept for CPython")
+
+
+def _in_families(expressions: list[str], prefixes: tuple[str, ...]
+                 ) -> tuple[list[str], list[str]]:
+    """The top-level ``AND`` parts of ``expressions`` whose licences all start with one of
+    ``prefixes`` (a family an ambiguous classifier names), and the other parts."""
+    from license_expression import AND, Licensing
+
+    licensing = Licensing()
+    own: list[str] = []
+    other: list[str] = []
+    for expression in expressions:
+        try:
+            parsed = licensing.parse(expression)
+        except Exception:  # an expression the resolver produced but this parser refuses
+            other.append(expression)
+            continue
+        parts = parsed.args if isinstance(parsed, AND) else (parsed,)
+        for part in parts:
+            keys = [str(k) for k in licensing.license_keys(part)]
+            inside = any(k.startswith(prefixes) for k in keys) and all(
+                k.startswith(prefixes) or "exception" in k.lower() for k in keys)
+            (own if inside else other).append(str(part))
+    return list(dedupe(own)), list(dedupe(other))
 
 
 def iter_python_env_works(*, resolver: LicenceResolver,
