@@ -92,3 +92,23 @@ def test_a_mark_whose_sources_disagree_is_still_undetermined() -> None:
     verdict, reason = ScreenPolicy().verdict(_work("NOASSERTION", kind="mark", sources=sources))
     assert verdict is Verdict.REVIEW
     assert reason.startswith("sources disagree on the licence: NOASSERTION (file:///a/logo.png)")
+
+
+@pytest.mark.parametrize(("licence", "output", "verdict"), [
+    # every part of an AND must allow it: a permissive part always does (a newcomer's
+    # BSD-3-Clause AND GPL-3.0-or-later work was blocked in a GPL-3.0-only output)
+    ("BSD-3-Clause AND GPL-3.0-or-later", "GPL-3.0-only", Verdict.ATTRIBUTE),
+    ("GPL-3.0-or-later", "GPL-3.0-only", Verdict.ATTRIBUTE),
+    ("BSD-3-Clause AND GPL-3.0-or-later", "MIT", Verdict.BLOCK),
+    ("GPL-2.0-only AND GPL-3.0-only", "GPL-3.0-only", Verdict.BLOCK),  # GPL-2.0-only is not
+    # a choice: one allowed part is enough
+    ("GPL-2.0-only OR GPL-3.0-or-later", "GPL-3.0-only", Verdict.ATTRIBUTE),
+    # an exception only grants more: judged as the licence
+    ("GPL-3.0-or-later WITH GCC-exception-3.1", "GPL-3.0-or-later", Verdict.ATTRIBUTE),
+])
+def test_copyleft_expressions_against_the_output_licence(licence: str, output: str,
+                                                         verdict: Verdict) -> None:
+    work = _work(licence, kind="code")
+    assert work.licence_category is LicenceCategory.COPYLEFT
+    got, reason = ScreenPolicy(output_licence=output).verdict(work)
+    assert got is verdict, reason

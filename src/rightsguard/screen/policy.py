@@ -97,6 +97,41 @@ def licence_label(licence: str, category: LicenceCategory) -> str:
     return f"{category.value} licence {licence}"
 
 
+def compatible_with(expression: str, output_licence: str) -> bool:
+    """Whether code under ``expression`` may be reproduced in an output distributed under
+    ``output_licence``: a copyleft licence when :data:`_COMPATIBLE` lists the output licence
+    (the same licence always), a permissive or public-domain one always; ``A AND B`` when both
+    parts are, ``A OR B`` when either is (SPDX annex D: AND — all apply, OR — a choice). A
+    newcomer's ``BSD-3-Clause AND GPL-3.0-or-later`` work was blocked in a GPL-3.0-only output
+    while plain GPL-3.0-or-later passed. Anything else (copyleft-limited, proprietary, unknown,
+    an expression that does not parse) is not. ``X WITH exception`` is judged as ``X``: an
+    exception only grants more."""
+    from license_expression import AND, OR, Licensing
+
+    from rightsguard.signals.licences import category_of
+
+    try:
+        parsed = Licensing().parse(expression)
+    except Exception:  # license-expression raises its own errors and ValueError subclasses
+        return False
+
+    def ok(node: object) -> bool:
+        if isinstance(node, AND):
+            return all(ok(a) for a in node.args)
+        if isinstance(node, OR):
+            return any(ok(a) for a in node.args)
+        # a WITH exception only adds permissions: the licence itself decides
+        key = str(getattr(node, "license_symbol", node))
+        category = category_of(key)
+        if category in (LicenceCategory.PERMISSIVE, LicenceCategory.PUBLIC_DOMAIN):
+            return True
+        if category is LicenceCategory.COPYLEFT:
+            return output_licence in _COMPATIBLE.get(key, frozenset({key}))
+        return False
+
+    return ok(parsed)
+
+
 def licence_conflict(work: Work) -> str | None:
     """Why the sources of ``work`` disagree on its licence, or None when they agree (or state
     none), e.g. ``sources disagree on the licence: MIT (https://pypi.org/…), GPL-3.0-only
@@ -153,11 +188,10 @@ class ScreenPolicy:
             }[verdict]
         cat = work.licence_category
         verdict = table[cat]
-        if cat is LicenceCategory.COPYLEFT and self.output_licence:
-            allowed = _COMPATIBLE.get(work.licence, frozenset({work.licence}))
-            if self.output_licence in allowed:
-                return Verdict.ATTRIBUTE, (f"copyleft {work.licence} is compatible with the "
-                                           f"output licence {self.output_licence}; keep notices")
+        if cat is LicenceCategory.COPYLEFT and self.output_licence and \
+                compatible_with(work.licence, self.output_licence):
+            return Verdict.ATTRIBUTE, (f"copyleft {work.licence} is compatible with the "
+                                       f"output licence {self.output_licence}; keep notices")
         label = licence_label(work.licence, cat)
         reasons = {
             Verdict.ATTRIBUTE: f"{label}: reuse allowed with attribution",
