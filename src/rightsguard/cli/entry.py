@@ -14,6 +14,7 @@ imported only to print a human report or a message on stderr.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -210,6 +211,8 @@ def _same_terminal() -> bool:
 #: SIGPIPE, what a shell reports for a program the signal ends, so ``set -o pipefail`` scripts
 #: see what they see from ``cat`` or ``grep``, and it is never taken for a verdict's 0 or 1.
 EXIT_BROKEN_PIPE = 141
+#: Exit status after Ctrl-C: 128 + SIGINT, as shells report a process SIGINT ended.
+EXIT_INTERRUPTED = 130
 
 
 def stdout_closed() -> NoReturn:
@@ -275,9 +278,18 @@ def _fast_check(argv: list[str]) -> int | None:
                      style_model=Path(kw["style_model"]) if "style_model" in kw else None)
 
 
+def _interrupted(signum: int, frame: object) -> NoReturn:
+    """Ctrl-C: stop, once. ``uv run`` forwards the terminal's SIGINT to the process that
+    already got it, and a second KeyboardInterrupt during the clean-up (stopping ``index
+    add``'s worker pool) left a newcomer's ``demo`` hanging; later ones are ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Console entry point: RightsguardError → message on stderr, exit 2; stdout closed by its
     reader (a pipe into ``head``) → no traceback, exit :data:`EXIT_BROKEN_PIPE`."""
+    signal.signal(signal.SIGINT, _interrupted)
     try:
         try:
             rc = _fast_check(sys.argv[1:])
@@ -288,6 +300,10 @@ def main() -> None:
         except RightsguardError as exc:
             err_console().print(f"error: {exc}", markup=False, highlight=False)
             rc = 2
+        except KeyboardInterrupt:  # outside Typer, which turns Ctrl-C into exit status 130
+            rc = EXIT_INTERRUPTED
+        if rc == EXIT_INTERRUPTED:
+            err_console().print("interrupted", markup=False, highlight=False)
         sys.stdout.flush()  # a closed pipe shows up here, not at interpreter exit
     except BrokenPipeError:
         stdout_closed()

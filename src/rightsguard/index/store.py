@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import shutil
+import signal
 import string
 import time
 from collections import defaultdict
@@ -127,6 +128,9 @@ _WORKER_TOKENIZER: CodeTokenizer | None = None  # one per worker process, set by
 
 def _worker_init() -> None:
     global _WORKER_TOKENIZER
+    # Ctrl-C reaches every process of the terminal's group: the parent stops the pool, so a
+    # worker must not die mid-task (it printed a traceback, and a broken pool could hang)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER_TOKENIZER = CodeTokenizer()
 
 
@@ -366,6 +370,15 @@ class Index:
                 self._rebuild_stoplists()
                 if summary.images:  # the hash index is derived: only new images change it
                     self.images.sync()
+        except BaseException:
+            if pool is not None:  # interrupted (Ctrl-C, twice through `uv run`) or failed:
+                # stop the workers now rather than wait for their tasks — a second interrupt
+                # during that wait left the pool's manager thread, and the exit, hanging
+                pool.shutdown(wait=False, cancel_futures=True)
+                for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                    proc.terminate()
+                pool = None
+            raise
         finally:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
