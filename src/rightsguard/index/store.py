@@ -128,10 +128,32 @@ _WORKER_TOKENIZER: CodeTokenizer | None = None  # one per worker process, set by
 
 def _worker_init() -> None:
     global _WORKER_TOKENIZER
-    # Ctrl-C reaches every process of the terminal's group: the parent stops the pool, so a
-    # worker must not die mid-task (it printed a traceback, and a broken pool could hang)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER_TOKENIZER = CodeTokenizer()
+
+
+def _ready() -> None:
+    """A no-op task: submitting one per worker makes the pool start its processes now."""
+
+
+def _spawn_ignoring_ctrl_c(pool: ProcessPoolExecutor, workers: int) -> None:
+    """Start the pool's worker processes with SIGINT ignored, which they inherit.
+
+    Ctrl-C reaches every process of the terminal's group; the parent stops the pool (its
+    tasks are short), so a worker must not die of it — mid-task or still importing, it broke
+    the pool and a newcomer's ``demo`` hung after Ctrl-C. Only the main thread can change
+    signal handling; elsewhere the workers start as they are."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        for _ in range(workers):
+            pool.submit(_ready)
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        for _ in range(workers):
+            pool.submit(_ready)  # spawns a process per task while none is idle
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _fingerprint_item(item: WorkInput, tokenizer: CodeTokenizer) -> WorkPrints:
@@ -349,6 +371,8 @@ class Index:
         # lock held by orphaned workers (they exit when the parent's pipe closes)
         pool = ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_worker_init) if n_workers > 1 else None
+        if pool is not None:
+            _spawn_ignoring_ctrl_c(pool, n_workers)
         tokenizer = CodeTokenizer()  # in this process: parsers are made once per add, not per work
         done = 0
         try:
@@ -370,15 +394,6 @@ class Index:
                 self._rebuild_stoplists()
                 if summary.images:  # the hash index is derived: only new images change it
                     self.images.sync()
-        except BaseException:
-            if pool is not None:  # interrupted (Ctrl-C, twice through `uv run`) or failed:
-                # stop the workers now rather than wait for their tasks — a second interrupt
-                # during that wait left the pool's manager thread, and the exit, hanging
-                pool.shutdown(wait=False, cancel_futures=True)
-                for proc in list((getattr(pool, "_processes", None) or {}).values()):
-                    proc.terminate()
-                pool = None
-            raise
         finally:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
