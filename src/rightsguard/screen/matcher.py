@@ -286,6 +286,41 @@ def _reach_nows(seed_q: I64, unanswered: I64, nows_before: I64, params: WinnowPa
 MAX_GAP_CHARS = 300
 
 
+def _cut_at_gaps(qa: I64, ja: I64, fwd: I64, back: I64, out_starts: I64, out_ends: I64,
+                 work_starts: I64, work_ends: I64, max_gap: int = MAX_GAP_CHARS
+                 ) -> tuple[I64, I64]:
+    """Runs of equal normalised tokens (:func:`_run_extents`: seed ``(qa[i], ja[i])`` runs
+    ``back[i]`` tokens back and ``fwd[i]`` on) cut where the text between two consecutive
+    tokens differs in length between output and work by more than ``max_gap`` code points,
+    keeping the piece holding the seed. Comments are not tokens, so a run otherwise went on
+    through a 68-line comment block of the work into the next function, which the output
+    held right after the copied one (a newcomer's output span ran 2 lines into unrelated
+    code, its work span over the comment block). Runs whose total lengths differ by less
+    than ``max_gap`` are left alone (two gaps differing in opposite directions by more would
+    be missed; not seen)."""
+    ok = fwd > 0
+    if not ok.any():
+        return fwd, back
+    s_o, e_o, s_w, e_w = qa - back, qa + fwd, ja - back, ja + fwd
+    o_len = out_ends[np.where(ok, e_o - 1, s_o)] - out_starts[s_o]
+    w_len = work_ends[np.where(ok, e_w - 1, s_w)] - work_starts[s_w]
+    suspect = np.flatnonzero(ok & (np.abs(w_len - o_len) > max_gap))
+    if not suspect.shape[0]:
+        return fwd, back
+    fwd, back = fwd.copy(), back.copy()
+    for i in suspect.tolist():
+        a_o, a_w, n, seed = int(s_o[i]), int(s_w[i]), int(fwd[i] + back[i]), int(back[i])
+        gap_o = out_starts[a_o + 1:a_o + n] - out_ends[a_o:a_o + n - 1]
+        gap_w = work_starts[a_w + 1:a_w + n] - work_ends[a_w:a_w + n - 1]
+        cuts = np.flatnonzero(np.abs(gap_w - gap_o) > max_gap) + 1  # first token of a piece
+        if not cuts.shape[0]:
+            continue
+        lo = int(cuts[cuts <= seed][-1]) if (cuts <= seed).any() else 0
+        hi = int(cuts[cuts > seed][0]) if (cuts > seed).any() else n
+        back[i], fwd[i] = seed - lo, hi - seed
+    return fwd, back
+
+
 def _chain(frags: list[Fragment]) -> list[Fragment]:
     """Best chain of fragments increasing in both output and work, with no gap over
     :data:`MAX_GAP_CHARS` on either side (O(n²) dynamic programme; n is small)."""
@@ -652,6 +687,8 @@ class Matcher:
             start_ok[start_ok] = wt.starts[ja[start_ok]] == wa[start_ok]
             qa, ja = qa[start_ok], ja[start_ok]  # the rest: not a token start (hash collision)
             fwd_a, back_a = _run_extents(ct.norm_ids, qa, wt.norm_ids, ja)
+            fwd_a, back_a = _cut_at_gaps(qa, ja, fwd_a, back_a, ct.starts, ct.ends, wt.starts,
+                                         wt.ends)
             long_enough = (fwd_a > 0) & (nows_before[qa + fwd_a] - nows_before[qa - back_a]
                                          >= self.thresholds.code_fragment_chars)
             if doc not in (verified or {}) and _union_tokens_nows(
@@ -796,40 +833,57 @@ class Matcher:
         newlines = _newlines(text)
         self.index.rows(set(exact) | set(norm))  # one batch of registry reads, cached
         for doc in sorted(set(exact) | set(norm)):
-            best: tuple[list[Fragment], str, str] | None = None
-            for frags, kind1, chan in ((exact.get(doc, []), "verbatim", CODE_EXACT.name),
-                                       (norm.get(doc, []), "renamed", CODE_NORM.name)):
-                chain = _chain(frags)
-                total = sum(f.units for f in chain)
-                if total >= self.thresholds.code_chars and (
-                        best is None or total > sum(f.units for f in best[0])):
-                    if kind1 == "renamed" and not any(f.renamed for f in chain):
-                        kind1 = "verbatim"  # found structurally, but every token is the same
-                    kind = kind1 if len(chain) == 1 else (
-                        "near-verbatim" if kind1 == "verbatim" else "renamed")
-                    best = (chain, kind, chan)
-            if best is None:
-                continue
-            chain, kind, chan = best
-            matched_docs.add(doc)
-            tokens = int(np.count_nonzero((ct.starts >= chain[0].out_start)
-                                          & (ct.ends <= chain[-1].out_end)))
-            longest = max(int(np.count_nonzero((ct.starts >= f.out_start)
-                                               & (ct.ends <= f.out_end))) for f in chain)
             # coverage counts every verified fragment of both channels, in any order (a copy
             # with reordered functions still reproduces all of them)
             pieces = exact.get(doc, []) + norm.get(doc, [])
-            cover = (_union_nows([(f.out_start, f.out_end) for f in pieces], out_view)
-                     / out_nows,
-                     _union_nows_text([(f.work_start, f.work_end) for f in pieces],
-                                      self.index.text(doc)))
-            matches.append(self._match(doc, chain, text, newlines, kind=kind, channel=chan,
-                                       matched_tokens=tokens, longest=longest,
-                                       out_total=out_nows, work_unit="nows", cover=cover))
+            cover: tuple[float, int] | None = None
+            left = {CODE_EXACT.name: exact.get(doc, []), CODE_NORM.name: norm.get(doc, [])}
+            # one match per disjoint copy: the best chain, then the best of the fragments
+            # outside it, ... (a work copied twice into an output, or two of its functions far
+            # apart, is two matches: a newcomer's second copy was never located)
+            while True:
+                best = self._best_chain(left)
+                if best is None:
+                    break
+                chain, kind, chan = best
+                lo, hi = chain[0].out_start, chain[-1].out_end
+                left = {c: [f for f in fs if f.out_end <= lo or f.out_start >= hi]
+                        for c, fs in left.items()}
+                matched_docs.add(doc)
+                tokens = int(np.count_nonzero((ct.starts >= lo) & (ct.ends <= hi)))
+                longest = max(int(np.count_nonzero((ct.starts >= f.out_start)
+                                                   & (ct.ends <= f.out_end))) for f in chain)
+                if cover is None:
+                    cover = (_union_nows([(f.out_start, f.out_end) for f in pieces], out_view)
+                             / out_nows,
+                             _union_nows_text([(f.work_start, f.work_end) for f in pieces],
+                                              self.index.text(doc)))
+                matches.append(self._match(doc, chain, text, newlines, kind=kind,
+                                           channel=chan, matched_tokens=tokens,
+                                           longest=longest, out_total=out_nows,
+                                           work_unit="nows", cover=cover))
         # comments and strings as text (a licence pasted into code)
         matches.extend(self._text_matches(text, ct.text, excl | matched_docs, pf, newlines))
         return explained_by_licence_texts(refine_licence_variants(matches), text,
                                           self.thresholds), ct.tokenizer
+
+    def _best_chain(self, frags: dict[str, list[Fragment]]
+                    ) -> tuple[list[Fragment], str, str] | None:
+        """The chain (:func:`_chain`) of one channel's fragments covering the most units, if it
+        reaches :attr:`Thresholds.code_chars`: ``(chain, kind, channel)``; verbatim fragments
+        win ties."""
+        best: tuple[list[Fragment], str, str] | None = None
+        for chan, kind1 in ((CODE_EXACT.name, "verbatim"), (CODE_NORM.name, "renamed")):
+            chain = _chain(frags.get(chan, []))
+            total = sum(f.units for f in chain)
+            if total >= self.thresholds.code_chars and (
+                    best is None or total > sum(f.units for f in best[0])):
+                if kind1 == "renamed" and not any(f.renamed for f in chain):
+                    kind1 = "verbatim"  # found structurally, but every token is the same
+                kind = kind1 if len(chain) == 1 else (
+                    "near-verbatim" if kind1 == "verbatim" else "renamed")
+                best = (chain, kind, chan)
+        return best
 
     def match_text(self, text: str, *, exclude: set[int] | None = None,
                    prompt: str | None = None) -> list[Match]:
