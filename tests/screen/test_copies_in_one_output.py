@@ -10,13 +10,11 @@ does — two newcomer findings on the standard library's heapq.py.
 
 from __future__ import annotations
 
-import io
-import keyword
 import sysconfig
-import tokenize
 from pathlib import Path
 
 import pytest
+from renaming import renamed
 
 from rightsguard import Index, Screener
 from rightsguard.index.sources import works_from
@@ -84,21 +82,12 @@ def test_two_functions_far_apart_in_the_work_are_two_matches(screener: Screener)
     assert [m.work_span.start_line for m in found] == [MERGE[0], _def_line("nsmallest")]
 
 
-def _renamed(src: str) -> str:
-    out = []
-    for tok in tokenize.generate_tokens(io.StringIO(src).readline):
-        if tok.type == tokenize.NAME and not keyword.iskeyword(tok.string):
-            tok = tok._replace(string="my_" + tok.string)
-        out.append(tok)
-    return tokenize.untokenize(out)
-
-
 def test_a_renamed_copy_ends_where_the_copied_function_does(screener: Screener) -> None:
     # merge() without its docstring, every name renamed; then new code shaped like the start
     # of nsmallest()'s signature
     merge = _lines(*MERGE).splitlines(keepends=True)
     end_doc = next(i for i, ln in enumerate(merge) if i > 1 and "\'\'\'" in ln)
-    copy = _renamed(merge[0] + "".join(merge[end_doc + 1:]))
+    copy = renamed(merge[0] + "".join(merge[end_doc + 1:]), "my_")
     code = copy + "\ndef top_rows(rows, n, key=None):\n    return rows[:n]\n"
     [match] = _matches(screener, code)
     assert match.kind == "renamed"

@@ -4,14 +4,12 @@ library code that it is never below what verification finds (so dropping changes
 
 from __future__ import annotations
 
-import io
-import keyword
 import sysconfig
-import tokenize
 from pathlib import Path
 
 import numpy as np
 import pytest
+from renaming import renamed
 
 from rightsguard.fingerprint.code import CodeTokenizer
 from rightsguard.fingerprint.winnow import WinnowParams, fingerprint
@@ -39,16 +37,6 @@ def test_unanswered_fingerprints_bridge_seeds_at_most_a_window_apart() -> None:
     assert _reach_nows(np.empty(0, np.int64), np.array([3]), ONE_CHAR_PER_TOKEN, P) == 0
 
 
-def _renamed(src: str) -> str:
-    """Every identifier that is not a keyword renamed (longer), formatting kept."""
-    out = []
-    for tok in tokenize.generate_tokens(io.StringIO(src).readline):
-        if tok.type == tokenize.NAME and not keyword.iskeyword(tok.string):
-            tok = tok._replace(string="renamed_" + tok.string)
-        out.append(tok)
-    return tokenize.untokenize(out)
-
-
 def _files() -> list[Path]:
     names = ("json/decoder.py", "textwrap.py", "shlex.py", "fnmatch.py", "heapq.py",
              "bisect.py", "colorsys.py", "graphlib.py")
@@ -65,7 +53,7 @@ def test_bound_is_never_below_the_runs_verification_finds(drop: float) -> None:
     rng = np.random.default_rng(7)
     checked = copied = 0
     for out_file in _files():
-        src = _renamed(out_file.read_text())
+        src = renamed(out_file.read_text(), "renamed_")
         at = src.index("def ", len(src) // 3)  # a cut starting at a function
         cut = src[at:at + 2000]
         ct = tok.tokenize(cut, "python")
