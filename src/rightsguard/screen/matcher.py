@@ -293,7 +293,7 @@ def _cut_at_gaps(qa: I64, ja: I64, fwd: I64, back: I64, out_starts: I64, out_end
     ``back[i]`` tokens back and ``fwd[i]`` on) cut where the text between two consecutive
     tokens differs in length between output and work by more than ``max_gap`` code points,
     keeping the piece holding the seed. Comments are not tokens, so a run otherwise went on
-    through a 68-line comment block of the work into the next function, which the output
+    through a 66-line comment block of the work into the next function, which the output
     held right after the copied one (a newcomer's output span ran 2 lines into unrelated
     code, its work span over the comment block). Runs whose total lengths differ by less
     than ``max_gap`` are left alone (two gaps differing in opposite directions by more would
