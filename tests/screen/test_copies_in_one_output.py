@@ -4,7 +4,7 @@ does — two newcomer findings on the standard library's heapq.py.
 * merge() pasted twice, or merge() then nsmallest(), gave one match: the second copy was never
   located (and in the pre-commit hook it was merged into an older, accepted copy);
 * a renamed merge() followed by new code whose first line looks like nsmallest()'s signature
-  matched on across heapq's 65-line comment block between the two (comments are not tokens):
+  matched on across heapq's 66-line comment block between the two (comments are not tokens):
   the work span ran to line 463 instead of 394.
 """
 
