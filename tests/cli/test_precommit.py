@@ -194,3 +194,21 @@ def test_repository_licence_makes_compatible_copyleft_an_attribution(
     assert code == 0 and report["verdict"] == "attribute"
     reasons = [m["reason"] for r in report["results"] for m in r["matches"]]
     assert reasons and all("compatible with the output licence GPL-3.0" in x for x in reasons)
+
+
+def test_a_second_copy_of_an_ignored_block_is_screened(cli: RunCli, home: Path,
+                                                        repo: Path) -> None:
+    """A newcomer committed an ignored copy, then staged the same copy again below it without
+    a marker: the hook said clean. git's diff calls the first, ignored copy the added lines
+    when the two are identical; the committed version's matches say which copy is new."""
+    ignored = "# rightsguard: ignore\n" + COPIED
+    stage(repo, "helpers.py", ignored)
+    git(repo, "commit", "-q", "-m", "accepted copy")
+    assert precommit(cli, home, repo, "helpers.py")[0] == 0  # nothing staged: nothing new
+    stage(repo, "helpers.py", ignored + "\n" + COPIED)
+    rc, report = precommit(cli, home, repo, "helpers.py")
+    assert rc == 1
+    (match,) = report["results"][0]["matches"]
+    second = ignored.count("\n") + 2  # the line of the second "def _wrap_chunks"
+    assert match["output_span"]["start_line"] == second
+    assert match["work"]["id"] == work_id()

@@ -1,7 +1,12 @@
-"""Pre-commit hook: screen only the lines a commit adds.
+"""Pre-commit hook: screen only what a commit adds.
 
-For each staged file, ``git diff --cached -U0`` gives the added line ranges; a match counts only
-when its output span overlaps an added line. Matches to the file itself (its own indexed copy,
+For each staged file that was committed before, the committed version is screened too, and a
+match counts only when the committed version has no match of the same work with the same text
+and the same inline-ignore state (a copy already there is not new, wherever it moved). For a
+new file, or outside a git checkout, ``git diff --cached -U0`` gives the added line ranges and
+a match counts when its output span overlaps one. (Line ranges alone let a second, identical copy
+of an ignored block through: git's diff called the first copy the added one.) Matches to the
+file itself (its own indexed copy,
 by file URI or repository path: a vendored copy elsewhere still counts) are skipped, a match whose
 first line or the line above it (or most of its lines) carries a ``# rightsguard: ignore``
 comment is accepted, and a
@@ -11,12 +16,14 @@ comment).
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
-from rightsguard.model import ScreenReport, ScreenResult
+from rightsguard.model import Match, ScreenReport, ScreenResult
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@", re.M)
 IGNORE_MARK = "rightsguard: ignore"
@@ -81,18 +88,54 @@ def self_sources(path: Path) -> set[object]:
     return names
 
 
+def committed_text(path: str) -> str | None:
+    """``path`` as last committed (``git show HEAD:./path``, UTF-8 with invalid bytes replaced);
+    None for a new file or outside a git checkout."""
+    rel = os.path.relpath(path)
+    try:
+        raw = subprocess.run(["git", "show", f"HEAD:./{Path(rel).as_posix()}"],
+                             capture_output=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return raw.decode("utf-8", "replace")
+
+
+MatchKey = tuple[str, str, bool]
+
+
+def match_keys(result: ScreenResult, text: str) -> Counter[MatchKey]:
+    """What identifies a match across versions of one file: its work, its output text without
+    whitespace and whether it is ignored inline — counted (a file may hold a copy twice)."""
+    lines = text.splitlines()
+    return Counter(_key(m, text, lines) for m in result.matches)
+
+
+def _key(m: Match, text: str, lines: list[str]) -> MatchKey:
+    copied = "".join(text[m.output_span.start:m.output_span.end].split())
+    return (m.work.work_id, copied,
+            _ignored(lines, m.output_span.start_line, m.output_span.end_line))
+
+
 def filter_result(result: ScreenResult, text: str, added: set[int] | None,
-                  baseline: set[str]) -> ScreenResult:
-    """Keep matches that touch added lines, are not ignored inline, not to the file itself and
-    not in the baseline."""
+                  baseline: set[str], committed: Counter[MatchKey] | None = None
+                  ) -> ScreenResult:
+    """Keep matches that are new — not in ``committed`` (the committed version's
+    :func:`match_keys`) when given, else touching ``added`` lines — and are not ignored
+    inline, not to the file itself and not in the baseline."""
     from rightsguard.screen.matcher import verdict_of
 
     lines = text.splitlines()
     me = self_sources(Path(result.input))
+    old = Counter(committed) if committed is not None else None
     keep = []
     for m in result.matches:
-        span = range(m.output_span.start_line, m.output_span.end_line + 1)
-        if added is not None and not any(n in added for n in span):
+        if old is not None:
+            key = _key(m, text, lines)
+            if old[key] > 0:
+                old[key] -= 1
+                continue
+        elif added is not None and not any(
+                n in added for n in range(m.output_span.start_line, m.output_span.end_line + 1)):
             continue
         if _ignored(lines, m.output_span.start_line, m.output_span.end_line):
             continue
@@ -133,6 +176,7 @@ def run_precommit(files: list[str], home: Path, baseline_path: Path, fmt: str, *
     """Screen the staged ``files``; the policy's output licence is ``output_licence`` or the
     repository's own (so copyleft code compatible with it is allowed with attribution)."""
     from rightsguard.cli.entry import emit
+    from rightsguard.corpus.languages import language_for_path
     from rightsguard.corpus.reading import read_source
     from rightsguard.errors import InputError
     from rightsguard.index.store import Index
@@ -156,8 +200,14 @@ def run_precommit(files: list[str], home: Path, baseline_path: Path, fmt: str, *
             errors.append(Skipped(f, str(exc)))
             continue
         added = added_lines(f)
+        before = committed_text(f)
+        committed: Counter[MatchKey] | None = None
+        if before is not None:
+            committed = Counter()
+            for r in screener.screen_text(before, name=f, language=language_for_path(Path(f))):
+                committed += match_keys(r, before)
         for r in screener.screen_path(Path(f)):
-            results.append(filter_result(r, text, added, baseline))
+            results.append(filter_result(r, text, added, baseline, committed))
     report = ScreenReport(tuple(results), tuple(errors))
     emit(report, fmt)
     return 2 if errors else report.verdict.exit_code

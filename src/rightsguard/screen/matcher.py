@@ -847,8 +847,11 @@ class Matcher:
                     break
                 chain, kind, chan = best
                 lo, hi = chain[0].out_start, chain[-1].out_end
-                left = {c: [f for f in fs if f.out_end <= lo or f.out_start >= hi]
-                        for c, fs in left.items()}
+                # fragments mostly inside this match are its own; one overlapping it by a few
+                # characters is the next copy (a copy's run reached 5 characters into the
+                # identical copy right after it, which was then never reported)
+                left = {c: [f for f in fs if 2 * max(0, min(f.out_end, hi) - max(f.out_start, lo))
+                            < f.out_end - f.out_start] for c, fs in left.items()}
                 matched_docs.add(doc)
                 tokens = int(np.count_nonzero((ct.starts >= lo) & (ct.ends <= hi)))
                 longest = max(int(np.count_nonzero((ct.starts >= f.out_start)
