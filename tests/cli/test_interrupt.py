@@ -39,7 +39,12 @@ def test_ctrl_c_twice_during_index_add_exits_130_and_the_index_stays_usable(
     os.killpg(proc.pid, signal.SIGINT)  # the terminal's Ctrl-C: every process of the group
     time.sleep(0.05)
     os.kill(proc.pid, signal.SIGINT)  # uv run forwards it once more
-    out, err = proc.communicate(timeout=30)
+    try:
+        out, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # a hung run must not outlive the test
+        proc.communicate()
+        raise
     assert proc.returncode == 130, err
     assert err.strip().splitlines()[-1] == "interrupted"
     assert "Traceback" not in err
