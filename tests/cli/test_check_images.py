@@ -99,10 +99,10 @@ def test_a_batch_ends_with_a_summary_table_that_fits_80_columns(cli: RunCli,
 
 def test_one_input_has_no_summary_table(cli: RunCli, home: tuple) -> None:
     index, out = home
-    proc = cli("check", str(out / "aqua-small.png"), home=index)
+    proc = cli("check", str(out / "aqua-small.png"), home=index, env={"COLUMNS": "80"})
     assert proc.returncode == 1, proc.stderr
     assert "Summary" not in proc.stdout and "works/Aqua.jpg" in proc.stdout
-    # on an 80-column pipe no value of the match table is broken across lines: the licence
+    # in 80 columns (a pipe is 120 unless COLUMNS says otherwise) no value of the match table is broken across lines: the licence
     # and both regions' boxes each stay on one line
     cells = [[c.strip() for c in line.split("│")[1:-1]] for line in proc.stdout.splitlines()
              if line.startswith("│")]

@@ -506,3 +506,19 @@ def test_verdict_prints_as_its_label() -> None:
     from rightsguard import Verdict
 
     assert str(Verdict.ATTRIBUTE) == "attribute" and f"{Verdict.BLOCK}" == "block"
+
+
+def test_human_report_in_a_log_keeps_words_whole(cli: RunCli, mit_home: Path,
+                                                 inputs: Path) -> None:
+    """Not a terminal and no COLUMNS (a pre-commit or CI log): 120 columns, not Rich's 80,
+    which broke the per-input table's words ("Coverag e", "attribu te")."""
+    proc = cli("check", str(inputs / "gen.py"), home=mit_home)
+    assert proc.returncode == 0, proc.stderr
+    header = next(line for line in proc.stdout.splitlines() if "Verdict" in line)
+    assert "Coverage" in header and "Kind / channel" in header
+    table = [line for line in proc.stdout.splitlines() if line[:1] in "┏┃┡│└"]
+    assert table and max(len(line) for line in table) <= 120  # the notice is never wrapped
+    assert any(line.startswith("│ attribute │") for line in proc.stdout.splitlines())
+    # COLUMNS still wins
+    narrow = cli("check", str(inputs / "gen.py"), home=mit_home, env={"COLUMNS": "80"})
+    assert max(len(line) for line in narrow.stdout.splitlines() if line[:1] in "┏┃┡│└") == 80

@@ -185,7 +185,7 @@ def emit(report: ScreenReport, fmt: str) -> None:
 
             from rightsguard.report.human import render_human
 
-            console = Console()
+            console = Console(width=report_width())
             console.on_broken_pipe = stdout_closed  # type: ignore[method-assign]  # Rich: exit 1
             render_human(report, console)
         sys.stdout.flush()
@@ -195,6 +195,24 @@ def emit(report: ScreenReport, fmt: str) -> None:
         return  # the human report just printed each error there already
     for e in report.errors:
         err_console().print(f"error: {e.reason}", markup=False, highlight=False)
+
+
+#: Width of the human report when stdout is not a terminal and ``COLUMNS`` is unset (a pre-commit
+#: or CI log, a file). Rich's 80 columns broke words in the per-input table ("Coverag e",
+#: "NOASSER TION"; a newcomer's pre-commit output); logs take long lines.
+LOG_WIDTH = 120
+
+
+def report_width() -> int | None:
+    """The human report's width: the terminal's, ``COLUMNS``, else :data:`LOG_WIDTH`."""
+    if "COLUMNS" in os.environ:
+        return None  # Rich reads it
+    try:
+        if sys.stdout.isatty():
+            return None
+    except (AttributeError, ValueError):  # a closed or replaced stdout
+        pass
+    return LOG_WIDTH
 
 
 def _same_terminal() -> bool:
