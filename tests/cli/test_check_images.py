@@ -102,8 +102,8 @@ def test_one_input_has_no_summary_table(cli: RunCli, home: tuple) -> None:
     proc = cli("check", str(out / "aqua-small.png"), home=index, env={"COLUMNS": "80"})
     assert proc.returncode == 1, proc.stderr
     assert "Summary" not in proc.stdout and "works/Aqua.jpg" in proc.stdout
-    # in 80 columns (a pipe is 120 unless COLUMNS says otherwise) no value of the match table is broken across lines: the licence
-    # and both regions' boxes each stay on one line
+    # in 80 columns (a pipe is 120 unless COLUMNS says otherwise) no value of the match table
+    # is broken across lines: the licence and both regions' boxes each stay on one line
     cells = [[c.strip() for c in line.split("│")[1:-1]] for line in proc.stdout.splitlines()
              if line.startswith("│")]
     assert all(len(c) == 4 for c in cells) and max(map(len, proc.stdout.splitlines())) <= 80
