@@ -26,10 +26,9 @@ import xxhash
 from rightsguard.errors import InputError
 from rightsguard.fingerprint.text import (
     _TOKEN_RE,
-    ASCII_LOWER,
-    ASCII_WORD,
     TextTokens,
     ascii_runs,
+    ascii_tokens,
     normalise_token,
     sorted_disjoint,
     token_id,
@@ -140,12 +139,7 @@ def _text_tokens(text: str, starts: npt.NDArray[np.int64], ends: npt.NDArray[np.
     if not starts.shape[0]:
         return TextTokens.empty()
     if ascii_data is not None and sorted_disjoint(starts, ends):
-        buf = np.frombuffer(ascii_data, dtype=np.uint8)
-        wstart, wend = ascii_runs(ASCII_WORD[buf], starts, ends)
-        if not wstart.shape[0]:
-            return TextTokens.empty()
-        lowered = ASCII_LOWER[buf].tobytes()  # normalise_token of ASCII is str.lower
-        return TextTokens(wstart, wend, xxh3_spans(lowered, wstart, wend))
+        return ascii_tokens(ascii_data, starts, ends)
     words, wstart, wend = _split_spans(_TEXT_SPLIT, text, starts, ends, "\x00")
     if not words:
         return TextTokens.empty()

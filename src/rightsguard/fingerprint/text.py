@@ -115,9 +115,9 @@ def tokenize_spans(text: str, spans: list[tuple[int, int]], offset: int = 0) -> 
     code, so that a paragraph split over several comments is one stream.
     """
     if len(text) >= ASCII_ARRAY_MIN_CHARS and text.isascii():
-        fast = _tokenize_ascii(text, spans, offset)
-        if fast is not None:
-            return fast
+        bounds = np.clip(np.asarray(spans, dtype=np.int64).reshape(-1, 2), 0, len(text))
+        if sorted_disjoint(bounds[:, 0], bounds[:, 1]):
+            return ascii_tokens(text.encode("ascii"), bounds[:, 0], bounds[:, 1], offset)
     starts: list[int] = []
     ends: list[int] = []
     ids: list[int] = []
@@ -142,17 +142,13 @@ def tokenize_spans(text: str, spans: list[tuple[int, int]], offset: int = 0) -> 
     return TextTokens(st, en, np.asarray(ids, dtype=np.uint64))
 
 
-def _tokenize_ascii(text: str, spans: list[tuple[int, int]], offset: int) -> TextTokens | None:
-    """:func:`tokenize_spans` of ASCII ``text`` on arrays: the same tokens and ids (the
-    normalised form of an ASCII word is its lower case, and its id the xxh3 of those bytes).
-    None when the spans are not sorted and disjoint (the caller goes one match at a time)."""
-    buf = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
-    bounds = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
-    st = np.clip(bounds[:, 0], 0, buf.shape[0])
-    en = np.clip(bounds[:, 1], 0, buf.shape[0])
-    if not sorted_disjoint(st, en):
-        return None
-    wstart, wend = ascii_runs(ASCII_WORD[buf], st, en)
+def ascii_tokens(data: bytes, starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64],
+                 offset: int = 0) -> TextTokens:
+    """:func:`tokenize_spans` of ASCII text ``data`` (bytes = code points) within sorted,
+    disjoint spans ``[starts[i], ends[i])``, on arrays: the same tokens and ids (the normalised
+    form of an ASCII word is its lower case, and its id the xxh3 of those bytes)."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    wstart, wend = ascii_runs(ASCII_WORD[buf], starts, ends)
     if not wstart.shape[0]:
         return TextTokens.empty()
     ids = xxh3_spans(ASCII_LOWER[buf].tobytes(), wstart, wend)
