@@ -535,7 +535,7 @@ class PolicyEngine:
     licence_category: Callable[[str], str] | None = field(default=None, compare=False)
     _fired: dict[tuple[int, tuple[Value, ...]], tuple[int, ...]] = field(
         default_factory=dict, compare=False, repr=False)
-    _names: dict[int, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
+    _names: tuple[tuple[str, ...], ...] = field(default=(), compare=False, repr=False)
 
     def __init__(self, profiles: Iterable[Profile | str | Path], *,
                  training_tokens: Collection[str] | None = None,
@@ -551,7 +551,7 @@ class PolicyEngine:
                            None if training_tokens is None else frozenset(training_tokens))
         object.__setattr__(self, "licence_category", licence_category)
         object.__setattr__(self, "_fired", {})
-        object.__setattr__(self, "_names", {})
+        object.__setattr__(self, "_names", tuple(p.fact_names() for p in loaded))
 
     def profile(self, jurisdiction: str) -> Profile:
         """The profile named ``jurisdiction`` (case-insensitive); :class:`ProfileError` if none."""
@@ -576,10 +576,7 @@ class PolicyEngine:
         facts = self.facts(record, use)
         cache = self._fired
         out = []
-        for i, p in enumerate(self.profiles):
-            names = self._names.get(i)
-            if names is None:
-                names = self._names[i] = p.fact_names()
+        for i, (p, names) in enumerate(zip(self.profiles, self._names, strict=True)):
             key = (i, tuple(facts[n].value for n in names))
             fired = cache.get(key)
             if fired is None:
