@@ -365,7 +365,7 @@ def find_marks(
         )
     if not marks:
         return []
-    search = _Search(img, marks, min_scale, max_scale)
+    search = _Search(img, min_scale, max_scale)
     hits: list[MarkHit] = []
     for i, mark in enumerate(marks):
         hits.extend(search.find(i, mark, threshold))
@@ -381,7 +381,7 @@ class _Search:
     beside it, the logo's scores moved on 115 of 144 overlays)."""
 
     def __init__(
-        self, img: U8, marks: Sequence[MarkTemplate], min_scale: float, max_scale: float
+        self, img: U8, min_scale: float, max_scale: float
     ) -> None:
         self.h, self.w = img.shape[:2]
         self.min_scale, self.max_scale = min_scale, max_scale
