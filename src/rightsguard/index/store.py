@@ -144,16 +144,14 @@ def _spawn_ignoring_ctrl_c(pool: ProcessPoolExecutor, workers: int) -> None:
     signal handling; elsewhere the workers start as they are."""
     import threading
 
-    if threading.current_thread() is not threading.main_thread():
-        for _ in range(workers):
-            pool.submit(_ready)
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
     try:
         for _ in range(workers):
             pool.submit(_ready)  # spawns a process per task while none is idle
     finally:
-        signal.signal(signal.SIGINT, previous)
+        if main:
+            signal.signal(signal.SIGINT, previous)
 
 
 def _fingerprint_item(item: WorkInput, tokenizer: CodeTokenizer) -> WorkPrints:
