@@ -69,6 +69,12 @@ class Thresholds:
     max_renamed_candidates: int = 8
 
 
+#: The ASCII characters ``str.isspace`` (and the ``\s`` of :data:`_WS`) counts as whitespace.
+_ASCII_WS = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
+_ASCII_WS_TABLE = np.zeros(256, dtype=bool)
+_ASCII_WS_TABLE[list(_ASCII_WS)] = True
+
+
 @dataclass(frozen=True, slots=True)
 class NowsView:
     """A text without whitespace: ``chars`` and, for each of them, its offset in the original."""
@@ -78,15 +84,18 @@ class NowsView:
 
     @classmethod
     def of(cls, text: str) -> NowsView:
+        if text.isascii():  # bytes paths, 3x faster: every ASCII whitespace char is <= 32
+            data = text.encode("ascii")
+            chars = data.translate(None, _ASCII_WS)
+            codes = np.frombuffer(data, dtype=np.uint8)
+            keep = np.flatnonzero(codes > 32)
+            if keep.shape[0] != len(chars):  # control chars that are not whitespace
+                keep = np.flatnonzero(~_ASCII_WS_TABLE[codes])
+            return cls(chars.decode("ascii"), keep.astype(np.int64, copy=False))
         arr = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        if arr.size == 0:
-            return cls("", np.empty(0, np.int64))
-        ascii_ws = np.zeros(128, dtype=bool)
-        for c in " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f":
-            ascii_ws[ord(c)] = True
         small = arr < 128
         ws = np.zeros(arr.shape[0], dtype=bool)
-        ws[small] = ascii_ws[arr[small]]
+        ws[small] = _ASCII_WS_TABLE[arr[small]]
         big = np.flatnonzero(~small)
         if big.size:
             ws[big] = [chr(int(c)).isspace() for c in arr[big]]
@@ -557,19 +566,38 @@ class Matcher:
 
     # -- seeds ----------------------------------------------------------------------------------
     def _seeds(self, channel: Channel, ids: npt.NDArray[np.uint64], starts: I64,
-               exclude: set[int]) -> tuple[dict[int, list[tuple[int, int]]], I64]:
+               exclude: set[int], hidden: npt.NDArray[np.bool_] | None = None,
+               exempt: set[int] | None = None
+               ) -> tuple[dict[int, list[tuple[int, int]]], I64]:
         """Postings grouped by document: ``({doc: [(output token index, work offset)]},
         unanswered)``, the second the output token indexes (k-gram starts, ascending) of
-        fingerprints the index did not answer (idioms; any work may hold them)."""
+        fingerprints the index did not answer (idioms; any work may hold them).
+
+        ``hidden`` (bool, shape ``(len(ids),)``): postings of k-grams starting at a hidden token
+        are left out, except for works in ``exempt``. The :attr:`Thresholds.max_candidates`
+        works with the most postings left are returned."""
         if ids.shape[0] < channel.params.k:
             return {}, np.empty(0, np.int64)
         hashes, pos = fingerprint(ids, channel.params)
         h32 = (hashes >> np.uint64(32)).astype(np.uint32)
         qi, docs, wpos, unanswered = self.index.lookup(channel.name, h32)
+        qpos = pos[qi]
+        drop = None
+        if exclude:  # a few works (np.isin costs more for small sets)
+            drop = np.zeros(docs.shape[0], dtype=bool)
+            for d in exclude:
+                drop |= docs == d
+        if hidden is not None:
+            hide = hidden[qpos]
+            for d in exempt or ():
+                hide &= docs != d
+            drop = hide if drop is None else drop | hide
+        if drop is not None and drop.any():
+            keep = ~drop
+            qpos, docs, wpos = qpos[keep], docs[keep], wpos[keep]
         by_doc: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        for q, d, w in zip(pos[qi].tolist(), docs.tolist(), wpos.tolist(), strict=True):
-            if d not in exclude:
-                by_doc[d].append((q, w))
+        for q, d, w in zip(qpos.tolist(), docs.tolist(), wpos.tolist(), strict=True):
+            by_doc[d].append((q, w))
         top = sorted(by_doc, key=lambda d: -len(by_doc[d]))[: self.thresholds.max_candidates]
         return {d: by_doc[d] for d in top}, pos[unanswered]
 
@@ -635,13 +663,35 @@ class Matcher:
         """Renamed copies: seeds extended token by token over the normalised streams of output
         and work (the work re-tokenized around the seeds), kept when the identifier renaming is
         consistent (:func:`_consistent_renaming`). Seeds whose k-gram lies inside a fragment
-        ``verified`` verbatim for the same work add nothing and are skipped."""
-        seeds, unanswered = self._seeds(CODE_NORM, ct.norm_ids, ct.starts, exclude)
-        if not seeds:
-            return {}
+        ``verified`` verbatim for the same work add nothing and are skipped.
+
+        Output stretches reproduced verbatim (the fragments of a reported verbatim chain of any
+        work, :attr:`Thresholds.code_chars` or more) are attributed to the works holding them
+        verbatim: other works' seeds inside them are not verified as renamed copies. Code
+        duplicated across many works (a library's model files copied with renamed classes)
+        otherwise had every such work verified and the renamed slots
+        (:attr:`Thresholds.max_renamed_candidates`) spent on text already attributed."""
         k = CODE_NORM.params.k
         last_token = len(ct) - 1
-        for doc, done in (verified or {}).items():
+        verified = verified or {}
+        explained = np.array([(f.out_start, f.out_end) for frags in verified.values()
+                              for chain in [_chain(frags)]
+                              if sum(f.units for f in chain) >= self.thresholds.code_chars
+                              for f in chain], dtype=np.int64).reshape(-1, 2)
+        hidden: npt.NDArray[np.bool_] | None = None  # output tokens whose k-gram is explained
+        hidden_q = np.empty(0, np.int64)
+        if explained.shape[0] and len(ct):
+            gram_end = ct.ends[np.minimum(np.arange(len(ct)) + k - 1, last_token)]
+            hidden = np.any((explained[None, :, 0] <= ct.starts[:, None])
+                            & (gram_end[:, None] <= explained[None, :, 1]), axis=1)
+            hidden_q = np.flatnonzero(hidden)
+        seeds, unanswered = self._seeds(CODE_NORM, ct.norm_ids, ct.starts, exclude, hidden,
+                                        set(verified))
+        if not seeds:
+            return {}
+        # hidden seeds bound runs like unanswered k-grams (:func:`_reach_nows`)
+        bounds = np.concatenate((unanswered, hidden_q)) if hidden_q.shape[0] else unanswered
+        for doc, done in verified.items():
             if seeds.get(doc):
                 qs = np.fromiter((q for q, _w in seeds[doc]), np.int64)
                 lo = ct.starts[qs][:, None]
@@ -668,8 +718,8 @@ class Matcher:
         nows_before = np.concatenate(([0], np.cumsum(tok_nows)))  # nows of tokens [0, i)
         result: dict[int, list[Fragment]] = {}
         for doc, hits in seeds.items():
-            if doc not in (verified or {}) and _reach_nows(
-                    np.fromiter((q for q, _w in hits), np.int64, len(hits)), unanswered,
+            if doc not in verified and _reach_nows(
+                    np.fromiter((q for q, _w in hits), np.int64, len(hits)), bounds,
                     nows_before, CODE_NORM.params) < self.thresholds.code_chars:
                 continue  # cannot reach code_chars whatever the work holds: not decoded
             wt = self._work_code(doc)
@@ -691,7 +741,7 @@ class Matcher:
                                          wt.ends)
             long_enough = (fwd_a > 0) & (nows_before[qa + fwd_a] - nows_before[qa - back_a]
                                          >= self.thresholds.code_fragment_chars)
-            if doc not in (verified or {}) and _union_tokens_nows(
+            if doc not in verified and _union_tokens_nows(
                     (qa - back_a)[long_enough], (qa + fwd_a)[long_enough],
                     nows_before) < self.thresholds.code_chars:
                 # a fragment's units never exceed its output run's characters and a chain's
