@@ -77,10 +77,13 @@ _ASCII_WS_TABLE[list(_ASCII_WS)] = True
 
 @dataclass(frozen=True, slots=True)
 class NowsView:
-    """A text without whitespace: ``chars`` and, for each of them, its offset in the original."""
+    """A text without whitespace: ``chars``, for each of them its offset in the original
+    (``offsets``, shape ``(len(chars),)``), and ``codes``, the chars as an array (``uint8`` when
+    ASCII, else ``uint32`` code points) for :func:`_codes_prefix` and :func:`_codes_suffix`."""
 
     chars: str
     offsets: I64
+    codes: npt.NDArray[np.uint8] | npt.NDArray[np.uint32]
 
     @classmethod
     def of(cls, text: str) -> NowsView:
@@ -91,7 +94,8 @@ class NowsView:
             keep = np.flatnonzero(codes > 32)
             if keep.shape[0] != len(chars):  # control chars that are not whitespace
                 keep = np.flatnonzero(~_ASCII_WS_TABLE[codes])
-            return cls(chars.decode("ascii"), keep.astype(np.int64, copy=False))
+            return cls(chars.decode("ascii"), keep.astype(np.int64, copy=False),
+                       np.frombuffer(chars, dtype=np.uint8))
         arr = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         small = arr < 128
         ws = np.zeros(arr.shape[0], dtype=bool)
@@ -100,43 +104,36 @@ class NowsView:
         if big.size:
             ws[big] = [chr(int(c)).isspace() for c in arr[big]]
         keep = np.flatnonzero(~ws)
-        return cls(arr[keep].tobytes().decode("utf-32-le", "surrogatepass"),
-                   keep.astype(np.int64))
+        kept = arr[keep]
+        return cls(kept.tobytes().decode("utf-32-le", "surrogatepass"), keep.astype(np.int64),
+                   kept)
 
     def index_at(self, offset: int) -> int:
         """Index of the first non-whitespace char at or after ``offset``."""
         return int(np.searchsorted(self.offsets, offset))
 
 
-def _common_prefix(a: str, i: int, b: str, j: int) -> int:
-    limit = min(len(a) - i, len(b) - j)
-    n, step = 0, 32
-    while n < limit:
-        s = min(step, limit - n)
-        if a[i + n:i + n + s] == b[j + n:j + n + s]:
-            n += s
-            step *= 2
-        elif s == 1:
-            break
-        else:
-            step = max(1, s // 2)
-    return n
+def _codes_prefix(a: npt.NDArray[np.uint8] | npt.NDArray[np.uint32], i: int,
+                  b: npt.NDArray[np.uint8] | npt.NDArray[np.uint32], j: int) -> int:
+    """Length of the longest common prefix of ``a[i:]`` and ``b[j:]`` (:attr:`NowsView.codes`;
+    one array comparison, 6x faster than comparing string slices on 2 KB outputs)."""
+    limit = min(a.shape[0] - i, b.shape[0] - j)
+    if limit <= 0:
+        return 0
+    differ = a[i:i + limit] != b[j:j + limit]
+    first = int(differ.argmax())
+    return first if differ[first] else limit
 
 
-def _common_suffix(a: str, i: int, b: str, j: int) -> int:
+def _codes_suffix(a: npt.NDArray[np.uint8] | npt.NDArray[np.uint32], i: int,
+                  b: npt.NDArray[np.uint8] | npt.NDArray[np.uint32], j: int) -> int:
     """Length of the longest common suffix of ``a[:i]`` and ``b[:j]``."""
     limit = min(i, j)
-    n, step = 0, 32
-    while n < limit:
-        s = min(step, limit - n)
-        if a[i - n - s:i - n] == b[j - n - s:j - n]:
-            n += s
-            step *= 2
-        elif s == 1:
-            break
-        else:
-            step = max(1, s // 2)
-    return n
+    if limit <= 0:
+        return 0
+    differ = a[i - limit:i][::-1] != b[j - limit:j][::-1]
+    first = int(differ.argmax())
+    return first if differ[first] else limit
 
 
 def _ids_prefix(a: npt.NDArray[np.uint64], i: int, b: npt.NDArray[np.uint64], j: int) -> int:
@@ -398,11 +395,14 @@ def _renamed_units(out_nows: I64, norm_ids: npt.NDArray[np.uint64], work_lens: I
     keep = same & named
     # ... and so is every token of a verbatim stretch (3+ identical tokens, one of them named)
     edges = np.diff(np.concatenate(([0], same.astype(np.int8), [0])))
-    named_before = np.concatenate(([0], np.cumsum(named)))
-    for a, b in zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(),
-                    strict=True):
-        if b - a >= 3 and named_before[b] > named_before[a]:
-            keep[a:b] = True
+    first, end = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)  # stretches [first, end)
+    if first.shape[0]:
+        named_before = np.concatenate(([0], np.cumsum(named)))
+        ok = (end - first >= 3) & (named_before[end] > named_before[first])
+        marks = np.zeros(same.shape[0] + 1, dtype=np.int64)  # stretches are disjoint
+        marks[first[ok]] = 1
+        marks[end[ok]] = -1
+        keep |= np.cumsum(marks[:-1]) > 0
     # the first token of each distinct normalised n-gram of the fragment
     keep |= prev_gram < 0
     keep[max(0, norm_ids.shape[0] - n + 1):] = True
@@ -558,7 +558,7 @@ class Matcher:
         if hi - lo >= len(wtext) // 2:
             return self._nows(doc), False, False
         view = NowsView.of(wtext[lo:hi])
-        return NowsView(view.chars, view.offsets + lo), lo > 0, hi < len(wtext)
+        return NowsView(view.chars, view.offsets + lo, view.codes), lo > 0, hi < len(wtext)
 
     def _nows(self, doc: int) -> NowsView:
         """Whitespace-free view of a work (an LRU of 64 stays warm on this matcher)."""
@@ -630,10 +630,10 @@ class Matcher:
                 last = seen.get(diag)
                 if last is not None and last[0] <= i < last[1]:
                     continue
-                fwd = _common_prefix(out.chars, i, work.chars, j)
+                fwd = _codes_prefix(out.codes, i, work.codes, j)
                 if fwd == 0:
                     continue  # a 32-bit hash collision
-                back = _common_suffix(out.chars, i, work.chars, j)
+                back = _codes_suffix(out.codes, i, work.codes, j)
                 if (cut_lo and j - back == 0) or (cut_hi and j + fwd == len(work.chars)):
                     # the run reaches a cut edge of the window: extend over the whole work
                     work, cut_lo, cut_hi = self._nows(doc), False, False
@@ -641,8 +641,8 @@ class Matcher:
                     work_at = np.searchsorted(work.offsets, [w for _q, w in hits]).tolist()
                     j = work_at[h]
                     diag = i - j
-                    fwd = _common_prefix(out.chars, i, work.chars, j)
-                    back = _common_suffix(out.chars, i, work.chars, j)
+                    fwd = _codes_prefix(out.codes, i, work.codes, j)
+                    back = _codes_suffix(out.codes, i, work.codes, j)
                 s_o, e_o, s_w = i - back, i + fwd, j - back
                 seen[diag] = (s_o, e_o)
                 units = int(np.count_nonzero(~in_prompt[s_o:e_o]))
@@ -760,27 +760,30 @@ class Matcher:
                 tried.add((s_o, diag))
                 if wtext is None:
                     wtext = self.index.text(doc)
-                if not _consistent_renaming(text, ct, s_o, e_o, wtext, wt, s_w):
-                    continue
                 o_s, o_e = int(ct.starts[s_o]), int(ct.ends[e_o - 1])
                 a, b = out_view.index_at(o_s), out_view.index_at(o_e)
                 # keywords and punctuation with equal normalised ids have equal text; only
                 # identifiers and literals need their texts compared
                 same = np.ones(e_o - s_o, dtype=bool)
-                for i in np.flatnonzero(named_tok[s_o:e_o]).tolist():
-                    o = s_o + i
-                    same[i] = text[int(ct.starts[o]):int(ct.ends[o])] == \
-                        wtext[int(wt.starts[o - diag]):int(wt.ends[o - diag])]
+                named_at = np.flatnonzero(named_tok[s_o:e_o])
+                if named_at.shape[0]:
+                    o_at, w_at = named_at + s_o, named_at + s_w
+                    same[named_at] = [
+                        text[o0:o1] == wtext[w0:w1] for o0, o1, w0, w1 in zip(
+                            ct.starts[o_at].tolist(), ct.ends[o_at].tolist(),
+                            wt.starts[w_at].tolist(), wt.ends[w_at].tolist(), strict=True)]
                 if prev_gram is None:
                     prev_gram = _previous_ngram(ct.norm_ids)
+                e_w = s_w + e_o - s_o
                 units = _renamed_units(tok_nows[s_o:e_o], ct.norm_ids[s_o:e_o],
-                                       (wt.ends - wt.starts)[s_w:s_w + e_o - s_o], same,
+                                       wt.ends[s_w:e_w] - wt.starts[s_w:e_w], same,
                                        prev_gram[s_o:e_o] - s_o)
                 units -= int(np.count_nonzero(in_prompt[a:b]))
-                if units >= self.thresholds.code_fragment_chars:
-                    kept.append((s_o, e_o))
-                if units < self.thresholds.code_fragment_chars:
+                # checked after the units, which reject most runs (repetitive code) and cost less
+                if units < self.thresholds.code_fragment_chars or not _consistent_renaming(
+                        text, ct, s_o, e_o, wtext, wt, s_w):
                     continue
+                kept.append((s_o, e_o))
                 frags.append(Fragment(o_s, o_e, int(wt.starts[s_w]),
                                       int(wt.ends[s_w + (e_o - s_o) - 1]), units,
                                       renamed=not bool(same.all())))
