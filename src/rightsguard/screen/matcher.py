@@ -372,11 +372,15 @@ def _previous_ngram(norm_ids: npt.NDArray[np.uint64], n: int = RENAMED_NGRAM) ->
 
 
 def _renamed_units(out_nows: I64, norm_ids: npt.NDArray[np.uint64], work_lens: I64,
-                   same: npt.NDArray[np.bool_], prev_gram: I64, n: int = RENAMED_NGRAM) -> int:
-    """Evidence of a renamed copy, in non-whitespace output characters.
+                   same: npt.NDArray[np.bool_], prev_gram: I64, seg: I64,
+                   n: int = RENAMED_NGRAM) -> I64:
+    """Evidence of renamed copies, in non-whitespace output characters, one figure per fragment.
 
-    Arrays are one fragment's tokens (shape ``(m,)``); ``prev_gram`` is :func:`_previous_ngram`
-    of the whole output for those tokens, shifted so that 0 is the fragment's first token.
+    Arrays are the tokens of several fragments laid end to end (shape ``(m,)``); fragment ``i``
+    is ``[seg[i], seg[i + 1])`` (``seg``: shape ``(r + 1,)``, increasing, ``seg[-1] == m``).
+    ``prev_gram`` is :func:`_previous_ngram` of the whole output for those tokens, shifted so
+    that 0 is each fragment's first token. Returns shape ``(r,)``.
+
     An identifier or literal identical in output and work (``same``) counts all its characters
     wherever it stands, and so does every token of a verbatim stretch (three or more identical
     tokens, one of them an identifier or literal). Any other token
@@ -393,20 +397,28 @@ def _renamed_units(out_nows: I64, norm_ids: npt.NDArray[np.uint64], work_lens: I
     # punctuation are the same in any code, so they count only in new structure
     named = (norm_ids == np.uint64(IDENT_ID)) | (norm_ids == np.uint64(LITERAL_ID))
     keep = same & named
-    # ... and so is every token of a verbatim stretch (3+ identical tokens, one of them named)
-    edges = np.diff(np.concatenate(([0], same.astype(np.int8), [0])))
-    first, end = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)  # stretches [first, end)
+    # ... and so is every token of a verbatim stretch (3+ identical tokens, one of them named);
+    # a stretch ends at its fragment's end
+    before = np.concatenate(([False], same[:-1]))
+    before[seg[:-1]] = False
+    after = np.concatenate((same[1:], [False]))
+    after[seg[1:] - 1] = False
+    first = np.flatnonzero(same & ~before)
+    end = np.flatnonzero(same & ~after) + 1  # stretches [first, end), disjoint, in order
     if first.shape[0]:
         named_before = np.concatenate(([0], np.cumsum(named)))
         ok = (end - first >= 3) & (named_before[end] > named_before[first])
-        marks = np.zeros(same.shape[0] + 1, dtype=np.int64)  # stretches are disjoint
-        marks[first[ok]] = 1
-        marks[end[ok]] = -1
+        # +1 where a stretch starts, -1 where one ends (one may end where the next fragment's
+        # starts)
+        marks = (np.bincount(first[ok], minlength=same.shape[0] + 1)
+                 - np.bincount(end[ok], minlength=same.shape[0] + 1))
         keep |= np.cumsum(marks[:-1]) > 0
-    # the first token of each distinct normalised n-gram of the fragment
+    # the first token of each distinct normalised n-gram of the fragment, and its last n - 1
     keep |= prev_gram < 0
-    keep[max(0, norm_ids.shape[0] - n + 1):] = True
-    return int(lens[keep].sum())
+    sizes = np.diff(seg)
+    at = np.arange(same.shape[0]) - np.repeat(seg[:-1], sizes)
+    keep |= at >= np.repeat(np.maximum(sizes - n + 1, 0), sizes)
+    return np.add.reduceat(np.where(keep, lens, 0), seg[:-1]).astype(np.int64)
 
 
 def _ordered_support(hits: list[tuple[int, int]], starts: I64, cap: int = 64) -> int:
@@ -714,6 +726,7 @@ class Matcher:
         tok_nows[ct.norm_ids == np.uint64(LITERAL_ID)] = 1
         named_tok = (ct.norm_ids == np.uint64(IDENT_ID)) | (ct.norm_ids == np.uint64(LITERAL_ID))
         in_prompt = prompt.covered_chars(out_view.chars)
+        prompt_before = np.concatenate(([0], np.cumsum(in_prompt)))  # prompt chars in [0, i)
         prev_gram: I64 | None = None  # computed once a run gets that far
         nows_before = np.concatenate(([0], np.cumsum(tok_nows)))  # nows of tokens [0, i)
         result: dict[int, list[Fragment]] = {}
@@ -725,7 +738,6 @@ class Matcher:
             wt = self._work_code(doc)
             if wt is None:
                 continue
-            wtext: str | None = None  # fetched only when a run is long enough to check
             frags: list[Fragment] = []
             # every seed's maximal run, computed for all seeds at once; only runs long enough
             # to count are tried, each once, in seed order, skipping seeds inside a kept run
@@ -748,45 +760,64 @@ class Matcher:
                 # fragments are disjoint in the output, so this work cannot reach code_chars
                 # (works with verbatim fragments go on: their renamed ones count to coverage)
                 continue
-            tried: set[tuple[int, int]] = set()
+            # every distinct run (output start, diagonal) scored at once, in seed order
+            q_l, j_l = qa[long_enough], ja[long_enough]
+            f_l, b_l = fwd_a[long_enough], back_a[long_enough]
+            if not q_l.shape[0]:
+                continue
+            run_of: dict[tuple[int, int], int] = {}
+            firsts: list[int] = []  # per run, the index of its first seed
+            for i, key in enumerate(zip((q_l - b_l).tolist(), (q_l - j_l).tolist(),
+                                        strict=True)):
+                if key not in run_of:
+                    run_of[key] = len(firsts)
+                    firsts.append(i)
+            first_seed = np.array(firsts, dtype=np.int64)
+            r_so = (q_l - b_l)[first_seed]
+            r_eo = (q_l + f_l)[first_seed]
+            r_diag = (q_l - j_l)[first_seed]
+            sizes = r_eo - r_so
+            seg = np.concatenate(([0], np.cumsum(sizes)))
+            o_tok = np.arange(int(seg[-1])) + np.repeat(r_so - seg[:-1], sizes)
+            w_tok = o_tok - np.repeat(r_diag, sizes)
+            wtext = self.index.text(doc)  # read only once a run is long enough to count
+            # keywords and punctuation with equal normalised ids have equal text; only
+            # identifiers and literals need their texts compared
+            same = np.ones(o_tok.shape[0], dtype=bool)
+            named_at = np.flatnonzero(named_tok[o_tok])
+            if named_at.shape[0]:
+                o_at, w_at = o_tok[named_at], w_tok[named_at]
+                same[named_at] = [
+                    text[o0:o1] == wtext[w0:w1] for o0, o1, w0, w1 in zip(
+                        ct.starts[o_at].tolist(), ct.ends[o_at].tolist(),
+                        wt.starts[w_at].tolist(), wt.ends[w_at].tolist(), strict=True)]
+            if prev_gram is None:
+                prev_gram = _previous_ngram(ct.norm_ids)
+            units_a = _renamed_units(tok_nows[o_tok], ct.norm_ids[o_tok],
+                                     wt.ends[w_tok] - wt.starts[w_tok], same,
+                                     prev_gram[o_tok] - np.repeat(r_so, sizes), seg)
+            r_os, r_oe = ct.starts[r_so], ct.ends[r_eo - 1]
+            units_a -= (prompt_before[np.searchsorted(out_view.offsets, r_oe)]
+                        - prompt_before[np.searchsorted(out_view.offsets, r_os)])
+            renamed_a = ~np.logical_and.reduceat(same, seg[:-1])
+            units_l, os_l, oe_l = units_a.tolist(), r_os.tolist(), r_oe.tolist()
+            tried: set[int] = set()
             kept: list[tuple[int, int]] = []
-            for q, j, fwd, back in zip(qa[long_enough].tolist(), ja[long_enough].tolist(),
-                                       fwd_a[long_enough].tolist(),
-                                       back_a[long_enough].tolist(), strict=True):
+            for q, j, fwd, back in zip(q_l.tolist(), j_l.tolist(), f_l.tolist(), b_l.tolist(),
+                                       strict=True):
                 s_o, e_o, s_w = q - back, q + fwd, j - back
-                diag = q - j
-                if (s_o, diag) in tried or any(a <= q < b for a, b in kept):
+                run = run_of[(s_o, q - j)]
+                if run in tried or any(a <= q < b for a, b in kept):
                     continue  # a run already tried, or inside one already found
-                tried.add((s_o, diag))
-                if wtext is None:
-                    wtext = self.index.text(doc)
-                o_s, o_e = int(ct.starts[s_o]), int(ct.ends[e_o - 1])
-                a, b = out_view.index_at(o_s), out_view.index_at(o_e)
-                # keywords and punctuation with equal normalised ids have equal text; only
-                # identifiers and literals need their texts compared
-                same = np.ones(e_o - s_o, dtype=bool)
-                named_at = np.flatnonzero(named_tok[s_o:e_o])
-                if named_at.shape[0]:
-                    o_at, w_at = named_at + s_o, named_at + s_w
-                    same[named_at] = [
-                        text[o0:o1] == wtext[w0:w1] for o0, o1, w0, w1 in zip(
-                            ct.starts[o_at].tolist(), ct.ends[o_at].tolist(),
-                            wt.starts[w_at].tolist(), wt.ends[w_at].tolist(), strict=True)]
-                if prev_gram is None:
-                    prev_gram = _previous_ngram(ct.norm_ids)
-                e_w = s_w + e_o - s_o
-                units = _renamed_units(tok_nows[s_o:e_o], ct.norm_ids[s_o:e_o],
-                                       wt.ends[s_w:e_w] - wt.starts[s_w:e_w], same,
-                                       prev_gram[s_o:e_o] - s_o)
-                units -= int(np.count_nonzero(in_prompt[a:b]))
-                # checked after the units, which reject most runs (repetitive code) and cost less
-                if units < self.thresholds.code_fragment_chars or not _consistent_renaming(
-                        text, ct, s_o, e_o, wtext, wt, s_w):
+                tried.add(run)
+                # the renaming is checked last: the units reject most runs (repetitive code)
+                if units_l[run] < self.thresholds.code_fragment_chars or \
+                        not _consistent_renaming(text, ct, s_o, e_o, wtext, wt, s_w):
                     continue
                 kept.append((s_o, e_o))
-                frags.append(Fragment(o_s, o_e, int(wt.starts[s_w]),
-                                      int(wt.ends[s_w + (e_o - s_o) - 1]), units,
-                                      renamed=not bool(same.all())))
+                frags.append(Fragment(os_l[run], oe_l[run], int(wt.starts[s_w]),
+                                      int(wt.ends[s_w + (e_o - s_o) - 1]), units_l[run],
+                                      renamed=bool(renamed_a[run])))
             if frags:
                 result[doc] = frags
         return result
