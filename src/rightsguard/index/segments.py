@@ -97,7 +97,10 @@ class Segment:
         n = meta.get("postings")
         if any(a.shape != (n,) or a.dtype != np.uint32 for a in arrays):
             raise IndexCorruptError(f"index segment {folder}: arrays do not match its count {n}")
-        return cls(folder.name, arrays[0], arrays[1], arrays[2])
+        # plain ndarray views of the maps (the np.memmap subclass adds a cost to every
+        # look-up's indexing; the views keep the maps open)
+        h, d, p = (np.asarray(a) for a in arrays)
+        return cls(folder.name, h, d, p)
 
     def __len__(self) -> int:
         return int(self.h.shape[0])

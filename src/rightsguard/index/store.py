@@ -755,9 +755,12 @@ class Index:
         out_d: list[U32] = []
         out_p: list[U32] = []
         for seg in self._segments.get(channel, []):
+            if not seg.h.shape[0]:
+                continue
             lo = np.searchsorted(seg.h, q, "left")
-            hi = np.searchsorted(seg.h, q, "right")
-            counts = hi - lo
+            found = np.flatnonzero(seg.h[np.minimum(lo, seg.h.shape[0] - 1)] == q)
+            counts = np.zeros(q.shape[0], dtype=np.int64)  # the right end only for hashes found
+            counts[found] = np.searchsorted(seg.h, q[found], "right") - lo[found]
             over = counts > MAX_POSTINGS_PER_HASH
             if over.any():
                 unanswered.append(qi_all[over])
@@ -781,6 +784,12 @@ class Index:
             live = ~np.isin(dd, self._removed)
             qq, dd, pp = qq[live], dd[live], pp[live]
         return Postings(qq, dd, pp, skipped)
+
+    def has_postings(self, channel: str) -> bool:
+        """Whether any segment of ``channel`` holds postings (an index without short works has
+        none in ``text-dense``: screening then skips fingerprinting for it)."""
+        self._ensure_loaded()
+        return any(len(seg) for seg in self._segments.get(channel, []))
 
     def generation(self) -> int:
         """The registry generation this object's cached state reflects: the current one (one

@@ -588,7 +588,7 @@ class Matcher:
         ``hidden`` (bool, shape ``(len(ids),)``): postings of k-grams starting at a hidden token
         are left out, except for works in ``exempt``. The :attr:`Thresholds.max_candidates`
         works with the most postings left are returned."""
-        if ids.shape[0] < channel.params.k:
+        if ids.shape[0] < channel.params.k or not self.index.has_postings(channel.name):
             return {}, np.empty(0, np.int64)
         hashes, pos = fingerprint(ids, channel.params)
         h32 = (hashes >> np.uint64(32)).astype(np.uint32)
