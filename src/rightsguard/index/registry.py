@@ -19,6 +19,8 @@ from typing import Any
 import zstandard
 
 from rightsguard.errors import IndexCorruptError, RegistryError
+from rightsguard.index.build import decode
+from rightsguard.index.texts import decode_content, encode_content
 from rightsguard.model import LicenceCategory, Source, Work
 
 #: 2: code_streams table; 3: sources.licence (the licence each source states); 4: image_prints
@@ -353,11 +355,16 @@ class Registry:
         return out
 
     def content(self, doc: int) -> bytes:
-        """The raw bytes of a work as registered (stored zstd-compressed)."""
+        """The raw bytes of a work as registered (stored zstd-compressed,
+        :mod:`rightsguard.index.texts`)."""
+        return decode_content(self.content_blob(doc), self._zd)
+
+    def content_blob(self, doc: int) -> bytes:
+        """A work's content as stored (:func:`rightsguard.index.texts.encode_content`)."""
         rows = self._read("SELECT data FROM content WHERE doc = :d", {"d": int(doc)})
         if not rows:
             raise IndexCorruptError(f"registry {self.url} has no stored source for document {doc}")
-        return self._zd.decompress(bytes(rows[0][0]))
+        return bytes(rows[0][0])
 
     def code_stream(self, doc: int) -> bytes | None:
         """The stored normalised token stream of a code work (None for text works)."""
@@ -430,7 +437,7 @@ class Writer:
     def __init__(self, conn: Any, url: str) -> None:
         self.conn = conn
         self.url = url
-        self._zc = zstandard.ZstdCompressor(level=6)
+        self._zc = zstandard.ZstdCompressor(level=6, write_checksum=True)  # damage is detected
 
     def _x(self, sql: str, params: dict[str, Any] | None = None) -> Any:
         from sqlalchemy import text
@@ -457,8 +464,9 @@ class Writer:
         doc = int(res.scalar_one())
         if doc >= 2**32 - 1:
             raise RegistryError(f"registry {self.url} is full: document numbers are uint32")
+        text = decode(raw)[0] if work.modality in ("code", "text") else None
         self._x("INSERT INTO content (doc, data) VALUES (:d, :data)",
-                {"d": doc, "data": self._zc.compress(raw)})
+                {"d": doc, "data": encode_content(raw, text, self._zc)})
         if code_stream is not None:
             self._x("INSERT INTO code_streams (doc, data) VALUES (:d, :data)",
                     {"d": doc, "data": code_stream})

@@ -52,6 +52,7 @@ from rightsguard.index.image_store import (
 from rightsguard.index.registry import ImagePrints, Registry, WorkRow, Writer
 from rightsguard.index.segments import Segment, write_atomic, write_segment
 from rightsguard.index.streams import TokenStream, decode_stream
+from rightsguard.index.texts import WorkText
 from rightsguard.model import LicenceCategory, Skipped, Work, WorkInput
 
 if TYPE_CHECKING:
@@ -217,7 +218,7 @@ class Index:
         self._segments: dict[str, list[Segment]] = {}
         self._stop: dict[str, U32] = {}
         self._removed: npt.NDArray[np.uint32] = np.empty(0, np.uint32)
-        self._texts: LRU[int, str] = LRU(64)
+        self._texts: LRU[int, WorkText] = LRU(64)
         self._streams: LRU[int, TokenStream | None] = LRU(256)
         self._zd = zstandard.ZstdDecompressor()
         self._rows: dict[int, WorkRow] = {}
@@ -829,8 +830,14 @@ class Index:
         return {int(d): self._rows[int(d)] for d in docs if int(d) in self._rows}
 
     def text(self, doc: int) -> str:
-        """Decoded text of a work (an LRU of 64 texts stays warm on this object)."""
-        return self._texts.get(doc, lambda: decode(self.registry.content(doc))[0])
+        """Decoded text of a work (whole; see :meth:`work_text`)."""
+        return self.work_text(doc).full()
+
+    def work_text(self, doc: int) -> WorkText:
+        """A work's decoded text, decoded by pieces as they are read (large texts are stored in
+        pieces, :mod:`rightsguard.index.texts`); an LRU of 64 stays warm on this object."""
+        return self._texts.get(doc, lambda: WorkText(self.registry.content_blob(doc),
+                                                     self._zd, lambda raw: decode(raw)[0]))
 
     def code_tokens(self, doc: int) -> TokenStream | None:
         """Stored normalised code tokens of a work (an LRU of 256 stays warm on this object);

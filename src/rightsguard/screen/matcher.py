@@ -39,6 +39,7 @@ from rightsguard.index.channels import (
 )
 from rightsguard.index.store import Index
 from rightsguard.index.streams import TokenStream
+from rightsguard.index.texts import WorkText
 from rightsguard.model import Match, Span, Verdict
 from rightsguard.screen.policy import ScreenPolicy
 
@@ -244,7 +245,7 @@ def _union_nows(spans: list[tuple[int, int]], view: NowsView) -> int:
                for a, b in _merged(spans))
 
 
-def _union_nows_text(spans: list[tuple[int, int]], text: str) -> int:
+def _union_nows_text(spans: list[tuple[int, int]], text: str | WorkText) -> int:
     """:func:`_union_nows` counted on ``text`` itself (whitespace as ``str.isspace``, like
     :class:`NowsView`), for a work whose whole view is not at hand: only the spans are read."""
     return sum(len(_WS.sub("", text[a:b])) for a, b in _merged(spans))
@@ -477,8 +478,9 @@ RENAMING_CONSISTENCY = 0.8
 
 
 def _consistent_renaming(text: str, ct: CodeTokens, s_o: int, e_o: int, wtext: str,
-                         wt: TokenStream, s_w: int) -> bool:
-    """True when identifiers of ``ct[s_o:e_o]`` map to those of ``wt[s_w:…]`` consistently.
+                         wt: TokenStream, s_w: int, w_base: int = 0) -> bool:
+    """True when identifiers of ``ct[s_o:e_o]`` map to those of ``wt[s_w:…]`` consistently
+    (``wtext`` is the work's text from code point ``w_base`` on).
 
     A renamed copy maps each identifier of the work to one identifier of the output (and back),
     like JPlag's and Dolos's identifier abstraction assumes; a structural coincidence pairs them
@@ -492,7 +494,7 @@ def _consistent_renaming(text: str, ct: CodeTokens, s_o: int, e_o: int, wtext: s
     for i in ident.tolist():
         o = text[int(ct.starts[s_o + i]):int(ct.ends[s_o + i])]
         wi = s_w + i
-        w = wtext[int(wt.starts[wi]):int(wt.ends[wi])]
+        w = wtext[int(wt.starts[wi]) - w_base:int(wt.ends[wi]) - w_base]
         for table, key, val in ((fwd, o, w), (rev, w, o)):
             seen = table.get(key)
             if seen is None:
@@ -564,7 +566,7 @@ class Matcher:
         the flags saying whether the work goes on before and after the view."""
         if doc in self._nows_cache:
             return self._nows(doc), False, False
-        wtext = self.index.text(doc)
+        wtext = self.index.work_text(doc)  # only the window is decoded
         lo = max(0, min(offsets) - margin)
         hi = min(len(wtext), max(offsets) + margin)
         if hi - lo >= len(wtext) // 2:
@@ -780,7 +782,9 @@ class Matcher:
             seg = np.concatenate(([0], np.cumsum(sizes)))
             o_tok = np.arange(int(seg[-1])) + np.repeat(r_so - seg[:-1], sizes)
             w_tok = o_tok - np.repeat(r_diag, sizes)
-            wtext = self.index.text(doc)  # read only once a run is long enough to count
+            # the work's text under the runs, read only once a run is long enough to count
+            w_base = int(wt.starts[int(w_tok.min())])
+            wtext = self.index.work_text(doc)[w_base:int(wt.ends[int(w_tok.max())])]
             # keywords and punctuation with equal normalised ids have equal text; only
             # identifiers and literals need their texts compared
             same = np.ones(o_tok.shape[0], dtype=bool)
@@ -790,7 +794,8 @@ class Matcher:
                 same[named_at] = [
                     text[o0:o1] == wtext[w0:w1] for o0, o1, w0, w1 in zip(
                         ct.starts[o_at].tolist(), ct.ends[o_at].tolist(),
-                        wt.starts[w_at].tolist(), wt.ends[w_at].tolist(), strict=True)]
+                        (wt.starts[w_at] - w_base).tolist(), (wt.ends[w_at] - w_base).tolist(),
+                        strict=True)]
             if prev_gram is None:
                 prev_gram = _previous_ngram(ct.norm_ids)
             units_a = _renamed_units(tok_nows[o_tok], ct.norm_ids[o_tok],
@@ -812,7 +817,7 @@ class Matcher:
                 tried.add(run)
                 # the renaming is checked last: the units reject most runs (repetitive code)
                 if units_l[run] < self.thresholds.code_fragment_chars or \
-                        not _consistent_renaming(text, ct, s_o, e_o, wtext, wt, s_w):
+                        not _consistent_renaming(text, ct, s_o, e_o, wtext, wt, s_w, w_base):
                     continue
                 kept.append((s_o, e_o))
                 frags.append(Fragment(os_l[run], oe_l[run], int(wt.starts[s_w]),
@@ -844,7 +849,7 @@ class Matcher:
         in_prompt = prompt.covered_tokens(tokens.ids)
         result: dict[int, list[Fragment]] = {}
         for doc, hits in seeds.items():
-            wtext = self.index.text(doc)
+            wtext = self.index.work_text(doc)
             wt, cut_lo, cut_hi = self._work_tokens(wtext, [w for _q, w in hits], whole=False)
             frags: list[Fragment] = []
             seen: dict[int, tuple[int, int]] = {}  # last run tried per diagonal
@@ -884,13 +889,13 @@ class Matcher:
         return result
 
     @staticmethod
-    def _work_tokens(wtext: str, offsets: list[int], *, whole: bool,
+    def _work_tokens(wtext: WorkText, offsets: list[int], *, whole: bool,
                      margin: int = 2048) -> tuple[TextTokens, bool, bool]:
         """Text tokens of a work, or of a window around ``offsets`` (starting at whitespace so
         no word is cut). Returns (tokens, cut before, cut after): whether the work goes on
         before and after the tokens."""
         if whole or not offsets or len(wtext) <= 4 * margin:
-            return tokenize_text(wtext), False, False
+            return tokenize_text(wtext.full()), False, False
         lo = max(0, min(offsets) - margin)
         hi = min(len(wtext), max(offsets) + margin)
         while lo > 0 and not wtext[lo - 1].isspace():
@@ -898,7 +903,7 @@ class Matcher:
         while hi < len(wtext) and not wtext[hi].isspace():
             hi += 1
         if lo == 0 and hi == len(wtext):
-            return tokenize_text(wtext), False, False
+            return tokenize_text(wtext.full()), False, False
         return tokenize_text(wtext[lo:hi], offset=lo), lo > 0, hi < len(wtext)
 
     # -- assembling -------------------------------------------------------------------------------
@@ -944,7 +949,7 @@ class Matcher:
                     cover = (_union_nows([(f.out_start, f.out_end) for f in pieces], out_view)
                              / out_nows,
                              _union_nows_text([(f.work_start, f.work_end) for f in pieces],
-                                              self.index.text(doc)))
+                                              self.index.work_text(doc)))
                 matches.append(self._match(doc, chain, text, newlines, kind=kind,
                                            channel=chan, matched_tokens=tokens,
                                            longest=longest, out_total=out_nows,
@@ -1014,11 +1019,11 @@ class Matcher:
         """A Match for ``chain``; ``cover`` = (output coverage, work non-ws chars covered)
         overrides the chain-based coverages."""
         row = self.index.rows([doc])[doc]
-        wtext = self.index.text(doc)
+        wtext = self.index.work_text(doc)
         o_s, o_e = chain[0].out_start, chain[-1].out_end
         w_s, w_e = chain[0].work_start, min(len(wtext), chain[-1].work_end)
         ol = _lines(newlines, o_s, o_e)
-        wl = (wtext.count("\n", 0, w_s) + 1, wtext.count("\n", 0, max(w_s, w_e - 1)) + 1)
+        wl = (wtext.newlines_before(w_s) + 1, wtext.newlines_before(max(w_s, w_e - 1)) + 1)
         nows = sum(len(_WS.sub("", text[f.out_start:f.out_end])) for f in chain) \
             if work_unit == "tokens" else sum(f.units for f in chain)
         if work_unit == "nows":
