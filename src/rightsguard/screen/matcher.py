@@ -4,8 +4,10 @@ Per channel (see :mod:`rightsguard.index.channels` for k and t):
 
 1. ``code-exact``: seeds from the index are verified character by character on the
    whitespace-free texts of output and work and extended to maximal runs (exact spans).
-2. ``code-normalised``: seeds are chained (output and work offsets both increasing); the span ends
-   come from the fingerprints, so these matches are ``approx``.
+2. ``code-normalised``: seeds are extended token by token over the normalised token streams of
+   output and work (identifiers and literals abstracted) and kept when the renaming is consistent
+   and the run carries enough evidence (:func:`_renamed_units`); output stretches already
+   reproduced verbatim are not searched again for other works (exact spans).
 3. ``text``: seeds are verified token by token (NFKC + case folded) and extended (exact spans).
 4. ``text-dense``: every 5-gram of short works; coverage of the work is measured exactly.
 
