@@ -359,6 +359,10 @@ class Index:
         Items that are :class:`Skipped` (from importers) are recorded and passed over. The same
         bytes registered again add their sources and holders to the existing work. The noise
         stoplist is recomputed once at the end. Returns an :class:`AddSummary`.
+
+        ``workers`` (default: up to 2) fingerprint in spawned processes, which import the
+        calling script again: call this under ``if __name__ == "__main__":`` (as with any
+        ``multiprocessing`` code) or pass ``workers=1``.
         """
         summary = AddSummary()
         t0 = time.perf_counter()
