@@ -10,6 +10,7 @@ row is an orphan of an interrupted write and is ignored, then removed by the nex
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -320,6 +321,14 @@ class Registry:
             "OR substr(uri, 1, :n) = :p", {"u": uri_or_path, "p": prefix, "n": len(prefix)})
         return [(int(r[0]), str(r[1])) for r in rows]
 
+    def _doc_list(self, docs: list[int]) -> tuple[str, dict[str, Any]]:
+        """SQL for ``doc IN (…)`` of ``docs`` and its parameters. SQLite reads one JSON array
+        parameter, so the statement text is the same for every list and stays prepared (a new
+        statement per list cost as much as the query); other servers get the integers inline."""
+        if _is_sqlite(self.url):
+            return "SELECT value FROM json_each(:docs)", {"docs": json.dumps(docs)}
+        return ",".join(str(int(d)) for d in docs), {}  # ints only: safe to inline
+
     def works(self, docs: Iterable[int]) -> dict[int, WorkRow]:
         docs = sorted(set(int(d) for d in docs))
         if not docs:
@@ -327,24 +336,24 @@ class Registry:
         out: dict[int, WorkRow] = {}
         for i in range(0, len(docs), 500):
             chunk = docs[i:i + 500]
-            marks = ",".join(str(d) for d in chunk)  # ints only: safe to inline
+            marks, params = self._doc_list(chunk)
             holders: dict[int, list[str]] = {}
             for d, h in self._read(f"SELECT doc, holder FROM holders WHERE doc IN ({marks}) "
-                                   "ORDER BY doc, ord"):
+                                   "ORDER BY doc, ord", params):
                 holders.setdefault(int(d), []).append(h)
             sources: dict[int, list[Source]] = {}
             for d, uri, repo, commit, path, lic in self._read(
                     "SELECT doc, uri, repository, commit_id, path, licence FROM sources "
-                    f"WHERE doc IN ({marks}) ORDER BY doc, {self._bytewise('uri')}"):
+                    f"WHERE doc IN ({marks}) ORDER BY doc, {self._bytewise('uri')}", params):
                 sources.setdefault(int(d), []).append(Source(uri, repo, commit, path, lic))
             idents: dict[int, list[tuple[str, str]]] = {}
             for d, scheme, value in self._read(
-                    f"SELECT doc, scheme, value FROM identifiers WHERE doc IN ({marks})"):
+                    f"SELECT doc, scheme, value FROM identifiers WHERE doc IN ({marks})", params):
                 idents.setdefault(int(d), []).append((scheme, value))
             for row in self._read(
                     "SELECT doc, work_id, title, licence, licence_category, modality, language, "
                     "kind, famous, removed, tokens, chars_nows, size_bytes FROM works "
-                    f"WHERE doc IN ({marks})"):
+                    f"WHERE doc IN ({marks})", params):
                 d = int(row[0])
                 work = Work(
                     work_id=row[1], title=row[2], holders=tuple(holders.get(d, ())),
