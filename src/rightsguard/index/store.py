@@ -760,25 +760,29 @@ class Index:
         out_d: list[U32] = []
         out_p: list[U32] = []
         for seg in self._segments.get(channel, []):
-            if not seg.h.shape[0]:
+            n = seg.h.shape[0]
+            if not n:
                 continue
             lo = np.searchsorted(seg.h, q, "left")
-            found = np.flatnonzero(seg.h[np.minimum(lo, seg.h.shape[0] - 1)] == q)
-            counts = np.zeros(q.shape[0], dtype=np.int64)  # the right end only for hashes found
-            counts[found] = np.searchsorted(seg.h, q[found], "right") - lo[found]
+            found = np.flatnonzero(seg.h[np.minimum(lo, n - 1)] == q)
+            if not found.shape[0]:
+                continue
+            lo = lo[found]  # the right end only for hashes found (most miss in fresh outputs)
+            counts = np.searchsorted(seg.h, q[found], "right") - lo
             over = counts > MAX_POSTINGS_PER_HASH
             if over.any():
-                unanswered.append(qi_all[over])
-            ok = (counts > 0) & ~over
-            if not ok.any():
-                continue
-            lo, counts, qi = lo[ok], counts[ok], qi_all[ok]
-            total = int(counts.sum())
-            starts = np.repeat(lo - np.cumsum(counts) + counts, counts)
-            idx = starts + np.arange(total)
-            out_q.append(np.repeat(qi, counts))
-            out_d.append(np.asarray(seg.d[idx]))
-            out_p.append(np.asarray(seg.p[idx]))
+                unanswered.append(qi_all[found[over]])
+                keep = ~over
+                found, lo, counts = found[keep], lo[keep], counts[keep]
+            if int(counts.max(initial=0)) <= 1:  # one posting each: no expansion
+                idx, qi = lo, qi_all[found]
+            else:
+                idx = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(
+                    int(counts.sum()))
+                qi = np.repeat(qi_all[found], counts)
+            out_q.append(qi)
+            out_d.append(seg.d[idx])
+            out_p.append(seg.p[idx])
         skipped = (np.sort(np.concatenate(unanswered)) if unanswered
                    else np.empty(0, np.int64))
         if not out_q:
