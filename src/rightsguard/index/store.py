@@ -69,7 +69,8 @@ STOP_FRACTION = 0.002
 #: Segments a channel may have before ``add`` merges the smaller ones (see
 #: :meth:`Index._merge_small_segments`).
 MAX_SEGMENTS = 4
-#: Postings read per fingerprint at most (after the stoplist); beyond that a hash is noise.
+#: Postings read per fingerprint at most (after the stoplist); beyond that a hash is noise,
+#: except for the postings of protected works (licence texts, famous works), always read.
 MAX_POSTINGS_PER_HASH = 256
 
 U32 = npt.NDArray[np.uint32]
@@ -218,6 +219,7 @@ class Index:
         self._segments: dict[str, list[Segment]] = {}
         self._stop: dict[str, U32] = {}
         self._removed: npt.NDArray[np.uint32] = np.empty(0, np.uint32)
+        self._protected: npt.NDArray[np.uint32] = np.empty(0, np.uint32)  # sorted
         self._texts: LRU[int, WorkText] = LRU(64)
         self._streams: LRU[int, TokenStream | None] = LRU(256)
         self._zd = zstandard.ZstdDecompressor()
@@ -732,6 +734,7 @@ class Index:
             else:
                 self._stop[ch.name] = np.empty(0, np.uint32)
         self._removed = np.asarray(sorted(self.registry.removed_docs()), dtype=np.uint32)
+        self._protected = np.asarray(sorted(self.registry.protected_docs()), dtype=np.uint32)
         self._rows.clear()
         self._texts.clear()
         self._streams.clear()
@@ -744,6 +747,9 @@ class Index:
         indexes into it. Stoplisted hashes (unless ``stoplist`` is false), tombstoned works, and
         hashes with more than :data:`MAX_POSTINGS_PER_HASH` postings in a segment are left out;
         the query indexes of the first and last are ``unanswered`` (any work may hold them).
+        The postings of protected works (licence texts, famous works) of such a common hash are
+        still returned: a licence notice found in hundreds of registered files (Apache-2.0's) is
+        reported as the licence text however large the index grows.
         """
         self._ensure_loaded()
         q = np.asarray(hashes, dtype=np.uint32)
@@ -772,6 +778,12 @@ class Index:
             over = counts > MAX_POSTINGS_PER_HASH
             if over.any():
                 unanswered.append(qi_all[found[over]])
+                if self._protected.shape[0]:
+                    prot_q, prot_i = self._protected_postings(seg, found[over], lo[over],
+                                                              counts[over], qi_all)
+                    out_q.append(prot_q)
+                    out_d.append(seg.d[prot_i])
+                    out_p.append(seg.p[prot_i])
                 keep = ~over
                 found, lo, counts = found[keep], lo[keep], counts[keep]
             if int(counts.max(initial=0)) <= 1:  # one posting each: no expansion
@@ -793,6 +805,26 @@ class Index:
             live = ~np.isin(dd, self._removed)
             qq, dd, pp = qq[live], dd[live], pp[live]
         return Postings(qq, dd, pp, skipped)
+
+    def _protected_postings(self, seg: Segment, found: I64, lo: I64, counts: I64, qi_all: I64
+                            ) -> tuple[I64, I64]:
+        """``(query indexes, posting indexes)`` of the protected works' postings among the
+        ranges ``[lo[i], lo[i] + counts[i])`` of ``seg`` (one hash each; a range is sorted by
+        document, so each protected document is two binary searches)."""
+        qs: list[I64] = []
+        idx: list[I64] = []
+        for f, a, c in zip(found.tolist(), lo.tolist(), counts.tolist(), strict=True):
+            docs = seg.d[a:a + c]
+            first = np.searchsorted(docs, self._protected, "left")
+            last = np.searchsorted(docs, self._protected, "right")
+            n = last - first
+            if n.any():
+                pos = np.repeat(first - np.cumsum(n) + n, n) + np.arange(int(n.sum())) + a
+                idx.append(pos)
+                qs.append(np.full(pos.shape[0], qi_all[f], dtype=np.int64))
+        if not idx:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        return np.concatenate(qs), np.concatenate(idx)
 
     def has_postings(self, channel: str) -> bool:
         """Whether any segment of ``channel`` holds postings (an index without short works has
