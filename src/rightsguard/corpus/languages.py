@@ -16,6 +16,7 @@ __all__ = [
     "CODE_EXTENSIONS",
     "CODE_FILENAMES",
     "IMAGE_SUFFIXES",
+    "PROSE_LANGUAGES",
     "PYGMENTS_EXTENSIONS",
     "TEXT_EXTENSIONS",
     "TREE_SITTER_LANGUAGES",
@@ -122,6 +123,14 @@ CODE_FILENAMES: Mapping[str, str] = MappingProxyType({
     "meson.build": "meson", "Jenkinsfile": "groovy",
 })
 """Whole file names (exact case) that are code whatever their extension."""
+
+#: ``--language`` labels that mean prose or a model's markdown answer, not a programming
+#: language: such input is screened as without a label (fenced code split out, unlabelled
+#: code detected), never with Pygments' markdown or plain-text lexers, which found nothing.
+PROSE_LANGUAGES = frozenset({
+    "text", "txt", "plain", "plaintext", "prose", "markdown", "md", "mdown", "gfm", "commonmark",
+    "rst", "rest", "restructuredtext", "asciidoc", "adoc",
+})
 
 TEXT_EXTENSIONS = frozenset({
     ".txt", ".text", ".md", ".markdown", ".mdown", ".rst", ".rest", ".adoc", ".asciidoc",

@@ -25,7 +25,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from rightsguard.corpus.languages import IMAGE_SUFFIXES, language_for_path, normalise_language
+from rightsguard.corpus.languages import (
+    IMAGE_SUFFIXES,
+    PROSE_LANGUAGES,
+    language_for_path,
+    normalise_language,
+)
 from rightsguard.corpus.reading import (
     BINARY_SNIFF_BYTES,
     DEFAULT_MAX_BYTES,
@@ -283,9 +288,11 @@ class Screener:
         exclude = {d for d in (self.index.registry.doc_of(w) for w in exclude_work_ids)
                    if d is not None}
         lang = normalise_language(language) if language else None
-        if lang is not None and not self.matcher.tokenizer.supported(lang):
-            notes = (*notes, f"unknown language {language!r}: screened as text")
-            lang = None
+        unknown = False  # a language was given that no fingerprinter knows
+        if lang in PROSE_LANGUAGES:
+            lang = None  # prose or a markdown answer: screened as without a label
+        elif lang is not None and not self.matcher.tokenizer.supported(lang):
+            unknown, lang = True, None
         results = []
         for part in split_parts(text, lang):
             body = text[part.start:part.end]
@@ -307,8 +314,13 @@ class Screener:
                         matches = code_matches + [m for m in matches
                                                   if m.work.work_id not in seen]
                         modality, plang = "code", guessed
-                        notes = (*notes, f"no language given: matched as {guessed} code "
+                        notes = (*notes, f"unknown language {language!r}: matched as {guessed} "
+                                         "code" if unknown else
+                                         f"no language given: matched as {guessed} code "
                                          "(pass --language to set it)")
+                screened_as_text = f"unknown language {language!r}: screened as text"
+                if unknown and modality == "text" and screened_as_text not in notes:
+                    notes = (*notes, screened_as_text)
             if part.start:
                 matches = [_shift(m, part.start, line_offset) for m in matches]
             pnotes = notes
@@ -319,6 +331,8 @@ class Screener:
                                         verdict=verdict_of(matches), matches=tuple(matches),
                                         notes=pnotes))
         if not results:
+            if unknown:
+                notes = (*notes, f"unknown language {language!r}: screened as text")
             results.append(ScreenResult(input=name, modality="code" if lang else "text",
                                         language=lang, verdict=verdict_of([]), notes=notes))
         return results
