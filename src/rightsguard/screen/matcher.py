@@ -139,6 +139,61 @@ def _codes_suffix(a: npt.NDArray[np.uint8] | npt.NDArray[np.uint32], i: int,
     return first if differ[first] else limit
 
 
+#: Most non-whitespace characters :func:`_line_trim` takes off either end of a verbatim run.
+LINE_TRIM_CHARS = 16
+
+
+def _breaks_before(text: str | WorkText, view: NowsView, i: int) -> bool:
+    """Whether a line break separates ``view``'s non-whitespace char ``i`` from the one before
+    it (true at the view's first char when only whitespace precedes it in ``text``)."""
+    at = int(view.offsets[i])
+    if i == 0:
+        before = text[max(0, at - 256):at]
+        return not before[before.rfind("\n") + 1:].strip() if at <= 256 or "\n" in before \
+            else True
+    return "\n" in text[int(view.offsets[i - 1]) + 1:at]
+
+
+def _breaks_after(text: str | WorkText, view: NowsView, i: int) -> bool:
+    """Whether a line break separates ``view``'s non-whitespace char ``i`` from the next one
+    (at the view's last char: whether only whitespace follows it on its line)."""
+    at = int(view.offsets[i])
+    if i == view.offsets.shape[0] - 1:
+        after = text[at + 1:at + 257]
+        nl = after.find("\n")
+        return not after[:nl if nl >= 0 else len(after)].strip() if nl >= 0 or \
+            len(after) < 256 else True
+    return "\n" in text[at + 1:int(view.offsets[i + 1])]
+
+
+def _line_trim(out_text: str, out: NowsView, s_o: int, e_o: int, work_text: str | WorkText,
+               work: NowsView, s_w: int) -> tuple[int, int]:
+    """Whitespace-free characters to take off the start and end of a verbatim run (nows indexes
+    ``[s_o, e_o)`` in ``out``, from ``s_w`` in ``work``) so that it starts and ends on whole
+    lines in both texts, at most :data:`LINE_TRIM_CHARS` each side, else nothing.
+
+    Runs are extended over whitespace-free text, so a copied function ran on into the ``)``
+    closing the unrelated line before it and the ``def`` of the next one, which output and
+    work happened to share: a newcomer saw lines 22–93 for a copy of lines 25–90. Copies whose
+    line breaks differ (reformatted) find no common line start nearby and keep their run."""
+    n = e_o - s_o
+    start = 0
+    limit = min(LINE_TRIM_CHARS, n - 1)
+    while start <= limit and not (_breaks_before(out_text, out, s_o + start)
+                                  and _breaks_before(work_text, work, s_w + start)):
+        start += 1
+    if start > limit:
+        start = 0
+    end = 0
+    limit = min(LINE_TRIM_CHARS, n - 1 - start)
+    while end <= limit and not (_breaks_after(out_text, out, e_o - 1 - end)
+                                and _breaks_after(work_text, work, s_w + n - 1 - end)):
+        end += 1
+    if end > limit:
+        end = 0
+    return start, end
+
+
 def _ids_prefix(a: npt.NDArray[np.uint64], i: int, b: npt.NDArray[np.uint64], j: int) -> int:
     limit = min(a.shape[0] - i, b.shape[0] - j)
     if limit <= 0:
@@ -661,6 +716,9 @@ class Matcher:
                     back = _codes_suffix(out.codes, i, work.codes, j)
                 s_o, e_o, s_w = i - back, i + fwd, j - back
                 seen[diag] = (s_o, e_o)
+                cut_s, cut_e = _line_trim(text, out, s_o, e_o,
+                                          self.index.work_text(doc), work, s_w)
+                s_o, s_w, e_o = s_o + cut_s, s_w + cut_s, e_o - cut_e
                 units = int(np.count_nonzero(~in_prompt[s_o:e_o]))
                 if units < self.thresholds.code_fragment_chars:
                     continue
