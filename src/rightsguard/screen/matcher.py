@@ -296,10 +296,16 @@ def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-def _union_nows(spans: list[tuple[int, int]], view: NowsView) -> int:
-    """Non-whitespace characters of ``view``'s text covered by the union of code-point spans."""
-    return sum(int(np.searchsorted(view.offsets, b) - np.searchsorted(view.offsets, a))
-               for a, b in _merged(spans))
+def _union_nows(spans: list[tuple[int, int]], view: NowsView,
+                excluded: npt.NDArray[np.int64] | None = None) -> int:
+    """Non-whitespace characters of ``view``'s text covered by the union of code-point spans;
+    ``excluded`` (cumulative counts of characters that do not count, per nows index, shape
+    ``(len(view.chars) + 1,)``) are left out (text the prompt holds)."""
+    total = 0
+    for a, b in _merged(spans):
+        i, j = int(np.searchsorted(view.offsets, a)), int(np.searchsorted(view.offsets, b))
+        total += j - i - (0 if excluded is None else int(excluded[j] - excluded[i]))
+    return total
 
 
 def _union_nows_text(spans: list[tuple[int, int]], text: str | WorkText) -> int:
@@ -563,6 +569,20 @@ def _consistent_renaming(text: str, ct: CodeTokens, s_o: int, e_o: int, wtext: s
     return agree + disagree == 0 or agree >= RENAMING_CONSISTENCY * (agree + disagree)
 
 
+def _outside(covered: npt.NDArray[np.bool_], start: int, end: int, shortest: int
+             ) -> list[tuple[int, int]]:
+    """The pieces of ``[start, end)`` not ``covered`` (by the prompt) that are at least
+    ``shortest`` long, as half-open index ranges: a run partly in the prompt is reported for
+    the part that is not, so its span, lines and coverage agree with what counts."""
+    inside = covered[start:end]
+    if not inside.any():
+        return [(start, end)] if end - start >= shortest else []
+    edges = np.diff(np.concatenate(([1], inside.astype(np.int8), [1])))
+    firsts, ends = np.flatnonzero(edges == -1), np.flatnonzero(edges == 1)
+    return [(start + a, start + b) for a, b in zip(firsts.tolist(), ends.tolist(), strict=True)
+            if b - a >= shortest]
+
+
 @dataclass
 class PromptFilter:
     """refine: output text that also appears in the prompt does not count.
@@ -719,12 +739,10 @@ class Matcher:
                 cut_s, cut_e = _line_trim(text, out, s_o, e_o,
                                           self.index.work_text(doc), work, s_w)
                 s_o, s_w, e_o = s_o + cut_s, s_w + cut_s, e_o - cut_e
-                units = int(np.count_nonzero(~in_prompt[s_o:e_o]))
-                if units < self.thresholds.code_fragment_chars:
-                    continue
-                frags.append(Fragment(int(out.offsets[s_o]), int(out.offsets[e_o - 1]) + 1,
-                                      int(work.offsets[s_w]),
-                                      int(work.offsets[s_w + (e_o - s_o) - 1]) + 1, units))
+                for a, b in _outside(in_prompt, s_o, e_o, self.thresholds.code_fragment_chars):
+                    frags.append(Fragment(int(out.offsets[a]), int(out.offsets[b - 1]) + 1,
+                                          int(work.offsets[s_w + a - s_o]),
+                                          int(work.offsets[s_w + b - s_o - 1]) + 1, b - a))
             if frags:
                 result[doc] = frags
         return result
@@ -789,6 +807,11 @@ class Matcher:
         named_tok = (ct.norm_ids == np.uint64(IDENT_ID)) | (ct.norm_ids == np.uint64(LITERAL_ID))
         in_prompt = prompt.covered_chars(out_view.chars)
         prompt_before = np.concatenate(([0], np.cumsum(in_prompt)))  # prompt chars in [0, i)
+        tok_in_prompt: npt.NDArray[np.bool_] | None = None  # tokens wholly in the prompt
+        if in_prompt.any():
+            a_at = np.searchsorted(out_view.offsets, ct.starts)
+            b_at = np.searchsorted(out_view.offsets, ct.ends)
+            tok_in_prompt = (prompt_before[b_at] - prompt_before[a_at]) == (b_at - a_at)
         prev_gram: I64 | None = None  # computed once a run gets that far
         nows_before = np.concatenate(([0], np.cumsum(tok_nows)))  # nows of tokens [0, i)
         result: dict[int, list[Fragment]] = {}
@@ -838,6 +861,16 @@ class Matcher:
             r_so = (q_l - b_l)[first_seed]
             r_eo = (q_l + f_l)[first_seed]
             r_diag = (q_l - j_l)[first_seed]
+            dead: set[int] = set()
+            if tok_in_prompt is not None:
+                # a run is reported for its part after and before what the prompt holds, so its
+                # span, lines and coverage agree with what counts
+                for r, (a, b) in enumerate(zip(r_so.tolist(), r_eo.tolist(), strict=True)):
+                    free = np.flatnonzero(~tok_in_prompt[a:b])
+                    if not free.shape[0]:
+                        dead.add(r)
+                    else:
+                        r_so[r], r_eo[r] = a + int(free[0]), a + int(free[-1]) + 1
             sizes = r_eo - r_so
             seg = np.concatenate(([0], np.cumsum(sizes)))
             o_tok = np.arange(int(seg[-1])) + np.repeat(r_so - seg[:-1], sizes)
@@ -865,13 +898,15 @@ class Matcher:
             units_a -= (prompt_before[np.searchsorted(out_view.offsets, r_oe)]
                         - prompt_before[np.searchsorted(out_view.offsets, r_os)])
             renamed_a = ~np.logical_and.reduceat(same, seg[:-1])
+            units_a[list(dead)] = 0
             units_l, os_l, oe_l = units_a.tolist(), r_os.tolist(), r_oe.tolist()
+            so_l, eo_l = r_so.tolist(), r_eo.tolist()
             tried: set[int] = set()
             kept: list[tuple[int, int]] = []
-            for q, j, fwd, back in zip(q_l.tolist(), j_l.tolist(), f_l.tolist(), b_l.tolist(),
-                                       strict=True):
-                s_o, e_o, s_w = q - back, q + fwd, j - back
-                run = run_of[(s_o, q - j)]
+            for q, j, back in zip(q_l.tolist(), j_l.tolist(), b_l.tolist(), strict=True):
+                run = run_of[(q - back, q - j)]
+                s_o, e_o = so_l[run], eo_l[run]  # the run without what the prompt holds
+                s_w = s_o - (q - j)
                 if run in tried or any(a <= q < b for a, b in kept):
                     continue  # a run already tried, or inside one already found
                 tried.add(run)
@@ -938,12 +973,10 @@ class Matcher:
                     back = _ids_suffix(tokens.ids, q, wt.ids, j)
                 s_o, e_o, s_w = q - back, q + fwd, j - back
                 seen[diag] = (s_o, e_o)
-                units = int(np.count_nonzero(~in_prompt[s_o:e_o]))
-                if units < min_units:
-                    continue
-                frags.append(Fragment(int(tokens.starts[s_o]), int(tokens.ends[e_o - 1]),
-                                      int(wt.starts[s_w]), int(wt.ends[s_w + (e_o - s_o) - 1]),
-                                      units))
+                for a, b in _outside(in_prompt, s_o, e_o, min_units):
+                    frags.append(Fragment(int(tokens.starts[a]), int(tokens.ends[b - 1]),
+                                          int(wt.starts[s_w + a - s_o]),
+                                          int(wt.ends[s_w + b - s_o - 1]), b - a))
             if frags:
                 result[doc] = frags
         return result
@@ -980,6 +1013,9 @@ class Matcher:
         matched_docs: set[int] = set()
         out_nows = max(1, len(_WS.sub("", text)))
         newlines = _newlines(text)
+        prompt_before = None  # output characters in the prompt before each nows index
+        if pf.nows_windows:
+            prompt_before = np.concatenate(([0], np.cumsum(pf.covered_chars(out_view.chars))))
         self.index.rows(set(exact) | set(norm))  # one batch of registry reads, cached
         for doc in sorted(set(exact) | set(norm)):
             # coverage counts every verified fragment of both channels, in any order (a copy
@@ -1006,8 +1042,8 @@ class Matcher:
                 longest = max(int(np.count_nonzero((ct.starts >= f.out_start)
                                                    & (ct.ends <= f.out_end))) for f in chain)
                 if cover is None:
-                    cover = (_union_nows([(f.out_start, f.out_end) for f in pieces], out_view)
-                             / out_nows,
+                    cover = (_union_nows([(f.out_start, f.out_end) for f in pieces], out_view,
+                                         prompt_before) / out_nows,
                              _union_nows_text([(f.work_start, f.work_end) for f in pieces],
                                               self.index.work_text(doc)))
                 matches.append(self._match(doc, chain, text, newlines, kind=kind,
