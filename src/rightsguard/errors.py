@@ -25,6 +25,10 @@ class InputError(RightsguardError):
     """An input (file, stdin, catalogue row) cannot be read or is not of an accepted kind."""
 
 
+class BinaryInputError(InputError):
+    """An input holds binary data (a NUL byte), so it is neither code nor text."""
+
+
 class IndexError_(RightsguardError):
     """An index folder cannot be used."""
 

@@ -4,6 +4,7 @@ items that are simply not works (``NotAWork``: skipped)."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from corpus_stubs import StubResolver
@@ -47,3 +48,21 @@ def test_empty_files_of_an_environment_are_not_works() -> None:
     items = list(iter_python_env_works(resolver=StubResolver(), distributions=["rich"]))
     skipped = [i for i in items if isinstance(i, Skipped)]
     assert skipped and all(isinstance(i, NotAWork) for i in skipped)
+
+
+def test_a_binary_without_an_extension_met_in_a_folder_is_not_a_work(tmp_path: Path) -> None:
+    # a compiled program (Debian's /bin/ls) next to code: taken for text only for lacking an
+    # extension, so it is passed over as check passes it over; named on its own, or with a code
+    # extension, a binary is still an error
+    shutil.copy("/bin/ls", tmp_path / "ls")
+    shutil.copy("/bin/ls", tmp_path / "tool.py")
+    (tmp_path / "main.py").write_text("print('hello')\n", "utf-8")
+    items = {Path(i.input).name if isinstance(i, Skipped) else i.title: i
+             for i in iter_folder_works([tmp_path], resolver=StubResolver())}
+    assert isinstance(items["ls"], NotAWork)
+    assert items["ls"].reason == "binary file (a NUL byte): neither code nor text"
+    assert type(items["tool.py"]) is Skipped and "binary file (NUL byte at offset" in \
+        items["tool.py"].reason
+    assert isinstance(items[f"{tmp_path.name}/main.py"], WorkInput)
+    [alone] = list(iter_folder_works([tmp_path / "ls"], resolver=StubResolver()))
+    assert type(alone) is Skipped

@@ -54,7 +54,7 @@ from rightsguard.corpus.languages import (
     language_for_shebang,
 )
 from rightsguard.corpus.reading import DEFAULT_MAX_BYTES, read_source
-from rightsguard.errors import InputError
+from rightsguard.errors import BinaryInputError, InputError
 from rightsguard.model import Skipped, Source, WorkInput
 
 __all__ = [
@@ -281,6 +281,12 @@ class FolderWorks(LazyWorks):
     def _work(self, path: Path, root: Path, language: str | None, explicit: bool) -> WorkItem:
         try:
             raw, text, notes = read_source(path, self.max_bytes)
+        except BinaryInputError as exc:
+            if not explicit and path.suffix == "":
+                # met in a folder and taken for text only for lacking an extension (a compiled
+                # program): not a work, as check skips it, rather than an error
+                return NotAWork(str(path), "binary file (a NUL byte): neither code nor text")
+            return Skipped(str(path), str(exc))
         except InputError as exc:
             return Skipped(str(path), str(exc))
         if not text.strip():

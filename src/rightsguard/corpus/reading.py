@@ -12,7 +12,7 @@ import stat
 from os import PathLike
 
 from rightsguard.corpus.languages import IMAGE_SUFFIXES
-from rightsguard.errors import InputError
+from rightsguard.errors import BinaryInputError, InputError
 
 __all__ = [
     "BINARY_SNIFF_BYTES",
@@ -129,7 +129,7 @@ def decode_text(raw: bytes, name: str = "<input>") -> tuple[str, list[str]]:
     nul = nul_offset(raw)
     if nul is not None:
         kind = _image_kind(raw)
-        raise InputError(f"{name}: binary file (NUL byte at offset {nul}); only text and code"
+        raise BinaryInputError(f"{name}: binary file (NUL byte at offset {nul}); only text and code"
                          " files can be read" + (f"; it is a {kind} image (images are screened "
                                                  "in the formats of the extensions "
                                                  f"{' '.join(sorted(IMAGE_SUFFIXES))})"
