@@ -465,6 +465,22 @@ def replace_licence(item: WorkInput, licence: str) -> WorkInput:
     return dataclasses.replace(item, licence=licence)
 
 
+def test_remove_by_the_short_ids_messages_show(tmp_path: Path) -> None:
+    # messages name works by the first 12 digits of their id; any unique prefix of 12 or more
+    # removes the work (a newcomer's "index remove 2079a36d9d2d" matched nothing)
+    files = copy_files(stdlib_files(3), tmp_path / "src")
+    idx = Index.open(tmp_path / "idx", create=True)
+    idx.add(works_from(tmp_path / "src", licence="MIT", holder="X"), workers=1)
+    ids = sorted(sha(p) for p in files)
+    assert idx.registry.work_ids_starting(ids[0][:1], limit=5) == \
+        [i for i in ids if i[0] == ids[0][0]]
+    assert idx.remove(ids[0][:12]) == 1
+    assert idx.remove(ids[1][:20].upper()) == 1
+    assert idx.remove(ids[0][:12]) == 0  # already removed
+    assert idx.remove("f" * 11) == 0  # too short to be an id: a source, and none matches
+    assert (idx.info()["works"], idx.info()["removed"]) == (1, 2)
+
+
 def test_remove_by_folder_path_relative_absolute_and_home(tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     files = stdlib_files(3)

@@ -303,6 +303,14 @@ class Registry:
         return [int(r[0]) for r in self._read(
             "SELECT doc FROM works WHERE famous = 1 OR kind = 'licence-text'")]
 
+    def work_ids_starting(self, prefix: str, limit: int = 2) -> list[str]:
+        """Work ids (lowercase hex) that start with ``prefix`` (at most ``limit``)."""
+        prefix = prefix.lower()
+        end = prefix[:-1] + chr(ord(prefix[-1]) + 1)  # ids are hex: the next prefix bounds them
+        return [str(r[0]) for r in self._read(
+            "SELECT work_id FROM works WHERE work_id >= :a AND work_id < :b ORDER BY work_id "
+            "LIMIT :n", {"a": prefix, "b": end, "n": limit})]
+
     def doc_of(self, work_id: str) -> int | None:
         rows = self._read("SELECT doc FROM works WHERE work_id = :w", {"w": work_id})
         return int(rows[0][0]) if rows else None

@@ -204,6 +204,11 @@ def _is_work_id(ref: str) -> bool:
     return len(ref) == 64 and all(c in string.hexdigits for c in ref)
 
 
+def _is_id_prefix(ref: str) -> bool:
+    """12 to 63 hex digits: the start of a work id (messages show the first 12)."""
+    return 12 <= len(ref) < 64 and all(c in string.hexdigits for c in ref)
+
+
 class Index:
     """An index folder. Open with :meth:`open` (or :meth:`create`); cheap until first query.
 
@@ -559,8 +564,9 @@ class Index:
         return self.remove_detail(ref).changed
 
     def remove_detail(self, ref: str) -> RemoveSummary:
-        """Remove by work id (64 hex digits: the work is tombstoned outright, whatever its
-        sources) or by source: an existing file or folder (``~`` expanded; its resolved
+        """Remove by work id (64 hex digits, or a unique prefix of 12 or more: the work is
+        tombstoned outright, whatever its sources; InputError for an ambiguous prefix) or by
+        source: an existing file or folder (``~`` expanded; its resolved
         ``file://`` URI, everything under a folder), a URI or URI folder prefix, a repository URL,
         a repository path, or a catalogue row's ``url``. A source match drops those sources; a work
         is tombstoned only when no source is left, otherwise it stays matchable with its other
@@ -570,6 +576,14 @@ class Index:
         summary = RemoveSummary()
         if not ref:
             return summary
+        if _is_id_prefix(ref) and not Path(ref).expanduser().exists():
+            # the 12-digit ids messages show (git-style: any unique prefix of 12 or more)
+            ids = self.registry.work_ids_starting(ref)
+            if len(ids) > 1:
+                raise InputError(f"work id {ref} is ambiguous: it starts {ids[0]}, {ids[1]}, "
+                                 "...; give more digits")
+            if ids:
+                ref = ids[0]
         if _is_work_id(ref):
             doc = self.registry.doc_of(ref.lower())
             if doc is None:
