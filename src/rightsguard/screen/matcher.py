@@ -87,6 +87,8 @@ class NowsView:
     chars: str
     offsets: I64
     codes: npt.NDArray[np.uint8] | npt.NDArray[np.uint32]
+    source: str = ""  # the text the view was made of, which starts at code point ``base``
+    base: int = 0
 
     @classmethod
     def of(cls, text: str) -> NowsView:
@@ -98,7 +100,7 @@ class NowsView:
             if keep.shape[0] != len(chars):  # control chars that are not whitespace
                 keep = np.flatnonzero(~_ASCII_WS_TABLE[codes])
             return cls(chars.decode("ascii"), keep.astype(np.int64, copy=False),
-                       np.frombuffer(chars, dtype=np.uint8))
+                       np.frombuffer(chars, dtype=np.uint8), text)
         arr = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         small = arr < 128
         ws = np.zeros(arr.shape[0], dtype=bool)
@@ -109,7 +111,7 @@ class NowsView:
         keep = np.flatnonzero(~ws)
         kept = arr[keep]
         return cls(kept.tobytes().decode("utf-32-le", "surrogatepass"), keep.astype(np.int64),
-                   kept)
+                   kept, text)
 
     def index_at(self, offset: int) -> int:
         """Index of the first non-whitespace char at or after ``offset``."""
@@ -143,54 +145,64 @@ def _codes_suffix(a: npt.NDArray[np.uint8] | npt.NDArray[np.uint32], i: int,
 LINE_TRIM_CHARS = 16
 
 
-def _breaks_before(text: str | WorkText, view: NowsView, i: int) -> bool:
+def _breaks_before(view: NowsView, i: int, whole: str | WorkText) -> bool:
     """Whether a line break separates ``view``'s non-whitespace char ``i`` from the one before
-    it (true at the view's first char when only whitespace precedes it in ``text``)."""
-    at = int(view.offsets[i])
-    if i == 0:
-        before = text[max(0, at - 256):at]
-        return not before[before.rfind("\n") + 1:].strip() if at <= 256 or "\n" in before \
-            else True
-    return "\n" in text[int(view.offsets[i - 1]) + 1:at]
+    it (at the first char of the whole text: true when only whitespace precedes it on its
+    line). ``whole``: the text of which ``view.source`` is a part, read only at its edges."""
+    at = int(view.offsets[i]) - view.base
+    if i:
+        return "\n" in view.source[int(view.offsets[i - 1]) - view.base + 1:at]
+    text, at = (view.source, at) if view.base == 0 else (whole, at + view.base)
+    before = text[max(0, at - 256):at]
+    nl = before.rfind("\n")
+    return True if nl < 0 and at > 256 else not before[nl + 1:].strip()
 
 
-def _breaks_after(text: str | WorkText, view: NowsView, i: int) -> bool:
+def _breaks_after(view: NowsView, i: int, whole: str | WorkText) -> bool:
     """Whether a line break separates ``view``'s non-whitespace char ``i`` from the next one
-    (at the view's last char: whether only whitespace follows it on its line)."""
-    at = int(view.offsets[i])
-    if i == view.offsets.shape[0] - 1:
-        after = text[at + 1:at + 257]
-        nl = after.find("\n")
-        return not after[:nl if nl >= 0 else len(after)].strip() if nl >= 0 or \
-            len(after) < 256 else True
-    return "\n" in text[at + 1:int(view.offsets[i + 1])]
+    (at the last char: whether only whitespace follows it on its line)."""
+    at = int(view.offsets[i]) - view.base
+    if i < view.offsets.shape[0] - 1:
+        return "\n" in view.source[at + 1:int(view.offsets[i + 1]) - view.base]
+    after = whole[at + view.base + 1:at + view.base + 257]
+    nl = after.find("\n")
+    return True if nl < 0 and len(after) == 256 else \
+        not (after if nl < 0 else after[:nl]).strip()
 
 
-def _line_trim(out_text: str, out: NowsView, s_o: int, e_o: int, work_text: str | WorkText,
-               work: NowsView, s_w: int) -> tuple[int, int]:
+def _line_numbers(view: NowsView) -> list[int]:
+    """For each non-whitespace char of a whole-text view, the newlines before it."""
+    breaks = np.fromiter((m.start() for m in re.finditer("\n", view.source)), np.int64)
+    lines: list[int] = np.searchsorted(breaks, view.offsets).tolist()
+    return lines
+
+
+def _line_trim(out_lines: list[int], s_o: int, e_o: int, work_text: str | WorkText, work: NowsView,
+               s_w: int) -> tuple[int, int]:
     """Whitespace-free characters to take off the start and end of a verbatim run (nows indexes
-    ``[s_o, e_o)`` in ``out``, from ``s_w`` in ``work``) so that it starts and ends on whole
-    lines in both texts, at most :data:`LINE_TRIM_CHARS` each side, else nothing.
+    ``[s_o, e_o)`` of the output, whose :func:`_line_numbers` are ``out_lines``, from ``s_w``
+    in ``work``) so that it starts and ends on whole lines in both texts, at most
+    :data:`LINE_TRIM_CHARS` each side, else nothing.
 
     Runs are extended over whitespace-free text, so a copied function ran on into the ``)``
     closing the unrelated line before it and the ``def`` of the next one, which output and
     work happened to share: a newcomer saw lines 22–93 for a copy of lines 25–90. Copies whose
     line breaks differ (reformatted) find no common line start nearby and keep their run."""
-    n = e_o - s_o
-    start = 0
-    limit = min(LINE_TRIM_CHARS, n - 1)
-    while start <= limit and not (_breaks_before(out_text, out, s_o + start)
-                                  and _breaks_before(work_text, work, s_w + start)):
-        start += 1
-    if start > limit:
-        start = 0
-    end = 0
-    limit = min(LINE_TRIM_CHARS, n - 1 - start)
-    while end <= limit and not (_breaks_after(out_text, out, e_o - 1 - end)
-                                and _breaks_after(work_text, work, s_w + n - 1 - end)):
-        end += 1
-    if end > limit:
-        end = 0
+    n, last = e_o - s_o, len(out_lines) - 1
+    start = end = 0
+    # output positions that start a line (the first char, or a newline since the one before),
+    # first to last; the work must start a line at the same position of the run
+    for pos in range(s_o, s_o + min(LINE_TRIM_CHARS, n - 1) + 1):
+        if (pos == 0 or out_lines[pos] > out_lines[pos - 1]) and \
+                _breaks_before(work, s_w + pos - s_o, work_text):
+            start = pos - s_o
+            break
+    # ... and positions that end a line, last to first
+    for pos in range(e_o - 1, e_o - 2 - min(LINE_TRIM_CHARS, n - 1 - start), -1):
+        if (pos == last or out_lines[pos + 1] > out_lines[pos]) and \
+                _breaks_after(work, s_w + pos - s_o, work_text):
+            end = e_o - 1 - pos
+            break
     return start, end
 
 
@@ -649,7 +661,8 @@ class Matcher:
         if hi - lo >= len(wtext) // 2:
             return self._nows(doc), False, False
         view = NowsView.of(wtext[lo:hi])
-        return NowsView(view.chars, view.offsets + lo, view.codes), lo > 0, hi < len(wtext)
+        return (NowsView(view.chars, view.offsets + lo, view.codes, view.source, lo), lo > 0,
+                hi < len(wtext))
 
     def _nows(self, doc: int) -> NowsView:
         """Whitespace-free view of a work (an LRU of 64 stays warm on this matcher)."""
@@ -699,6 +712,7 @@ class Matcher:
         if not seeds:
             return {}
         in_prompt = prompt.covered_chars(out.chars)
+        out_lines: list[int] | None = None  # computed once a run is long enough to trim
         result: dict[int, list[Fragment]] = {}
         # a run through a seed reaches at most the output's length either way; one reaching
         # the window's cut edge is redone on the whole work, so the margin only sets the cost
@@ -736,8 +750,12 @@ class Matcher:
                     back = _codes_suffix(out.codes, i, work.codes, j)
                 s_o, e_o, s_w = i - back, i + fwd, j - back
                 seen[diag] = (s_o, e_o)
-                cut_s, cut_e = _line_trim(text, out, s_o, e_o,
-                                          self.index.work_text(doc), work, s_w)
+                if e_o - s_o < self.thresholds.code_fragment_chars:
+                    continue  # too short to count, trimmed or not
+                if out_lines is None:
+                    out_lines = _line_numbers(out)
+                cut_s, cut_e = _line_trim(out_lines, s_o, e_o, self.index.work_text(doc), work,
+                                          s_w)
                 s_o, s_w, e_o = s_o + cut_s, s_w + cut_s, e_o - cut_e
                 for a, b in _outside(in_prompt, s_o, e_o, self.thresholds.code_fragment_chars):
                     frags.append(Fragment(int(out.offsets[a]), int(out.offsets[b - 1]) + 1,
