@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import io
 
 from rich.console import Console
@@ -69,6 +70,17 @@ def test_summary_line(report: ScreenReport) -> None:
     last = console.export_text().rstrip().splitlines()[-1]
     expected = "Run verdict: block — 4 inputs, 4 matches (1 block, 1 review, 1 attribute, 1 clean)"
     assert last == expected
+
+
+def test_parts_of_one_input_count_as_one_input(report: ScreenReport) -> None:
+    # a markdown answer is screened in parts, one result each; the run had one input
+    first = report.results[0]
+    parts = dataclasses.replace(report, results=(first, dataclasses.replace(first, matches=())))
+    console, _ = _console()
+    render_human(parts, console)
+    last = console.export_text().rstrip().splitlines()[-1]
+    assert last.startswith(f"Run verdict: {first.verdict.label} — 1 input, "
+                           f"{len(first.matches)} match")
 
 
 def test_empty_report_summary() -> None:

@@ -331,7 +331,7 @@ def render_human(report: ScreenReport, console: Console, *, show_notice: bool = 
     breakdown = ", ".join(
         f"{counts[v]} {v.label}" for v in sorted(Verdict, reverse=True) if counts[v]
     )
-    inputs = len(report.results)
+    inputs = len({r.input for r in report.results})  # a markdown answer's parts are one
     counted = (
         f"{inputs} input{'s' if inputs != 1 else ''}, {total} match{'es' if total != 1 else ''}"
     )
