@@ -116,6 +116,7 @@ def test_db_is_loaded_once_and_indexed_by_spdx_and_scancode_key() -> None:
         ("GFDL-1.3-only", "Free Software Foundation"),
         ("Apache-2.0", "Apache Software Foundation"),
         ("MPL-2.0", "Mozilla Foundation"),
+        ("MIT", "Massachusetts Institute of Technology"),
         ("EPL-2.0", "Eclipse Foundation"),
         ("PSF-2.0", "Python Software Foundation"),
         ("CC-BY-4.0", "Creative Commons"),

@@ -735,8 +735,10 @@ def reserves_all_rights(notice: str) -> bool:
 
 #: Owners in the ScanCode DB that name the steward by a short name; rewritten to the body that
 #: publishes the licence (source: the licence texts themselves, e.g. MPL-2.0 §10.1 "Mozilla
-#: Foundation is the license steward").
-_STEWARD_NAMES: Mapping[str, str] = {"Mozilla": "Mozilla Foundation"}
+#: Foundation is the license steward"); ScanCode's owner "MIT" is the Massachusetts Institute
+#: of Technology, where the licence was first used ("MIT licence text by MIT" read as a typo).
+_STEWARD_NAMES: Mapping[str, str] = {"Mozilla": "Mozilla Foundation",
+                                     "MIT": "Massachusetts Institute of Technology"}
 _NO_OWNER = frozenset({"unspecified", "unknown", "none", ""})
 
 
