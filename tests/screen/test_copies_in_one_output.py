@@ -14,10 +14,10 @@ import sysconfig
 from pathlib import Path
 
 import pytest
+from one_work import screener_of
 from renaming import renamed
 
-from rightsguard import Index, Screener
-from rightsguard.index.sources import works_from
+from rightsguard import Screener
 from rightsguard.model import Match
 
 HEAPQ = Path(sysconfig.get_paths()["stdlib"]) / "heapq.py"
@@ -44,11 +44,7 @@ MERGE = (_def_line("merge"), NOTES - 3)  # merge() ends two blank lines before t
 
 @pytest.fixture(scope="module")
 def screener(tmp_path_factory: pytest.TempPathFactory) -> Screener:
-    base = tmp_path_factory.mktemp("heapq")
-    (base / "heapq.py").write_bytes(HEAPQ.read_bytes())
-    idx = Index.open(base / "idx", create=True)
-    assert idx.add(works_from(base / "heapq.py", licence="PSF-2.0", holder="PSF")).added == 1
-    return Screener(idx)
+    return screener_of(tmp_path_factory.mktemp("heapq"), HEAPQ)
 
 
 def _matches(screener: Screener, code: str) -> list[Match]:

@@ -9,9 +9,9 @@ import json.decoder
 from pathlib import Path
 
 import pytest
+from one_work import screener_of
 
-from rightsguard import Index, Screener
-from rightsguard.index.sources import works_from
+from rightsguard import Screener
 
 DECODER = Path(json.decoder.__file__)
 LINES = DECODER.read_text("utf-8").splitlines(keepends=True)
@@ -26,11 +26,7 @@ AFTER = "\n\n\ndef main(argv):\n    return [parse_line(x) for x in argv]\n"  # s
 
 @pytest.fixture(scope="module")
 def screener(tmp_path_factory: pytest.TempPathFactory) -> Screener:
-    base = tmp_path_factory.mktemp("trim")
-    (base / "decoder.py").write_bytes(DECODER.read_bytes())
-    idx = Index.open(base / "idx", create=True)
-    assert idx.add(works_from(base / "decoder.py", licence="PSF-2.0", holder="PSF")).added == 1
-    return Screener(idx)
+    return screener_of(tmp_path_factory.mktemp("trim"), DECODER)
 
 
 def test_the_copy_is_reported_on_exactly_its_lines(screener: Screener) -> None:

@@ -10,9 +10,9 @@ import shutil as shutil_module
 from pathlib import Path
 
 import pytest
+from one_work import screener_of
 
-from rightsguard import Index, Screener
-from rightsguard.index.sources import works_from
+from rightsguard import Screener
 
 SHUTIL = Path(shutil_module.__file__)
 
@@ -28,11 +28,7 @@ def _function(name: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def screener(tmp_path_factory: pytest.TempPathFactory) -> Screener:
-    base = tmp_path_factory.mktemp("prompt")
-    (base / "shutil.py").write_bytes(SHUTIL.read_bytes())
-    idx = Index.open(base / "idx", create=True)
-    assert idx.add(works_from(base / "shutil.py", licence="PSF-2.0", holder="PSF")).added == 1
-    return Screener(idx)
+    return screener_of(tmp_path_factory.mktemp("prompt"), SHUTIL)
 
 
 def test_the_match_covers_only_what_the_prompt_does_not_hold(screener: Screener) -> None:
