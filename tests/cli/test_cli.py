@@ -502,6 +502,17 @@ def test_index_add_of_only_unreadable_sources_exits_2(cli: RunCli, tmp_path: Pat
     assert f"error: {binary}: not an image" in proc.stderr  # an input error, not a skip
 
 
+def test_index_add_of_a_folder_with_nothing_to_register_exits_2(cli: RunCli,
+                                                                  tmp_path: Path) -> None:
+    # a newcomer's empty folder registered nothing and exited 0 without a word
+    empty = tmp_path / "empty"
+    (empty / "sub").mkdir(parents=True)  # folders, no files
+    proc = cli("index", "add", str(empty), home=tmp_path / "home")
+    assert proc.returncode == 2
+    assert f"error: nothing to register in {empty}: no code, text or image files found" in \
+        proc.stderr
+
+
 def test_verdict_prints_as_its_label() -> None:
     from rightsguard import Verdict
 

@@ -157,6 +157,11 @@ def index_add(
             err_console().print(f"… and {len(items) - 20} more "
                                 + ("errors" if label == "error" else "skipped"),
                                 markup=False, highlight=False)
+    if added + merged == 0 and not errors and not skipped:
+        err_console().print(f"error: nothing to register in {', '.join(sources) or 'no source'}"
+                            ": no code, text or image files found", markup=False,
+                            highlight=False)
+        raise typer.Exit(2)
     if errors or (added + merged == 0 and skipped):
         # the batch is done; an input that could not be registered is an error, not a success
         raise typer.Exit(2)
