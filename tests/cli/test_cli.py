@@ -519,6 +519,14 @@ def test_verdict_prints_as_its_label() -> None:
     assert str(Verdict.ATTRIBUTE) == "attribute" and f"{Verdict.BLOCK}" == "block"
 
 
+def test_index_info_in_a_log_keeps_its_first_line_whole(cli: RunCli, mit_home: Path) -> None:
+    # piped, the 80 columns Rich assumes split the path, counts and sizes over two lines
+    proc = cli("index", "info", home=mit_home)
+    assert proc.returncode == 0, proc.stderr
+    first = proc.stdout.splitlines()[0]
+    assert first.startswith(str(mit_home)) and first.endswith("MB on disk"), first
+
+
 def test_human_report_in_a_log_keeps_words_whole(cli: RunCli, mit_home: Path,
                                                  inputs: Path) -> None:
     """Not a terminal and no COLUMNS (a pre-commit or CI log): 120 columns, not Rich's 80,

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 
 from rightsguard.cli.audit import audit_cmd, policy_app
-from rightsguard.cli.entry import err_console, run_check
+from rightsguard.cli.entry import err_console, report_width, run_check
 from rightsguard.config import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode="markdown",
@@ -179,7 +179,7 @@ def index_info(index: IndexOpt = None,
     if as_json:
         print(json.dumps(info, indent=2))
         return
-    out = Console()
+    out = Console(width=report_width())  # piped: log width, so the first line does not wrap
     out.print(f"[bold]{info['path']}[/]  generation {info['generation']}  "
               f"works {info['works']} (removed {info['removed']})  "
               f"{info['bytes'] / 1e6:.1f} MB source, {info['disk_bytes'] / 1e6:.1f} MB on disk")
