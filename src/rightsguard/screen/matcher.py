@@ -22,6 +22,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -707,11 +708,11 @@ class Matcher:
 
     # -- channel: code-exact ----------------------------------------------------------------------
     def _code_exact(self, text: str, ct: CodeTokens, out: NowsView, exclude: set[int],
-                    prompt: PromptFilter) -> dict[int, list[Fragment]]:
+                    in_prompt: npt.NDArray[np.bool_]) -> dict[int, list[Fragment]]:
+        """Verbatim copies; ``in_prompt``: per char of ``out``, whether the prompt holds it."""
         seeds, _ = self._seeds(CODE_EXACT, ct.exact_ids, ct.exact_starts, exclude)
         if not seeds:
             return {}
-        in_prompt = prompt.covered_chars(out.chars)
         out_lines: list[int] | None = None  # computed once a run is long enough to trim
         result: dict[int, list[Fragment]] = {}
         # a run through a seed reaches at most the output's length either way; one reaching
@@ -767,7 +768,7 @@ class Matcher:
 
     # -- channel: code-normalised -------------------------------------------------------------
     def _code_norm(self, text: str, ct: CodeTokens, out_view: NowsView, exclude: set[int],
-                   prompt: PromptFilter,
+                   in_prompt: npt.NDArray[np.bool_],
                    verified: dict[int, list[Fragment]] | None = None
                    ) -> dict[int, list[Fragment]]:
         """Renamed copies: seeds extended token by token over the normalised streams of output
@@ -781,36 +782,33 @@ class Matcher:
         duplicated across many works (a library's model files copied with renamed classes)
         otherwise had every such work verified and the renamed slots
         (:attr:`Thresholds.max_renamed_candidates`) spent on text already attributed."""
-        k = CODE_NORM.params.k
-        last_token = len(ct) - 1
         verified = verified or {}
-        explained = np.array([(f.out_start, f.out_end) for frags in verified.values()
-                              for chain in [_chain(frags)]
-                              if sum(f.units for f in chain) >= self.thresholds.code_chars
-                              for f in chain], dtype=np.int64).reshape(-1, 2)
-        hidden: npt.NDArray[np.bool_] | None = None  # output tokens whose k-gram is explained
-        hidden_q = np.empty(0, np.int64)
-        if explained.shape[0] and len(ct):
-            gram_end = ct.ends[np.minimum(np.arange(len(ct)) + k - 1, last_token)]
-            hidden = np.any((explained[None, :, 0] <= ct.starts[:, None])
-                            & (gram_end[:, None] <= explained[None, :, 1]), axis=1)
-            hidden_q = np.flatnonzero(hidden)
+        gram_end = ct.ends[np.minimum(np.arange(len(ct)) + CODE_NORM.params.k - 1,
+                                      len(ct) - 1)] if len(ct) else ct.ends
+
+        def inside(frags: Iterable[Fragment]) -> npt.NDArray[np.bool_]:
+            """Per output token: whether its k-gram lies inside one of ``frags``' output spans."""
+            spans = np.array([(f.out_start, f.out_end) for f in frags],
+                             dtype=np.int64).reshape(-1, 2)
+            hit: npt.NDArray[np.bool_] = np.any((spans[None, :, 0] <= ct.starts[:, None])
+                                                & (gram_end[:, None] <= spans[None, :, 1]),
+                                                axis=1)
+            return hit
+
+        explained = [f for frags in verified.values() for chain in [_chain(frags)]
+                     if sum(f.units for f in chain) >= self.thresholds.code_chars for f in chain]
+        hidden = inside(explained) if explained else None  # k-grams already explained
         seeds, unanswered = self._seeds(CODE_NORM, ct.norm_ids, ct.starts, exclude, hidden,
                                         set(verified))
         if not seeds:
             return {}
         # hidden seeds bound runs like unanswered k-grams (:func:`_reach_nows`)
-        bounds = np.concatenate((unanswered, hidden_q)) if hidden_q.shape[0] else unanswered
+        bounds = unanswered if hidden is None else np.concatenate((unanswered,
+                                                                   np.flatnonzero(hidden)))
         for doc, done in verified.items():
             if seeds.get(doc):
-                qs = np.fromiter((q for q, _w in seeds[doc]), np.int64)
-                lo = ct.starts[qs][:, None]
-                hi = ct.ends[np.minimum(qs + k - 1, last_token)][:, None]
-                f_start = np.array([f.out_start for f in done])[None, :]
-                f_end = np.array([f.out_end for f in done])[None, :]
-                covered = np.any((f_start <= lo) & (hi <= f_end), axis=1)
-                inside = [bool(x) for x in covered]
-                seeds[doc] = [h for h, drop in zip(seeds[doc], inside, strict=True) if not drop]
+                own = inside(done)
+                seeds[doc] = [h for h in seeds[doc] if not own[h[0]]]
         # verify the works with the most seeds in copy order (output and work offsets advancing
         # together) first
         ranked = _top_supported(seeds, ct.starts, self.thresholds.max_renamed_candidates)
@@ -823,7 +821,6 @@ class Matcher:
         # copying, so it counts as one character (a docstring must not carry a match)
         tok_nows[ct.norm_ids == np.uint64(LITERAL_ID)] = 1
         named_tok = (ct.norm_ids == np.uint64(IDENT_ID)) | (ct.norm_ids == np.uint64(LITERAL_ID))
-        in_prompt = prompt.covered_chars(out_view.chars)
         prompt_before = np.concatenate(([0], np.cumsum(in_prompt)))  # prompt chars in [0, i)
         tok_in_prompt: npt.NDArray[np.bool_] | None = None  # tokens wholly in the prompt
         if in_prompt.any():
@@ -1025,15 +1022,16 @@ class Matcher:
         excl = exclude or set()
         pf = PromptFilter.of(prompt)
         out_view = NowsView.of(text)
-        exact = self._code_exact(text, ct, out_view, excl, pf)
-        norm = self._code_norm(text, ct, out_view, excl, pf, exact)
+        in_prompt = pf.covered_chars(out_view.chars)  # once: both code channels and coverage
+        exact = self._code_exact(text, ct, out_view, excl, in_prompt)
+        norm = self._code_norm(text, ct, out_view, excl, in_prompt, exact)
         matches: list[Match] = []
         matched_docs: set[int] = set()
         out_nows = max(1, len(_WS.sub("", text)))
         newlines = _newlines(text)
         prompt_before = None  # output characters in the prompt before each nows index
-        if pf.nows_windows:
-            prompt_before = np.concatenate(([0], np.cumsum(pf.covered_chars(out_view.chars))))
+        if in_prompt.any():
+            prompt_before = np.concatenate(([0], np.cumsum(in_prompt)))
         self.index.rows(set(exact) | set(norm))  # one batch of registry reads, cached
         for doc in sorted(set(exact) | set(norm)):
             # coverage counts every verified fragment of both channels, in any order (a copy
