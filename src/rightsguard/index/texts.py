@@ -71,20 +71,31 @@ def encode_content(raw: bytes, text: str | None, compressor: zstandard.ZstdCompr
     return b"".join((_MAGIC, _HEAD.pack(len(pieces), cp), *entries, *frames))
 
 
+def _chunk_table(blob: bytes) -> tuple[int, list[tuple[int, int, int, int]]]:
+    """Of an ``RGC1`` blob: total code points and, per chunk, ``(offset of its frame in the
+    blob, frame size, first code point, newlines before)``; IndexCorruptError when malformed."""
+    try:
+        n, total = _HEAD.unpack_from(blob, 4)
+        off = 4 + _HEAD.size + n * _ENTRY.size
+        table = []
+        for k in range(n):
+            size, cp, lines = _ENTRY.unpack_from(blob, 4 + _HEAD.size + k * _ENTRY.size)
+            table.append((off, int(size), int(cp), int(lines)))
+            off += size
+    except struct.error as exc:
+        raise IndexCorruptError(f"stored work text is malformed: {exc}") from exc
+    if off != len(blob) or n == 0:
+        raise IndexCorruptError("stored work text is malformed: sizes do not add up")
+    return int(total), table
+
+
 def decode_content(blob: bytes, decompressor: zstandard.ZstdDecompressor) -> bytes:
     """The raw bytes of a stored work (either format); IndexCorruptError when malformed."""
+    frames = [(off, size) for off, size, _cp, _lines in _chunk_table(blob)[1]] \
+        if blob[:4] == _MAGIC else [(0, len(blob))]
     try:
-        if blob[:4] != _MAGIC:
-            return decompressor.decompress(blob)
-        n, _total = _HEAD.unpack_from(blob, 4)
-        off = 4 + _HEAD.size + n * _ENTRY.size
-        out = []
-        for k in range(n):
-            size, _cp, _lines = _ENTRY.unpack_from(blob, 4 + _HEAD.size + k * _ENTRY.size)
-            out.append(decompressor.decompress(blob[off:off + size]))
-            off += size
-        return b"".join(out)
-    except (zstandard.ZstdError, struct.error) as exc:
+        return b"".join(decompressor.decompress(blob[off:off + size]) for off, size in frames)
+    except zstandard.ZstdError as exc:
         raise IndexCorruptError(f"stored work content is malformed: {exc}") from exc
 
 
@@ -119,21 +130,11 @@ class WorkText:
         self._starts: list[int] = []  # first code point per chunk, then the total
         self._lines: list[int] = []
         if blob[:4] == _MAGIC:
-            try:
-                n, total = _HEAD.unpack_from(blob, 4)
-                off = 4 + _HEAD.size + n * _ENTRY.size
-                for k in range(n):
-                    size, cp, lines = _ENTRY.unpack_from(blob, 4 + _HEAD.size + k * _ENTRY.size)
-                    self._frames.append((off, int(size)))
-                    self._starts.append(int(cp))
-                    self._lines.append(int(lines))
-                    off += size
-            except struct.error as exc:
-                raise IndexCorruptError(f"stored work text is malformed: {exc}") from exc
-            if off != len(blob) or n == 0:
-                raise IndexCorruptError("stored work text is malformed: sizes do not add up")
-            self._starts.append(int(total))
-            self._length = int(total)
+            total, table = _chunk_table(blob)
+            self._frames = [(off, size) for off, size, _cp, _lines in table]
+            self._starts = [cp for _off, _size, cp, _lines in table] + [total]
+            self._lines = [lines for _off, _size, _cp, lines in table]
+            self._length = total
         else:
             self._length = len(self.full())
 
