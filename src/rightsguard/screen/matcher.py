@@ -171,10 +171,11 @@ def _breaks_after(view: NowsView, i: int, whole: str | WorkText) -> bool:
         not (after if nl < 0 else after[:nl]).strip()
 
 
-def _line_numbers(view: NowsView) -> list[int]:
-    """For each non-whitespace char of a whole-text view, the newlines before it."""
-    breaks = np.fromiter((m.start() for m in re.finditer("\n", view.source)), np.int64)
-    lines: list[int] = np.searchsorted(breaks, view.offsets).tolist()
+def _line_numbers(view: NowsView, newlines: list[int]) -> list[int]:
+    """For each non-whitespace char of a whole-text view, the newlines before it
+    (``newlines``: :func:`_newlines` of the text)."""
+    lines: list[int] = np.searchsorted(np.asarray(newlines, dtype=np.int64),
+                                       view.offsets).tolist()
     return lines
 
 
@@ -708,8 +709,10 @@ class Matcher:
 
     # -- channel: code-exact ----------------------------------------------------------------------
     def _code_exact(self, text: str, ct: CodeTokens, out: NowsView, exclude: set[int],
-                    in_prompt: npt.NDArray[np.bool_]) -> dict[int, list[Fragment]]:
-        """Verbatim copies; ``in_prompt``: per char of ``out``, whether the prompt holds it."""
+                    in_prompt: npt.NDArray[np.bool_], newlines: list[int]
+                    ) -> dict[int, list[Fragment]]:
+        """Verbatim copies; ``in_prompt``: per char of ``out``, whether the prompt holds it;
+        ``newlines``: :func:`_newlines` of ``text``."""
         seeds, _ = self._seeds(CODE_EXACT, ct.exact_ids, ct.exact_starts, exclude)
         if not seeds:
             return {}
@@ -754,7 +757,7 @@ class Matcher:
                 if e_o - s_o < self.thresholds.code_fragment_chars:
                     continue  # too short to count, trimmed or not
                 if out_lines is None:
-                    out_lines = _line_numbers(out)
+                    out_lines = _line_numbers(out, newlines)
                 cut_s, cut_e = _line_trim(out_lines, s_o, e_o, self.index.work_text(doc), work,
                                           s_w)
                 s_o, s_w, e_o = s_o + cut_s, s_w + cut_s, e_o - cut_e
@@ -1023,12 +1026,12 @@ class Matcher:
         pf = PromptFilter.of(prompt)
         out_view = NowsView.of(text)
         in_prompt = pf.covered_chars(out_view.chars)  # once: both code channels and coverage
-        exact = self._code_exact(text, ct, out_view, excl, in_prompt)
+        newlines = _newlines(text)
+        exact = self._code_exact(text, ct, out_view, excl, in_prompt, newlines)
         norm = self._code_norm(text, ct, out_view, excl, in_prompt, exact)
         matches: list[Match] = []
         matched_docs: set[int] = set()
-        out_nows = max(1, len(_WS.sub("", text)))
-        newlines = _newlines(text)
+        out_nows = max(1, len(out_view.chars))
         prompt_before = None  # output characters in the prompt before each nows index
         if in_prompt.any():
             prompt_before = np.concatenate(([0], np.cumsum(in_prompt)))
