@@ -673,18 +673,25 @@ class Matcher:
     # -- seeds ----------------------------------------------------------------------------------
     def _seeds(self, channel: Channel, ids: npt.NDArray[np.uint64], starts: I64,
                exclude: set[int], hidden: npt.NDArray[np.bool_] | None = None,
-               exempt: set[int] | None = None
+               exempt: set[int] | None = None, settled: npt.NDArray[np.bool_] | None = None
                ) -> tuple[dict[int, list[tuple[int, int]]], I64]:
         """Postings grouped by document: ``({doc: [(output token index, work offset)]},
         unanswered)``, the second the output token indexes (k-gram starts, ascending) of
         fingerprints the index did not answer (idioms; any work may hold them).
 
         ``hidden`` (bool, shape ``(len(ids),)``): postings of k-grams starting at a hidden token
-        are left out, except for works in ``exempt``. The :attr:`Thresholds.max_candidates`
-        works with the most postings left are returned."""
+        are left out, except for works in ``exempt``. ``settled`` (bool, same shape): k-grams
+        starting there would yield no posting the caller keeps, so they are not looked up (nor
+        reported unanswered). The :attr:`Thresholds.max_candidates` works with the most
+        postings left are returned."""
         if ids.shape[0] < channel.params.k or not self.index.has_postings(channel.name):
             return {}, np.empty(0, np.int64)
         hashes, pos = fingerprint(ids, channel.params)
+        if settled is not None:
+            ask = ~settled[pos]
+            hashes, pos = hashes[ask], pos[ask]
+            if not pos.shape[0]:
+                return {}, np.empty(0, np.int64)
         h32 = (hashes >> np.uint64(32)).astype(np.uint32)
         qi, docs, wpos, unanswered = self.index.lookup(channel.name, h32)
         qpos = pos[qi]
@@ -801,17 +808,22 @@ class Matcher:
         explained = [f for frags in verified.values() for chain in [_chain(frags)]
                      if sum(f.units for f in chain) >= self.thresholds.code_chars for f in chain]
         hidden = inside(explained) if explained else None  # k-grams already explained
+        own = {doc: inside(done) for doc, done in verified.items()}  # each work's verbatim
+        settled = None  # hidden k-grams inside every verified work's own verbatim fragments:
+        if hidden is not None:  # every posting of theirs is dropped below, so none is read
+            settled = hidden.copy()
+            for mine in own.values():
+                settled &= mine
         seeds, unanswered = self._seeds(CODE_NORM, ct.norm_ids, ct.starts, exclude, hidden,
-                                        set(verified))
+                                        set(verified), settled)
         if not seeds:
             return {}
         # hidden seeds bound runs like unanswered k-grams (:func:`_reach_nows`)
         bounds = unanswered if hidden is None else np.concatenate((unanswered,
                                                                    np.flatnonzero(hidden)))
-        for doc, done in verified.items():
+        for doc, mine in own.items():
             if seeds.get(doc):
-                own = inside(done)
-                seeds[doc] = [h for h in seeds[doc] if not own[h[0]]]
+                seeds[doc] = [h for h in seeds[doc] if not mine[h[0]]]
         # verify the works with the most seeds in copy order (output and work offsets advancing
         # together) first
         ranked = _top_supported(seeds, ct.starts, self.thresholds.max_renamed_candidates)
