@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import array
 import importlib
+import keyword
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -213,6 +214,86 @@ class _Grammar:
         return self.classes[kinds]
 
 
+# -- outputs cut inside a triple-quoted string ----------------------------------------------------
+# A Python fragment that starts inside a docstring has its first triple quote close a string, but
+# a parser reading it from the start takes it as an opening: prose is parsed as code and code as
+# strings, and no token run equals the work's. Which reading is right is decided on the text.
+_PY_TRIPLE = re.compile(r"\"\"\"|'''")
+#: one-line strings and comments (their words are prose inside code, not evidence either way),
+#: or two words of letters with one space between them (group 1 and 2)
+_PROSE_PAIR = re.compile(r"#[^\n]*|'[^'\n]*'|\"[^\"\n]*\"|([A-Za-z]{2,}) ([A-Za-z]{2,})")
+_PY_WORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | {"self", "cls"}
+#: Code points at the start of a fragment whose words decide how it is read (the reading only
+#: matters where the fragment starts; the rest follows from its delimiters).
+FRAME_WINDOW = 1024
+#: How many times fewer prose word pairs the code spans of the reading from inside a string must
+#: hold than those of the reading from code for the fragment to be read from inside a string.
+#: On the benchmark's outputs that start inside a docstring the inside reading's code spans had
+#: 0 pairs (24 of 27) where the other reading's had 1-29; on whole standard-library functions,
+#: plain and renamed, no reading from code had pairs but 1 or 2 (against 1-41 for the other).
+PROSE_RATIO = 4
+#: Fewest prose word pairs in the window for a Python fragment without triple quotes there to be
+#: read as starting inside a string. Measured on the latency benchmark's 200 outputs cut from
+#: indexed files at random offsets (``bench/latency.py``): of those with no triple quote in the
+#: window, the 13 that start inside a docstring had 15-49 pairs there, code at most 3.
+PROSE_PAIRS_INSIDE_STRING = 8
+
+
+def _prose_pairs(code: str) -> int:
+    """Adjacent word pairs in ``code`` that are not Python keywords, one-line strings and
+    comments left out: many in prose read as code, nearly none in code."""
+    words = _PY_WORDS
+    return sum(1 for a, b in _PROSE_PAIR.findall(code) if a and a not in words and b not in words)
+
+
+def _py_code_spans(text: str, inside: str | None) -> tuple[list[tuple[int, int]], str | None]:
+    """Code spans of ``text`` (half-open, code points) between triple-quoted strings, read from
+    the start in code (``inside`` None) or inside a string opened by the delimiter ``inside``;
+    and the delimiter of the string the text ends in (None when it ends in code). A string
+    closes only at its own delimiter."""
+    spans: list[tuple[int, int]] = []
+    at = 0
+    for m in _PY_TRIPLE.finditer(text):
+        if inside is None:
+            spans.append((at, m.start()))
+            inside = m.group()
+        elif m.group() == inside:
+            inside, at = None, m.end()
+    if inside is None:
+        spans.append((at, len(text)))
+    return spans, inside
+
+
+def fragment_frame(text: str, language: str) -> tuple[str, str]:
+    """Text to parse before and after a fragment of ``language`` code (an output, not a whole
+    file) so the parser reads its strings as in the file it was cut from: an opening triple
+    quote before a Python fragment that starts inside a triple-quoted string, a closing one
+    after a fragment that ends inside one, ``("", "")`` otherwise.
+
+    Of the two readings (starting in code; starting inside a string opened by the first triple
+    quote's kind) the one from inside a string wins when its code spans hold
+    :data:`PROSE_RATIO` times fewer prose word pairs (:func:`_prose_pairs`) than the other's;
+    else the fragment is read from code, as a parser does. Only the first
+    :data:`FRAME_WINDOW` code points (to the end of their line) are weighed. When they hold no
+    triple quote, the fragment is read as starting inside a string if they hold
+    :data:`PROSE_PAIRS_INSIDE_STRING` pairs or more."""
+    if language != "python":
+        return "", ""
+    first = _PY_TRIPLE.search(text)
+    opener = first.group() if first is not None else '"""'
+    window = text[:FRAME_WINDOW]
+    window += text[len(window):text.find("\n", len(window)) % (len(text) + 1)]  # whole lines
+    in_code = sum(_prose_pairs(window[a:b]) for a, b in _py_code_spans(window, None)[0])
+    if first is None or first.start() >= len(window):  # no code in the window if in a string
+        in_string = in_code >= PROSE_PAIRS_INSIDE_STRING
+    else:  # (no prose in the code spans: reading from code cannot lose)
+        in_string = in_code > 0 and PROSE_RATIO * sum(_prose_pairs(window[a:b]) for a, b in
+                                                      _py_code_spans(window, opener)[0]) < in_code
+    if in_string:
+        return opener, _py_code_spans(text, opener)[1] or ""
+    return "", _py_code_spans(text, None)[1] or ""
+
+
 @dataclass
 class CodeTokenizer:
     """Tokenizes code; holds one tree-sitter parser per language, created on first use."""
@@ -255,10 +336,15 @@ class CodeTokenizer:
             self._parsers[language] = parser
         return parser
 
-    def tokenize(self, text: str, language: str) -> CodeTokens:
-        """Tokenize ``text`` as ``language``. Raises InputError for an unknown language."""
+    def tokenize(self, text: str, language: str, *, fragment: bool = False) -> CodeTokens:
+        """Tokenize ``text`` as ``language``. Raises InputError for an unknown language.
+
+        ``fragment``: ``text`` is a piece cut from code (a model's output), which may start or
+        end inside a string; it is parsed inside :func:`fragment_frame`. Whole works are not
+        (a file starts in code)."""
         if language in TREE_SITTER_GRAMMARS:
-            return self._tokenize_tree_sitter(text, language)
+            frame = fragment_frame(text, language) if fragment else ("", "")
+            return self._tokenize_tree_sitter(text, language, frame)
         return self._tokenize_pygments(text, language)
 
     def structure_ids(self, text: str, language: str) -> npt.NDArray[np.uint64] | None:
@@ -295,10 +381,13 @@ class CodeTokenizer:
             grammar = self._grammars[language] = _Grammar(self._parser(language))
         return grammar
 
-    def _tokenize_tree_sitter(self, text: str, language: str) -> CodeTokens:
+    def _tokenize_tree_sitter(self, text: str, language: str,
+                              frame: tuple[str, str] = ("", "")) -> CodeTokens:
         data = text.encode("utf-8", "surrogatepass")
         grammar = self._grammar(language)
-        tree = grammar.parser.parse(data)
+        before = frame[0].encode("utf-8")
+        tree = grammar.parser.parse(before + data + frame[1].encode("utf-8") if any(frame)
+                                    else data)
         # The walk is the hot loop: per visited node one ``cursor.node`` and one ``kind_id``; per
         # token three appends. Everything else (classes, empty spans, ids) is done on arrays.
         descend = grammar.descend
@@ -325,6 +414,9 @@ class CodeTokenizer:
         rows = np.frombuffer(flat, dtype=np.int64).reshape(-1, 3)
         cls = grammar.classes_of(rows[:, 0])
         sb, eb = rows[:, 1], rows[:, 2]
+        if any(frame):  # back to ``data``'s bytes; the frame's own bytes belong to no token
+            sb = np.clip(sb - len(before), 0, len(data))
+            eb = np.clip(eb - len(before), 0, len(data))
         nonempty = eb > sb
         is_token = nonempty & (cls != _COMMENT) & (cls != _ERROR)  # a childless ERROR: nothing
         tok_cls = cls[is_token]

@@ -24,6 +24,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from itertools import compress
 
 import numpy as np
 import numpy.typing as npt
@@ -525,11 +526,9 @@ def _ordered_support(hits: list[tuple[int, int]], starts: I64, cap: int = 64) ->
         work_dist = w[:, None] - w[None, :]
         ok = ((q[None, :] < q[:, None]) & (work_dist > 0)
               & (np.abs(work_dist - out_dist) <= out_dist // 2 + 40)).tolist()
-    best = [1] * n
-    for i, row in enumerate(ok):
-        for j in range(i):
-            if row[j] and best[j] >= best[i]:
-                best[i] = best[j] + 1
+    best: list[int] = []  # best[i]: longest chain ending at seed i
+    for row in ok:
+        best.append(1 + max(compress(best, row), default=0))  # ``best`` is row's first i
     return max(best)
 
 
@@ -1033,7 +1032,7 @@ class Matcher:
     def match_code(self, text: str, language: str, *, exclude: set[int] | None = None,
                    prompt: str | None = None) -> tuple[list[Match], str]:
         """Matches of code ``text``. Returns (matches, tokenizer name)."""
-        ct = self.tokenizer.tokenize(text, language)
+        ct = self.tokenizer.tokenize(text, language, fragment=True)
         excl = exclude or set()
         pf = PromptFilter.of(prompt)
         out_view = NowsView.of(text)
