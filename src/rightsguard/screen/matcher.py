@@ -966,13 +966,21 @@ class Matcher:
 
     # -- channels: text and text-dense ----------------------------------------------------------
     def _text(self, channel: Channel, tokens: TextTokens, exclude: set[int],
-              prompt: PromptFilter, min_units: int) -> dict[int, list[Fragment]]:
-        seeds, _ = self._seeds(channel, tokens.ids, tokens.starts, exclude)
+              prompt: PromptFilter, min_units: int, need: int = 0) -> dict[int, list[Fragment]]:
+        """Verified runs per work (``{doc: fragments}``, units = text tokens). ``need``: works
+        whose runs cannot cover that many output tokens together (:func:`_reach_nows`, each
+        token counting one) are not read: the caller has no use for them."""
+        seeds, unanswered = self._seeds(channel, tokens.ids, tokens.starts, exclude)
         if not seeds:
             return {}
         in_prompt = prompt.covered_tokens(tokens.ids)
         result: dict[int, list[Fragment]] = {}
+        one_each = np.arange(len(tokens) + 1, dtype=np.int64) if need else None
         for doc, hits in seeds.items():
+            if one_each is not None and _reach_nows(
+                    np.fromiter((q for q, _w in hits), np.int64, len(hits)), unanswered,
+                    one_each, channel.params) < need:
+                continue
             wtext = self.index.work_text(doc)
             wt, cut_lo, cut_hi = self._work_tokens(wtext, [w for _q, w in hits], whole=False)
             frags: list[Fragment] = []
@@ -1114,7 +1122,9 @@ class Matcher:
     def _text_matches(self, text: str, tokens: TextTokens, exclude: set[int],
                       pf: PromptFilter, newlines: list[int]) -> list[Match]:
         th = self.thresholds
-        long_runs = self._text(TEXT, tokens, exclude, pf, th.text_fragment_tokens)
+        # a work's long runs count only when they reach text_tokens (else: dense, short works)
+        long_runs = self._text(TEXT, tokens, exclude, pf, th.text_fragment_tokens,
+                               need=th.text_tokens)
         dense = self._text(TEXT_DENSE, tokens, exclude, pf, th.dense_fragment_tokens)
         rows = self.index.rows(set(long_runs) | set(dense))
         matches: list[Match] = []
