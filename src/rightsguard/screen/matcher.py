@@ -78,6 +78,9 @@ class Thresholds:
 _ASCII_WS = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
 _ASCII_WS_TABLE = np.zeros(256, dtype=bool)
 _ASCII_WS_TABLE[list(_ASCII_WS)] = True
+#: Every code point above ASCII that ``str.isspace`` counts as whitespace (all lie below U+3001;
+#: ``tests/screen/test_nows_view.py`` checks the whole Unicode range).
+NON_ASCII_WS = np.array([c for c in range(128, 0x3001) if chr(c).isspace()], dtype=np.uint32)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +112,7 @@ class NowsView:
         ws[small] = _ASCII_WS_TABLE[arr[small]]
         big = np.flatnonzero(~small)
         if big.size:
-            ws[big] = [chr(int(c)).isspace() for c in arr[big]]
+            ws[big] = np.isin(arr[big], NON_ASCII_WS)
         keep = np.flatnonzero(~ws)
         kept = arr[keep]
         return cls(kept.tobytes().decode("utf-32-le", "surrogatepass"), keep.astype(np.int64),
