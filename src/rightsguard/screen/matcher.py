@@ -81,6 +81,11 @@ _ASCII_WS_TABLE[list(_ASCII_WS)] = True
 #: Every code point above ASCII that ``str.isspace`` counts as whitespace (all lie below U+3001;
 #: ``tests/screen/test_nows_view.py`` checks the whole Unicode range).
 NON_ASCII_WS = np.array([c for c in range(128, 0x3001) if chr(c).isspace()], dtype=np.uint32)
+#: ``str.isspace`` of code points 0 to U+3000; index U+3001 (where larger ones are clipped) is
+#: False.
+_WS_TABLE = np.zeros(0x3002, dtype=bool)
+_WS_TABLE[list(_ASCII_WS)] = True
+_WS_TABLE[NON_ASCII_WS] = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,13 +112,7 @@ class NowsView:
             return cls(chars.decode("ascii"), keep.astype(np.int64, copy=False),
                        np.frombuffer(chars, dtype=np.uint8), text)
         arr = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        small = arr < 128
-        ws = np.zeros(arr.shape[0], dtype=bool)
-        ws[small] = _ASCII_WS_TABLE[arr[small]]
-        big = np.flatnonzero(~small)
-        if big.size:
-            ws[big] = np.isin(arr[big], NON_ASCII_WS)
-        keep = np.flatnonzero(~ws)
+        keep = np.flatnonzero(~_WS_TABLE[np.minimum(arr, 0x3001)])
         kept = arr[keep]
         return cls(kept.tobytes().decode("utf-32-le", "surrogatepass"), keep.astype(np.int64),
                    kept, text)
@@ -652,21 +651,30 @@ class Matcher:
     tokenizer: CodeTokenizer = field(default_factory=CodeTokenizer)
     _nows_cache: LRU[int, NowsView] = field(default_factory=lambda: LRU(64), repr=False)
 
-    def _nows_near(self, doc: int, offsets: list[int], margin: int
-                   ) -> tuple[NowsView, bool, bool]:
-        """Whitespace-free view of a work around ``offsets`` (± ``margin`` code points), or of
-        the whole work when it is small or already cached: ``(view, cut before, cut after)``,
-        the flags saying whether the work goes on before and after the view."""
+    def _nows_near(self, doc: int, windows: list[tuple[int, int]]
+                   ) -> list[tuple[NowsView, bool, bool]]:
+        """Whitespace-free views of a work over ``windows`` (code-point spans, sorted by start;
+        overlapping ones merged), or of the whole work when they cover half of it or it is
+        cached: ``[(view, cut before, cut after)]`` in work order, the flags saying whether the
+        work goes on before and after the view. Only the windows are decoded."""
         if doc in self._nows_cache:
-            return self._nows(doc), False, False
-        wtext = self.index.work_text(doc)  # only the window is decoded
-        lo = max(0, min(offsets) - margin)
-        hi = min(len(wtext), max(offsets) + margin)
-        if hi - lo >= len(wtext) // 2:
-            return self._nows(doc), False, False
-        view = NowsView.of(wtext[lo:hi])
-        return (NowsView(view.chars, view.offsets + lo, view.codes, view.source, lo), lo > 0,
-                hi < len(wtext))
+            return [(self._nows(doc), False, False)]
+        wtext = self.index.work_text(doc)
+        merged: list[list[int]] = []
+        for lo, hi in windows:
+            lo, hi = max(0, lo), min(len(wtext), hi)
+            if merged and lo <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], hi)
+            elif lo < hi:
+                merged.append([lo, hi])
+        if sum(hi - lo for lo, hi in merged) >= len(wtext) // 2 or not merged:
+            return [(self._nows(doc), False, False)]
+        views = []
+        for lo, hi in merged:
+            view = NowsView.of(wtext[lo:hi])
+            views.append((NowsView(view.chars, view.offsets + lo, view.codes, view.source, lo),
+                          lo > 0, hi < len(wtext)))
+        return views
 
     def _nows(self, doc: int) -> NowsView:
         """Whitespace-free view of a work (an LRU of 64 stays warm on this matcher)."""
@@ -727,24 +735,40 @@ class Matcher:
             return {}
         out_lines: list[int] | None = None  # computed once a run is long enough to trim
         result: dict[int, list[Fragment]] = {}
-        # a run through a seed reaches at most the output's length either way; one reaching
-        # the window's cut edge is redone on the whole work, so the margin only sets the cost
-        margin = len(text) + 256
+        # a run through a seed at output code point o and work code point w holds at most the
+        # output's characters before o and after it: the work is read over [w - o, w + len -
+        # o) widened by 256 code points of whitespace; a run reaching a window's cut edge is
+        # redone on the whole work, so the windows only set the cost
         out_at = np.searchsorted(out.offsets, ct.exact_starts).tolist()
+        out_cp = ct.exact_starts.tolist()
         for doc, hits in seeds.items():
-            work, cut_lo, cut_hi = self._nows_near(doc, [w for _q, w in hits], margin)
-            frags: list[Fragment] = []
-            # the last run tried per diagonal, (start, end) in output nows: seeds come in output
-            # order and maximal runs on one diagonal are disjoint, so only the last can hold one
-            seen: dict[int, tuple[int, int]] = {}
             hits = sorted(hits)
-            work_at = np.searchsorted(work.offsets, [w for _q, w in hits]).tolist()
-            for h, (q, w) in enumerate(hits):
+            pieces = self._nows_near(doc, sorted(
+                (w - out_cp[q] - 256, w + len(text) - out_cp[q] + 256) for q, w in hits))
+            piece_los = [int(v.offsets[0]) if v.offsets.shape[0] else v.base
+                         for v, _a, _b in pieces]
+            ws = np.fromiter((w for _q, w in hits), np.int64, len(hits))
+            piece_of = (np.searchsorted(piece_los, ws, "right") - 1).clip(0).tolist()
+            work_at = [0] * len(hits)
+            for k, (view, _a, _b) in enumerate(pieces):
+                mine = [h for h, pk in enumerate(piece_of) if pk == k]
+                for h, j in zip(mine, np.searchsorted(view.offsets, ws[mine]).tolist(),
+                                strict=True):
+                    work_at[h] = j
+            frags: list[Fragment] = []
+            # the last run tried per (piece, diagonal), (start, end) in output nows: seeds come
+            # in output order and maximal runs on one diagonal are disjoint, so only the last
+            # can hold one
+            seen: dict[tuple[int, int], tuple[int, int]] = {}
+            whole = False  # the pieces gave way to the whole work
+            for h, (q, _w) in enumerate(hits):
                 i = out_at[q]
+                piece = 0 if whole else piece_of[h]
+                work, cut_lo, cut_hi = pieces[piece]
                 j = work_at[h]
                 if i >= len(out.chars) or j >= len(work.chars):
                     continue
-                diag = i - j
+                diag = (piece, i - j)
                 last = seen.get(diag)
                 if last is not None and last[0] <= i < last[1]:
                     continue
@@ -753,12 +777,13 @@ class Matcher:
                     continue  # a 32-bit hash collision
                 back = _codes_suffix(out.codes, i, work.codes, j)
                 if (cut_lo and j - back == 0) or (cut_hi and j + fwd == len(work.chars)):
-                    # the run reaches a cut edge of the window: extend over the whole work
-                    work, cut_lo, cut_hi = self._nows(doc), False, False
+                    # the run reaches a cut edge of its window: extend over the whole work
+                    work, whole = self._nows(doc), True
+                    pieces = [(work, False, False)]
                     seen.clear()
-                    work_at = np.searchsorted(work.offsets, [w for _q, w in hits]).tolist()
+                    work_at = np.searchsorted(work.offsets, ws).tolist()
                     j = work_at[h]
-                    diag = i - j
+                    diag = (0, i - j)
                     fwd = _codes_prefix(out.codes, i, work.codes, j)
                     back = _codes_suffix(out.codes, i, work.codes, j)
                 s_o, e_o, s_w = i - back, i + fwd, j - back
