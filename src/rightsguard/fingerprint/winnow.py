@@ -71,20 +71,30 @@ def kgram_hashes(token_ids: U64, k: int, seed: int = 0) -> U64:
     n = int(token_ids.shape[0])
     if n < k:
         return np.empty(0, dtype=np.uint64)
+    powers, inv = _powers(n)
     with np.errstate(over="ignore"):
         ids = _mix(token_ids.astype(np.uint64) ^ np.uint64(seed))
-        powers = np.empty(n + 1, dtype=np.uint64)
-        powers[0] = 1
-        powers[1:] = _BASE
-        np.cumprod(powers, out=powers)
-        inv = np.empty(n - k + 1, dtype=np.uint64)
-        inv[0] = 1
-        inv[1:] = _BASE_INV
-        np.cumprod(inv, out=inv)
         prefix = np.zeros(n + 1, dtype=np.uint64)
         np.cumsum(ids * powers[:n], out=prefix[1:])
-        raw = (prefix[k:] - prefix[: n - k + 1]) * inv
+        raw = (prefix[k:] - prefix[: n - k + 1]) * inv[: n - k + 1]
     return _mix(raw)
+
+
+_POWERS: list[U64] = []  # [B**i, B**-i for i < len], grown to the longest input seen
+
+
+def _powers(n: int) -> tuple[U64, U64]:
+    """``B**i`` and ``B**-i`` (mod 2**64) for ``i`` in ``[0, m)``, ``m >= n``; computed once
+    for all inputs up to the longest seen (a screening tokenizes a few thousand tokens)."""
+    if not _POWERS or _POWERS[0].shape[0] < n:
+        m = max(n, 4096)
+        with np.errstate(over="ignore"):
+            powers = np.full(m, _BASE, dtype=np.uint64)
+            powers[0] = 1
+            inv = np.full(m, _BASE_INV, dtype=np.uint64)
+            inv[0] = 1
+            _POWERS[:] = [np.cumprod(powers), np.cumprod(inv)]
+    return _POWERS[0], _POWERS[1]
 
 
 def _sliding(values: U64, w: int, *, take_max: bool) -> U64:
