@@ -105,6 +105,14 @@ def test_a_mark_whose_sources_disagree_is_still_undetermined() -> None:
     ("GPL-2.0-only OR GPL-3.0-or-later", "GPL-3.0-only", Verdict.ATTRIBUTE),
     # an exception only grants more: judged as the licence
     ("GPL-3.0-or-later WITH GCC-exception-3.1", "GPL-3.0-or-later", Verdict.ATTRIBUTE),
+    # "-only" code cannot go into an "-or-later" output (its recipient could take it under a
+    # later version); "-or-later" code can go into either
+    ("GPL-2.0-only", "GPL-2.0-or-later", Verdict.BLOCK),
+    ("GPL-2.0-only", "GPL-2.0-only", Verdict.ATTRIBUTE),
+    ("GPL-3.0-only", "GPL-3.0-or-later", Verdict.BLOCK),
+    ("GPL-3.0-only", "AGPL-3.0-only", Verdict.ATTRIBUTE),  # GPL-3.0 section 13
+    ("GPL-2.0-or-later", "GPL-3.0-or-later", Verdict.ATTRIBUTE),
+    ("AGPL-3.0-only", "AGPL-3.0-or-later", Verdict.BLOCK),
 ])
 def test_copyleft_expressions_against_the_output_licence(licence: str, output: str,
                                                          verdict: Verdict) -> None:

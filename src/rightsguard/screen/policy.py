@@ -55,17 +55,20 @@ _DEFAULTS: dict[LicenceCategory, Verdict] = {
     LicenceCategory.UNKNOWN: Verdict.REVIEW,
 }
 
-# licence key -> keys of output licences under which a copy may be distributed (GPL §13/§14,
-# LGPL-2.1 §3, AGPL-3.0 §13). Only same-family upgrades; anything else stays blocked.
+# licence key -> keys of output licences under which a copy may be distributed (GPL-2.0 §9,
+# GPL-3.0 §13/§14, AGPL-3.0 §13). Only same-family upgrades; anything else stays blocked. A
+# "-only" work never goes into an "-or-later" output: the recipient of a GPL-2.0-or-later output
+# may take it under GPL-3.0 (GPL-2.0 section 9, "any later version"), which the GPL-2.0-only
+# part does not allow: such a combination is GPL-2.0-only (FSF, "Frequently Asked Questions
+# about the GNU Licenses", compatibility matrix).
 _COMPATIBLE: dict[str, frozenset[str]] = {
     "GPL-2.0-or-later": frozenset({"GPL-2.0-only", "GPL-2.0-or-later", "GPL-3.0-only",
                                    "GPL-3.0-or-later", "AGPL-3.0-only", "AGPL-3.0-or-later"}),
-    "GPL-2.0-only": frozenset({"GPL-2.0-only", "GPL-2.0-or-later"}),
+    "GPL-2.0-only": frozenset({"GPL-2.0-only"}),
     "GPL-3.0-or-later": frozenset({"GPL-3.0-only", "GPL-3.0-or-later", "AGPL-3.0-only",
                                    "AGPL-3.0-or-later"}),
-    "GPL-3.0-only": frozenset({"GPL-3.0-only", "GPL-3.0-or-later", "AGPL-3.0-only",
-                               "AGPL-3.0-or-later"}),
-    "AGPL-3.0-only": frozenset({"AGPL-3.0-only", "AGPL-3.0-or-later"}),
+    "GPL-3.0-only": frozenset({"GPL-3.0-only", "AGPL-3.0-only"}),
+    "AGPL-3.0-only": frozenset({"AGPL-3.0-only"}),
     "AGPL-3.0-or-later": frozenset({"AGPL-3.0-only", "AGPL-3.0-or-later"}),
 }
 
