@@ -171,6 +171,21 @@ def test_unreadable_prompt_exits_2_naming_it(cli: RunCli, home: Path, tmp_path: 
         f"error: --prompt {tmp_path / 'missing.txt'}: cannot be read (No such file or directory)"]
 
 
+def test_binary_prompt_exits_2_naming_it(cli: RunCli, home: Path, tmp_path: Path) -> None:
+    """A prompt is read as an input is: a NUL byte (here a real PNG, scikit-image's bundled
+    camera photograph) is an error naming the file, not a prompt of replacement characters."""
+    import skimage
+
+    gen = tmp_path / "gen.py"
+    gen.write_text("x = 1\n", "utf-8")
+    png = Path(skimage.__file__).parent / "data" / "camera.png"
+    proc = cli("check", str(gen), "--prompt", str(png), home=home)
+    assert proc.returncode == 2, proc.stderr
+    [line] = error_lines(proc.stderr)
+    assert line.startswith(f"error: --prompt {png}: binary file (NUL byte at offset ")
+    assert "it is a PNG image" in line
+
+
 @pytest.mark.parametrize("args", [["check", "--bogus", "x.py"], ["check"],
                                   ["index", "nope"]])
 def test_usage_errors_exit_2_without_a_traceback(cli: RunCli, tmp_path: Path,

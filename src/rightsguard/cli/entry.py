@@ -67,10 +67,16 @@ def run_check(paths: list[str], *, index: Path | None = None, prompt: Path | Non
     from rightsguard.screen.policy import ScreenPolicy
 
     settings = Settings.load(home=index)
-    try:
-        prompt_text = prompt.read_text("utf-8", "replace") if prompt else None
-    except OSError as exc:
-        raise InputError(f"--prompt {prompt}: cannot be read ({exc.strerror or exc})") from None
+    prompt_text = None
+    if prompt:
+        from rightsguard.corpus.reading import decode_text
+
+        try:
+            raw = prompt.read_bytes()
+        except OSError as exc:
+            raise InputError(f"--prompt {prompt}: cannot be read ({exc.strerror or exc})") from None
+        # as an input is read: a binary prompt is an error, not text full of replacements
+        prompt_text = decode_text(raw, f"--prompt {prompt}")[0]
     image_models = None
     if descriptor_model is not None or style_model is not None:
         from rightsguard.screen.image_learned import LearnedModels
