@@ -130,7 +130,8 @@ def test_fast_check_is_the_typer_check(home: Path, tmp_path: Path, case: str) ->
         (tmp_path / "prompt.txt").write_text(source[5952:8000], "utf-8")
         args = ["check", "--prompt", str(tmp_path / "prompt.txt"), str(gen), "--format", "json"]
     elif case == "licence":
-        args = ["check", str(gen), "--output-licence", "GPL-3.0-or-later", "--format", "json"]
+        # the works are GPL-3.0-only: an AGPL-3.0-only output may hold them (GPL-3.0 section 13)
+        args = ["check", str(gen), "--output-licence", "AGPL-3.0-only", "--format", "json"]
     elif case == "missing":
         args = ["check", str(gen), str(tmp_path / "missing.py"), "--format", "json"]
     elif case == "bad-format":
