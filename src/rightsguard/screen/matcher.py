@@ -508,6 +508,35 @@ def _renamed_units(out_nows: I64, norm_ids: npt.NDArray[np.uint64], work_lens: I
     return np.add.reduceat(np.where(keep, lens, 0), seg[:-1]).astype(np.int64)
 
 
+#: Postings grouped in a plain loop up to this many; above, on arrays (measured on random
+#: postings: the loop costs 0.15 µs a posting, the arrays 20-60 µs plus list building for the
+#: top documents, about equal at 1,000 postings; 4,096 postings: 0.6-1.0 ms against 0.3 ms).
+SMALL_POSTINGS = 1024
+
+
+def _by_doc(qpos: I64, docs: npt.NDArray[np.uint32], wpos: npt.NDArray[np.uint32], top: int
+            ) -> dict[int, list[tuple[int, int]]]:
+    """Postings ``(output token, document, work offset)`` grouped by document: the ``top``
+    documents with the most, most first (ties: the one whose first posting comes first), each
+    with its ``(output token, work offset)`` pairs in posting order."""
+    n = docs.shape[0]
+    if n <= SMALL_POSTINGS:
+        by_doc: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for q, d, w in zip(qpos.tolist(), docs.tolist(), wpos.tolist(), strict=True):
+            by_doc[d].append((q, w))
+        return {d: by_doc[d] for d in sorted(by_doc, key=lambda d: -len(by_doc[d]))[:top]}
+    order = np.argsort(docs, kind="stable")  # within a document: posting order
+    ds = docs[order]
+    first = np.flatnonzero(np.concatenate(([True], ds[1:] != ds[:-1])))
+    counts = np.diff(np.append(first, n))
+    ranked = np.lexsort((order[first], -counts))[:top]  # most postings, then first seen
+    out: dict[int, list[tuple[int, int]]] = {}
+    for r in ranked.tolist():
+        idx = order[first[r]:first[r] + counts[r]]
+        out[int(ds[first[r]])] = list(zip(qpos[idx].tolist(), wpos[idx].tolist(), strict=True))
+    return out
+
+
 def _ordered_support(hits: list[tuple[int, int]], starts: I64, cap: int = 64) -> int:
     """Most seeds of one work that can come from one copy: the longest chain of (output token,
     work offset) seeds in which both advance and the work offset advances like the output's
@@ -724,11 +753,7 @@ class Matcher:
         if drop is not None and drop.any():
             keep = ~drop
             qpos, docs, wpos = qpos[keep], docs[keep], wpos[keep]
-        by_doc: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        for q, d, w in zip(qpos.tolist(), docs.tolist(), wpos.tolist(), strict=True):
-            by_doc[d].append((q, w))
-        top = sorted(by_doc, key=lambda d: -len(by_doc[d]))[: self.thresholds.max_candidates]
-        return {d: by_doc[d] for d in top}, pos[unanswered]
+        return _by_doc(qpos, docs, wpos, self.thresholds.max_candidates), pos[unanswered]
 
     # -- channel: code-exact ----------------------------------------------------------------------
     def _code_exact(self, text: str, ct: CodeTokens, out: NowsView, exclude: set[int],
