@@ -14,16 +14,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rightsguard.fingerprint.code import CodeTokenizer, fragment_frame
+from rightsguard.fingerprint.code import (
+    NO_FRAME,
+    CodeTokenizer,
+    CodeTokens,
+    Frame,
+    fragment_frame,
+)
 
 MODULES = [Path(textwrap.__file__), Path(argparse.__file__), Path(json.decoder.__file__)]
+TRIPLE = ('"""', "'''")
 
 
 def _docstrings(text: str, tok: CodeTokenizer, shortest: int = 40) -> list[tuple[int, int]]:
     """Code-point spans of the triple-quoted strings of a whole file of at least ``shortest``
     code points."""
     ct = tok.tokenize(text, "python")
-    quotes = ('"""', "'''", 'r"""', "r'''")
+    quotes = (*TRIPLE, 'r"""', "r'''")
     return [(s, e) for s, e in zip(ct.starts.tolist(), ct.ends.tolist(), strict=True)
             if text.startswith(quotes, s) and e - s >= shortest]
 
@@ -42,7 +49,8 @@ def test_fragments_starting_inside_a_docstring_get_an_opening_quote(module: Path
     docs = _docstrings(text, tok)
     cuts = _cuts(text, docs)
     assert len(cuts) >= 5, "the module should have several long docstrings"
-    hits = sum(fragment_frame(text[c:c + 2048], "python")[0] in ('"""', "'''") for c in cuts)
+    frames = [fragment_frame(text[c:c + 2048], "python") for c in cuts]
+    hits = sum(f.at == 0 and f.opener in TRIPLE for f in frames)
     # the words of a docstring decide it; a docstring made mostly of examples may not
     assert hits >= 0.9 * len(cuts), (hits, len(cuts))
 
@@ -56,8 +64,23 @@ def test_fragments_starting_in_code_are_read_from_code(module: Path) -> None:
     starts = [i + 1 for i, ch in enumerate(text) if ch == "\n"]
     code = [s for s in starts if not any(a <= s < b for a, b in docs)][::7]
     assert len(code) > 20
-    wrong = [s for s in code if fragment_frame(text[s:s + 2048], "python")[0]]
+    wrong = [s for s in code if fragment_frame(text[s:s + 2048], "python").opener]
     assert wrong == []
+
+
+def _mid_docstring(text: str, tok: CodeTokenizer) -> tuple[int, int]:
+    """``(cut, end of the docstring)``: a line start half way into the docstring of
+    ``textwrap.TextWrapper``."""
+    head = text.index("class TextWrapper:")
+    doc_s, doc_e = next((s, e) for s, e in _docstrings(text, tok) if s > head)
+    return text.index("\n", doc_s + (doc_e - doc_s) // 2) + 1, doc_e
+
+
+def _code_after(ct: CodeTokens, frm: int, to: int, shift: int) -> list[tuple[int, int]]:
+    """(file offset, normalised id) of the tokens of ``ct`` in fragment offsets ``[frm, to)``;
+    ``shift``: fragment offset minus file offset."""
+    keep = (ct.starts >= frm) & (ct.ends <= to)
+    return list(zip((ct.starts[keep] - shift).tolist(), ct.norm_ids[keep].tolist(), strict=True))
 
 
 def test_tokens_after_the_cut_are_the_files_own() -> None:
@@ -67,30 +90,47 @@ def test_tokens_after_the_cut_are_the_files_own() -> None:
     text = Path(textwrap.__file__).read_text("utf-8")
     tok = CodeTokenizer()
     whole = tok.tokenize(text, "python")
-    head = text.index("class TextWrapper:")
-    doc_s, doc_e = next((s, e) for s, e in _docstrings(text, tok) if s > head)
-    cut = doc_s + (doc_e - doc_s) // 2
+    cut, doc_e = _mid_docstring(text, tok)
     frag = text[cut:cut + 4096]
-    assert fragment_frame(frag, "python")[0] == '"""'
+    assert fragment_frame(frag, "python")[:2] == (0, '"""')
     framed = tok.tokenize(frag, "python", fragment=True)
     plain = tok.tokenize(frag, "python")
     # the first token is the rest of the docstring: [0, its closing quotes)
     assert (int(framed.starts[0]), int(framed.ends[0])) == (0, doc_e - cut)
-
-    def after_doc(ct):  # type: ignore[no-untyped-def]
-        keep = (ct.starts >= doc_e - cut) & (ct.ends <= len(frag) - 200)
-        return list(zip((ct.starts[keep] + cut).tolist(), ct.norm_ids[keep].tolist(),
-                        strict=True))
-
-    in_file = (whole.starts >= doc_e) & (whole.ends <= cut + len(frag) - 200)
-    expected = list(zip(whole.starts[in_file].tolist(), whole.norm_ids[in_file].tolist(),
-                        strict=True))
+    expected = _code_after(whole, doc_e, cut + len(frag) - 200, 0)
     assert len(expected) > 100
-    assert after_doc(framed) == expected
-    assert after_doc(plain) != expected
+    assert _code_after(framed, doc_e - cut, len(frag) - 200, -cut) == expected
+    assert _code_after(plain, doc_e - cut, len(frag) - 200, -cut) != expected
     # the whole file read as a fragment is read as it is
-    assert fragment_frame(text, "python") == ("", "")
+    assert fragment_frame(text, "python") == NO_FRAME
     assert np.array_equal(tok.tokenize(text, "python", fragment=True).norm_ids, whole.norm_ids)
+
+
+@pytest.mark.parametrize("first_line", ["x = '\"\"\"'\n", "# \"\"\"\n", "x = \"'''\"\n",
+                                        "import os\n\n"])
+def test_code_written_before_a_cut_docstring(first_line: str) -> None:
+    """New code before a copy that starts inside a docstring (a newcomer's evasion: a triple
+    quote in a one-line string or a comment there hid the whole copy). The string is opened
+    where the prose starts, so the code after the docstring is the file's."""
+    text = Path(textwrap.__file__).read_text("utf-8")
+    tok = CodeTokenizer()
+    whole = tok.tokenize(text, "python")
+    cut, doc_e = _mid_docstring(text, tok)
+    frag = first_line + text[cut:cut + 4096]
+    shift = len(first_line) - cut  # fragment offset minus file offset
+    frame = fragment_frame(frag, "python")
+    assert frame.opener == '"""'
+    if any(q in first_line for q in TRIPLE):
+        # opened at the start the string would close in line 1: it opens at the first line
+        # of prose, inside the copied docstring
+        assert len(first_line) <= frame.at < doc_e + shift
+        assert frag[frame.at - 1] == "\n"
+    else:
+        assert frame.at == 0
+    ct = tok.tokenize(frag, "python", fragment=True)
+    expected = _code_after(whole, doc_e, cut + 4096 - 200, 0)
+    assert len(expected) > 100
+    assert _code_after(ct, doc_e + shift, len(frag) - 200, shift) == expected
 
 
 def test_fragment_ending_inside_a_docstring_is_closed() -> None:
@@ -98,7 +138,7 @@ def test_fragment_ending_inside_a_docstring_is_closed() -> None:
     start = text.index("def dedent(text):")
     doc = text.index('"""', start)
     frag = text[start:doc + 80]  # ends inside dedent's docstring
-    assert fragment_frame(frag, "python") == ("", '"""')
+    assert fragment_frame(frag, "python") == Frame(0, "", '"""')
     ct = CodeTokenizer().tokenize(frag, "python", fragment=True)
     # the docstring is one string token reaching the end of the fragment
     assert (int(ct.starts[-1]), int(ct.ends[-1])) == (doc - start, len(frag))
@@ -106,5 +146,5 @@ def test_fragment_ending_inside_a_docstring_is_closed() -> None:
 
 def test_other_languages_are_not_framed() -> None:
     prose = "the quick brown fox jumps over the lazy dog and then it runs away " * 10
-    assert fragment_frame(prose, "javascript") == ("", "")
-    assert fragment_frame(prose, "python") == ('"""', '"""')
+    assert fragment_frame(prose, "javascript") == NO_FRAME
+    assert fragment_frame(prose, "python") == Frame(0, '"""', '"""')

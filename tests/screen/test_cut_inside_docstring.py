@@ -51,3 +51,21 @@ def test_output_wholly_inside_a_docstring_is_found(screener: Screener) -> None:
     [m] = result.matches
     assert m.work_span.start >= doc + 40 and m.work_span.end <= close - 40
     assert m.output_coverage > 0.8
+
+
+@pytest.mark.parametrize("first_line", ["x = '\"\"\"'\n", "# \"\"\"\n", "x = 1  # tricky\n"])
+def test_new_code_before_a_copy_cut_inside_a_docstring(screener: Screener,
+                                                        first_line: str) -> None:
+    """A newcomer hid the copy above with one line of new code holding a triple quote in a
+    one-line string or a comment: the whole output came back clean."""
+    doc = TEXT.index('"""', TEXT.index("class TextWrapper:"))
+    close = TEXT.index('"""', doc + 3)
+    cut = TEXT.index("\n", (doc + close) // 2) + 1
+    output = first_line + TEXT[cut:cut + 2048]
+    [result] = screener.screen_text(output, language="python")
+    assert result.verdict.name == "ATTRIBUTE"
+    [m] = result.matches
+    assert m.work.title == MODULE.name
+    assert m.output_span.start_line <= 3
+    assert m.output_span.end >= len(output) - 200
+    assert m.output_coverage > 0.85

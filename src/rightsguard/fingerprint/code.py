@@ -18,7 +18,7 @@ import importlib
 import keyword
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -246,52 +246,127 @@ def _prose_pairs(code: str) -> int:
     return sum(1 for a, b in _PROSE_PAIR.findall(code) if a and a not in words and b not in words)
 
 
+#: In code: a triple quote (opens a string), or a comment or one-line string, skipped whole (a
+#: triple quote inside them opens nothing)
+_PY_CODE_SCAN = re.compile(r"\"\"\"|'''|#[^\n]*|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'")
+
+
+def _in_line_literal(text: str, frm: int, pos: int) -> bool:
+    """Whether the triple quote at ``pos`` lies inside a comment or a one-line string, reading
+    its line in code from ``frm`` (the line's start, or where a string closed on it)."""
+    eol = text.find("\n", pos)
+    for m in _PY_CODE_SCAN.finditer(text, frm, len(text) if eol < 0 else eol):
+        if m.start() >= pos:
+            return False  # reached in code
+        if m.end() > pos:
+            return True
+    return False
+
+
 def _py_code_spans(text: str, inside: str | None) -> tuple[list[tuple[int, int]], str | None]:
     """Code spans of ``text`` (half-open, code points) between triple-quoted strings, read from
     the start in code (``inside`` None) or inside a string opened by the delimiter ``inside``;
-    and the delimiter of the string the text ends in (None when it ends in code). A string
-    closes only at its own delimiter."""
+    and the delimiter of the string the text ends in (None when it ends in code). In code, a
+    triple quote inside a comment or a one-line string opens nothing; inside a string, only
+    its own delimiter closes it (as Python's tokenizer reads them)."""
     spans: list[tuple[int, int]] = []
-    at = 0
+    at = pos = 0
     for m in _PY_TRIPLE.finditer(text):
+        if m.start() < pos:
+            continue
         if inside is None:
+            if _in_line_literal(text, max(text.rfind("\n", 0, m.start()) + 1, pos), m.start()):
+                continue
             spans.append((at, m.start()))
-            inside = m.group()
+            inside, pos = m.group(), m.end()
         elif m.group() == inside:
             inside, at = None, m.end()
+            pos = at
     if inside is None:
         spans.append((at, len(text)))
     return spans, inside
 
 
-def fragment_frame(text: str, language: str) -> tuple[str, str]:
-    """Text to parse before and after a fragment of ``language`` code (an output, not a whole
-    file) so the parser reads its strings as in the file it was cut from: an opening triple
-    quote before a Python fragment that starts inside a triple-quoted string, a closing one
-    after a fragment that ends inside one, ``("", "")`` otherwise.
+class Frame(NamedTuple):
+    """How a fragment is parsed: ``opener`` inserted before its code point ``at`` (none when
+    empty) and ``closer`` after its end."""
 
-    Of the two readings (starting in code; starting inside a string opened by the first triple
-    quote's kind) the one from inside a string wins when its code spans hold
-    :data:`PROSE_RATIO` times fewer prose word pairs (:func:`_prose_pairs`) than the other's;
-    else the fragment is read from code, as a parser does. Only the first
-    :data:`FRAME_WINDOW` code points (to the end of their line) are weighed. When they hold no
-    triple quote, the fragment is read as starting inside a string if they hold
-    :data:`PROSE_PAIRS_INSIDE_STRING` pairs or more."""
+    at: int
+    opener: str
+    closer: str
+
+
+#: A fragment parsed as it is.
+NO_FRAME = Frame(0, "", "")
+
+
+def _pairs_in(text: str, spans: list[tuple[int, int]], shift: int = 0) -> int:
+    return sum(_prose_pairs(text[shift + a:shift + b]) for a, b in spans)
+
+
+def _first_prose_line(text: str, start: int, end: int) -> int | None:
+    """Start of the first line after the first one in ``text[start:end]`` holding a prose word
+    pair (:func:`_prose_pairs`), if any."""
+    second = text.find("\n", start, end) + 1
+    if not second:
+        return None
+    words = _PY_WORDS
+    for m in _PROSE_PAIR.finditer(text, second, end):
+        a, b = m.group(1), m.group(2)
+        if a and a not in words and b not in words:
+            return text.rfind("\n", second - 1, m.start()) + 1
+    return None
+
+
+def fragment_frame(text: str, language: str) -> Frame:
+    """How to parse a fragment of ``language`` code (an output, not a whole file) so the parser
+    reads its strings as in the file it was cut from: with an opening triple quote where a
+    Python fragment's text lies inside a triple-quoted string whose opening it lacks (at its
+    start, or after lines of code written before a copy that starts inside a docstring), and a
+    closing one after a fragment that ends inside a string; :data:`NO_FRAME` otherwise.
+
+    Readings are weighed on the first :data:`FRAME_WINDOW` code points (to the end of their
+    line) by the prose word pairs (:func:`_prose_pairs`) their code spans hold: reading from
+    code, and reading with a string opened at the start or at the first line of prose that
+    reading from code puts in code. A string opened at ``at`` is closed by the first triple
+    quote after it. Such a reading wins when its code spans hold :data:`PROSE_RATIO` times fewer
+    pairs than reading from code (the fewest wins; a tie reads from code, as a parser does) and,
+    when its string does not close in the window, at least :data:`PROSE_PAIRS_INSIDE_STRING`
+    pairs lie in that string."""
     if language != "python":
-        return "", ""
-    first = _PY_TRIPLE.search(text)
-    opener = first.group() if first is not None else '"""'
+        return NO_FRAME
     window = text[:FRAME_WINDOW]
     window += text[len(window):text.find("\n", len(window)) % (len(text) + 1)]  # whole lines
-    in_code = sum(_prose_pairs(window[a:b]) for a, b in _py_code_spans(window, None)[0])
-    if first is None or first.start() >= len(window):  # no code in the window if in a string
-        in_string = in_code >= PROSE_PAIRS_INSIDE_STRING
-    else:  # (no prose in the code spans: reading from code cannot lose)
-        in_string = in_code > 0 and PROSE_RATIO * sum(_prose_pairs(window[a:b]) for a, b in
-                                                      _py_code_spans(window, opener)[0]) < in_code
-    if in_string:
-        return opener, _py_code_spans(text, opener)[1] or ""
-    return "", _py_code_spans(text, None)[1] or ""
+    all_spans, end_in_code = _py_code_spans(text, None)
+    code_spans = [(a, min(b, len(window))) for a, b in all_spans if a < len(window)]
+    in_code = _pairs_in(window, code_spans)
+    best: tuple[int, int, str] | None = None  # (pairs, at, opener)
+    if in_code:  # (no prose in the code spans: reading from code cannot lose)
+        ats = [0]
+        later = _first_prose_line(window, 0, code_spans[0][1])
+        if later is not None:
+            ats.append(later)
+        for at in ats:
+            before = _prose_pairs(window[:at])
+            close = _PY_TRIPLE.search(window, at)
+            if close is None:  # the string runs past the window
+                pairs = before
+                if in_code - pairs < PROSE_PAIRS_INSIDE_STRING:
+                    continue
+                kind = _PY_TRIPLE.search(text, at)
+                opener = kind.group() if kind is not None else '"""'
+            else:
+                opener = close.group()
+                pairs = before + _pairs_in(window, _py_code_spans(window[close.end():], None)[0],
+                                           close.end())
+            if PROSE_RATIO * pairs < in_code and (best is None or pairs < best[0]):
+                best = (pairs, at, opener)
+    if best is None:
+        return Frame(0, "", end_in_code or "")
+    _pairs, at, opener = best
+    close_at = text.find(opener, at)
+    end_in = opener if close_at < 0 else _py_code_spans(text[close_at + 3:], None)[1]
+    return Frame(at, opener, end_in or "")
 
 
 @dataclass
@@ -343,7 +418,7 @@ class CodeTokenizer:
         end inside a string; it is parsed inside :func:`fragment_frame`. Whole works are not
         (a file starts in code)."""
         if language in TREE_SITTER_GRAMMARS:
-            frame = fragment_frame(text, language) if fragment else ("", "")
+            frame = fragment_frame(text, language) if fragment else NO_FRAME
             return self._tokenize_tree_sitter(text, language, frame)
         return self._tokenize_pygments(text, language)
 
@@ -382,12 +457,15 @@ class CodeTokenizer:
         return grammar
 
     def _tokenize_tree_sitter(self, text: str, language: str,
-                              frame: tuple[str, str] = ("", "")) -> CodeTokens:
+                              frame: Frame = NO_FRAME) -> CodeTokens:
         data = text.encode("utf-8", "surrogatepass")
         grammar = self._grammar(language)
-        before = frame[0].encode("utf-8")
-        tree = grammar.parser.parse(before + data + frame[1].encode("utf-8") if any(frame)
-                                    else data)
+        framed = frame != NO_FRAME
+        # the opener goes in at byte ``cut``; the parse sees ``framed_data``
+        cut = len(text[:frame.at].encode("utf-8", "surrogatepass")) if frame.at else 0
+        opener = frame.opener.encode("utf-8")
+        tree = grammar.parser.parse(data[:cut] + opener + data[cut:] + frame.closer.encode("utf-8")
+                                    if framed else data)
         # The walk is the hot loop: per visited node one ``cursor.node`` and one ``kind_id``; per
         # token three appends. Everything else (classes, empty spans, ids) is done on arrays.
         descend = grammar.descend
@@ -414,9 +492,9 @@ class CodeTokenizer:
         rows = np.frombuffer(flat, dtype=np.int64).reshape(-1, 3)
         cls = grammar.classes_of(rows[:, 0])
         sb, eb = rows[:, 1], rows[:, 2]
-        if any(frame):  # back to ``data``'s bytes; the frame's own bytes belong to no token
-            sb = np.clip(sb - len(before), 0, len(data))
-            eb = np.clip(eb - len(before), 0, len(data))
+        if framed:  # back to ``data``'s bytes; the frame's own bytes belong to no token
+            sb = np.clip(np.where(sb >= cut, np.maximum(sb - len(opener), cut), sb), 0, len(data))
+            eb = np.clip(np.where(eb >= cut, np.maximum(eb - len(opener), cut), eb), 0, len(data))
         nonempty = eb > sb
         is_token = nonempty & (cls != _COMMENT) & (cls != _ERROR)  # a childless ERROR: nothing
         tok_cls = cls[is_token]
