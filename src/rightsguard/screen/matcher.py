@@ -1135,9 +1135,15 @@ class Matcher:
                 left = {c: [f for f in fs if 2 * max(0, min(f.out_end, hi) - max(f.out_start, lo))
                             < f.out_end - f.out_start] for c, fs in left.items()}
                 matched_docs.add(doc)
-                tokens = int(np.count_nonzero((ct.starts >= lo) & (ct.ends <= hi)))
-                longest = max(int(np.count_nonzero((ct.starts >= f.out_start)
-                                                   & (ct.ends <= f.out_end))) for f in chain)
+                if chan == CODE_EXACT.name:  # the channel's tokens: long literals in pieces
+                    st = ct.exact_starts
+                    tokens = int(np.count_nonzero((st >= lo) & (st < hi)))
+                    longest = max(int(np.count_nonzero((st >= f.out_start) & (st < f.out_end)))
+                                  for f in chain)
+                else:
+                    tokens = int(np.count_nonzero((ct.starts >= lo) & (ct.ends <= hi)))
+                    longest = max(int(np.count_nonzero((ct.starts >= f.out_start)
+                                                       & (ct.ends <= f.out_end))) for f in chain)
                 if cover is None:
                     cover = (_union_nows([(f.out_start, f.out_end) for f in pieces], out_view,
                                          prompt_before) / out_nows,
