@@ -51,6 +51,9 @@ def test_output_wholly_inside_a_docstring_is_found(screener: Screener) -> None:
     [m] = result.matches
     assert m.work_span.start >= doc + 40 and m.work_span.end <= close - 40
     assert m.output_coverage > 0.8
+    # counted as the channel matched it: the docstring's whitespace-separated pieces
+    words = output[m.output_span.start:m.output_span.end].split()
+    assert m.matched_tokens == m.longest_run_tokens == len(words) > 150
 
 
 @pytest.mark.parametrize("first_line", ["x = '\"\"\"'\n", "# \"\"\"\n", "x = 1  # tricky\n"])
