@@ -521,6 +521,51 @@ def test_remove_one_source_keeps_the_work_another_provides(tmp_path: Path) -> No
     assert [x.uri for x in work.sources] == [a.as_uri()]
 
 
+def test_removing_a_source_takes_its_holders_away(tmp_path: Path) -> None:
+    """A newcomer registered the same file as Alice's (GPL-3.0-only) and, from another path,
+    Bob's (MIT); after removing Alice's source the licence was MIT but the attribution still
+    read "by Alice and Bob"."""
+    src = stdlib_files(3)[2]
+    a = copy_files([src], tmp_path / "a")[0]
+    b = copy_files([src], tmp_path / "b")[0]
+    idx = Index.open(tmp_path / "idx", create=True)
+    idx.add(works_from(a, licence="GPL-3.0-only", holder="Alice"))
+    idx.add(works_from(b, licence="MIT", holder="Bob"))
+    doc = idx.registry.doc_of(sha(src))
+    assert doc is not None
+    assert idx.registry.works([doc])[doc].work.holders == ("Alice", "Bob")
+    assert idx.remove_detail(a.as_uri()).kept == 1
+    work = idx.registry.works([doc])[doc].work
+    assert (work.holders, work.licence, [x.uri for x in work.sources]) == (("Bob",), "MIT",
+                                                                           [b.as_uri()])
+    verdict, _reason, matched = _match_of(Screener(idx), b)
+    assert verdict is Verdict.ATTRIBUTE and matched.holders == ("Bob",)
+
+
+def test_schema_4_registry_gets_source_holders(tmp_path: Path) -> None:
+    """Sources recorded before they kept their holders: upgraded in place, and removing one
+    leaves the work's holders as they were (which source named whom is not known)."""
+    src = stdlib_files(3)[2]
+    a = copy_files([src], tmp_path / "a")[0]
+    b = copy_files([src], tmp_path / "b")[0]
+    idx = Index.open(tmp_path / "idx", create=True)
+    idx.add(works_from(a, licence="MIT", holder="Alice"))
+    idx.add(works_from(b, licence="MIT", holder="Bob"))
+    idx.close()
+    with sqlite3.connect(tmp_path / "idx" / "registry.sqlite") as conn:
+        conn.execute("ALTER TABLE sources DROP COLUMN holders")
+        conn.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+    idx = Index.open(tmp_path / "idx")
+    with sqlite3.connect(tmp_path / "idx" / "registry.sqlite") as conn:
+        assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'"
+                            ).fetchone() == ("5",)
+        assert conn.execute("SELECT holders FROM sources").fetchall() == [(None,), (None,)]
+    doc = idx.registry.doc_of(sha(src))
+    assert doc is not None
+    assert idx.remove_detail(a.as_uri()).kept == 1
+    assert idx.registry.works([doc])[doc].work.holders == ("Alice", "Bob")
+
+
 def test_remove_counts_only_works_it_changes(tmp_path: Path) -> None:
     raw = stdlib_files(2)[1].read_bytes()
     wid = hashlib.sha256(raw).hexdigest()
@@ -593,4 +638,4 @@ def test_schema_3_registry_gets_the_image_table(tmp_path: Path) -> None:
     assert not idx.registry.has_images() and idx.registry.image_docs() == []
     with sqlite3.connect(tmp_path / "idx" / "registry.sqlite") as conn:
         assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'"
-                            ).fetchone() == ("4",)
+                            ).fetchone() == ("5",)

@@ -25,7 +25,7 @@ from rightsguard.index.texts import decode_content, encode_content
 from rightsguard.model import LicenceCategory, Source, Work
 
 #: 2: code_streams table; 3: sources.licence (the licence each source states); 4: image_prints
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 #: Bytes of the registry file the read connection maps into memory (SQLite's ``mmap_size``,
 #: https://sqlite.org/mmap.html): ``check`` reads stored sources and token streams of works
 #: scattered through the file, and a mapped page costs no system call and no copy.
@@ -50,7 +50,7 @@ _DDL = [
     """CREATE TABLE IF NOT EXISTS holders (doc INTEGER NOT NULL, ord INTEGER NOT NULL,
         holder TEXT NOT NULL, PRIMARY KEY (doc, holder))""",
     """CREATE TABLE IF NOT EXISTS sources (doc INTEGER NOT NULL, uri TEXT NOT NULL,
-        repository TEXT, commit_id VARCHAR(64), path TEXT, licence TEXT,
+        repository TEXT, commit_id VARCHAR(64), path TEXT, licence TEXT, holders TEXT,
         PRIMARY KEY (doc, uri))""",
     "CREATE INDEX IF NOT EXISTS sources_uri ON sources (uri)",
     """CREATE TABLE IF NOT EXISTS identifiers (doc INTEGER NOT NULL, scheme VARCHAR(16) NOT NULL,
@@ -214,14 +214,15 @@ class Registry:
                 from exc
 
     def check_schema(self) -> None:
-        """Refuse a registry of another schema version; upgrade versions 2 and 3 in place (one
+        """Refuse a registry of another schema version; upgrade versions 2 to 4 in place (one
         transaction: version 2 gets ``sources.licence`` filled with each work's licence, as it
-        merged sources without recording theirs; version 3 gets the empty ``image_prints``
-        table)."""
+        merged sources without recording theirs; versions 2 and 3 get the empty
+        ``image_prints`` table; all get ``sources.holders``, empty (not known) for the sources
+        they hold)."""
         rows = self._read("SELECT value FROM meta WHERE key = 'schema_version'")
         if not rows:
             raise IndexCorruptError(f"registry {self.url} has no schema_version")
-        if int(rows[0][0]) in (2, 3):
+        if int(rows[0][0]) in (2, 3, 4):
             self._upgrade()
             rows = self._read("SELECT value FROM meta WHERE key = 'schema_version'")
         if int(rows[0][0]) != SCHEMA_VERSION:
@@ -239,17 +240,25 @@ class Registry:
                 # re-read inside the transaction: another process may have upgraded meanwhile
                 row = conn.execute(text(
                     "SELECT value FROM meta WHERE key = 'schema_version'")).first()
-                if row is None or int(row[0]) not in (2, 3):
+                if row is None or int(row[0]) not in (2, 3, 4):
                     return
                 if int(row[0]) == 2:
                     conn.execute(text("ALTER TABLE sources ADD COLUMN licence TEXT"))
                     conn.execute(text(
                         "UPDATE sources SET licence = (SELECT w.licence FROM works w "
                         "WHERE w.doc = sources.doc)"))
-                ddl = _IMAGE_PRINTS_DDL
-                if not _is_sqlite(self.url):
-                    ddl = ddl.replace("BLOB", "BYTEA")
-                conn.execute(text(ddl))
+                if int(row[0]) <= 3:
+                    ddl = _IMAGE_PRINTS_DDL
+                    if not _is_sqlite(self.url):
+                        ddl = ddl.replace("BLOB", "BYTEA")
+                    conn.execute(text(ddl))
+                # holders per source: NULL for sources recorded before (not known)
+                if _is_sqlite(self.url):
+                    columns = {r[1] for r in conn.execute(text("PRAGMA table_info(sources)"))}
+                    if "holders" not in columns:
+                        conn.execute(text("ALTER TABLE sources ADD COLUMN holders TEXT"))
+                else:
+                    conn.execute(text("ALTER TABLE sources ADD COLUMN IF NOT EXISTS holders TEXT"))
                 conn.execute(text("UPDATE meta SET value = :v WHERE key = 'schema_version'"),
                              {"v": str(SCHEMA_VERSION)})
         except SQLAlchemyError as exc:
@@ -520,15 +529,20 @@ class Writer:
                         {"d": doc, "o": n, "h": h})
                 have_h.add(h)
                 n += 1
+        named = json.dumps(list(work.holders), ensure_ascii=False)
         for s in work.sources:
             lic = s.licence if s.licence is not None else work.licence
             if s.uri not in have_s:
-                self._x("INSERT INTO sources (doc, uri, repository, commit_id, path, licence) "
-                        "VALUES (:d, :u, :r, :c, :p, :l)",
+                self._x("INSERT INTO sources (doc, uri, repository, commit_id, path, licence, "
+                        "holders) VALUES (:d, :u, :r, :c, :p, :l, :h)",
                         {"d": doc, "u": s.uri, "r": s.repository, "c": s.commit, "p": s.path,
-                         "l": lic})
+                         "l": lic, "h": named})
                 have_s[s.uri] = lic
-            elif have_s[s.uri] != lic:  # the same source registered again, stating another licence
+                continue
+            if work.holders:  # registered again naming holders: they are this source's now
+                self._x("UPDATE sources SET holders = :h WHERE doc = :d AND uri = :u",
+                        {"h": named, "d": doc, "u": s.uri})
+            if have_s[s.uri] != lic:  # the same source registered again, stating another licence
                 self._x("UPDATE sources SET licence = :l WHERE doc = :d AND uri = :u",
                         {"l": lic, "d": doc, "u": s.uri})
                 have_s[s.uri] = lic
@@ -553,8 +567,23 @@ class Writer:
         return str(row[0]), LicenceCategory(row[1])
 
     def drop_sources(self, doc: int, uris: Iterable[str]) -> None:
+        """Forget sources of ``doc``; its holders become those the remaining sources named (in
+        the recorded order), unless a remaining source was recorded before sources kept their
+        holders (schema 4): then nobody can tell which holder came from where, and all stay."""
         for u in uris:
             self._x("DELETE FROM sources WHERE doc = :d AND uri = :u", {"d": doc, "u": u})
+        left = [r[0] for r in self._x("SELECT holders FROM sources WHERE doc = :d", {"d": doc})]
+        if not left or any(h is None for h in left):
+            return
+        named = {h for js in left for h in json.loads(js)}
+        current = [r[0] for r in self._x("SELECT holder FROM holders WHERE doc = :d ORDER BY ord",
+                                         {"d": doc})]
+        keep = [h for h in current if h in named]
+        if keep != current:
+            self._x("DELETE FROM holders WHERE doc = :d", {"d": doc})
+            for n, h in enumerate(keep):
+                self._x("INSERT INTO holders (doc, ord, holder) VALUES (:d, :o, :h)",
+                        {"d": doc, "o": n, "h": h})
 
     def set_removed(self, docs: Iterable[int], removed: bool) -> None:
         for d in docs:
