@@ -58,8 +58,10 @@ def test_a_prose_label_screens_a_markdown_answer_as_without_a_label(screener: Sc
 
 @pytest.mark.parametrize("label", ["text", "markdown"])
 def test_code_labelled_as_prose_is_still_found(screener: Screener, label: str) -> None:
-    [(modality, language, works, _notes)] = _found(screener, _merge(), label)
+    [(modality, language, works, notes)] = _found(screener, _merge(), label)
     assert (modality, language, works) == ("code", "python", ["heapq.py"])
+    # the note says what was given (a newcomer read "no language given" after --language text)
+    assert notes == (f"labelled {label!r} but reads as code: matched as python code",)
 
 
 def test_an_unknown_language_gets_one_note_that_says_what_was_done(screener: Screener) -> None:

@@ -69,13 +69,18 @@ def run_check(paths: list[str], *, index: Path | None = None, prompt: Path | Non
     settings = Settings.load(home=index)
     prompt_text = None
     if prompt:
-        from rightsguard.corpus.reading import decode_text
+        from rightsguard.corpus.reading import decode_text, nul_offset
+        from rightsguard.errors import BinaryInputError
 
         try:
             raw = prompt.read_bytes()
         except OSError as exc:
             raise InputError(f"--prompt {prompt}: cannot be read ({exc.strerror or exc})") from None
         # as an input is read: a binary prompt is an error, not text full of replacements
+        nul = nul_offset(raw)
+        if nul is not None:
+            raise BinaryInputError(f"--prompt {prompt}: binary file (NUL byte at offset {nul}); "
+                                   "a prompt is the text given to the model")
         prompt_text = decode_text(raw, f"--prompt {prompt}")[0]
     image_models = None
     if descriptor_model is not None or style_model is not None:

@@ -289,7 +289,8 @@ class Screener:
                    if d is not None}
         lang = normalise_language(language) if language else None
         unknown = False  # a language was given that no fingerprinter knows
-        if lang in PROSE_LANGUAGES:
+        prose = lang in PROSE_LANGUAGES  # a prose label (text, markdown) was given
+        if prose:
             lang = None  # prose or a markdown answer: screened as without a label
         elif lang is not None and not self.matcher.tokenizer.supported(lang):
             unknown, lang = True, None
@@ -316,6 +317,8 @@ class Screener:
                         modality, plang = "code", guessed
                         notes = (*notes, f"unknown language {language!r}: matched as {guessed} "
                                          "code" if unknown else
+                                         f"labelled {language!r} but reads as code: matched as "
+                                         f"{guessed} code" if prose else
                                          f"no language given: matched as {guessed} code "
                                          "(pass --language to set it)")
                 screened_as_text = f"unknown language {language!r}: screened as text"
