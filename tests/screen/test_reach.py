@@ -14,7 +14,12 @@ from renaming import renamed
 from rightsguard.fingerprint.code import CodeTokenizer
 from rightsguard.fingerprint.winnow import WinnowParams, fingerprint
 from rightsguard.index.channels import CODE_NORM
-from rightsguard.screen.matcher import _reach_nows, _run_extents, _union_tokens_nows
+from rightsguard.screen.matcher import (
+    _reach_nows,
+    _reach_nows_many,
+    _run_extents,
+    _union_tokens_nows,
+)
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 P = WinnowParams(12, 24)  # window 13, as the code-normalised channel
@@ -35,6 +40,21 @@ def test_unanswered_fingerprints_bridge_seeds_at_most_a_window_apart() -> None:
     assert _reach_nows(np.array([5, 90]), np.empty(0, np.int64), ONE_CHAR_PER_TOKEN, P) == \
         (5 + 24) + (100 - 78)
     assert _reach_nows(np.empty(0, np.int64), np.array([3]), ONE_CHAR_PER_TOKEN, P) == 0
+
+
+def test_several_works_at_once_equal_one_at_a_time() -> None:
+    """The batched bound of several works (one array pass) is each work's own: the hand cases
+    above together, and works whose points lie where another's bounds would reach."""
+    none = np.empty(0, np.int64)
+    seeds = [np.array([10]), np.array([5, 90]), none, np.array([40]), np.array([0, 99])]
+    unanswered = np.array([20, 30, 40])
+    got = _reach_nows_many(seeds, unanswered, ONE_CHAR_PER_TOKEN, P).tolist()
+    # by hand (window 13, k 12): 10-20-30-40 is one group, [0, 64); 5 is 15 from 20, alone:
+    # [0, 29), and 90 alone: [78, 100), 29 + 22; no seeds, nothing; 40 groups with 20-30:
+    # [8, 64); 0 alone: [0, 24), 99 alone: [87, 100), 24 + 13
+    assert got == [64, 51, 0, 56, 37]
+    assert got == [_reach_nows(x, unanswered, ONE_CHAR_PER_TOKEN, P) for x in seeds]
+    assert _reach_nows_many([], unanswered, ONE_CHAR_PER_TOKEN, P).tolist() == []
 
 
 def _files() -> list[Path]:

@@ -360,19 +360,41 @@ def _reach_nows(seed_q: I64, unanswered: I64, nows_before: I64, params: WinnowPa
     ``w`` apart; a group holding a seed bounds its runs to tokens
     ``[first - w + 1, last + w - 1 + k)``. Verification only starts runs at seeds, so groups
     without one bound nothing."""
+    return int(_reach_nows_many([seed_q], unanswered, nows_before, params)[0])
+
+
+def _reach_nows_many(seeds: list[I64], unanswered: I64, nows_before: I64,
+                     params: WinnowParams) -> I64:
+    """:func:`_reach_nows` of several works at once (``seeds``: each work's ``seed_q``), shape
+    ``(len(seeds),)``: one array pass, each work's points shifted into a range of its own so
+    that no group or run spans two works."""
     n_tokens = nows_before.shape[0] - 1
-    if seed_q.shape[0] == 0:
-        return 0
-    pts = np.concatenate((seed_q, unanswered))
+    w, k = params.window, params.k
+    span = n_tokens + 2 * w + k + 1  # farther apart than any group or bound reaches
+    sizes = [s.shape[0] for s in seeds]
+    pts = np.concatenate([np.concatenate((s, unanswered)) + i * span
+                          for i, s in enumerate(seeds)]) if seeds else np.empty(0, np.int64)
+    if not sum(sizes):
+        return np.zeros(len(seeds), dtype=np.int64)
+    from_seed = np.concatenate([np.arange(n + unanswered.shape[0]) < n for n in sizes])
     order = np.argsort(pts, kind="stable")
-    pts = pts[order]
-    from_seed = order < seed_q.shape[0]
-    first = np.concatenate(([0], np.flatnonzero(np.diff(pts) > params.window) + 1))
+    pts, from_seed = pts[order], from_seed[order]
+    first = np.concatenate(([0], np.flatnonzero(np.diff(pts) > w) + 1))
     last = np.concatenate((first[1:], [pts.shape[0]])) - 1
     seeded = np.logical_or.reduceat(from_seed, first)
-    lo = np.maximum(pts[first] - params.window + 1, 0)
-    hi = np.minimum(pts[last] + params.window - 1 + params.k, n_tokens)
-    return _union_tokens_nows(lo[seeded], hi[seeded], nows_before)
+    first, last = first[seeded], last[seeded]
+    work = pts[first] // span
+    base = work * span
+    lo = np.maximum(pts[first] - base - w + 1, 0) + base
+    hi = np.minimum(pts[last] - base + w - 1 + k, n_tokens) + base
+    # union of each work's bounds (sorted by start, works apart): a new run where a bound starts
+    # past every end before it
+    reach = np.maximum.accumulate(hi)
+    starts = np.flatnonzero(np.concatenate(([True], lo[1:] > reach[:-1])))
+    ends = reach[np.concatenate((starts[1:], [lo.shape[0]])) - 1]
+    run_work = work[starts]
+    nows = nows_before[ends - run_work * span] - nows_before[lo[starts] - run_work * span]
+    return np.bincount(run_work, weights=nows, minlength=len(seeds)).astype(np.int64)
 
 
 #: Largest gap (code points, in the output and in the work) between two fragments of one match.
@@ -903,10 +925,12 @@ class Matcher:
         prev_gram: I64 | None = None  # computed once a run gets that far
         nows_before = np.concatenate(([0], np.cumsum(tok_nows)))  # nows of tokens [0, i)
         result: dict[int, list[Fragment]] = {}
+        unverified = [d for d in seeds if d not in verified]
+        reach = dict(zip(unverified, _reach_nows_many(
+            [np.fromiter((q for q, _w in seeds[d]), np.int64, len(seeds[d])) for d in unverified],
+            bounds, nows_before, CODE_NORM.params).tolist(), strict=True))
         for doc, hits in seeds.items():
-            if doc not in verified and _reach_nows(
-                    np.fromiter((q for q, _w in hits), np.int64, len(hits)), bounds,
-                    nows_before, CODE_NORM.params) < self.thresholds.code_chars:
+            if reach.get(doc, self.thresholds.code_chars) < self.thresholds.code_chars:
                 continue  # cannot reach code_chars whatever the work holds: not decoded
             wt = self._work_code(doc)
             if wt is None:
@@ -1034,11 +1058,12 @@ class Matcher:
             return {}
         in_prompt = prompt.covered_tokens(tokens.ids)
         result: dict[int, list[Fragment]] = {}
-        one_each = np.arange(len(tokens) + 1, dtype=np.int64) if need else None
+        reach = dict(zip(seeds, _reach_nows_many(
+            [np.fromiter((q for q, _w in h), np.int64, len(h)) for h in seeds.values()],
+            unanswered, np.arange(len(tokens) + 1, dtype=np.int64),  # a token counts one
+            channel.params).tolist(), strict=True)) if need else {}
         for doc, hits in seeds.items():
-            if one_each is not None and _reach_nows(
-                    np.fromiter((q for q, _w in hits), np.int64, len(hits)), unanswered,
-                    one_each, channel.params) < need:
+            if reach.get(doc, need) < need:
                 continue
             wtext = self.index.work_text(doc)
             wt, cut_lo, cut_hi = self._work_tokens(wtext, [w for _q, w in hits], whole=False)
