@@ -164,3 +164,21 @@ def test_errors_are_printed_with_a_review_run_verdict(report: ScreenReport) -> N
         "Run verdict: block — 4 inputs, 4 matches (1 block, 1 review, 1 attribute, 1 clean), "
         "1 input not screened (error)"
     )
+
+
+def test_a_clean_part_of_a_markdown_answer_is_not_read_as_a_clean_input(
+        report: ScreenReport) -> None:
+    """A newcomer's markdown answer printed "q1.md — clean: no reproductions found" for its
+    prose part first, and the attributed code part after it: the file looked clean."""
+    prose = dataclasses.replace(report.results[3], input="answer.md", modality="text",
+                                language=None, notes=("part text at lines 1-2",))
+    parts = ScreenReport(results=(prose, report.results[2]))  # answer.md: clean, then review
+    console, _ = _console()
+    render_human(parts, console)
+    text = console.export_text()
+    assert ("answer.md — clean: no reproductions found in this part (the input has 2 parts, "
+            "verdict review)") in text
+    # a one-part input keeps the short line
+    console, _ = _console()
+    render_human(ScreenReport(results=(report.results[3],)), console)
+    assert "src/app/__init__.py — clean: no reproductions found\n" in console.export_text()

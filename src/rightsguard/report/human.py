@@ -143,7 +143,11 @@ def _image_table(result: ScreenResult) -> Table:
     return table
 
 
-def _render_result(result: ScreenResult, console: Console, *, show_notice: bool) -> None:
+def _render_result(result: ScreenResult, console: Console, *, show_notice: bool,
+                   whole: tuple[int, Verdict] | None = None) -> None:
+    """One input, or one part of it; ``whole``: ``(parts, verdict of the input)`` when the
+    input has several parts (a markdown answer), so a clean part is not read as a clean
+    input."""
     if result.image_matches:
         console.print(_image_table(result))
         for im in result.image_matches:
@@ -157,6 +161,8 @@ def _render_result(result: ScreenResult, console: Console, *, show_notice: bool)
                 " — ",
                 _verdict_text(result.verdict),
                 ": no reproductions found",
+                *((" in this part (the input has ", str(whole[0]), " parts, verdict ",
+                   _verdict_text(whole[1]), ")") if whole is not None else ()),
             )
         )
     else:
@@ -310,8 +316,13 @@ def render_human(report: ScreenReport, console: Console, *, show_notice: bool = 
     ``show_notice`` prints, under each input, a paste-ready attribution notice for every work
     matched there with verdict ``attribute`` (once per work).
     """
+    parts: dict[str, list[Verdict]] = {}
     for result in report.results:
-        _render_result(result, console, show_notice=show_notice)
+        parts.setdefault(result.input, []).append(result.verdict)
+    for result in report.results:
+        mine = parts[result.input]
+        _render_result(result, console, show_notice=show_notice,
+                       whole=(len(mine), max(mine)) if len(mine) > 1 else None)
         console.print()
     for error in report.errors:
         _render_error(error, console)
