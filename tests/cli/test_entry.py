@@ -369,3 +369,23 @@ def test_help_paragraphs_are_reflowed_not_broken_at_the_docstring_lines(cli: Run
     assert proc.returncode == 0
     assert ("a catalogue row with an invalid licence or a missing file, a file that cannot be "
             "read or decoded, a path that does not exist) is an error") in proc.stdout
+
+
+def test_prompt_on_standard_input(cli: RunCli, home: Path, tmp_path: Path) -> None:
+    """``--prompt -`` reads the prompt from standard input while the outputs are files; with
+    ``-`` as an output too it is an error saying why (a newcomer got "No such file")."""
+    source = (STDLIB / "shlex.py").read_text("utf-8")
+    gen = tmp_path / "gen.py"
+    gen.write_text("import os\n\n" + source[5952:8000], "utf-8")
+    plain = _proc(FAST, ["check", str(gen), "--format", "json"], home)
+    assert json.loads(plain.stdout)["verdict"] == "block"  # the GPL-3.0-only copy
+    given = _proc(FAST, ["check", str(gen), "--prompt", "-", "--format", "json"], home,
+                  stdin=source[5952:8000].encode())
+    assert given.returncode == 0, given.stderr
+    assert json.loads(given.stdout)["verdict"] == "clean"  # the prompt held all of it
+    both = _proc(FAST, ["check", "-", "--prompt", "-", "--language", "python"], home,
+                 stdin=b"x = 1\n")
+    assert both.returncode == 2
+    assert error_lines(both.stderr.decode()) == [
+        "error: --prompt -: standard input is already the output to screen; give the prompt "
+        "as a file"]

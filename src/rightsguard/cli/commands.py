@@ -225,7 +225,8 @@ def check_cmd(
         help="Files or folders to screen; - for stdin (text, code or an image).")],
     index: IndexOpt = None,
     prompt: Annotated[Path | None, typer.Option(
-        help="The prompt: text that also appears here does not count.")] = None,
+        help="The prompt (a file, or - for standard input): text that also appears here "
+        "does not count.")] = None,
     language: Annotated[str | None, typer.Option(
         help="Code language (for stdin, or to override the file extension).")] = None,
     fmt: Annotated[str, typer.Option("--format", help="human | json | sarif")] = "human",

@@ -72,10 +72,17 @@ def run_check(paths: list[str], *, index: Path | None = None, prompt: Path | Non
         from rightsguard.corpus.reading import decode_text, nul_offset
         from rightsguard.errors import BinaryInputError
 
-        try:
-            raw = prompt.read_bytes()
-        except OSError as exc:
-            raise InputError(f"--prompt {prompt}: cannot be read ({exc.strerror or exc})") from None
+        if str(prompt) == "-":  # the prompt on standard input, the outputs in files
+            if "-" in paths:
+                raise InputError("--prompt -: standard input is already the output to screen; "
+                                 "give the prompt as a file")
+            raw = read_stdin(settings.max_input_bytes)
+        else:
+            try:
+                raw = prompt.read_bytes()
+            except OSError as exc:
+                raise InputError(f"--prompt {prompt}: cannot be read "
+                                 f"({exc.strerror or exc})") from None
         # as an input is read: a binary prompt is an error, not text full of replacements
         nul = nul_offset(raw)
         if nul is not None:
