@@ -521,18 +521,26 @@ def test_remove_one_source_keeps_the_work_another_provides(tmp_path: Path) -> No
     assert [x.uri for x in work.sources] == [a.as_uri()]
 
 
-def test_removing_a_source_takes_its_holders_away(tmp_path: Path) -> None:
-    """A newcomer registered the same file as Alice's (GPL-3.0-only) and, from another path,
-    Bob's (MIT); after removing Alice's source the licence was MIT but the attribution still
-    read "by Alice and Bob"."""
+def _alice_and_bob(tmp_path: Path, alice_licence: str) -> tuple[Index, int, Path, Path]:
+    """One standard-library file registered from two paths: ``a`` as Alice's under
+    ``alice_licence``, then ``b`` as Bob's under MIT. Returns the index, the work's document
+    and the two paths."""
     src = stdlib_files(3)[2]
     a = copy_files([src], tmp_path / "a")[0]
     b = copy_files([src], tmp_path / "b")[0]
     idx = Index.open(tmp_path / "idx", create=True)
-    idx.add(works_from(a, licence="GPL-3.0-only", holder="Alice"))
+    idx.add(works_from(a, licence=alice_licence, holder="Alice"))
     idx.add(works_from(b, licence="MIT", holder="Bob"))
     doc = idx.registry.doc_of(sha(src))
     assert doc is not None
+    return idx, doc, a, b
+
+
+def test_removing_a_source_takes_its_holders_away(tmp_path: Path) -> None:
+    """A newcomer registered the same file as Alice's (GPL-3.0-only) and, from another path,
+    Bob's (MIT); after removing Alice's source the licence was MIT but the attribution still
+    read "by Alice and Bob"."""
+    idx, doc, a, b = _alice_and_bob(tmp_path, "GPL-3.0-only")
     assert idx.registry.works([doc])[doc].work.holders == ("Alice", "Bob")
     assert idx.remove_detail(a.as_uri()).kept == 1
     work = idx.registry.works([doc])[doc].work
@@ -545,12 +553,7 @@ def test_removing_a_source_takes_its_holders_away(tmp_path: Path) -> None:
 def test_schema_4_registry_gets_source_holders(tmp_path: Path) -> None:
     """Sources recorded before they kept their holders: upgraded in place, and removing one
     leaves the work's holders as they were (which source named whom is not known)."""
-    src = stdlib_files(3)[2]
-    a = copy_files([src], tmp_path / "a")[0]
-    b = copy_files([src], tmp_path / "b")[0]
-    idx = Index.open(tmp_path / "idx", create=True)
-    idx.add(works_from(a, licence="MIT", holder="Alice"))
-    idx.add(works_from(b, licence="MIT", holder="Bob"))
+    idx, doc, a, _b = _alice_and_bob(tmp_path, "MIT")
     idx.close()
     with sqlite3.connect(tmp_path / "idx" / "registry.sqlite") as conn:
         conn.execute("ALTER TABLE sources DROP COLUMN holders")
@@ -560,8 +563,6 @@ def test_schema_4_registry_gets_source_holders(tmp_path: Path) -> None:
         assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'"
                             ).fetchone() == ("5",)
         assert conn.execute("SELECT holders FROM sources").fetchall() == [(None,), (None,)]
-    doc = idx.registry.doc_of(sha(src))
-    assert doc is not None
     assert idx.remove_detail(a.as_uri()).kept == 1
     assert idx.registry.works([doc])[doc].work.holders == ("Alice", "Bob")
 
