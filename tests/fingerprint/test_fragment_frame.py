@@ -120,13 +120,11 @@ def test_code_written_before_a_cut_docstring(first_line: str) -> None:
     shift = len(first_line) - cut  # fragment offset minus file offset
     frame = fragment_frame(frag, "python")
     assert frame.opener == '"""'
+    # the string opens at the start, or at a line start inside the copied docstring (the new
+    # line stays code); opened at the start it would close at a quote in line 1
+    assert frame.at < doc_e + shift and (frame.at == 0 or frag[frame.at - 1] == "\n")
     if any(q in first_line for q in TRIPLE):
-        # opened at the start the string would close in line 1: it opens at the first line
-        # of prose, inside the copied docstring
-        assert len(first_line) <= frame.at < doc_e + shift
-        assert frag[frame.at - 1] == "\n"
-    else:
-        assert frame.at == 0
+        assert frame.at >= len(first_line)
     ct = tok.tokenize(frag, "python", fragment=True)
     expected = _code_after(whole, doc_e, cut + 4096 - 200, 0)
     assert len(expected) > 100
@@ -148,3 +146,63 @@ def test_other_languages_are_not_framed() -> None:
     prose = "the quick brown fox jumps over the lazy dog and then it runs away " * 10
     assert fragment_frame(prose, "javascript") == NO_FRAME
     assert fragment_frame(prose, "python") == Frame(0, '"""', '"""')
+
+
+def _string_tokens(text: str) -> list[tuple[int, int, str]]:
+    """Code-point spans and delimiters of the triple-quoted strings of a whole file, as Python's
+    own tokenizer reads them (the ground truth)."""
+    import io
+    import tokenize
+
+    offsets = [0]
+    for line in text.splitlines(keepends=True):
+        offsets.append(offsets[-1] + len(line))
+    out = []
+    for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+        body = tok.string.lstrip("rRbBuUfF")
+        if tok.type == tokenize.STRING and body[:3] in TRIPLE:
+            start = offsets[tok.start[0] - 1] + tok.start[1] + len(tok.string) - len(body)
+            out.append((start + 3, offsets[tok.end[0] - 1] + tok.end[1] - 3, body[:3]))
+    return out
+
+
+def _inside(strings: list[tuple[int, int, str]], at: int) -> str | None:
+    """The delimiter of the string whose content holds code point ``at``, if any."""
+    return next((d for a, b, d in strings if a <= at <= b), None)
+
+
+STDLIB = Path(textwrap.__file__).parent
+TRUTH_MODULES = [STDLIB / name for name in ("textwrap.py", "argparse.py", "json/decoder.py",
+                                            "dataclasses.py", "inspect.py", "functools.py",
+                                            "pathlib.py")]
+
+
+def test_start_decisions_agree_with_pythons_tokenizer() -> None:
+    """Where fragments of 500 code points start: at every line start of seven standard-library
+    modules, including the closing line of every multi-line triple-quoted string (a newcomer found
+    a third of those read as code, the code after the quotes then swallowed as a string). The
+    frame's start (an opening quote at code point 0, or none) against Python's tokenizer.
+    Measured when written: code starts 0 wrong of 7,667; closing lines 0 of 171; other line
+    starts inside strings 48 of 1,039. (Docstrings made of code examples, as most of
+    ``typing``'s are, cannot be told from code by their text: a third of starts inside them are
+    read from code.)"""
+    counts = {"code": [0, 0], "closing line": [0, 0], "in string": [0, 0]}
+    for module in TRUTH_MODULES:
+        text = module.read_text("utf-8")
+        strings = _string_tokens(text)
+        closing = {text.rfind("\n", 0, b) + 1 for a, b, _d in strings if "\n" in text[a:b]}
+        for at in [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]:
+            frag = text[at:at + 500]
+            if len("".join(frag.split())) < 300:
+                continue
+            truth = _inside(strings, at)
+            frame = fragment_frame(frag, "python")
+            got = frame.opener if frame.at == 0 and frame.opener else None
+            kind = "code" if truth is None else "closing line" if at in closing else "in string"
+            counts[kind][0] += 1
+            counts[kind][1] += got != truth
+    (n_code, bad_code), (n_close, bad_close), (n_in, bad_in) = counts.values()
+    assert n_code > 1000 and n_close > 100 and n_in > 300, counts
+    assert bad_code <= 0.002 * n_code, counts
+    assert bad_close <= 0.03 * n_close, counts
+    assert bad_in <= 0.08 * n_in, counts

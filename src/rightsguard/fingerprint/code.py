@@ -14,6 +14,7 @@ string literal is one token in both code channels).
 from __future__ import annotations
 
 import array
+import bisect
 import importlib
 import keyword
 import re
@@ -217,25 +218,46 @@ class _Grammar:
 # -- outputs cut inside a triple-quoted string ----------------------------------------------------
 # A Python fragment that starts inside a docstring has its first triple quote close a string, but
 # a parser reading it from the start takes it as an opening: prose is parsed as code and code as
-# strings, and no token run equals the work's. Which reading is right is decided on the text.
+# strings, and no token run equals the work's. Which reading is right is decided on the text:
+# prose in what a reading takes for code, and code in what it takes for strings, count against
+# it.
 _PY_TRIPLE = re.compile(r"\"\"\"|'''")
 #: one-line strings and comments (their words are prose inside code, not evidence either way),
-#: or two words of letters with one space between them (group 1 and 2)
-_PROSE_PAIR = re.compile(r"#[^\n]*|'[^'\n]*'|\"[^\"\n]*\"|([A-Za-z]{2,}) ([A-Za-z]{2,})")
+#: or a word of letters followed by one space and another (group 1 and 2; the second is not
+#: consumed, so ``in any line`` holds the pair ``any line``)
+_PROSE_PAIR = re.compile(r"#[^\n]*|'[^'\n]*'|\"[^\"\n]*\"|\b([A-Za-z]{2,}) (?=([A-Za-z]{2,})\b)")
 _PY_WORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | {"self", "cls"}
-#: Code points at the start of a fragment whose words decide how it is read (the reading only
+#: A line that reads as a Python statement: a definition, a flow keyword, an import, a decorator
+#: or an assignment (comments and doctest lines, ``>>> …``, are common in docstrings: not
+#: evidence)
+_CODE_LINE = re.compile(
+    r"^[ \t]*(?:(?:async[ \t]+)?def[ \t]+\w+[ \t]*\(|class[ \t]+\w+[ \t]*[(:]|return\b"
+    r"|import[ \t]+\w|from[ \t]+[\w.]+[ \t]+import\b|(?:if|elif|while|for|with|except)\b.*:[ \t]*$"
+    r"|(?:else|try|finally)[ \t]*:|raise[ \t]+\w|@\w|[\w.]+(?:\[[^\]\n]*\])?[ \t]*[-+*/|&]?="
+    r"[ \t]*[\w\[({'\"-])", re.MULTILINE)
+#: On its line, what makes a triple quote an opening one: a string prefix, or an operator,
+#: bracket, comma or ``return`` before it
+_OPENS = re.compile(r"(?:(?:^|[^\w])[rRbBuUfF]{1,2}|[=(\[{,]|\breturn|\byield)[ \t]*$")
+#: ... and a closing one: an operator, a method call, a comma or a closing bracket after it
+_CLOSES = re.compile(r"[ \t]*[%.,)\]}]")
+#: Score of a triple quote a reading takes for an opening one while it reads as a closing one
+#: (:data:`_CLOSES`), or the other way round (:data:`_OPENS`).
+DELIMITER_PENALTY = 4
+#: Code points at the start of a fragment whose text decides how it is read (the reading only
 #: matters where the fragment starts; the rest follows from its delimiters).
-FRAME_WINDOW = 1024
-#: How many times fewer prose word pairs the code spans of the reading from inside a string must
-#: hold than those of the reading from code for the fragment to be read from inside a string.
-#: On the benchmark's outputs that start inside a docstring the inside reading's code spans had
-#: 0 pairs (24 of 27) where the other reading's had 1-29; on whole standard-library functions,
-#: plain and renamed, no reading from code had pairs but 1 or 2 (against 1-41 for the other).
+FRAME_WINDOW = 768
+#: How many times lower a reading from inside a string must score than the reading from code
+#: (score: prose word pairs in its code, :func:`_prose_pairs`, plus statement lines in its
+#: strings, :data:`_CODE_LINE`), and by how much at least, for the fragment to be read so.
+#: Measured against Python's tokenizer on 11 files (``textwrap``, ``argparse``, ``json.decoder``,
+#: ``dataclasses``, ``inspect``, ``typing``, ``functools``, ``pathlib``, ``difflib``, ``ast`` and
+#: a file of doctests, raw docstrings and quotes in f-strings): cuts at random offsets, line
+#: starts and docstrings' closing lines, 500 and 2,000 code points. See the session note.
 PROSE_RATIO = 4
-#: Fewest prose word pairs in the window for a Python fragment without triple quotes there to be
-#: read as starting inside a string. Measured on the latency benchmark's 200 outputs cut from
-#: indexed files at random offsets (``bench/latency.py``): of those with no triple quote in the
-#: window, the 13 that start inside a docstring had 15-49 pairs there, code at most 3.
+MIN_GAIN = 2
+#: Fewest prose word pairs a string running past the window must hold for a reading to open
+#: it (a fragment that is all prose: the bench's 13 such outputs had 15-49 pairs in the
+#: window, code that starts in a comment block a few).
 PROSE_PAIRS_INSIDE_STRING = 8
 
 
@@ -244,6 +266,26 @@ def _prose_pairs(code: str) -> int:
     comments left out: many in prose read as code, nearly none in code."""
     words = _PY_WORDS
     return sum(1 for a, b in _PROSE_PAIR.findall(code) if a and a not in words and b not in words)
+
+
+#: :data:`_PROSE_PAIR`, or (group 3) the start of a line no Python statement starts like: a
+#: table rule or cell (``|``, ``+---``, ``===``), a doctest prompt, or another character that
+#: cannot begin one
+_PROSE_EVIDENCE = re.compile(r"(?m)(^[ \t]*(?:[|=:%;!$?^&]|>>>|\+[-=+]{3}))|"
+                             + _PROSE_PAIR.pattern.replace("([A-Za-z]", "(?P<a>[A-Za-z]", 1))
+
+
+def _prose_evidence(text: str) -> int:
+    """Prose word pairs (:func:`_prose_pairs`) plus lines that cannot be code: what speaks
+    against reading ``text`` as code."""
+    words = _PY_WORDS
+    return sum(1 for n, a, b in _PROSE_EVIDENCE.findall(text)
+               if n or (a and a not in words and b not in words))
+
+
+def _code_lines(text: str) -> int:
+    """Lines of ``text`` that read as Python statements (:data:`_CODE_LINE`)."""
+    return len(_CODE_LINE.findall(text))
 
 
 #: In code: a triple quote (opens a string), or a comment or one-line string, skipped whole (a
@@ -300,10 +342,6 @@ class Frame(NamedTuple):
 NO_FRAME = Frame(0, "", "")
 
 
-def _pairs_in(text: str, spans: list[tuple[int, int]], shift: int = 0) -> int:
-    return sum(_prose_pairs(text[shift + a:shift + b]) for a, b in spans)
-
-
 def _first_prose_line(text: str, start: int, end: int) -> int | None:
     """Start of the first line after the first one in ``text[start:end]`` holding a prose word
     pair (:func:`_prose_pairs`), if any."""
@@ -318,6 +356,61 @@ def _first_prose_line(text: str, start: int, end: int) -> int | None:
     return None
 
 
+class _Scorer:
+    """Scores readings of a window: the window is cut at every triple quote and candidate
+    opening point, and each piece's prose pairs and statement lines are counted once."""
+
+    def __init__(self, window: str) -> None:
+        cuts = {0, len(window)}
+        for m in _PY_TRIPLE.finditer(window):
+            cuts.update((m.start(), m.end()))
+        self.window = window
+        self.cuts = sorted(cuts)
+        pieces = [window[a:b] for a, b in zip(self.cuts, self.cuts[1:], strict=False)]
+        self.pairs = [_prose_evidence(p) for p in pieces]
+        self.lines = [_code_lines(p) for p in pieces]
+
+    def cut(self, at: int) -> None:
+        """Cut the piece holding ``at`` there (a candidate opening point)."""
+        i = bisect.bisect_right(self.cuts, at) - 1
+        if self.cuts[i] == at:
+            return
+        a, b = self.cuts[i], self.cuts[i + 1]
+        self.cuts.insert(i + 1, at)
+        left, right = self.window[a:at], self.window[at:b]
+        self.pairs[i:i + 1] = [_prose_evidence(left), _prose_evidence(right)]
+        self.lines[i:i + 1] = [_code_lines(left), _code_lines(right)]
+
+    def score(self, code: list[tuple[int, int]]) -> int:
+        """Prose pairs of the pieces inside ``code`` spans plus statement lines of the rest."""
+        total, k = 0, 0
+        for i, a in enumerate(self.cuts[:-1]):
+            while k < len(code) and code[k][1] <= a:
+                k += 1
+            inside = k < len(code) and code[k][0] <= a
+            total += self.pairs[i] if inside else self.lines[i]
+        return total
+
+
+def _misread(window: str, openers: list[int], closers: list[int]) -> int:
+    """Triple quotes (at ``openers`` and ``closers``, code points) that a reading takes for the
+    opposite of what the text around them says they are."""
+    wrong = sum(1 for c in closers
+                if _OPENS.search(window, window.rfind("\n", 0, c) + 1, c))
+    return wrong + sum(1 for o in openers if _CLOSES.match(window, o + 3))
+
+
+def _delimiters(spans: list[tuple[int, int]], length: int, first_closer: int | None = None
+                ) -> tuple[list[int], list[int]]:
+    """Where a reading with code ``spans`` (of a text ``length`` code points long) has opening
+    and closing triple quotes; ``first_closer``: a closing one before its first span."""
+    openers = [b for _a, b in spans if b < length]
+    closers = [a - 3 for a, _b in spans[1:]]
+    if first_closer is not None:
+        closers.insert(0, first_closer)
+    return openers, closers
+
+
 def fragment_frame(text: str, language: str) -> Frame:
     """How to parse a fragment of ``language`` code (an output, not a whole file) so the parser
     reads its strings as in the file it was cut from: with an opening triple quote where a
@@ -325,45 +418,63 @@ def fragment_frame(text: str, language: str) -> Frame:
     start, or after lines of code written before a copy that starts inside a docstring), and a
     closing one after a fragment that ends inside a string; :data:`NO_FRAME` otherwise.
 
-    Readings are weighed on the first :data:`FRAME_WINDOW` code points (to the end of their
-    line) by the prose word pairs (:func:`_prose_pairs`) their code spans hold: reading from
-    code, and reading with a string opened at the start or at the first line of prose that
-    reading from code puts in code. A string opened at ``at`` is closed by the first triple
-    quote after it. Such a reading wins when its code spans hold :data:`PROSE_RATIO` times fewer
-    pairs than reading from code (the fewest wins; a tie reads from code, as a parser does) and,
-    when its string does not close in the window, at least :data:`PROSE_PAIRS_INSIDE_STRING`
-    pairs lie in that string."""
+    Readings of the first :data:`FRAME_WINDOW` code points (to the end of their line) are
+    scored: prose word pairs (:func:`_prose_pairs`) in what a reading takes for code, plus code
+    lines (:data:`_CODE_LINE`) in what it takes for strings, plus :data:`DELIMITER_PENALTY` for
+    each triple quote it takes for an opening one while the text reads it as a closing one, or
+    the other way round. Against the reading from code stand readings with a string opened at
+    the start or at the first line of prose, by either delimiter, closed by the first such
+    delimiter after it. The lowest-scoring one wins when it scores :data:`PROSE_RATIO` times
+    lower than reading from code and at least :data:`MIN_GAIN` lower, and, when its string runs
+    past the window, that string holds :data:`PROSE_PAIRS_INSIDE_STRING` prose pairs; else the
+    fragment is read from code, as a parser does."""
     if language != "python":
         return NO_FRAME
     window = text[:FRAME_WINDOW]
     window += text[len(window):text.find("\n", len(window)) % (len(text) + 1)]  # whole lines
-    all_spans, end_in_code = _py_code_spans(text, None)
-    code_spans = [(a, min(b, len(window))) for a, b in all_spans if a < len(window)]
-    in_code = _pairs_in(window, code_spans)
-    best: tuple[int, int, str] | None = None  # (pairs, at, opener)
-    if in_code:  # (no prose in the code spans: reading from code cannot lose)
-        ats = [0]
-        later = _first_prose_line(window, 0, code_spans[0][1])
-        if later is not None:
-            ats.append(later)
-        for at in ats:
-            before = _prose_pairs(window[:at])
-            close = _PY_TRIPLE.search(window, at)
-            if close is None:  # the string runs past the window
-                pairs = before
-                if in_code - pairs < PROSE_PAIRS_INSIDE_STRING:
-                    continue
-                kind = _PY_TRIPLE.search(text, at)
-                opener = kind.group() if kind is not None else '"""'
-            else:
-                opener = close.group()
-                pairs = before + _pairs_in(window, _py_code_spans(window[close.end():], None)[0],
-                                           close.end())
-            if PROSE_RATIO * pairs < in_code and (best is None or pairs < best[0]):
-                best = (pairs, at, opener)
-    if best is None:
+    plain, end_in_code = _py_code_spans(window, None)
+    if len(window) < len(text):
+        end_in_code = _py_code_spans(text, None)[1]
+    scorer = _Scorer(window)
+    in_code = scorer.score(plain) + DELIMITER_PENALTY * _misread(
+        window, *_delimiters(plain, len(window)))
+    if in_code < MIN_GAIN:
         return Frame(0, "", end_in_code or "")
-    _pairs, at, opener = best
+    later = _first_prose_line(window, 0, plain[0][1])
+    ats = [0] if later is None else [0, later]
+    if later is not None:
+        scorer.cut(later)
+    best: tuple[int, int, str] | None = None  # (score, at, opener)
+    kinds = {m.group() for m in _PY_TRIPLE.finditer(window)} | {'"""'}
+
+    def kinds_after(at: int) -> set[str]:
+        """Delimiters a string opened at ``at`` may have: those in the window after it, and
+        that of the first triple quote after it in the whole text (its closing one)."""
+        first = _PY_TRIPLE.search(text, at)
+        return {m.group() for m in _PY_TRIPLE.finditer(window, at)} | \
+            {first.group() if first is not None else '"""'}
+
+    for opener in sorted(kinds):
+        for at in ats:
+            if opener not in kinds_after(at):
+                continue
+            close = window.find(opener, at)
+            if close < 0:  # the string runs past the window: it must read as prose
+                if in_code - scorer.score([(0, at)]) < PROSE_PAIRS_INSIDE_STRING:
+                    continue
+                code = [(0, at)]
+                delims: tuple[list[int], list[int]] = ([], [])
+            else:
+                rest, _ = _py_code_spans(window[close + 3:], None)
+                code = [(0, at)] + [(close + 3 + a, close + 3 + b) for a, b in rest]
+                delims = _delimiters(code[1:], len(window), close)
+            score = scorer.score([(a, b) for a, b in code if b > a]) + \
+                DELIMITER_PENALTY * _misread(window, *delims)
+            if best is None or score < best[0]:
+                best = (score, at, opener)
+    if best is None or PROSE_RATIO * best[0] >= in_code or in_code - best[0] < MIN_GAIN:
+        return Frame(0, "", end_in_code or "")
+    _score, at, opener = best
     close_at = text.find(opener, at)
     end_in = opener if close_at < 0 else _py_code_spans(text[close_at + 3:], None)[1]
     return Frame(at, opener, end_in or "")
