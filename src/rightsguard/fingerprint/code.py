@@ -246,19 +246,16 @@ DELIMITER_PENALTY = 4
 #: Code points at the start of a fragment whose text decides how it is read (the reading only
 #: matters where the fragment starts; the rest follows from its delimiters).
 FRAME_WINDOW = 768
-#: How many times lower a reading from inside a string must score than the reading from code
-#: (score: prose word pairs in its code, :func:`_prose_pairs`, plus statement lines in its
-#: strings, :data:`_CODE_LINE`), and by how much at least, for the fragment to be read so.
-#: Measured against Python's tokenizer on 11 files (``textwrap``, ``argparse``, ``json.decoder``,
-#: ``dataclasses``, ``inspect``, ``typing``, ``functools``, ``pathlib``, ``difflib``, ``ast`` and
-#: a file of doctests, raw docstrings and quotes in f-strings): cuts at random offsets, line
-#: starts and docstrings' closing lines, 500 and 2,000 code points. See the session note.
-PROSE_RATIO = 4
-MIN_GAIN = 2
-#: Fewest prose word pairs a string running past the window must hold for a reading to open
-#: it (a fragment that is all prose: the bench's 13 such outputs had 15-49 pairs in the
-#: window, code that starts in a comment block a few).
-PROSE_PAIRS_INSIDE_STRING = 8
+#: A reading from inside a string wins when it scores ``PROSE_RATIO`` times lower than the
+#: reading from code and at least ``MIN_GAIN`` lower (score: prose evidence in its code,
+#: :func:`_prose_evidence`, plus statement lines in its strings, :data:`_CODE_LINE`, plus
+#: :data:`DELIMITER_PENALTY` per misread quote); a string running past the window needs
+#: ``PROSE_PAIRS_INSIDE_STRING`` prose pairs in it (the bench's 13 all-prose outputs had 15-49,
+#: code that starts in a comment block a few). Checked against Python's tokenizer on seven
+#: standard-library modules (``tests/fingerprint/test_fragment_frame.py``): of 500-code-point
+#: cuts at every line start, code starts 0 wrong of 7,667, docstrings' closing lines 0 of 171,
+#: other starts inside strings 48 of 1,039.
+PROSE_RATIO, MIN_GAIN, PROSE_PAIRS_INSIDE_STRING = 4, 2, 8
 
 
 def _prose_pairs(code: str) -> int:
