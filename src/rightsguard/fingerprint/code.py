@@ -222,10 +222,12 @@ class _Grammar:
 # prose in what a reading takes for code, and code in what it takes for strings, count against
 # it.
 _PY_TRIPLE = re.compile(r"\"\"\"|'''")
-#: one-line strings and comments (their words are prose inside code, not evidence either way),
-#: or a word of letters followed by one space and another (group 1 and 2; the second is not
+#: one-line strings and comments: their words are prose inside code, not evidence either way
+_LINE_LITERALS = r"#[^\n]*|'[^'\n]*'|\"[^\"\n]*\""
+#: a word of letters followed by one space and another (groups; the second word is not
 #: consumed, so ``in any line`` holds the pair ``any line``)
-_PROSE_PAIR = re.compile(r"#[^\n]*|'[^'\n]*'|\"[^\"\n]*\"|\b([A-Za-z]{2,}) (?=([A-Za-z]{2,})\b)")
+_WORD_PAIR = r"\b([A-Za-z]{2,}) (?=([A-Za-z]{2,})\b)"
+_PROSE_PAIR = re.compile(_LINE_LITERALS + "|" + _WORD_PAIR)
 _PY_WORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | {"self", "cls"}
 #: A line that reads as a Python statement: a definition, a flow keyword, an import, a decorator
 #: or an assignment (comments and doctest lines, ``>>> …``, are common in docstrings: not
@@ -258,26 +260,23 @@ FRAME_WINDOW = 768
 PROSE_RATIO, MIN_GAIN, PROSE_PAIRS_INSIDE_STRING = 4, 2, 8
 
 
-def _prose_pairs(code: str) -> int:
-    """Adjacent word pairs in ``code`` that are not Python keywords, one-line strings and
-    comments left out: many in prose read as code, nearly none in code."""
-    words = _PY_WORDS
-    return sum(1 for a, b in _PROSE_PAIR.findall(code) if a and a not in words and b not in words)
+def _is_prose_pair(a: str, b: str) -> bool:
+    """Whether a :data:`_PROSE_PAIR` match (its two groups) is a pair of words that are not
+    Python keywords: many in prose read as code, nearly none in code."""
+    return bool(a) and a not in _PY_WORDS and b not in _PY_WORDS
 
 
-#: :data:`_PROSE_PAIR`, or (group 3) the start of a line no Python statement starts like: a
+#: :data:`_PROSE_PAIR`, or (group 1) the start of a line no Python statement starts like: a
 #: table rule or cell (``|``, ``+---``, ``===``), a doctest prompt, or another character that
 #: cannot begin one
-_PROSE_EVIDENCE = re.compile(r"(?m)(^[ \t]*(?:[|=:%;!$?^&]|>>>|\+[-=+]{3}))|"
-                             + _PROSE_PAIR.pattern.replace("([A-Za-z]", "(?P<a>[A-Za-z]", 1))
+_PROSE_EVIDENCE = re.compile(r"(?m)(^[ \t]*(?:[|=:%;!$?^&]|>>>|\+[-=+]{3}))|" + _LINE_LITERALS
+                             + "|" + _WORD_PAIR)
 
 
 def _prose_evidence(text: str) -> int:
-    """Prose word pairs (:func:`_prose_pairs`) plus lines that cannot be code: what speaks
+    """Prose word pairs (:func:`_is_prose_pair`) plus lines that cannot be code: what speaks
     against reading ``text`` as code."""
-    words = _PY_WORDS
-    return sum(1 for n, a, b in _PROSE_EVIDENCE.findall(text)
-               if n or (a and a not in words and b not in words))
+    return sum(1 for n, a, b in _PROSE_EVIDENCE.findall(text) if n or _is_prose_pair(a, b))
 
 
 def _code_lines(text: str) -> int:
@@ -341,14 +340,12 @@ NO_FRAME = Frame(0, "", "")
 
 def _first_prose_line(text: str, start: int, end: int) -> int | None:
     """Start of the first line after the first one in ``text[start:end]`` holding a prose word
-    pair (:func:`_prose_pairs`), if any."""
+    pair (:func:`_is_prose_pair`), if any."""
     second = text.find("\n", start, end) + 1
     if not second:
         return None
-    words = _PY_WORDS
     for m in _PROSE_PAIR.finditer(text, second, end):
-        a, b = m.group(1), m.group(2)
-        if a and a not in words and b not in words:
+        if _is_prose_pair(m.group(1), m.group(2)):
             return text.rfind("\n", second - 1, m.start()) + 1
     return None
 
@@ -416,7 +413,7 @@ def fragment_frame(text: str, language: str) -> Frame:
     closing one after a fragment that ends inside a string; :data:`NO_FRAME` otherwise.
 
     Readings of the first :data:`FRAME_WINDOW` code points (to the end of their line) are
-    scored: prose word pairs (:func:`_prose_pairs`) in what a reading takes for code, plus code
+    scored: prose word pairs (:func:`_prose_evidence`) in what a reading takes for code, plus code
     lines (:data:`_CODE_LINE`) in what it takes for strings, plus :data:`DELIMITER_PENALTY` for
     each triple quote it takes for an opening one while the text reads it as a closing one, or
     the other way round. Against the reading from code stand readings with a string opened at
@@ -443,17 +440,16 @@ def fragment_frame(text: str, language: str) -> Frame:
         scorer.cut(later)
     best: tuple[int, int, str] | None = None  # (score, at, opener)
     kinds = {m.group() for m in _PY_TRIPLE.finditer(window)} | {'"""'}
-
-    def kinds_after(at: int) -> set[str]:
-        """Delimiters a string opened at ``at`` may have: those in the window after it, and
-        that of the first triple quote after it in the whole text (its closing one)."""
+    # the delimiters a string opened at ``at`` may have: those in the window after it, and that
+    # of the first triple quote after it in the whole text (its closing one)
+    kinds_after = {}
+    for at in ats:
         first = _PY_TRIPLE.search(text, at)
-        return {m.group() for m in _PY_TRIPLE.finditer(window, at)} | \
+        kinds_after[at] = {m.group() for m in _PY_TRIPLE.finditer(window, at)} | \
             {first.group() if first is not None else '"""'}
-
     for opener in sorted(kinds):
         for at in ats:
-            if opener not in kinds_after(at):
+            if opener not in kinds_after[at]:
                 continue
             close = window.find(opener, at)
             if close < 0:  # the string runs past the window: it must read as prose
@@ -569,7 +565,7 @@ class CodeTokenizer:
         data = text.encode("utf-8", "surrogatepass")
         grammar = self._grammar(language)
         framed = frame != NO_FRAME
-        # the opener goes in at byte ``cut``; the parse sees ``framed_data``
+        # the parser sees the opener inserted at byte ``cut`` and the closer after the end
         cut = len(text[:frame.at].encode("utf-8", "surrogatepass")) if frame.at else 0
         opener = frame.opener.encode("utf-8")
         tree = grammar.parser.parse(data[:cut] + opener + data[cut:] + frame.closer.encode("utf-8")
