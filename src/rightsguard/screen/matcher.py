@@ -397,6 +397,15 @@ def _reach_nows_many(seeds: list[I64], unanswered: I64, nows_before: I64,
     return np.bincount(run_work, weights=nows, minlength=len(seeds)).astype(np.int64)
 
 
+def _reaches(seeds: dict[int, list[tuple[int, int]]], unanswered: I64, nows_before: I64,
+             params: WinnowParams) -> dict[int, int]:
+    """:func:`_reach_nows_many` of the works of ``seeds`` (``{doc: [(output token, work
+    offset)]}``): ``{doc: reach}``."""
+    reach = _reach_nows_many([np.fromiter((q for q, _w in h), np.int64, len(h))
+                              for h in seeds.values()], unanswered, nows_before, params)
+    return dict(zip(seeds, reach.tolist(), strict=True))
+
+
 #: Largest gap (code points, in the output and in the work) between two fragments of one match.
 MAX_GAP_CHARS = 300
 
@@ -463,6 +472,15 @@ def _chain(frags: list[Fragment]) -> list[Fragment]:
 
 #: Length of the normalised n-grams by which :func:`_renamed_units` counts new structure once.
 RENAMED_NGRAM = 4
+
+
+def _channel_tokens(ct: CodeTokens, channel: str, lo: int, hi: int) -> int:
+    """Tokens of ``channel`` in output code points ``[lo, hi)``: code-exact's stream (a long
+    literal as its pieces, counted by where they start), else code tokens wholly inside."""
+    if channel == CODE_EXACT.name:
+        st = ct.exact_starts
+        return int(np.count_nonzero((st >= lo) & (st < hi)))
+    return int(np.count_nonzero((ct.starts >= lo) & (ct.ends <= hi)))
 
 
 def _previous_ngram(norm_ids: npt.NDArray[np.uint64], n: int = RENAMED_NGRAM) -> I64:
@@ -798,8 +816,7 @@ class Matcher:
             hits = sorted(hits)
             pieces = self._nows_near(doc, sorted(
                 (w - out_cp[q] - 256, w + len(text) - out_cp[q] + 256) for q, w in hits))
-            piece_los = [int(v.offsets[0]) if v.offsets.shape[0] else v.base
-                         for v, _a, _b in pieces]
+            piece_los = [v.base for v, _a, _b in pieces]
             ws = np.fromiter((w for _q, w in hits), np.int64, len(hits))
             piece_of = (np.searchsorted(piece_los, ws, "right") - 1).clip(0).tolist()
             work_at = [0] * len(hits)
@@ -888,12 +905,18 @@ class Matcher:
         explained = [f for frags in verified.values() for chain in [_chain(frags)]
                      if sum(f.units for f in chain) >= self.thresholds.code_chars for f in chain]
         hidden = inside(explained) if explained else None  # k-grams already explained
-        own = {doc: inside(done) for doc, done in verified.items()}  # each work's verbatim
+        own: dict[int, npt.NDArray[np.bool_]] = {}  # a verified work's verbatim k-grams
+
+        def own_of(doc: int) -> npt.NDArray[np.bool_]:
+            if doc not in own:
+                own[doc] = inside(verified[doc])
+            return own[doc]
+
         settled = None  # hidden k-grams inside every verified work's own verbatim fragments:
         if hidden is not None:  # every posting of theirs is dropped below, so none is read
             settled = hidden.copy()
-            for mine in own.values():
-                settled &= mine
+            for doc in verified:
+                settled &= own_of(doc)
         seeds, unanswered = self._seeds(CODE_NORM, ct.norm_ids, ct.starts, exclude, hidden,
                                         set(verified), settled)
         if not seeds:
@@ -901,8 +924,9 @@ class Matcher:
         # hidden seeds bound runs like unanswered k-grams (:func:`_reach_nows`)
         bounds = unanswered if hidden is None else np.concatenate((unanswered,
                                                                    np.flatnonzero(hidden)))
-        for doc, mine in own.items():
+        for doc in verified:
             if seeds.get(doc):
+                mine = own_of(doc)
                 seeds[doc] = [h for h in seeds[doc] if not mine[h[0]]]
         # verify the works with the most seeds in copy order (output and work offsets advancing
         # together) first
@@ -925,10 +949,8 @@ class Matcher:
         prev_gram: I64 | None = None  # computed once a run gets that far
         nows_before = np.concatenate(([0], np.cumsum(tok_nows)))  # nows of tokens [0, i)
         result: dict[int, list[Fragment]] = {}
-        unverified = [d for d in seeds if d not in verified]
-        reach = dict(zip(unverified, _reach_nows_many(
-            [np.fromiter((q for q, _w in seeds[d]), np.int64, len(seeds[d])) for d in unverified],
-            bounds, nows_before, CODE_NORM.params).tolist(), strict=True))
+        reach = _reaches({d: h for d, h in seeds.items() if d not in verified}, bounds,
+                         nows_before, CODE_NORM.params)
         for doc, hits in seeds.items():
             if reach.get(doc, self.thresholds.code_chars) < self.thresholds.code_chars:
                 continue  # cannot reach code_chars whatever the work holds: not decoded
@@ -1058,10 +1080,8 @@ class Matcher:
             return {}
         in_prompt = prompt.covered_tokens(tokens.ids)
         result: dict[int, list[Fragment]] = {}
-        reach = dict(zip(seeds, _reach_nows_many(
-            [np.fromiter((q for q, _w in h), np.int64, len(h)) for h in seeds.values()],
-            unanswered, np.arange(len(tokens) + 1, dtype=np.int64),  # a token counts one
-            channel.params).tolist(), strict=True)) if need else {}
+        reach = _reaches(seeds, unanswered, np.arange(len(tokens) + 1, dtype=np.int64),
+                         channel.params) if need else {}  # (a token counts one)
         for doc, hits in seeds.items():
             if reach.get(doc, need) < need:
                 continue
@@ -1160,15 +1180,8 @@ class Matcher:
                 left = {c: [f for f in fs if 2 * max(0, min(f.out_end, hi) - max(f.out_start, lo))
                             < f.out_end - f.out_start] for c, fs in left.items()}
                 matched_docs.add(doc)
-                if chan == CODE_EXACT.name:  # the channel's tokens: long literals in pieces
-                    st = ct.exact_starts
-                    tokens = int(np.count_nonzero((st >= lo) & (st < hi)))
-                    longest = max(int(np.count_nonzero((st >= f.out_start) & (st < f.out_end)))
-                                  for f in chain)
-                else:
-                    tokens = int(np.count_nonzero((ct.starts >= lo) & (ct.ends <= hi)))
-                    longest = max(int(np.count_nonzero((ct.starts >= f.out_start)
-                                                       & (ct.ends <= f.out_end))) for f in chain)
+                tokens = _channel_tokens(ct, chan, lo, hi)
+                longest = max(_channel_tokens(ct, chan, f.out_start, f.out_end) for f in chain)
                 if cover is None:
                     cover = (_union_nows([(f.out_start, f.out_end) for f in pieces], out_view,
                                          prompt_before) / out_nows,
