@@ -445,6 +445,22 @@ def _cut_at_gaps(qa: I64, ja: I64, fwd: I64, back: I64, out_starts: I64, out_end
     return fwd, back
 
 
+def _places(pieces: list[tuple[TextTokens, int, bool, bool]], offsets: list[int]
+             ) -> tuple[list[int], list[int]]:
+    """For each work code point of ``offsets``: the piece of ``pieces`` (token windows of a
+    work starting at code point ``lo``, :meth:`Matcher._work_token_pieces`) holding it, and
+    ``np.searchsorted(piece tokens' starts, offset)`` there."""
+    los = [lo for _t, lo, _a, _b in pieces]
+    piece_of = (np.searchsorted(los, offsets, "right") - 1).clip(0).tolist()
+    js = [0] * len(offsets)
+    for k, (t, _lo, _a, _b) in enumerate(pieces):
+        mine = [h for h, pk in enumerate(piece_of) if pk == k]
+        for h, j in zip(mine, np.searchsorted(t.starts, [offsets[h] for h in mine]).tolist(),
+                        strict=True):
+            js[h] = j
+    return piece_of, js
+
+
 def _chain(frags: list[Fragment]) -> list[Fragment]:
     """Best chain of fragments increasing in both output and work, with no gap over
     :data:`MAX_GAP_CHARS` on either side (O(n²) dynamic programme; n is small)."""
@@ -1082,20 +1098,31 @@ class Matcher:
         result: dict[int, list[Fragment]] = {}
         reach = _reaches(seeds, unanswered, np.arange(len(tokens) + 1, dtype=np.int64),
                          channel.params) if need else {}  # (a token counts one)
+        # a run through a seed at output token q (code point o) and work code point w holds at
+        # most the output's characters before o and after it, so the work is tokenized over
+        # [w - o, w + len - o) widened by 256 code points; a run reaching a piece's cut edge is
+        # redone on the whole work, so the pieces only set the cost (a work's seeds were spread
+        # over it: one window around all of them tokenized 118 KB for a 2 KB output)
+        out_len = int(tokens.ends[-1])
+        out_at = tokens.starts.tolist()
         for doc, hits in seeds.items():
             if reach.get(doc, need) < need:
                 continue
             wtext = self.index.work_text(doc)
-            wt, cut_lo, cut_hi = self._work_tokens(wtext, [w for _q, w in hits], whole=False)
-            frags: list[Fragment] = []
-            seen: dict[int, tuple[int, int]] = {}  # last run tried per diagonal
             hits = sorted(hits)
-            js = np.searchsorted(wt.starts, [w for _q, w in hits]).tolist()
-            for h, (q, w) in enumerate(hits):
+            ws = [w for _q, w in hits]
+            pieces = self._work_token_pieces(wtext, sorted(
+                (w - out_at[q] - 256, w + out_len - out_at[q] + 256) for q, w in hits))
+            piece_of, js = _places(pieces, ws)
+            frags: list[Fragment] = []
+            # the last run tried per (piece, diagonal), (start, end) in output tokens
+            seen: dict[tuple[int, int], tuple[int, int]] = {}
+            for h, (q, _w) in enumerate(hits):
+                wt, _lo, cut_lo, cut_hi = pieces[piece_of[h]]
                 j = js[h]
                 if j >= len(wt):
                     continue
-                diag = q - j
+                diag = (piece_of[h], q - j)
                 last = seen.get(diag)
                 if last is not None and last[0] <= q < last[1]:
                     continue
@@ -1104,11 +1131,11 @@ class Matcher:
                     continue
                 back = _ids_suffix(tokens.ids, q, wt.ids, j)
                 if (cut_lo and j - back == 0) or (cut_hi and j + fwd == len(wt)):
-                    # the run reaches a cut edge of the tokenized window: use the whole work
-                    wt, cut_lo, cut_hi = self._work_tokens(wtext, [], whole=True)
-                    js = np.searchsorted(wt.starts, [w for _q, w in hits]).tolist()
-                    j = js[h]
-                    diag = q - j  # diagonals of the whole work's tokens from here on
+                    # the run reaches a cut edge of its piece: use the whole work
+                    pieces = self._work_token_pieces(wtext, None)
+                    piece_of, js = _places(pieces, ws)
+                    wt, j = pieces[0][0], js[h]
+                    diag = (0, q - j)  # diagonals of the whole work's tokens from here on
                     seen.clear()
                     fwd = _ids_prefix(tokens.ids, q, wt.ids, j)
                     back = _ids_suffix(tokens.ids, q, wt.ids, j)
@@ -1123,22 +1150,35 @@ class Matcher:
         return result
 
     @staticmethod
-    def _work_tokens(wtext: WorkText, offsets: list[int], *, whole: bool,
-                     margin: int = 2048) -> tuple[TextTokens, bool, bool]:
-        """Text tokens of a work, or of a window around ``offsets`` (starting at whitespace so
-        no word is cut). Returns (tokens, cut before, cut after): whether the work goes on
-        before and after the tokens."""
-        if whole or not offsets or len(wtext) <= 4 * margin:
-            return tokenize_text(wtext.full()), False, False
-        lo = max(0, min(offsets) - margin)
-        hi = min(len(wtext), max(offsets) + margin)
-        while lo > 0 and not wtext[lo - 1].isspace():
-            lo -= 1
-        while hi < len(wtext) and not wtext[hi].isspace():
-            hi += 1
-        if lo == 0 and hi == len(wtext):
-            return tokenize_text(wtext.full()), False, False
-        return tokenize_text(wtext[lo:hi], offset=lo), lo > 0, hi < len(wtext)
+    def _work_token_pieces(wtext: WorkText, windows: list[tuple[int, int]] | None
+                           ) -> list[tuple[TextTokens, int, bool, bool]]:
+        """Text tokens of a work over ``windows`` (code-point spans sorted by start; each widened
+        to whitespace so no word is cut, overlapping ones merged), or of the whole work when
+        ``windows`` is None or they cover half of it: ``[(tokens, start, cut before, cut
+        after)]`` in work order, ``start`` the piece's first code point, the flags whether the
+        work goes on before and after the piece."""
+        n = len(wtext)
+        merged: list[list[int]] = []
+        for lo, hi in windows or ():
+            lo, hi = max(0, lo), min(n, hi)
+            if merged and lo <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], hi)
+            elif lo < hi:
+                merged.append([lo, hi])
+        widened: list[list[int]] = []
+        for lo, hi in merged:
+            while lo > 0 and not wtext[lo - 1].isspace():
+                lo -= 1
+            while hi < n and not wtext[hi].isspace():
+                hi += 1
+            if widened and lo <= widened[-1][1]:
+                widened[-1][1] = hi
+            else:
+                widened.append([lo, hi])
+        if not widened or sum(hi - lo for lo, hi in widened) >= n // 2:
+            return [(tokenize_text(wtext.full()), 0, False, False)]
+        return [(tokenize_text(wtext[lo:hi], offset=lo), lo, lo > 0, hi < n)
+                for lo, hi in widened]
 
     # -- assembling -------------------------------------------------------------------------------
     def match_code(self, text: str, language: str, *, exclude: set[int] | None = None,
