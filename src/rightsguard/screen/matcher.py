@@ -445,20 +445,19 @@ def _cut_at_gaps(qa: I64, ja: I64, fwd: I64, back: I64, out_starts: I64, out_end
     return fwd, back
 
 
-def _places(pieces: list[tuple[TextTokens, int, bool, bool]], offsets: list[int]
-             ) -> tuple[list[int], list[int]]:
-    """For each work code point of ``offsets``: the piece of ``pieces`` (token windows of a
-    work starting at code point ``lo``, :meth:`Matcher._work_token_pieces`) holding it, and
-    ``np.searchsorted(piece tokens' starts, offset)`` there."""
-    los = [lo for _t, lo, _a, _b in pieces]
+def _places(los: list[int], positions: list[I64], offsets: list[int]
+            ) -> tuple[list[int], list[int]]:
+    """Where work code points ``offsets`` fall in pieces of a work (windows in work order, piece
+    ``k`` starting at code point ``los[k]``, ``positions[k]`` the ascending code points of its
+    units): per offset, its piece and ``np.searchsorted(positions[piece], offset)``."""
     piece_of = (np.searchsorted(los, offsets, "right") - 1).clip(0).tolist()
-    js = [0] * len(offsets)
-    for k, (t, _lo, _a, _b) in enumerate(pieces):
+    at = [0] * len(offsets)
+    for k, pos in enumerate(positions):
         mine = [h for h, pk in enumerate(piece_of) if pk == k]
-        for h, j in zip(mine, np.searchsorted(t.starts, [offsets[h] for h in mine]).tolist(),
+        for h, j in zip(mine, np.searchsorted(pos, [offsets[h] for h in mine]).tolist(),
                         strict=True):
-            js[h] = j
-    return piece_of, js
+            at[h] = j
+    return piece_of, at
 
 
 def _chain(frags: list[Fragment]) -> list[Fragment]:
@@ -832,15 +831,9 @@ class Matcher:
             hits = sorted(hits)
             pieces = self._nows_near(doc, sorted(
                 (w - out_cp[q] - 256, w + len(text) - out_cp[q] + 256) for q, w in hits))
-            piece_los = [v.base for v, _a, _b in pieces]
-            ws = np.fromiter((w for _q, w in hits), np.int64, len(hits))
-            piece_of = (np.searchsorted(piece_los, ws, "right") - 1).clip(0).tolist()
-            work_at = [0] * len(hits)
-            for k, (view, _a, _b) in enumerate(pieces):
-                mine = [h for h, pk in enumerate(piece_of) if pk == k]
-                for h, j in zip(mine, np.searchsorted(view.offsets, ws[mine]).tolist(),
-                                strict=True):
-                    work_at[h] = j
+            ws = [w for _q, w in hits]
+            piece_of, work_at = _places([v.base for v, _a, _b in pieces],
+                                        [v.offsets for v, _a, _b in pieces], ws)
             frags: list[Fragment] = []
             # the last run tried per (piece, diagonal), (start, end) in output nows: seeds come
             # in output order and maximal runs on one diagonal are disjoint, so only the last
@@ -1113,7 +1106,8 @@ class Matcher:
             ws = [w for _q, w in hits]
             pieces = self._work_token_pieces(wtext, sorted(
                 (w - out_at[q] - 256, w + out_len - out_at[q] + 256) for q, w in hits))
-            piece_of, js = _places(pieces, ws)
+            piece_of, js = _places([lo for _t, lo, _a, _b in pieces],
+                                   [t.starts for t, _lo, _a, _b in pieces], ws)
             frags: list[Fragment] = []
             # the last run tried per (piece, diagonal), (start, end) in output tokens
             seen: dict[tuple[int, int], tuple[int, int]] = {}
@@ -1133,8 +1127,10 @@ class Matcher:
                 if (cut_lo and j - back == 0) or (cut_hi and j + fwd == len(wt)):
                     # the run reaches a cut edge of its piece: use the whole work
                     pieces = self._work_token_pieces(wtext, None)
-                    piece_of, js = _places(pieces, ws)
-                    wt, j = pieces[0][0], js[h]
+                    wt = pieces[0][0]
+                    piece_of = [0] * len(hits)
+                    js = np.searchsorted(wt.starts, ws).tolist()
+                    j = js[h]
                     diag = (0, q - j)  # diagonals of the whole work's tokens from here on
                     seen.clear()
                     fwd = _ids_prefix(tokens.ids, q, wt.ids, j)
