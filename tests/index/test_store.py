@@ -102,41 +102,6 @@ def test_every_work_matchable(built: tuple[Path, list[Path]], reader: Screener) 
         assert matches[0].verdict is Verdict.ATTRIBUTE
 
 
-def test_prefetch_reads_texts_and_streams_in_one_read_each(
-        built: tuple[Path, list[Path]]) -> None:
-    """``Index.prefetch`` fills the caches screening reads from with what one-by-one reads give,
-    in one registry read per kind; cached works are not read again."""
-    path, files = built
-    one_by_one, batched = Index.open(path), Index.open(path)
-    docs = sorted(one_by_one.registry.live_docs())[:12]
-    reads: list[str] = []
-    read = batched.registry._read
-
-    def counting(sql, params=()):  # type: ignore[no-untyped-def]
-        reads.append(sql)
-        return read(sql, params)
-
-    batched.registry._read = counting  # type: ignore[method-assign]
-    batched.prefetch(texts=docs[:8], code_tokens=docs)
-    assert [q.split(" FROM ")[1].split()[0] for q in reads] == ["content", "code_streams"]
-    reads.clear()
-    batched.prefetch(texts=docs, code_tokens=docs)  # 8 texts and every stream already there
-    assert [q.split(" FROM ")[1].split()[0] for q in reads] == ["content"]
-    assert "json_each" in reads[0]  # the 4 texts left, in one read
-    reads.clear()
-    by_text = {p.read_text("utf-8"): p for p in files}
-    for d in docs:
-        text = batched.work_text(d).full()
-        assert text == one_by_one.work_text(d).full() and text in by_text
-        got, want = batched.code_tokens(d), one_by_one.code_tokens(d)
-        assert got is not None and want is not None
-        assert got.starts.tolist() == want.starts.tolist()
-        assert got.norm_ids.tolist() == want.norm_ids.tolist()
-    assert not any("FROM content" in q or "FROM code_streams" in q for q in reads)
-    one_by_one.close()
-    batched.close()
-
-
 def test_same_bytes_two_sources_are_one_work(tmp_path: Path) -> None:
     src = stdlib_files(1)[0]
     a = copy_files([src], tmp_path / "a")[0]

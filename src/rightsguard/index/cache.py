@@ -32,13 +32,6 @@ class LRU(Generic[K, V]):
         self._items.move_to_end(key)
         return value
 
-    def put(self, key: K, value: V) -> None:
-        """Keep ``value`` for ``key`` as the most recently used."""
-        self._items[key] = value
-        self._items.move_to_end(key)
-        if len(self._items) > self.size:
-            self._items.popitem(last=False)
-
     def __contains__(self, key: object) -> bool:
         return key in self._items
 

@@ -398,26 +398,6 @@ class Registry:
             raise IndexCorruptError(f"registry {self.url} has no stored source for document {doc}")
         return bytes(rows[0][0])
 
-    def content_blobs(self, docs: Iterable[int]) -> dict[int, bytes]:
-        """:meth:`content_blob` of several works in one read per 500 (docs without stored
-        content are left out)."""
-        return self._blobs("content", docs)
-
-    def code_streams(self, docs: Iterable[int]) -> dict[int, bytes]:
-        """:meth:`code_stream` of several works in one read per 500 (text works are left
-        out)."""
-        return self._blobs("code_streams", docs)
-
-    def _blobs(self, table: str, docs: Iterable[int]) -> dict[int, bytes]:
-        docs = sorted(set(int(d) for d in docs))
-        out: dict[int, bytes] = {}
-        for i in range(0, len(docs), 500):
-            marks, params = self._doc_list(docs[i:i + 500])
-            for d, data in self._read(f"SELECT doc, data FROM {table} WHERE doc IN ({marks})",
-                                      params):
-                out[int(d)] = bytes(data)
-        return out
-
     def code_stream(self, doc: int) -> bytes | None:
         """The stored normalised token stream of a code work (None for text works)."""
         rows = self._read("SELECT data FROM code_streams WHERE doc = :d", {"d": int(doc)})

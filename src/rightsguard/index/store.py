@@ -893,23 +893,6 @@ class Index:
         return self._texts.get(doc, lambda: WorkText(self.registry.content_blob(doc),
                                                      self._zd, lambda raw: decode(raw)[0]))
 
-    def prefetch(self, texts: Iterable[int] = (), code_tokens: Iterable[int] = ()) -> None:
-        """Read the stored texts and code token streams of several works that screening is about
-        to use, in one registry read each instead of one per work (the per-read cost was about
-        a fifth of the reads' time), into the LRUs of :meth:`work_text` and :meth:`code_tokens`.
-        At most as many works as each LRU holds are read; those already cached are skipped.
-        A work without stored content raises IndexCorruptError when it is used, as before."""
-        want = [d for d in dict.fromkeys(int(d) for d in texts) if d not in self._texts]
-        blobs = self.registry.content_blobs(want[:self._texts.size])
-        for d, blob in blobs.items():
-            self._texts.put(d, WorkText(blob, self._zd, lambda raw: decode(raw)[0]))
-        want = [d for d in dict.fromkeys(int(d) for d in code_tokens) if d not in self._streams]
-        want = want[:self._streams.size]
-        streams = self.registry.code_streams(want)
-        for d in want:
-            stream = streams.get(d)
-            self._streams.put(d, None if stream is None else decode_stream(stream, self._zd))
-
     def code_tokens(self, doc: int) -> TokenStream | None:
         """Stored normalised code tokens of a work (an LRU of 256 stays warm on this object);
         None for text works. Document numbers are never reused, so entries never go stale."""

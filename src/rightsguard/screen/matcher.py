@@ -827,7 +827,6 @@ class Matcher:
         # redone on the whole work, so the windows only set the cost
         out_at = np.searchsorted(out.offsets, ct.exact_starts).tolist()
         out_cp = ct.exact_starts.tolist()
-        self.index.prefetch(texts=[d for d in seeds if d not in self._nows_cache])
         for doc, hits in seeds.items():
             hits = sorted(hits)
             pieces = self._nows_near(doc, sorted(
@@ -961,11 +960,9 @@ class Matcher:
         result: dict[int, list[Fragment]] = {}
         reach = _reaches({d: h for d, h in seeds.items() if d not in verified}, bounds,
                          nows_before, CODE_NORM.params)
-        # works that cannot reach code_chars whatever they hold are not decoded
-        seeds = {d: h for d, h in seeds.items()
-                 if reach.get(d, self.thresholds.code_chars) >= self.thresholds.code_chars}
-        self.index.prefetch(code_tokens=seeds)
         for doc, hits in seeds.items():
+            if reach.get(doc, self.thresholds.code_chars) < self.thresholds.code_chars:
+                continue  # cannot reach code_chars whatever the work holds: not decoded
             wt = self._work_code(doc)
             if wt is None:
                 continue
@@ -1101,9 +1098,9 @@ class Matcher:
         # over it: one window around all of them tokenized 118 KB for a 2 KB output)
         out_len = int(tokens.ends[-1])
         out_at = tokens.starts.tolist()
-        seeds = {d: h for d, h in seeds.items() if reach.get(d, need) >= need}
-        self.index.prefetch(texts=seeds)
         for doc, hits in seeds.items():
+            if reach.get(doc, need) < need:
+                continue
             wtext = self.index.work_text(doc)
             hits = sorted(hits)
             ws = [w for _q, w in hits]
