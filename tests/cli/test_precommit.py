@@ -167,6 +167,38 @@ def test_the_indexed_file_itself_is_skipped(cli: RunCli, repo: Path, tmp_path: P
     assert rc == 1 and report["verdict"] == "block"
 
 
+def test_a_moved_file_is_still_the_file_itself(cli: RunCli, repo: Path, tmp_path: Path) -> None:
+    # the repository's own file, indexed under its old path, then moved (git mv, with an edit):
+    # git's rename detection names its old path, whose committed version and indexed copy are
+    # the file's own; before, every line of the moved file counted as added and it matched its
+    # own indexed copy
+    own = tmp_path / "own-home"
+    stage(repo, "textwrap.py", MODULE.read_text("utf-8"))
+    git(repo, "commit", "-q", "-m", "add textwrap")
+    other = tmp_path / "corpus"
+    other.mkdir()
+    shutil.copyfile(STDLIB / "shlex.py", other / "shlex.py")
+    for folder in (repo, other):
+        proc = cli("index", "add", str(folder), "--licence", "GPL-3.0-only", home=own)
+        assert proc.returncode == 0, proc.stderr
+    (repo / "lib").mkdir()
+    git(repo, "mv", "textwrap.py", "lib/textwrap.py")
+    stage(repo, "lib/textwrap.py", MODULE.read_text("utf-8") + "\n\n" + OWN_CODE)
+    assert "R" in git(repo, "diff", "--cached", "-M", "--name-status")
+    rc, report = precommit(cli, own, repo, "lib/textwrap.py")
+    assert rc == 0 and report["results"][0]["matches"] == [], report
+    # a copy of another registered work added in the same commit still counts
+    source = (STDLIB / "shlex.py").read_text("utf-8")
+    split = ast.get_source_segment(source, next(
+        n for n in ast.walk(ast.parse(source))
+        if isinstance(n, ast.ClassDef) and n.name == "shlex"))
+    assert split
+    stage(repo, "lib/textwrap.py", MODULE.read_text("utf-8") + "\n\n" + split + "\n")
+    rc, report = precommit(cli, own, repo, "lib/textwrap.py")
+    titles = [m["work"]["title"] for m in report["results"][0]["matches"]]
+    assert rc == 1 and titles == ["corpus/shlex.py"], report
+
+
 def test_inline_ignore_applies_to_the_match_start_only(cli: RunCli, home: Path,
                                                         repo: Path) -> None:
     lines = COPIED.splitlines()

@@ -1,13 +1,15 @@
 """Pre-commit hook: screen only what a commit adds.
 
-For each staged file that was committed before, the committed version is screened too, and a
+For each staged file that was committed before — under its path, or under the path a staged
+rename moves it from (git's rename detection) — the committed version is screened too, and a
 match counts only when the committed version has no match of the same work with the same text
 and the same inline-ignore state (a copy already there is not new, wherever it moved). For a
 new file, or outside a git checkout, ``git diff --cached -U0`` gives the added line ranges and
 a match counts when its output span overlaps one. (Line ranges alone let a second, identical copy
 of an ignored block through: git's diff called the first copy the added one.) Matches to the
 file itself (its own indexed copy,
-by file URI or repository path: a vendored copy elsewhere still counts) are skipped, a match whose
+by file URI or repository path, the old one too when it moved: a vendored copy elsewhere still
+counts) are skipped, a match whose
 first line or the line above it (or most of its lines) carries a ``# rightsguard: ignore``
 comment is accepted, and a
 baseline file lists accepted matches, one per line: a work id, or ``path:work-id`` (``#`` starts a
@@ -43,6 +45,26 @@ def added_lines(path: str) -> set[int] | None:
     return lines
 
 
+def staged_renames() -> dict[Path, Path]:
+    """Files the staged change renames: ``{new path: old path}``, both resolved, by git's
+    rename detection (``git diff --cached -M``: at least 50% similar); empty outside a git
+    checkout. A moved file is the same file: its old path's committed version and indexed copy
+    are its own."""
+    try:
+        top = Path(subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True,
+                                  text=True, check=True).stdout.strip())
+        out = subprocess.run(["git", "diff", "--cached", "-M", "--name-status", "-z",
+                              "--diff-filter=R"], capture_output=True, text=True,
+                             check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return {}
+    fields = out.split("\0")
+    # records of three fields: status (R and a similarity), old path, new path (from the top)
+    return {(top / new).resolve(): (top / old).resolve()
+            for status, old, new in zip(fields[0::3], fields[1::3], fields[2::3], strict=False)
+            if status.startswith("R")}
+
+
 def read_baseline(path: Path) -> set[str]:
     if not path.is_file():
         return set()
@@ -67,12 +89,14 @@ def _ignored(lines: list[str], first: int, last: int) -> bool:
     return bool(body) and sum(1 for ln in body if _IGNORE.search(ln)) * 2 >= len(body)
 
 
-def self_sources(path: Path) -> set[object]:
+def self_sources(path: Path, moved_from: Path | None = None) -> set[object]:
     """How the index would name ``path`` itself: its ``file://`` URI, and (repository URL,
-    path in the repository) when it is in a git checkout with a remote. A match to one of these
-    is the file matching its own indexed copy; a vendored copy elsewhere is not."""
+    path in the repository) when it is in a git checkout with a remote; the same for
+    ``moved_from``, the path a staged rename moves it from. A match to one of these is the file
+    matching its own indexed copy; a vendored copy elsewhere is not."""
     resolved = path.resolve()
-    names: set[object] = {resolved.as_uri()}
+    paths = [resolved] + ([moved_from] if moved_from is not None else [])
+    names: set[object] = {p.as_uri() for p in paths}
     try:
         top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=resolved.parent,
                              capture_output=True, text=True, check=True).stdout.strip()
@@ -83,8 +107,8 @@ def self_sources(path: Path) -> set[object]:
     if remote:
         from rightsguard.corpus._git import strip_credentials
 
-        names.add((strip_credentials(remote), resolved.relative_to(Path(top).resolve())
-                   .as_posix()))
+        for p in paths:
+            names.add((strip_credentials(remote), p.relative_to(Path(top).resolve()).as_posix()))
     return names
 
 
@@ -117,15 +141,16 @@ def _key(m: Match, text: str, lines: list[str]) -> MatchKey:
 
 
 def filter_result(result: ScreenResult, text: str, added: set[int] | None,
-                  baseline: set[str], committed: Counter[MatchKey] | None = None
-                  ) -> ScreenResult:
+                  baseline: set[str], committed: Counter[MatchKey] | None = None,
+                  moved_from: Path | None = None) -> ScreenResult:
     """Keep matches that are new — not in ``committed`` (the committed version's
     :func:`match_keys`) when given, else touching ``added`` lines — and are not ignored
-    inline, not to the file itself and not in the baseline."""
+    inline, not to the file itself (under its path or the one it is ``moved_from``) and not in
+    the baseline."""
     from rightsguard.screen.matcher import verdict_of
 
     lines = text.splitlines()
-    me = self_sources(Path(result.input))
+    me = self_sources(Path(result.input), moved_from)
     old = Counter(committed) if committed is not None else None
     keep = []
     for m in result.matches:
@@ -189,6 +214,7 @@ def run_precommit(files: list[str], home: Path, baseline_path: Path, fmt: str, *
         output_licence = found[0] if found else None
     screener = Screener(Index.open(home), ScreenPolicy(output_licence=output_licence))
     baseline = read_baseline(baseline_path)
+    renames = staged_renames()
     results: list[ScreenResult] = []
     errors: list[Skipped] = []
     for f in files:
@@ -200,14 +226,15 @@ def run_precommit(files: list[str], home: Path, baseline_path: Path, fmt: str, *
             errors.append(Skipped(f, str(exc)))
             continue
         added = added_lines(f)
-        before = committed_text(f)
+        moved_from = renames.get(Path(f).resolve())
+        before = committed_text(f if moved_from is None else str(moved_from))
         committed: Counter[MatchKey] | None = None
         if before is not None:
             committed = Counter()
             for r in screener.screen_text(before, name=f, language=language_for_path(Path(f))):
                 committed += match_keys(r, before)
         for r in screener.screen_path(Path(f)):
-            results.append(filter_result(r, text, added, baseline, committed))
+            results.append(filter_result(r, text, added, baseline, committed, moved_from))
     report = ScreenReport(tuple(results), tuple(errors))
     emit(report, fmt)
     return 2 if errors else report.verdict.exit_code
