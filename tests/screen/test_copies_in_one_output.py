@@ -6,6 +6,9 @@ does — two newcomer findings on the standard library's heapq.py.
 * a renamed merge() followed by new code whose first line looks like nsmallest()'s signature
   matched on across heapq's 66-line comment block between the two (comments are not tokens):
   the work span ran to line 463 instead of 394.
+
+Text too (a later newcomer, on a long text work): three passages from far apart in it, or one
+paragraph pasted twice, gave one match, the longest.
 """
 
 from __future__ import annotations
@@ -91,3 +94,63 @@ def test_a_renamed_copy_ends_where_the_copied_function_does(screener: Screener) 
     body = next(i for i in range(end_doc + 1, len(merge)) if merge[i].strip())
     assert (match.work_span.start_line, match.work_span.end_line) == (MERGE[0] + body, MERGE[1])
     assert match.output_span.end_line == copy.count("\n")  # not into top_rows
+
+
+GPL3 = Path("/usr/share/common-licenses/GPL-3")  # Debian's base-files
+
+
+@pytest.fixture(scope="module")
+def gpl_screener(tmp_path_factory: pytest.TempPathFactory) -> Screener:
+    assert GPL3.is_file(), "needs Debian's base-files (/usr/share/common-licenses/GPL-3)"
+    return screener_of(tmp_path_factory.mktemp("gpl3"), GPL3)
+
+
+def _paragraphs() -> list[str]:
+    return [p for p in GPL3.read_text("utf-8").split("\n\n") if len(p.split()) > 60]
+
+
+def _work_lines(para: str) -> tuple[int, int]:
+    text = GPL3.read_text("utf-8")
+    first = text[:text.index(para)].count("\n") + 1
+    return first, first + para.count("\n")
+
+
+def test_text_passages_from_far_apart_are_one_match_each(gpl_screener: Screener) -> None:
+    from rightsguard.fingerprint.text import tokenize_text
+
+    paras = _paragraphs()
+    picked = [paras[1], paras[len(paras) // 2], paras[-3]]
+    own = ["Some thoughts of mine about software freedom.",
+           "And here is my own commentary, which nobody else wrote, about sharing programs.",
+           "More of my own words follow here, to keep the parts apart in this essay."]
+    text = "".join(o + "\n\n" + p + "\n\n" for o, p in zip(own, picked, strict=True))
+    [result] = gpl_screener.screen_text(text)
+    found = sorted(result.matches, key=lambda m: m.output_span.start)
+    assert [(m.work_span.start_line, m.work_span.end_line) for m in found] == [
+        _work_lines(p) for p in picked]
+    starts = [text[:text.index(p)].count("\n") + 1 for p in picked]
+    assert [(m.output_span.start_line, m.output_span.end_line) for m in found] == [
+        (s, s + p.count("\n")) for s, p in zip(starts, picked, strict=True)]
+    assert [m.matched_tokens for m in found] == [len(tokenize_text(p)) for p in picked]
+    # coverages count all three copies, the same on each match
+    copied = sum(len(tokenize_text(p)) for p in picked)
+    for m in found:
+        assert m.output_coverage == pytest.approx(copied / len(tokenize_text(text)))
+        assert m.work_coverage == pytest.approx(
+            copied / len(tokenize_text(GPL3.read_text("utf-8"))))
+
+
+def test_a_paragraph_pasted_twice_is_two_matches(gpl_screener: Screener) -> None:
+    from rightsguard.fingerprint.text import tokenize_text
+
+    para = _paragraphs()[1]
+    text = "My note.\n\n" + para + "\n\nOnce more, because I like it.\n\n" + para + "\n"
+    [result] = gpl_screener.screen_text(text)
+    found = sorted(result.matches, key=lambda m: m.output_span.start)
+    assert len(found) == 2
+    assert all((m.work_span.start_line, m.work_span.end_line) == _work_lines(para) for m in found)
+    # the work's paragraph counts once in the work coverage, twice in the output coverage
+    n = len(tokenize_text(para))
+    assert found[0].work_coverage == pytest.approx(
+        n / len(tokenize_text(GPL3.read_text("utf-8"))))
+    assert found[0].output_coverage == pytest.approx(2 * n / len(tokenize_text(text)))

@@ -489,6 +489,21 @@ def _chain(frags: list[Fragment]) -> list[Fragment]:
 RENAMED_NGRAM = 4
 
 
+def _text_cover(frags: list[Fragment], tokens: TextTokens, work: WorkText, out_total: int,
+                work_tokens: int) -> tuple[float, float]:
+    """(output coverage, work coverage) of text fragments of one work, in tokens: the output's
+    tokens starting inside any fragment over ``out_total``, and the work's tokens inside the
+    union of the fragments' work spans (tokenized here; fragments start and end on tokens) over
+    ``work_tokens``. A passage copied twice counts once in the work."""
+    covered = np.zeros(len(tokens), dtype=bool)
+    for f in frags:
+        covered[np.searchsorted(tokens.starts, f.out_start):
+                np.searchsorted(tokens.starts, f.out_end)] = True
+    in_work = sum(len(tokenize_text(work[a:b])) for a, b in
+                  _merged(sorted((f.work_start, f.work_end) for f in frags)))
+    return (int(covered.sum()) / max(1, out_total), in_work / max(1, work_tokens))
+
+
 def _channel_tokens(ct: CodeTokens, channel: str, lo: int, hi: int) -> int:
     """Tokens of ``channel`` in output code points ``[lo, hi)``: code-exact's stream (a long
     literal as its pieces, counted by where they start), else code tokens wholly inside."""
@@ -1199,7 +1214,7 @@ class Matcher:
             # coverage counts every verified fragment of both channels, in any order (a copy
             # with reordered functions still reproduces all of them)
             pieces = exact.get(doc, []) + norm.get(doc, [])
-            cover: tuple[float, int] | None = None
+            cover: tuple[float, float] | None = None
             left = {CODE_EXACT.name: exact.get(doc, []), CODE_NORM.name: norm.get(doc, [])}
             # one match per disjoint copy: the best chain, then the best of the fragments
             # outside it, ... (a work copied twice into an output, or two of its functions far
@@ -1222,7 +1237,8 @@ class Matcher:
                     cover = (_union_nows([(f.out_start, f.out_end) for f in pieces], out_view,
                                          prompt_before) / out_nows,
                              _union_nows_text([(f.work_start, f.work_end) for f in pieces],
-                                              self.index.work_text(doc)))
+                                              self.index.work_text(doc))
+                             / max(1, self.index.rows([doc])[doc].chars_nows))
                 matches.append(self._match(doc, chain, text, newlines, kind=kind,
                                            channel=chan, matched_tokens=tokens,
                                            longest=longest, out_total=out_nows,
@@ -1272,26 +1288,41 @@ class Matcher:
             row = rows.get(doc)
             if row is None:
                 continue
-            chain = _chain(long_runs.get(doc, []))
-            total = sum(f.units for f in chain)
+            # one match per disjoint copy, as for code: the best chain, then the best of the
+            # fragments outside it, ... (three passages from far apart in a long work, or a
+            # paragraph pasted twice, had only the longest reported)
+            chains: list[list[Fragment]] = []
+            left = long_runs.get(doc, [])
+            while (chain := _chain(left)) and sum(f.units for f in chain) >= th.text_tokens:
+                chains.append(chain)
+                lo, hi = chain[0].out_start, chain[-1].out_end
+                left = [f for f in left if 2 * max(0, min(f.out_end, hi) - max(f.out_start, lo))
+                        < f.out_end - f.out_start]
             channel = TEXT.name
-            if total < th.text_tokens:
+            if not chains:
                 chain = _chain(dense.get(doc, []))
-                total = sum(f.units for f in chain)
-                if not chain or total / max(1, row.tokens) < th.short_work_coverage:
+                if not chain or sum(f.units for f in chain) / max(1, row.tokens) < \
+                        th.short_work_coverage:
                     continue
-                channel = TEXT_DENSE.name
-            kind = "verbatim" if len(chain) == 1 else "near-verbatim"
-            matches.append(self._match(doc, chain, text, newlines, kind=kind, channel=channel,
-                                       matched_tokens=total,
-                                       longest=max(f.units for f in chain),
-                                       out_total=out_total, work_unit="tokens"))
+                chains, channel = [chain], TEXT_DENSE.name
+            cover = None
+            if len(chains) > 1:  # coverages count every copy
+                cover = _text_cover([f for c in chains for f in c], tokens,
+                                    self.index.work_text(doc), out_total, row.tokens)
+            for chain in sorted(chains, key=lambda c: c[0].out_start):
+                total = sum(f.units for f in chain)
+                kind = "verbatim" if len(chain) == 1 else "near-verbatim"
+                matches.append(self._match(doc, chain, text, newlines, kind=kind,
+                                           channel=channel, matched_tokens=total,
+                                           longest=max(f.units for f in chain),
+                                           out_total=out_total, work_unit="tokens",
+                                           cover=cover))
         return matches
 
     def _match(self, doc: int, chain: list[Fragment], text: str, newlines: list[int], *,
                kind: str, channel: str, matched_tokens: int, longest: int, out_total: int,
-               work_unit: str, cover: tuple[float, int] | None = None) -> Match:
-        """A Match for ``chain``; ``cover`` = (output coverage, work non-ws chars covered)
+               work_unit: str, cover: tuple[float, float] | None = None) -> Match:
+        """A Match for ``chain``; ``cover`` = (output coverage, work coverage), fractions,
         overrides the chain-based coverages."""
         row = self.index.rows([doc])[doc]
         wtext = self.index.work_text(doc)
@@ -1308,8 +1339,7 @@ class Matcher:
             out_cov = matched_tokens / out_total
             work_cov = matched_tokens / max(1, row.tokens)
         if cover is not None:
-            out_cov = cover[0]
-            work_cov = cover[1] / max(1, row.chars_nows)
+            out_cov, work_cov = cover
         verdict, reason = self.policy.verdict(row.work)
         return Match(
             work=row.work, output_span=Span(o_s, o_e, *ol), work_span=Span(w_s, w_e, *wl),
