@@ -199,6 +199,24 @@ def test_a_moved_file_is_still_the_file_itself(cli: RunCli, repo: Path, tmp_path
     assert rc == 1 and titles == ["corpus/shlex.py"], report
 
 
+def test_text_moved_out_of_a_deleted_file_is_not_new(cli: RunCli, repo: Path,
+                                                     tmp_path: Path) -> None:
+    # moved with large edits (a third of the file kept): git sees a deleted file and an added
+    # one, not a rename; the kept text was in the repository already
+    own = tmp_path / "own-home"
+    stage(repo, "textwrap.py", MODULE.read_text("utf-8"))
+    git(repo, "commit", "-q", "-m", "add textwrap")
+    proc = cli("index", "add", str(repo), "--licence", "GPL-3.0-only", home=own)
+    assert proc.returncode == 0, proc.stderr
+    lines = MODULE.read_text("utf-8").splitlines(keepends=True)
+    git(repo, "rm", "-q", "textwrap.py")
+    stage(repo, "wrapping.py", "".join(lines[:len(lines) // 3]) + "\n\n" + OWN_CODE)
+    status = git(repo, "diff", "--cached", "-M", "--name-status")
+    assert "D\ttextwrap.py" in status and "A\twrapping.py" in status
+    rc, report = precommit(cli, own, repo, "wrapping.py")
+    assert rc == 0 and report["results"][0]["matches"] == [], report
+
+
 def test_inline_ignore_applies_to_the_match_start_only(cli: RunCli, home: Path,
                                                         repo: Path) -> None:
     lines = COPIED.splitlines()

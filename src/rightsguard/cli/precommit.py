@@ -8,7 +8,8 @@ new file, or outside a git checkout, ``git diff --cached -U0`` gives the added l
 a match counts when its output span overlaps one. (Line ranges alone let a second, identical copy
 of an ignored block through: git's diff called the first copy the added one.) Matches to the
 file itself (its own indexed copy,
-by file URI or repository path, the old one too when it moved: a vendored copy elsewhere still
+by file URI or repository path, the old one too when it moved, and the indexed copies of files
+the commit deletes, whose text was in the repository already: a vendored copy elsewhere still
 counts) are skipped, a match whose
 first line or the line above it (or most of its lines) carries a ``# rightsguard: ignore``
 comment is accepted, and a
@@ -22,6 +23,7 @@ import os
 import re
 import subprocess
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
@@ -45,24 +47,31 @@ def added_lines(path: str) -> set[int] | None:
     return lines
 
 
-def staged_renames() -> dict[Path, Path]:
-    """Files the staged change renames: ``{new path: old path}``, both resolved, by git's
-    rename detection (``git diff --cached -M``: at least 50% similar); empty outside a git
+def staged_moves() -> tuple[dict[Path, Path], list[Path]]:
+    """What the staged change moves: ``({new path: old path}, deleted paths)``, resolved, by
+    git's rename detection (``git diff --cached -M``: at least 50% similar); empty outside a git
     checkout. A moved file is the same file: its old path's committed version and indexed copy
-    are its own."""
+    are its own. A file moved with large edits is, to git, one deleted and one added: text the
+    commit deletes from one file and adds to another was in the repository already, so the
+    deleted files' indexed copies count as the file's own too."""
     try:
         top = Path(subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True,
                                   text=True, check=True).stdout.strip())
         out = subprocess.run(["git", "diff", "--cached", "-M", "--name-status", "-z",
-                              "--diff-filter=R"], capture_output=True, text=True,
+                              "--diff-filter=RD"], capture_output=True, text=True,
                              check=True).stdout
     except (OSError, subprocess.CalledProcessError):
-        return {}
-    fields = out.split("\0")
-    # records of three fields: status (R and a similarity), old path, new path (from the top)
-    return {(top / new).resolve(): (top / old).resolve()
-            for status, old, new in zip(fields[0::3], fields[1::3], fields[2::3], strict=False)
-            if status.startswith("R")}
+        return {}, []
+    renames: dict[Path, Path] = {}
+    deleted: list[Path] = []
+    fields = iter(out.split("\0"))
+    for status in fields:  # a status, then one path (deleted) or two (renamed: old, new)
+        if status.startswith("R"):
+            old, new = next(fields, ""), next(fields, "")
+            renames[(top / new).resolve()] = (top / old).resolve()
+        elif status == "D":
+            deleted.append((top / next(fields, "")).resolve())
+    return renames, deleted
 
 
 def read_baseline(path: Path) -> set[str]:
@@ -89,13 +98,14 @@ def _ignored(lines: list[str], first: int, last: int) -> bool:
     return bool(body) and sum(1 for ln in body if _IGNORE.search(ln)) * 2 >= len(body)
 
 
-def self_sources(path: Path, moved_from: Path | None = None) -> set[object]:
+def self_sources(path: Path, also: Iterable[Path] = ()) -> set[object]:
     """How the index would name ``path`` itself: its ``file://`` URI, and (repository URL,
-    path in the repository) when it is in a git checkout with a remote; the same for
-    ``moved_from``, the path a staged rename moves it from. A match to one of these is the file
-    matching its own indexed copy; a vendored copy elsewhere is not."""
+    path in the repository) when it is in a git checkout with a remote; the same for the paths
+    ``also`` (resolved: where the staged change moves it from, and the files it deletes). A
+    match to one of these is the file matching its own indexed copy; a vendored copy elsewhere
+    is not."""
     resolved = path.resolve()
-    paths = [resolved] + ([moved_from] if moved_from is not None else [])
+    paths = [resolved, *also]
     names: set[object] = {p.as_uri() for p in paths}
     try:
         top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=resolved.parent,
@@ -108,7 +118,9 @@ def self_sources(path: Path, moved_from: Path | None = None) -> set[object]:
         from rightsguard.corpus._git import strip_credentials
 
         for p in paths:
-            names.add((strip_credentials(remote), p.relative_to(Path(top).resolve()).as_posix()))
+            if p.is_relative_to(Path(top).resolve()):
+                names.add((strip_credentials(remote),
+                           p.relative_to(Path(top).resolve()).as_posix()))
     return names
 
 
@@ -142,15 +154,15 @@ def _key(m: Match, text: str, lines: list[str]) -> MatchKey:
 
 def filter_result(result: ScreenResult, text: str, added: set[int] | None,
                   baseline: set[str], committed: Counter[MatchKey] | None = None,
-                  moved_from: Path | None = None) -> ScreenResult:
+                  also_self: Iterable[Path] = ()) -> ScreenResult:
     """Keep matches that are new — not in ``committed`` (the committed version's
     :func:`match_keys`) when given, else touching ``added`` lines — and are not ignored
-    inline, not to the file itself (under its path or the one it is ``moved_from``) and not in
-    the baseline."""
+    inline, not to the file itself (under its path or those ``also_self``,
+    :func:`self_sources`) and not in the baseline."""
     from rightsguard.screen.matcher import verdict_of
 
     lines = text.splitlines()
-    me = self_sources(Path(result.input), moved_from)
+    me = self_sources(Path(result.input), also_self)
     old = Counter(committed) if committed is not None else None
     keep = []
     for m in result.matches:
@@ -214,7 +226,7 @@ def run_precommit(files: list[str], home: Path, baseline_path: Path, fmt: str, *
         output_licence = found[0] if found else None
     screener = Screener(Index.open(home), ScreenPolicy(output_licence=output_licence))
     baseline = read_baseline(baseline_path)
-    renames = staged_renames()
+    renames, deleted = staged_moves()
     results: list[ScreenResult] = []
     errors: list[Skipped] = []
     for f in files:
@@ -234,7 +246,8 @@ def run_precommit(files: list[str], home: Path, baseline_path: Path, fmt: str, *
             for r in screener.screen_text(before, name=f, language=language_for_path(Path(f))):
                 committed += match_keys(r, before)
         for r in screener.screen_path(Path(f)):
-            results.append(filter_result(r, text, added, baseline, committed, moved_from))
+            results.append(filter_result(r, text, added, baseline, committed,
+                                         [*([moved_from] if moved_from else []), *deleted]))
     report = ScreenReport(tuple(results), tuple(errors))
     emit(report, fmt)
     return 2 if errors else report.verdict.exit_code
