@@ -128,12 +128,20 @@ def test_copy_committed_earlier_and_unrelated_line_added(cli: RunCli, home: Path
     rc, report = precommit(cli, home, repo, "helpers.py")
     assert rc == 0
     assert report["results"][0]["matches"] == []
-    # the same file staged with the copy changed is screened again: an added line in the copy
+    # a comment edited inside the committed copy: the same copy (its text changed, not the part
+    # of the work it copies)
     changed = COPIED.replace("    lines = []", "    lines = []  # collected lines", 1)
     assert changed != COPIED
     (repo / "helpers.py").write_text(OWN_CODE + "\n\n" + changed)
     git(repo, "add", "helpers.py")
-    assert precommit(cli, home, repo, "helpers.py")[0] == 1
+    rc, report = precommit(cli, home, repo, "helpers.py")
+    assert rc == 0 and report["results"][0]["matches"] == []
+    # another part of the work added next to it is new
+    (repo / "helpers.py").write_text(OWN_CODE + "\n\n" + changed + "\n\n" + _function("dedent"))
+    git(repo, "add", "helpers.py")
+    rc, report = precommit(cli, home, repo, "helpers.py")
+    spans = [m["output_span"]["start_line"] for m in report["results"][0]["matches"]]
+    assert rc == 1 and spans == [(OWN_CODE + "\n\n" + changed + "\n\n").count("\n") + 1]
 
 
 def test_binary_staged_file_is_passed_over(cli: RunCli, home: Path, repo: Path) -> None:

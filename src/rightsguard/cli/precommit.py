@@ -2,8 +2,9 @@
 
 For each staged file that was committed before — under its path, or under the path a staged
 rename moves it from (git's rename detection) — the committed version is screened too, and a
-match counts only when the committed version has no match of the same work with the same text
-and the same inline-ignore state (a copy already there is not new, wherever it moved). For a
+match counts only when the committed version has no match of the same work with the same text,
+or copying the same part of it (90% of the match's work span), and the same inline-ignore state
+(a copy already there is not new, wherever it moved or however it was edited). For a
 new file, or outside a git checkout, ``git diff --cached -U0`` gives the added line ranges and
 a match counts when its output span overlaps one. (Line ranges alone let a second, identical copy
 of an ignored block through: git's diff called the first copy the added one.) Matches to the
@@ -136,27 +137,50 @@ def committed_text(path: str) -> str | None:
     return raw.decode("utf-8", "replace")
 
 
-MatchKey = tuple[str, str, bool]
+#: A copy in one version of a file: (work id, its output text without whitespace, work span
+#: start, work span end (code points), whether it is ignored inline).
+MatchKey = tuple[str, str, int, int, bool]
+
+#: Share of a match's work span that must lie inside a committed copy's for it to be that copy
+#: edited: editing a comment inside an already committed copy changes its text, not what it
+#: copies (a newcomer's one-line edit in a committed 73-line copy was reported as new).
+SAME_COPY_SHARE = 0.9
 
 
 def match_keys(result: ScreenResult, text: str) -> Counter[MatchKey]:
     """What identifies a match across versions of one file: its work, its output text without
-    whitespace and whether it is ignored inline — counted (a file may hold a copy twice)."""
+    whitespace, the part of the work it copies and whether it is ignored inline — counted (a
+    file may hold a copy twice)."""
     lines = text.splitlines()
     return Counter(_key(m, text, lines) for m in result.matches)
 
 
 def _key(m: Match, text: str, lines: list[str]) -> MatchKey:
     copied = "".join(text[m.output_span.start:m.output_span.end].split())
-    return (m.work.work_id, copied,
+    return (m.work.work_id, copied, m.work_span.start, m.work_span.end,
             _ignored(lines, m.output_span.start_line, m.output_span.end_line))
+
+
+def _committed_copy(key: MatchKey, old: Counter[MatchKey]) -> MatchKey | None:
+    """The committed copy that match ``key`` is: one with the same work, ignore state and text,
+    else one whose work span holds :data:`SAME_COPY_SHARE` of the match's; None when it is
+    new."""
+    if old[key] > 0:
+        return key
+    work, _text, start, end, ignored = key
+    for k, n in old.items():
+        if n > 0 and k[0] == work and k[4] == ignored and \
+                min(end, k[3]) - max(start, k[2]) >= SAME_COPY_SHARE * (end - start):
+            return k
+    return None
 
 
 def filter_result(result: ScreenResult, text: str, added: set[int] | None,
                   baseline: set[str], committed: Counter[MatchKey] | None = None,
                   also_self: Iterable[Path] = ()) -> ScreenResult:
-    """Keep matches that are new — not in ``committed`` (the committed version's
-    :func:`match_keys`) when given, else touching ``added`` lines — and are not ignored
+    """Keep matches that are new — not a copy in ``committed`` (the committed version's
+    :func:`match_keys`, :func:`_committed_copy`) when given, else touching ``added`` lines —
+    and are not ignored
     inline, not to the file itself (under its path or those ``also_self``,
     :func:`self_sources`) and not in the baseline."""
     from rightsguard.screen.matcher import verdict_of
@@ -167,9 +191,9 @@ def filter_result(result: ScreenResult, text: str, added: set[int] | None,
     keep = []
     for m in result.matches:
         if old is not None:
-            key = _key(m, text, lines)
-            if old[key] > 0:
-                old[key] -= 1
+            same = _committed_copy(_key(m, text, lines), old)
+            if same is not None:
+                old[same] -= 1
                 continue
         elif added is not None and not any(
                 n in added for n in range(m.output_span.start_line, m.output_span.end_line + 1)):
