@@ -139,6 +139,14 @@ def test_side_by_side_top_match_is_most_severe(report: ScreenReport) -> None:
     assert "Council votes to close the harbour bridge" in text
     assert "+1 more match" in text
     assert "吾輩は猫である" not in text
+    assert text.rstrip().endswith("--format json lists every match")  # where the rest are
+
+
+def test_side_by_side_without_more_matches_has_no_pointer(report: ScreenReport) -> None:
+    one = next(r for r in report.results if len(r.matches) == 1)
+    console, _ = _console()
+    render_side_by_side([("one", one)], console)
+    assert "--format json" not in console.export_text()
 
 
 def test_errors_are_printed_with_a_review_run_verdict(report: ScreenReport) -> None:

@@ -394,3 +394,5 @@ def render_side_by_side(rows: list[tuple[str, ScreenResult]], console: Console) 
     table.add_row(Text("verdict", style="bold"), *(_verdict_text(r.verdict) for _, r in rows))
     table.add_row(Text("top match", style="bold"), *(_top_match_text(r) for _, r in rows))
     console.print(table)
+    if any(len(r.matches) > 1 for _, r in rows):
+        console.print(Text("--format json lists every match", style="dim"))
