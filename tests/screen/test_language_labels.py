@@ -3,7 +3,12 @@ without a label, and an unknown label gets one consistent note — newcomer find
 ``--language markdown`` a model answer was one Pygments "code" part and the MIT text in its
 prose was missed; ``--language text`` let a verbatim copy of real code pass as ``clean``;
 ``--language klingon`` printed both "screened as text" and "no language given". Real code:
-heapq.merge() of the standard library."""
+heapq.merge() of the standard library.
+
+Fences too (a later newcomer): a licence pasted in a fence labelled ``text``, ``markdown``,
+``html``, ``latex``… passed as ``clean``; an unclosed fence (a truncated answer) lost its last
+line; the "no language given" note of one fence was repeated on every later part; and the parts'
+line ranges ran one line too far."""
 
 from __future__ import annotations
 
@@ -72,3 +77,41 @@ def test_an_unknown_language_gets_one_note_that_says_what_was_done(screener: Scr
                                             "klingon")
     assert (modality, works, notes) == ("text", [], (
         "unknown language 'klingon': screened as text",))
+
+
+@pytest.mark.parametrize("label", ["text", "markdown", "rst", "html", "latex", "yaml", "console"])
+def test_prose_in_a_fence_of_any_label_is_screened_as_text(screener: Screener,
+                                                          label: str) -> None:
+    answer = f"The licence:\n\n```{label}\n{licence_text('MIT')}\n```\n\nThat is all.\n"
+    found = _found(screener, answer, None)
+    assert [works for _m, _l, works, _n in found] == [[], ["MIT licence text"], []]
+    [fence] = [r for r in screener.screen_text(answer) if r.matches]
+    [match] = fence.matches
+    first = answer[:answer.index(licence_text("MIT"))].count("\n") + 1
+    assert (match.output_span.start_line, match.output_span.end_line) == (
+        first, first + licence_text("MIT").rstrip("\n").count("\n"))
+
+
+def test_an_unclosed_fence_keeps_its_last_line(screener: Screener) -> None:
+    merge = _merge().rstrip("\n")
+    answer = "Here is merge():\n\n```python\n" + merge  # cut off before the closing fence
+    [_prose, code] = screener.screen_text(answer)
+    last = answer.count("\n") + 1
+    assert code.notes == (f"part code at lines 4-{last}",)
+    [match] = code.matches
+    assert match.output_span.end_line == last and match.output_span.end == len(answer)
+
+
+def test_each_part_has_its_own_notes_and_lines(screener: Screener) -> None:
+    merge = _merge().rstrip("\n") + "\n"
+    answer = ("One:\n\n```\n" + merge + "```\n\nTwo:\n\n```python\n" + merge + "```\n")
+    results = screener.screen_text(answer)
+    assert [r.modality for r in results] == ["text", "code", "text", "code"]
+    n = merge.count("\n")
+    first = 4  # the line after the first opening fence
+    second = first + n + 1 + 3 + 1  # after its closing fence, "", "Two:", "" and the fence
+    assert results[1].notes == (
+        "no language given: matched as python code (pass --language to set it)",
+        f"part code at lines {first}-{first + n - 1}")
+    assert results[3].notes == (f"part code at lines {second}-{second + n - 1}",)
+    assert results[2].notes == (f"part text at lines {first + n + 1}-{second - 2}",)

@@ -28,6 +28,7 @@ from pathlib import Path
 from rightsguard.corpus.languages import (
     IMAGE_SUFFIXES,
     PROSE_LANGUAGES,
+    TREE_SITTER_LANGUAGES,
     language_for_path,
     normalise_language,
 )
@@ -132,11 +133,20 @@ def split_parts(text: str, language: str | None) -> list[Part]:
             continue
         first, last = tok.map  # 0-based lines, half-open, including the fence lines
         body_s = line_starts[min(first + 1, len(line_starts) - 1)]
-        body_e = line_starts[min(max(first + 1, last - 1), len(line_starts) - 1)]
+        # the last line is the closing fence, unless the block runs to the end unclosed (a
+        # truncated answer): then it is the block's last line of code
+        close = text[line_starts[min(last - 1, len(line_starts) - 1)]:
+                     line_starts[min(last, len(line_starts) - 1)]].strip()
+        closed = last - 1 > first and close.startswith(tok.markup) and \
+            not close.strip(tok.markup[0])
+        body_e = line_starts[min(max(first + 1, last - 1 if closed else last),
+                                 len(line_starts) - 1)]
         if body_s > cursor:
             parts.append(Part(cursor, line_starts[first], "text", None))
         info = tok.info.strip().split()[0] if tok.info.strip() else ""
         lang = normalise_language(info) if info else None
+        if lang in PROSE_LANGUAGES:  # ```text, ```markdown: prose
+            lang = None
         parts.append(Part(body_s, body_e, "code" if lang else "text", lang))
         cursor = line_starts[min(last, len(line_starts) - 1)]
     if cursor < len(text):
@@ -295,7 +305,9 @@ class Screener:
         elif lang is not None and not self.matcher.tokenizer.supported(lang):
             unknown, lang = True, None
         results = []
+        given = notes
         for part in split_parts(text, lang):
+            notes = given  # each part's notes are its own
             body = text[part.start:part.end]
             line_offset = text.count("\n", 0, part.start)
             if part.modality == "code" and part.language and \
@@ -303,6 +315,13 @@ class Screener:
                 matches, _tok = self.matcher.match_code(body, part.language, exclude=exclude,
                                                         prompt=prompt)
                 modality, plang = "code", part.language
+                if part.language not in TREE_SITTER_LANGUAGES:
+                    # a markup, data or session language (html, yaml, latex, console, diff…):
+                    # its lexer leaves the prose in it out of the words matched as text
+                    seen = {m.work.work_id for m in matches}
+                    matches += [m for m in self.matcher.match_text(body, exclude=exclude,
+                                                                   prompt=prompt)
+                                if m.work.work_id not in seen]
             else:
                 matches = self.matcher.match_text(body, exclude=exclude, prompt=prompt)
                 modality, plang = "text", None
@@ -328,8 +347,8 @@ class Screener:
                 matches = [_shift(m, part.start, line_offset) for m in matches]
             pnotes = notes
             if len(text) and (part.start, part.end) != (0, len(text)):
-                pnotes = (*notes, f"part {modality} at lines {line_offset + 1}-"
-                                  f"{line_offset + 1 + body.count(chr(10))}")
+                last = line_offset + 1 + body.count("\n", 0, max(0, len(body) - 1))
+                pnotes = (*notes, f"part {modality} at lines {line_offset + 1}-{last}")
             results.append(ScreenResult(input=name, modality=modality, language=plang,
                                         verdict=verdict_of(matches), matches=tuple(matches),
                                         notes=pnotes))
