@@ -154,3 +154,15 @@ def test_a_paragraph_pasted_twice_is_two_matches(gpl_screener: Screener) -> None
     assert found[0].work_coverage == pytest.approx(
         n / len(tokenize_text(GPL3.read_text("utf-8"))))
     assert found[0].output_coverage == pytest.approx(2 * n / len(tokenize_text(text)))
+
+
+def test_the_same_words_in_other_case_or_punctuation_are_near_verbatim(
+        gpl_screener: Screener) -> None:
+    # json-format.md: verbatim is the same characters, whitespace aside (a newcomer saw an
+    # ALL-CAPS copy labelled verbatim)
+    para = _paragraphs()[1]
+    assert "," in para
+    for copy, kind in ((para, "verbatim"), (para.replace("\n", "\n\n  "), "verbatim"),
+                       (para.upper(), "near-verbatim"), (para.replace(",", ""), "near-verbatim")):
+        [result] = gpl_screener.screen_text("A note.\n\n" + copy + "\n")
+        assert [m.kind for m in result.matches] == [kind], kind

@@ -1309,9 +1309,15 @@ class Matcher:
             if len(chains) > 1:  # coverages count every copy
                 cover = _text_cover([f for c in chains for f in c], tokens,
                                     self.index.work_text(doc), out_total, row.tokens)
+            wtext = self.index.work_text(doc)
             for chain in sorted(chains, key=lambda c: c[0].out_start):
                 total = sum(f.units for f in chain)
-                kind = "verbatim" if len(chain) == 1 else "near-verbatim"
+                # verbatim: one run of the same characters, whitespace aside; the same words
+                # in other case or punctuation are near-verbatim (json-format.md)
+                f = chain[0]
+                kind = "verbatim" if len(chain) == 1 and "".join(
+                    text[f.out_start:f.out_end].split()) == "".join(
+                    wtext[f.work_start:f.work_end].split()) else "near-verbatim"
                 matches.append(self._match(doc, chain, text, newlines, kind=kind,
                                            channel=channel, matched_tokens=total,
                                            longest=max(f.units for f in chain),
