@@ -149,3 +149,40 @@ def test_image_rows_read_their_file_relative_to_the_catalogue(tmp_path: Path) ->
     assert isinstance(missing, Skipped)
     assert missing.reason.startswith(f"{path} row 2: image {tmp_path / 'img' / 'missing.png'} "
                                      "cannot be read")
+
+
+def test_a_kind_that_is_not_a_string_is_a_row_error(tmp_path: Path) -> None:
+    # a newcomer's row {"kind": ["poem"]} crashed the whole add (unhashable type)
+    path = tmp_path / "rows.jsonl"
+    rows = [{"text": "a verse", "kind": ["poem"]}, {"text": "b verse", "kind": {"k": 1}},
+            {"text": "Plain text"}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    items = list(iter_catalogue_works(path, resolver=StubResolver()))
+    assert [type(i).__name__ for i in items] == ["Skipped", "Skipped", "WorkInput"]
+    assert "kind ['poem'] is not one of" in items[0].reason  # type: ignore[union-attr]
+    assert "kind {'k': 1} is not one of" in items[1].reason  # type: ignore[union-attr]
+
+
+def test_license_is_read_when_licence_is_null(tmp_path: Path) -> None:
+    # a Parquet file with both columns has nulls in the one a row does not use
+    path = tmp_path / "works.parquet"
+    pq.write_table(pa.Table.from_pylist([
+        {"text": "one", "licence": None, "license": "MIT"},
+        {"text": "two", "licence": "CC0-1.0", "license": None},
+        {"text": "three", "licence": None, "license": None}]), path)
+    works = list(iter_catalogue_works(path, resolver=StubResolver()))
+    assert [w.licence for w in works] == ["MIT", "CC0-1.0", "NOASSERTION"]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("name", ["works.jsonl.gz", "works.ndjson.gz", "works.pq"])
+def test_index_add_reads_every_catalogue_ending(tmp_path: Path, name: str) -> None:
+    from rightsguard.index.sources import works_from
+
+    path = tmp_path / name
+    if name.endswith(".pq"):
+        pq.write_table(pa.Table.from_pylist([{"text": "A short verse", "licence": "MIT"}]), path)
+    else:
+        with gzip.open(path, "wt") as fh:
+            fh.write(json.dumps({"text": "A short verse", "licence": "MIT"}) + "\n")
+    [work] = list(works_from(path))
+    assert isinstance(work, WorkInput) and (work.raw, work.licence) == (b"A short verse", "MIT")

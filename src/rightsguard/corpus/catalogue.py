@@ -74,6 +74,13 @@ def _format_of(path: Path) -> str:
     raise InputError(f"{path}: unknown catalogue format; file names must end in {allowed}")
 
 
+def _licence_value(row: dict[str, Any]) -> Any:
+    """The row's ``licence``, else its ``license`` (a Parquet file with both columns has nulls
+    in the one a row does not use)."""
+    value = row.get("licence")
+    return row.get("license") if value is None else value
+
+
 class CatalogueWorks(LazyWorks):
     """Iterator over the rows of a catalogue file; yields ``WorkInput`` or ``Skipped``.
 
@@ -163,8 +170,9 @@ class CatalogueWorks(LazyWorks):
         if kind is None:
             kind = "image" if image_path is not None else \
                 "code" if text is None and code is not None else "text"
-        elif kind not in KINDS:
+        elif not isinstance(kind, str) or kind not in KINDS:
             problems.append(f"kind {kind!r} is not one of {', '.join(sorted(KINDS))}")
+            kind = "text"  # read on for the row's other problems; the row is an error
         image_raw = b""
         if kind in IMAGE_KINDS:
             image_raw = self._image(image_path, problems)
@@ -195,14 +203,15 @@ class CatalogueWorks(LazyWorks):
             holders = dedupe(holder)
         elif holder is not None:
             problems.append("'holder' must be a string or a list of strings")
-        licence = self._licence(row.get("licence", row.get("license")), problems)
+        stated_licence = _licence_value(row)
+        licence = self._licence(stated_licence, problems)
         embedded_ids: tuple[tuple[str, str], ...] = ()
         if kind in IMAGE_KINDS and image_raw:
             stated = image_rights_of(self.resolver, image_raw)
             if not holders:
                 holders = dedupe(stated.holders)
             # unreadable metadata may state another licence: it stays NOASSERTION (review)
-            if licence == NOASSERTION and row.get("licence", row.get("license")) is None \
+            if licence == NOASSERTION and stated_licence is None \
                     and stated.licence and not stated.problems:
                 licence = stated.licence
             embedded_ids = stated.identifiers

@@ -18,6 +18,7 @@ from rightsguard.corpus import (
     iter_python_env_works,
 )
 from rightsguard.corpus.base import NotAWork
+from rightsguard.corpus.catalogue import CATALOGUE_FORMATS
 from rightsguard.corpus.files import ImageRights
 from rightsguard.errors import LicenceError
 from rightsguard.model import Skipped, Source, WorkInput
@@ -192,7 +193,7 @@ def _works_from(source: str | os.PathLike[str], *, licence: str | None,
         yield from iter_python_env_works(resolver=resolver)
         return
     path = Path(s)
-    if path.is_file() and path.suffix.lower() in {".jsonl", ".parquet", ".ndjson"}:
+    if path.is_file() and path.name.lower().endswith(tuple(CATALOGUE_FORMATS)):
         yield from iter_catalogue_works(path, resolver=resolver)
         return
     if not path.exists():
