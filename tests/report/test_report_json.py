@@ -94,3 +94,16 @@ def test_errors_make_the_run_at_least_review(report: ScreenReport) -> None:
 def test_error_verdict_rule_is_documented() -> None:
     doc = (Path(__file__).parents[2] / "docs" / "json-format.md").read_text(encoding="utf-8")
     assert "at least `review` when `errors` is not empty" in doc
+
+
+def test_a_file_name_that_is_not_utf8_is_an_escape(report: ScreenReport) -> None:
+    # the bytes of a name that is not UTF-8 come as lone surrogates (surrogateescape); written
+    # raw they made the document invalid UTF-8 (a newcomer's finding)
+    from dataclasses import replace
+
+    name = os.fsdecode(b"bad\xffname.txt")
+    odd = ScreenReport(results=(replace(report.results[0], input=name),))
+    out = to_json(odd)
+    assert "\\udcff" in out
+    back = json.loads(out.encode("utf-8").decode("utf-8"))
+    assert os.fsencode(back["results"][0]["input"]) == b"bad\xffname.txt"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import importlib.resources
 import json
+import os
 from typing import Any
 
 import pytest
@@ -172,3 +173,19 @@ def test_a_run_without_errors_is_successful(report: ScreenReport) -> None:
     (run,) = to_sarif(report, tool_version="0.1.0")["runs"]
     assert run["invocations"][0]["executionSuccessful"] is True
     assert run["properties"]["errors"] == []
+
+
+def test_a_file_name_that_is_not_utf8_keeps_its_bytes(report: ScreenReport,
+                                                       validator: Draft4Validator) -> None:
+    # os.listdir gives the byte 0xFF of a name as the lone surrogate U+DCFF (surrogateescape);
+    # a newcomer's check of such a file crashed the SARIF writer
+    name = os.fsdecode(b"src/bad\xffname.py")
+    odd = ScreenReport(results=(ScreenResult(
+        input=name, modality="code", language="python", verdict=Verdict.BLOCK,
+        matches=report.results[1].matches),))
+    log = to_sarif(odd, tool_version="0.1.0")
+    assert _errors(validator, log) == []
+    (run,) = log["runs"]
+    uri = run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri == "src/bad%FFname.py"
+    json.dumps(log).encode("utf-8")  # writable as UTF-8

@@ -1,8 +1,9 @@
 """The JSON report: ``ScreenReport.to_dict()`` serialised, documented in ``docs/json-format.md``.
 
 Format version 1 (``schema_version``). Keys keep the order :meth:`ScreenReport.to_dict` builds
-(not sorted), two-space indent, non-ASCII characters written as themselves (UTF-8), no NaN or
-infinity (they are not JSON). Adding a key is compatible; renaming or removing one, or changing a
+(not sorted), two-space indent, non-ASCII characters written as themselves (UTF-8) except the
+undecodable bytes of a file name, which are ``\\udcXX`` escapes, no NaN or infinity (they are not
+JSON). Adding a key is compatible; renaming or removing one, or changing a
 unit, bumps ``schema_version``.
 """
 
@@ -21,4 +22,8 @@ def to_json(report: ScreenReport) -> str:
     Raises ``ValueError`` if a float in the report is NaN or infinite (a bug upstream: coverages
     are fractions in ``[0, 1]``).
     """
-    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
+    out = json.dumps(report.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
+    # a file name that is not UTF-8 reaches here with its bytes as lone surrogates (Python's
+    # surrogateescape); written as \\udcXX escapes the document stays UTF-8 and the name
+    # round-trips through json.loads and os.fsencode
+    return out.encode("utf-8", "backslashreplace").decode("utf-8")

@@ -37,6 +37,7 @@ otherwise they are left relative (GitHub reads them as relative to the repositor
 from __future__ import annotations
 
 import hashlib
+import os
 from typing import Any
 from urllib.parse import quote
 
@@ -125,8 +126,9 @@ def _artifact_location(input_name: str, base_uri: str | None) -> dict[str, Any]:
     if _is_uri(input_name):
         return {"uri": input_name}
     if input_name.startswith("/"):
-        return {"uri": "file://" + quote(input_name)}
-    location: dict[str, Any] = {"uri": quote(input_name.removeprefix("./"))}
+        return {"uri": "file://" + quote(os.fsencode(input_name))}
+    # percent-encoded bytes: a file name that is not UTF-8 keeps its bytes (RFC 3986 §2.1)
+    location: dict[str, Any] = {"uri": quote(os.fsencode(input_name.removeprefix("./")))}
     if base_uri is not None:
         location["uriBaseId"] = _BASE_ID
     return location
@@ -184,7 +186,7 @@ def _fingerprint(input_name: str, match: Match) -> str:
     key = "\0".join(
         (input_name, match.work.work_id, str(match.output_span.start), str(match.output_span.end))
     )
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def _result(result: ScreenResult, match: Match, base_uri: str | None) -> dict[str, Any]:
@@ -239,7 +241,7 @@ def _image_result(result: ScreenResult, match: ImageMatch, base_uri: str | None
         "locations": [{"physicalLocation": {
             "artifactLocation": _artifact_location(result.input, base_uri)}}],
         "partialFingerprints": {
-            _FINGERPRINT_KEY: hashlib.sha256(key.encode("utf-8")).hexdigest()},
+            _FINGERPRINT_KEY: hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()},
         "properties": match.to_dict(),
     }
     related = [{"id": i, "physicalLocation": {"artifactLocation": {"uri": source.uri}},
