@@ -115,3 +115,11 @@ def test_each_part_has_its_own_notes_and_lines(screener: Screener) -> None:
         f"part code at lines {first}-{first + n - 1}")
     assert results[3].notes == (f"part code at lines {second}-{second + n - 1}",)
     assert results[2].notes == (f"part text at lines {first + n + 1}-{second - 2}",)
+
+
+def test_code_in_a_fence_labelled_as_prose_says_so(screener: Screener) -> None:
+    answer = "Here:\n\n```text\n" + _merge().rstrip("\n") + "\n```\n"
+    [_prose, code] = screener.screen_text(answer)
+    assert (code.modality, code.language) == ("code", "python")
+    assert [m.work.title.rsplit("/", 1)[-1] for m in code.matches] == ["heapq.py"]
+    assert code.notes[0] == "fence labelled 'text' but reads as code: matched as python code"

@@ -102,12 +102,14 @@ _SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", "node_modules", ".
 
 @dataclass(frozen=True, slots=True)
 class Part:
-    """A part of an input: ``text[start:end]`` of the whole input, as code or prose."""
+    """A part of an input: ``text[start:end]`` of the whole input, as code or prose;
+    ``label``: a fenced block's language label as written, if any."""
 
     start: int
     end: int
     modality: str
     language: str | None
+    label: str | None = None
 
 
 def split_parts(text: str, language: str | None) -> list[Part]:
@@ -147,7 +149,7 @@ def split_parts(text: str, language: str | None) -> list[Part]:
         lang = normalise_language(info) if info else None
         if lang in PROSE_LANGUAGES:  # ```text, ```markdown: prose
             lang = None
-        parts.append(Part(body_s, body_e, "code" if lang else "text", lang))
+        parts.append(Part(body_s, body_e, "code" if lang else "text", lang, info or None))
         cursor = line_starts[min(last, len(line_starts) - 1)]
     if cursor < len(text):
         parts.append(Part(cursor, len(text), "text", None))
@@ -338,6 +340,8 @@ class Screener:
                                          "code" if unknown else
                                          f"labelled {language!r} but reads as code: matched as "
                                          f"{guessed} code" if prose else
+                                         f"fence labelled {part.label!r} but reads as code: "
+                                         f"matched as {guessed} code" if part.label else
                                          f"no language given: matched as {guessed} code "
                                          "(pass --language to set it)")
                 screened_as_text = f"unknown language {language!r}: screened as text"
