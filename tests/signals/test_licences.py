@@ -248,6 +248,21 @@ def test_optional_detector_fails_at_construction_with_hint() -> None:
 # -- copyright_holders -----------------------------------------------------------------------
 
 
+def test_copyright_holders_keep_names_ending_in_all_and_words_around_an_address() -> None:
+    # notice lines as a newcomer met them (Debian's bash copyright file, a GitHub project);
+    # "Marshall" lost its "all" to the "All rights reserved" rule and an address glued words
+    assert lic.copyright_holders("# Copyright (c) 2021 Randall Marshall\n") == [
+        "Randall Marshall"]
+    assert lic.copyright_holders("Copyright: (C) 1992 Simon Marshall\n") == ["Simon Marshall"]
+    assert lic.copyright_holders(
+        "Copyright (c) 2013 Sebastian Kraemer, basti.kr@gmail.com and others\n") == [
+        "Sebastian Kraemer, and others"]
+    assert lic.copyright_holders("Copyright 2019 Foo Inc. All rights reserved.\n") == [
+        "Foo Inc."]
+    assert lic.copyright_holders("Copyright 2019 Jane Doe, all rights reserved\n") == [
+        "Jane Doe"]
+
+
 def test_copyright_holders_examples() -> None:
     text = (
         "Copyright (c) 2001-2024 Python Software Foundation\n"

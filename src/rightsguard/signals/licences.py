@@ -572,7 +572,7 @@ _YEARS = re.compile(rf"^[\s,]*(?:{_YEAR}[\s,]*)+")
 _HAS_YEAR = re.compile(rf"^[\s,:]*(?:\(c\)|©)?[\s,]*{_YEAR}", re.IGNORECASE)
 _EMAIL = re.compile(r"\s*[<(]?\s*[\w.+-]+@[\w-]+(?:\.[\w-]+)+\s*[>)]?")
 _URL = re.compile(r"\s*[<(]?https?://[^\s>)]+[>)]?")
-_TAIL = re.compile(r"[\s.,;*]*(?:all rights reserved.*|all)[\s.*]*$", re.IGNORECASE)
+_TAIL = re.compile(r"[\s.,;*]*\b(?:all rights reserved.*|all)[\s.*]*$", re.IGNORECASE)
 _ASIDE = re.compile(r"\s*[<(\[](?:see|rather)\b[^>)\]]*[>)\]]", re.IGNORECASE)
 _PLACEHOLDER = re.compile(
     r"[\[<{]\s*(?:yyyy|year|name of|owner|author|fullname|copyright holder)|\$", re.IGNORECASE
@@ -642,7 +642,8 @@ def _holder_of(mark: str, rest: str, *, notice: bool = False, clauses: bool = Fa
         value = _CREDIT_PREFIX.sub("", value)
     if _PLACEHOLDER.search(value):
         return None  # "Copyright [yyyy] [name of copyright owner]" is a template
-    value = _ASIDE.sub("", _URL.sub("", _EMAIL.sub("", value)))
+    # an address between two words leaves a space ("Kraemer, kr@x.org and others")
+    value = _ASIDE.sub("", _URL.sub(" ", _EMAIL.sub(" ", value)))
     untailed = _TAIL.sub("", value)
     if re.match(r"\s*\.", value[len(untailed):]):
         untailed += "."  # "Acme Ltd. All rights reserved": the tail took the name's dot
