@@ -227,7 +227,7 @@ class Screener:
         results: list[ScreenResult] = []
         errors: list[Skipped] = []
         skipped: list[Skipped] = []
-        for done, (path, in_folder) in enumerate(_expand(paths, errors), start=1):
+        for done, (path, in_folder) in enumerate(_expand(paths, errors, skipped), start=1):
             if progress is not None:
                 progress(done, str(path))
             if in_folder and path.suffix.lower() not in IMAGE_SUFFIXES:
@@ -425,7 +425,7 @@ class Screener:
         skipped: list[Skipped] = []
         if text is not None:
             results.extend(self.screen_text(text, name=name, language=language, prompt=prompt))
-        for done, (path, in_folder) in enumerate(_expand(paths, errors), start=1):
+        for done, (path, in_folder) in enumerate(_expand(paths, errors, skipped), start=1):
             if progress is not None:
                 progress(done, str(path))
             if path.suffix.lower() in IMAGE_SUFFIXES and \
@@ -446,22 +446,42 @@ class Screener:
         return ScreenReport(tuple(results), tuple(errors), tuple(skipped))
 
 
-def _expand(paths: Iterable[str | os.PathLike[str]], errors: list[Skipped]
-            ) -> Iterator[tuple[Path, bool]]:
-    """Each file to screen, with True when it was found by walking a folder (False: named)."""
+def _expand(paths: Iterable[str | os.PathLike[str]], errors: list[Skipped],
+            skipped: list[Skipped] | None = None) -> Iterator[tuple[Path, bool]]:
+    """Each file to screen, with True when it was found by walking a folder (False: named).
+
+    What cannot be screened is never silently left out (that would read as clean): a path that
+    cannot be read (missing, a symbolic link loop, no permission) and a folder or subfolder that
+    cannot be listed are ``errors``; a broken symbolic link or another non-regular file (a FIFO,
+    a socket) found in a folder is ``skipped``."""
+
+    def unlistable(exc: OSError) -> None:
+        where = exc.filename if exc.filename is not None else "?"
+        errors.append(Skipped(str(where), f"{where}: folder cannot be listed: "
+                                          f"{(exc.strerror or str(exc)).lower()}"))
+
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            for root, dirs, files in os.walk(path):
+            for root, dirs, files in os.walk(path, onerror=unlistable):
                 dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
                 for f in sorted(files):
                     child = Path(root) / f
                     if child.is_file():  # regular files only: a FIFO in a folder never ends
                         yield child, True
-        elif path.exists():
-            yield path, False
+                    elif skipped is not None:
+                        skipped.append(Skipped(str(child), "broken symbolic link"
+                                               if child.is_symlink() and not child.exists()
+                                               else "not a regular file"))
         else:
-            errors.append(Skipped(str(path), f"{path}: no such file or folder"))
+            try:
+                path.stat()
+            except OSError as exc:  # missing, a symbolic link loop, a folder not searchable
+                why = "no such file or folder" if isinstance(exc, FileNotFoundError) \
+                    else (exc.strerror or str(exc)).lower()
+                errors.append(Skipped(str(path), f"{path}: {why}"))
+                continue
+            yield path, False
 
 
 def _nul_offset(path: Path) -> int | None:
