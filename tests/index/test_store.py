@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from stdlib_inputs import copy_files, sha, stdlib_files
 
-from rightsguard.errors import IndexCorruptError, IndexError_, IndexMismatchError
+from rightsguard.errors import IndexCorruptError, IndexError_, IndexMismatchError, InputError
 from rightsguard.index.channels import CHANNELS
 from rightsguard.index.sources import works_from
 from rightsguard.index.store import MAX_SEGMENTS, Index
@@ -640,3 +640,30 @@ def test_schema_3_registry_gets_the_image_table(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "idx" / "registry.sqlite") as conn:
         assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'"
                             ).fetchone() == ("5",)
+
+
+def test_remove_by_a_path_names_one_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                          ) -> None:
+    # a newcomer's `index remove src/util.py`, run from elsewhere, removed both registered
+    # projects' src/util.py; and a file deleted since could not be removed by its path
+    first, second = stdlib_files(2)
+    a = copy_files([first], tmp_path / "projA" / "src")[0]
+    b = copy_files([second], tmp_path / "projB" / "src")[0]
+    (tmp_path / "projA" / "src" / "util.py").write_bytes(a.read_bytes())
+    (tmp_path / "projB" / "src" / "util.py").write_bytes(b.read_bytes())
+    a.unlink()
+    b.unlink()
+    idx = Index.open(tmp_path / "idx", create=True)
+    for proj in ("projA", "projB"):
+        idx.add(works_from(tmp_path / proj, licence="MIT"))
+    assert idx.info()["works"] == 2
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError, match=r"src/util\.py names sources in 2 places \(file://"):
+        idx.remove("src/util.py")
+    assert idx.info()["works"] == 2  # nothing removed
+    gone = tmp_path / "projA" / "src" / "util.py"
+    gone.unlink()  # deleted since it was registered: still removable by its path
+    assert idx.remove(str(gone)) == 1
+    monkeypatch.chdir(tmp_path / "projB")
+    assert idx.remove("src/util.py") == 1  # relative to here: this project's file
+    assert idx.info()["works"] == 0

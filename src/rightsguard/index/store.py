@@ -209,6 +209,19 @@ def _is_id_prefix(ref: str) -> bool:
     return 12 <= len(ref) < 64 and all(c in string.hexdigits for c in ref)
 
 
+def _one_place(ref: str, matches: list[tuple[int, str]]) -> None:
+    """Refuse ``ref``, a path matched as written (a repository path), when its sources lie in
+    more than one place: the URIs differ before ``ref`` (two projects' ``src/util.py``).
+    Raises InputError naming up to three of them."""
+    tail = ref.strip("/")
+    places = sorted({uri[:len(uri) - len(tail)] for _doc, uri in matches
+                     if uri.endswith(tail) and uri != ref})
+    if len(places) > 1:
+        shown = ", ".join(places[:3]) + (", ..." if len(places) > 3 else "")
+        raise InputError(f"{ref} names sources in {len(places)} places ({shown}): give the "
+                         "file's full path, its URI or the repository URL")
+
+
 class Index:
     """An index folder. Open with :meth:`open` (or :meth:`create`); cheap until first query.
 
@@ -566,9 +579,12 @@ class Index:
     def remove_detail(self, ref: str) -> RemoveSummary:
         """Remove by work id (64 hex digits, or a unique prefix of 12 or more: the work is
         tombstoned outright, whatever its sources; InputError for an ambiguous prefix) or by
-        source: an existing file or folder (``~`` expanded; its resolved
-        ``file://`` URI, everything under a folder), a URI or URI folder prefix, a repository URL,
-        a repository path, or a catalogue row's ``url``. A source match drops those sources; a work
+        source: a file or folder path (``~`` expanded, relative to the current folder; its
+        resolved ``file://`` URI, everything under a folder; also once the file is deleted), a
+        URI or URI folder prefix, a repository URL, a repository path, or a catalogue row's
+        ``url``. A path that names no local source and matches sources as written in more than
+        one place (``src/util.py`` of two registered projects) is refused with InputError
+        rather than removing them all. A source match drops those sources; a work
         is tombstoned only when no source is left, otherwise it stays matchable with its other
         sources (its licence recomputed from theirs). Works already removed are not counted.
         """
@@ -599,9 +615,8 @@ class Index:
                 self._rebuild_stoplists()
             return summary
         keys = [ref]
-        local = Path(ref).expanduser()
-        if local.exists():
-            keys.insert(0, local.resolve().as_uri())
+        if "://" not in ref:  # a local path, existing or deleted since, from here
+            keys.insert(0, Path(ref).expanduser().resolve().as_uri())
         with self._write_lock():
             matches: list[tuple[int, str]] = []
             for key in keys:  # the local file's URI first; the text as written if it matches none
@@ -610,6 +625,8 @@ class Index:
                     break
             if not matches:
                 return summary
+            if key == ref and "://" not in ref:
+                _one_place(ref, matches)
             by_doc: dict[int, set[str]] = {}
             for doc, uri in matches:
                 by_doc.setdefault(doc, set()).add(uri)
