@@ -667,3 +667,30 @@ def test_remove_by_a_path_names_one_place(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.chdir(tmp_path / "projB")
     assert idx.remove("src/util.py") == 1  # relative to here: this project's file
     assert idx.info()["works"] == 0
+
+
+def test_an_interrupted_add_leaves_its_idiom_stoplists_up_to_date(tmp_path: Path) -> None:
+    # a newcomer's Ctrl-C during `index add` kept the committed batches (as it should) but left
+    # the code-normalised idiom list with 2 entries where 2,265 belonged, so idioms matched
+    files = copy_files(stdlib_files(60), tmp_path / "src")
+    idx = Index.open(tmp_path / "idx", create=True)
+    works = list(works_from(tmp_path / "src", licence="MIT", holder="X"))
+
+    def interrupted():  # type: ignore[no-untyped-def]
+        yield from works[:40]
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        idx.add(interrupted(), batch_bytes=1)  # one work per batch: 40 committed
+    reopened = Index.open(tmp_path / "idx")
+    assert reopened.info()["works"] == 40 < len(files)
+
+    def stoplists(index: Index) -> dict[str, list[int]]:
+        folder = tmp_path / "idx" / "channels"
+        return {ch: np.load(folder / ch / name).tolist()
+                for ch, name in index.registry.stoplists().items()}
+
+    left = stoplists(reopened)
+    reopened._rebuild_stoplists()  # what an uninterrupted add would have written
+    assert stoplists(Index.open(tmp_path / "idx")) == left
+    assert left["code-normalised"]  # an idiom of these stdlib modules (in >= 10 of them)

@@ -402,17 +402,26 @@ class Index:
             with self._write_lock():
                 batch: list[WorkInput] = []
                 size = 0
-                for item in items:
-                    if isinstance(item, Skipped):
-                        summary.skipped.append(item)
-                        continue
-                    batch.append(item)
-                    size += len(item.raw)
-                    if size >= batch_bytes:
+                try:
+                    for item in items:
+                        if isinstance(item, Skipped):
+                            summary.skipped.append(item)
+                            continue
+                        batch.append(item)
+                        size += len(item.raw)
+                        if size >= batch_bytes:
+                            done = self._add_batch(batch, summary, pool, tokenizer, progress,
+                                                   done)
+                            batch, size = [], 0
+                    if batch:
                         done = self._add_batch(batch, summary, pool, tokenizer, progress, done)
-                        batch, size = [], 0
-                if batch:
-                    done = self._add_batch(batch, summary, pool, tokenizer, progress, done)
+                except BaseException:
+                    # Ctrl-C or an error: the batches committed stay (each is atomic), and the
+                    # idiom stoplists are brought up to date for them; stale lists (2 entries
+                    # where 2,265 belonged) had made every idiom a match until a compaction
+                    if summary.added or summary.merged:
+                        self._rebuild_stoplists()
+                    raise
                 self._merge_small_segments()
                 self._rebuild_stoplists()
                 if summary.images:  # the hash index is derived: only new images change it
