@@ -694,3 +694,30 @@ def test_an_interrupted_add_leaves_its_idiom_stoplists_up_to_date(tmp_path: Path
     reopened._rebuild_stoplists()  # what an uninterrupted add would have written
     assert stoplists(Index.open(tmp_path / "idx")) == left
     assert left["code-normalised"]  # an idiom of these stdlib modules (in >= 10 of them)
+
+
+def test_a_file_registered_again_after_an_edit_replaces_its_earlier_text(tmp_path: Path
+                                                                          ) -> None:
+    # a newcomer's edited file, added again, left its old text registered under the same URI:
+    # it still matched and was cited against a file that no longer held it
+    src = stdlib_files(1)[0]
+    f = copy_files([src], tmp_path / "a")[0]
+    twin = copy_files([src], tmp_path / "b")[0]  # the same bytes at another path
+    idx = Index.open(tmp_path / "idx", create=True)
+    idx.add(works_from(tmp_path / "a", licence="MIT"))
+    idx.add(works_from(tmp_path / "b", licence="MIT"))
+    original = sha(f)
+    assert idx.info()["works"] == 1  # one work, two sources
+    f.write_text(src.read_text("utf-8") + "\n# edited\n", "utf-8")
+    summary = idx.add(works_from(f, licence="MIT"))
+    assert summary.added == 1
+    # the original text keeps its other source
+    assert summary.superseded == [(original, f.resolve().as_uri(), False)]
+    first_edit = sha(f)
+    f.write_text(src.read_text("utf-8") + "\n# edited again\n", "utf-8")
+    summary = idx.add(works_from(f, licence="MIT"))
+    assert summary.superseded == [(first_edit, f.resolve().as_uri(), True)]
+    assert (idx.info()["works"], idx.info()["removed"]) == (2, 1)
+    rows = idx.rows(idx.registry.live_docs())
+    assert sorted((r.work.work_id, s.uri) for r in rows.values() for s in r.work.sources) == \
+        sorted([(original, twin.resolve().as_uri()), (sha(f), f.resolve().as_uri())])

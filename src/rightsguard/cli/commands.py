@@ -146,6 +146,11 @@ def index_add(
         f"{merged} merged into works already registered, {len(skipped)} skipped, "
         f"{count(len(errors), 'error')} in {summary.seconds:.1f} s → {settings.home}",  # type: ignore[attr-defined]
         markup=False, highlight=False, soft_wrap=True)
+    for wid, uri, gone in summary.superseded:  # type: ignore[attr-defined]
+        err_console().print(f"file changed: work {wid[:12]} was the earlier text of {uri}; "
+                            + ("removed (no other source)" if gone
+                               else "kept for its other sources"),
+                            markup=False, highlight=False)
     for wid, before, after, conflict in summary.relicensed:  # type: ignore[attr-defined]
         err_console().print(f"licence changed: work {wid[:12]}: {before} → {after}"
                             + (" (its sources disagree: screened as review)" if conflict else ""),

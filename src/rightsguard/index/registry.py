@@ -480,6 +480,17 @@ class Writer:
         row = self._x("SELECT doc, removed FROM works WHERE work_id = :w", {"w": work_id}).first()
         return (int(row[0]), bool(row[1])) if row else None
 
+    def docs_with_source(self, uri: str) -> list[int]:
+        """Documents, removed or not, with a source of exactly ``uri``."""
+        return [int(r[0]) for r in self._x("SELECT doc FROM sources WHERE uri = :u",
+                                           {"u": uri})]
+
+    def work_id_of(self, doc: int) -> str:
+        return str(self._x("SELECT work_id FROM works WHERE doc = :d", {"d": doc}).scalar_one())
+
+    def source_uris(self, doc: int) -> list[str]:
+        return [str(r[0]) for r in self._x("SELECT uri FROM sources WHERE doc = :d", {"d": doc})]
+
     def insert_work(self, work: Work, *, raw: bytes, tokens: int, chars_nows: int,
                     tokenizer: str, generation: int, code_stream: bytes | None = None,
                     image: ImagePrints | None = None) -> int:

@@ -104,6 +104,10 @@ class AddSummary:
     #: stated; sources that disagree make it their conjunction (category unknown: ``review``).
     relicensed: list[tuple[str, str, str, bool]] = field(default_factory=list)
     images: int = 0  # of ``added``, image works and marks
+    #: Earlier versions of files registered again with other bytes: ``(work id, file URI,
+    #: removed)``. A file holds one text at a time, so its URI leaves the work it named before;
+    #: that work is removed when no source is left (``removed``), else keeps its other sources.
+    superseded: list[tuple[str, str, bool]] = field(default_factory=list)
     bytes: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     seconds: float = 0.0
@@ -516,6 +520,8 @@ class Index:
                 if after != before:
                     summary.relicensed.append((wid, before, after, conflict))
                 summary.merged += 1
+            self._supersede(w, [(wid, it) for wid, it in (*todo, *images, *merge)],
+                            summary, categories)
             for ch in CHANNELS:
                 hs, ds, ps = per_channel[ch.name]
                 if not hs:
@@ -530,6 +536,33 @@ class Index:
         if progress is not None:
             progress(done, summary.bytes)
         return done
+
+    def _supersede(self, w: Any, items: list[tuple[str, WorkInput]], summary: AddSummary,
+                   categories: dict[str, LicenceCategory]) -> None:
+        """A file registered again with other bytes: its ``file://`` URI leaves the works that
+        held it (an edited file's old text no longer sits there, and was cited against it). A
+        work left with no source is removed; one with others keeps them (its licence recomputed
+        from theirs). Only file URIs: a catalogue ``url`` may name several rows' works."""
+        for wid, it in items:
+            uri = it.source.uri
+            if not uri.startswith("file://"):
+                continue
+            found = w.find(wid)
+            mine = found[0] if found is not None else None
+            for doc in w.docs_with_source(uri):
+                if doc == mine:
+                    continue
+                old = w.work_id_of(doc)
+                before = w.find(old)
+                if before is None or before[1]:
+                    continue  # removed already: its sources no longer count
+                w.drop_sources(doc, [uri])
+                gone = not w.source_uris(doc)
+                if gone:
+                    w.set_removed([doc], True)
+                else:
+                    self._settle_licence(w, doc, categories)
+                summary.superseded.append((old, uri, gone))
 
     @staticmethod
     def _work_of(wid: str, it: WorkInput, wp: WorkPrints | None,
