@@ -195,3 +195,13 @@ def test_images_in_a_folder_are_image_works(tmp_path: Path, resolver: StubResolv
     assert [(Path(s.input).name, s.reason) for s in items if isinstance(s, Skipped)] == [
         ("empty.gif", "empty file")]
     assert works.stats["image"] == 2
+
+
+def test_debian_licence_texts_named_with_a_version_are_text_works() -> None:
+    from rightsguard.index.sources import works_from
+
+    folder = Path("/usr/share/common-licenses")
+    assert (folder / "Apache-2.0").is_file(), "needs Debian's base-files"
+    [work] = list(works_from(folder / "Apache-2.0"))
+    assert isinstance(work, WorkInput) and work.modality == "text"
+    assert work.raw == (folder / "Apache-2.0").read_bytes()

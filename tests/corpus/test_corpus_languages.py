@@ -56,3 +56,18 @@ def test_shebang_and_labels() -> None:
     assert normalise_language("C#") == "c_sharp"
     assert normalise_language("Python") == "python"
     assert normalise_language("Kotlin") == "kotlin"
+
+
+@pytest.mark.parametrize(("name", "prose"), [
+    # Debian's licence texts and READMEs (a newcomer's folder add passed over them, so `check`
+    # of a copy came out clean): a version number or a README-like name is not an extension
+    ("Apache-2.0", True), ("LGPL-2.1", True), ("CC0-1.0", True), ("GPL-3", True),
+    ("README.Debian", True), ("NEWS.old", True),
+    ("setup.cfg", False), ("data.csv", False), ("x.lock", False), (".gitignore", False),
+])
+def test_version_numbers_and_readme_names_are_not_extensions(name: str, prose: bool) -> None:
+    assert is_text_path(name) is prose
+
+
+def test_perl_files_named_dot_perl_are_perl() -> None:
+    assert language_for_path("/usr/share/doc/x/example.perl") == "perl"

@@ -58,7 +58,7 @@ _PYGMENTS_EXTENSIONS: dict[str, tuple[str, ...]] = {
     "scala": (".scala", ".sc"),
     "bash": (".sh", ".bash"),
     "zsh": (".zsh",),
-    "perl": (".pl", ".pm"),
+    "perl": (".pl", ".pm", ".perl"),
     "lua": (".lua",),
     "r": (".r",),
     "julia": (".jl",),
@@ -174,14 +174,23 @@ def is_code_path(path: str | PathLike[str]) -> bool:
 def is_text_path(path: str | PathLike[str]) -> bool:
     """True for prose files: a prose extension, or no extension at all (README, AUTHORS, scripts).
 
-    Extension-less files may turn out to be binary (the reader refuses them) or scripts (see
-    :func:`language_for_shebang`). Dot-files (``.gitignore``) are configuration, not prose.
+    A name whose last dot starts a version number has no extension (``Apache-2.0``,
+    ``LGPL-2.1``: Debian's licence texts), and a README, NEWS or the like with a suffix
+    (``README.Debian``) is prose. Extension-less files may turn out to be binary (the reader
+    refuses them) or scripts (see :func:`language_for_shebang`). Dot-files (``.gitignore``) are
+    configuration, not prose.
     """
     p = PurePath(path)
     if p.name in CODE_FILENAMES or p.name.startswith("."):
         return False
-    return p.suffix.lower() in TEXT_EXTENSIONS or p.suffix == ""
+    suffix = p.suffix.lower()
+    return suffix in TEXT_EXTENSIONS or suffix == "" or suffix[1:].isdigit() or \
+        p.name.split(".", 1)[0].upper() in _PROSE_STEMS
 
+
+#: Names of prose files that often carry a suffix (``README.Debian``, ``NEWS.old``).
+_PROSE_STEMS = frozenset({"README", "NEWS", "CHANGES", "CHANGELOG", "HISTORY", "AUTHORS",
+                          "CONTRIBUTORS", "THANKS", "TODO", "INSTALL", "FAQ"})
 
 _SHEBANG = re.compile(r"#![ \t]*(\S+)(?:[ \t]+(\S+))?")
 _VERSION_SUFFIX = re.compile(r"[\d.]+$")
