@@ -143,3 +143,18 @@ def test_ambiguous_classifier_keeps_the_licence_files_licences_of_its_family(
     assert "also name MIT" in walk.licences["bundles@1.0"].note
     # without a classifier both licences stand (AND: the conservative reading)
     assert works["pypi:nofamily@1.0#nofamily/__init__.py"].licence == "BSD-3-Clause AND MIT"
+
+
+def test_a_vendored_folder_with_its_own_licence_file_keeps_it() -> None:
+    # typer ships click under typer/_click with Pallets' BSD-3-Clause LICENSE.txt; a newcomer
+    # saw typer's MIT and author on click's code
+    dist = metadata.distribution("typer")
+    licence_txt = Path(str(dist.locate_file("typer/_click/LICENSE.txt")))
+    assert licence_txt.is_file(), "this typer version vendors click"
+    works = {w.source.path: w for w in iter_python_env_works(
+        resolver=StubResolver(), distributions=["typer"]) if isinstance(w, WorkInput)}
+    core = works["typer/_click/core.py"]
+    assert core.licence == "BSD-3-Clause"
+    assert core.holders == ("Pallets",)
+    main = works["typer/main.py"]
+    assert main.licence == "MIT" and "Pallets" not in main.holders

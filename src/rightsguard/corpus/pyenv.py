@@ -173,6 +173,7 @@ class PythonEnvWorks(LazyWorks):
         expression, evidence, file_holders = self._dist_licence(dist, name, version, files)
         self.licences[f"{name}@{version}"] = evidence
         people = _people(dist.metadata)
+        vendored = self._vendored_licences(dist, files)
         for f in sources:
             rel = PurePosixPath(*f.parts).as_posix()
             uri = f"pypi:{name}@{version}#{rel}"
@@ -183,12 +184,52 @@ class PythonEnvWorks(LazyWorks):
                 continue
             raw, text, notes = got
             self.notes += [(uri, n) for n in notes]
-            holders = people or dedupe(self.resolver.holders(text)) or file_holders
+            own = next((vendored[f.parts[:i]] for i in range(len(f.parts) - 1, 0, -1)
+                        if f.parts[:i] in vendored), None)
+            if own is not None:  # under a folder with its own licence file: vendored code
+                licence, holders = own[0], own[1] or dedupe(self.resolver.holders(text))
+            else:
+                licence = expression
+                holders = people or dedupe(self.resolver.holders(text)) or file_holders
             self.stats["work"] += 1
             language = language_for_path(f.name)
             yield WorkInput(raw=raw, title=f"{name} {version}: {rel}", holders=holders,
-                            licence=expression, source=Source(uri=uri, path=rel),
+                            licence=licence, source=Source(uri=uri, path=rel),
                             modality="code", language=language, kind="code")
+
+    def _vendored_licences(self, dist: metadata.Distribution, files: list[metadata.PackagePath]
+                           ) -> dict[tuple[str, ...], tuple[str, tuple[str, ...]]]:
+        """Folders inside a distribution's packages that ship a licence file of their own (a
+        vendored copy of another project, as typer ships click under ``typer/_click`` with
+        Pallets' BSD-3-Clause ``LICENSE.txt``): ``{folder parts: (expression, holders)}``, for
+        licence files the detector recognises. Files under such a folder take its licence and
+        holders, not the distribution's (a newcomer saw typer's MIT on click's code)."""
+        found: dict[tuple[str, ...], tuple[list[str], list[str]]] = {}
+        for f in files:
+            folder = f.parts[:-1]
+            if len(folder) < 2 or not is_licence_file(f.name) or any(
+                    _METADATA_DIR.search(p) for p in folder):
+                continue  # a package's own top folder takes the distribution's licence
+            path = Path(str(dist.locate_file(f)))
+            try:
+                _, text, _ = read_source(path, self.max_bytes)
+            except InputError:
+                continue
+            try:
+                expression = self.resolver.licence_file(text)
+            except RESOLVER_ERRORS:
+                continue
+            if expression:
+                self.licence_files[str(path)] = None
+                exprs, holders = found.setdefault(folder, ([], []))
+                exprs.append(expression)
+                holders += self.resolver.holders(text)
+        out: dict[tuple[str, ...], tuple[str, tuple[str, ...]]] = {}
+        for folder, (exprs, holders) in found.items():
+            combined = combine_expressions(exprs, self.resolver)
+            if combined:
+                out[folder] = (combined, dedupe(holders))
+        return out
 
     def _normalise(self, value: str) -> str | None:
         try:
