@@ -58,3 +58,13 @@ def test_a_link_loop_is_named_and_a_broken_link_in_a_folder_is_skipped(
     assert [(s.input, s.reason) for s in report.skipped] == [
         (str(folder / "gone.py"), "broken symbolic link")]
     assert [r.input for r in report.results] == [str(folder / "own.py")]
+
+
+def test_a_file_named_twice_is_one_input(screener: Screener, tmp_path: Path) -> None:
+    folder = tmp_path / "src"
+    folder.mkdir()
+    f = folder / "copy.py"
+    f.write_text(HEAPQ.read_text("utf-8"))
+    report = screener.check([f, folder, tmp_path / "src" / ".." / "src" / "copy.py"])
+    assert [r.input for r in report.results] == [str(f)]
+    assert len(report.results[0].matches) == 1

@@ -253,7 +253,8 @@ def check_cmd(
              "likeness never blocks; it only asks for a review.")] = None,
 ) -> None:
     """Screen outputs for reproduced works. Exit 0 clean/attribute, 1 review/block, 2 error
-    (an input that cannot be read is reported as review and the batch goes on)."""
+    (an input that cannot be read is reported as review and the batch goes on). Inputs over
+    16 MiB are refused with an error (screen a large file in parts)."""
     raise typer.Exit(run_check(paths, index=index, prompt=prompt, language=language, fmt=fmt,
                                output_licence=output_licence, top=top,
                                descriptor_model=descriptor_model, style_model=style_model))

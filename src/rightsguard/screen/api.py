@@ -460,6 +460,10 @@ def _expand(paths: Iterable[str | os.PathLike[str]], errors: list[Skipped],
         errors.append(Skipped(str(where), f"{where}: folder cannot be listed: "
                                           f"{(exc.strerror or str(exc)).lower()}"))
 
+    paths = list(paths)
+    # a file named twice, or named and also inside a folder named, is one input: a named one
+    named = {os.path.realpath(p) for p in paths if not Path(p).is_dir()}
+    seen: set[str] = set()  # real paths (a link loop does not raise)
     for p in paths:
         path = Path(p)
         if path.is_dir():
@@ -468,7 +472,10 @@ def _expand(paths: Iterable[str | os.PathLike[str]], errors: list[Skipped],
                 for f in sorted(files):
                     child = Path(root) / f
                     if child.is_file():  # regular files only: a FIFO in a folder never ends
-                        yield child, True
+                        real = os.path.realpath(child)
+                        if real not in seen and real not in named:
+                            seen.add(real)
+                            yield child, True
                     elif skipped is not None:
                         skipped.append(Skipped(str(child), "broken symbolic link"
                                                if child.is_symlink() and not child.exists()
@@ -481,7 +488,10 @@ def _expand(paths: Iterable[str | os.PathLike[str]], errors: list[Skipped],
                     else (exc.strerror or str(exc)).lower()
                 errors.append(Skipped(str(path), f"{path}: {why}"))
                 continue
-            yield path, False
+            real = os.path.realpath(path)
+            if real not in seen:
+                seen.add(real)
+                yield path, False
 
 
 def _nul_offset(path: Path) -> int | None:
