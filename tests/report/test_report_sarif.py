@@ -189,3 +189,9 @@ def test_a_file_name_that_is_not_utf8_keeps_its_bytes(report: ScreenReport,
     uri = run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
     assert uri == "src/bad%FFname.py"
     json.dumps(log).encode("utf-8")  # writable as UTF-8
+
+
+def test_a_base_path_becomes_an_absolute_file_uri(report: ScreenReport, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # a library user passed a path; the log carried "/tmp/x/", not an absolute URI
+    (run,) = to_sarif(report, tool_version="0.1.0", base_uri=str(tmp_path))["runs"]
+    assert run["originalUriBaseIds"] == {"SRCROOT": {"uri": tmp_path.resolve().as_uri() + "/"}}

@@ -68,3 +68,19 @@ def test_a_file_named_twice_is_one_input(screener: Screener, tmp_path: Path) -> 
     report = screener.check([f, folder, tmp_path / "src" / ".." / "src" / "copy.py"])
     assert [r.input for r in report.results] == [str(f)]
     assert len(report.results[0].matches) == 1
+
+
+def test_one_path_given_as_a_string_is_that_path(screener: Screener, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    # a library user's check("copy.py") screened ".", "c", "o", ... (and "/" the whole disk)
+    from rightsguard import check
+
+    f = tmp_path / "copy.py"
+    f.write_text(HEAPQ.read_text("utf-8"))
+    monkeypatch.chdir(tmp_path)
+    report = check("copy.py", index=screener.index)
+    assert [r.input for r in report.results] == ["copy.py"] and report.errors == ()
+    assert len(report.results[0].matches) == 1
+    [result] = screener.screen_text(HEAPQ.read_text("utf-8"), language="python",
+                                    exclude_work_ids=report.results[0].matches[0].work.work_id)
+    assert result.matches == ()  # one work id given as a string excludes that work

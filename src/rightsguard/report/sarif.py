@@ -284,8 +284,13 @@ def to_sarif(
 
     ``tool_version`` is rightsguard's version string. ``base_uri`` is the absolute URI relative
     input paths are resolved against (for example ``file:///home/ci/checkout/``); a missing
-    trailing slash is added, as SARIF requires.
+    trailing slash is added, as SARIF requires, and a local path is taken as its ``file://`` URI
+    (SARIF 2.1.0: the URIs of ``originalUriBaseIds`` must be absolute).
     """
+    if base_uri is not None and "://" not in base_uri:
+        from pathlib import Path
+
+        base_uri = Path(base_uri).expanduser().resolve().as_uri()
     run: dict[str, Any] = {
         "tool": {
             "driver": {

@@ -297,6 +297,8 @@ class Screener:
     def _screen_text(self, text: str, *, name: str, language: str | None, prompt: str | None,
                      exclude_work_ids: Iterable[str], notes: tuple[str, ...]
                      ) -> list[ScreenResult]:
+        if isinstance(exclude_work_ids, str):  # one id, not its characters
+            exclude_work_ids = [exclude_work_ids]
         exclude = {d for d in (self.index.registry.doc_of(w) for w in exclude_work_ids)
                    if d is not None}
         lang = normalise_language(language) if language else None
@@ -375,6 +377,8 @@ class Screener:
 
         if self._similarity is None:
             self._similarity = SimilarityFinder(self.index, self.matcher.tokenizer)
+        if isinstance(exclude_work_ids, str):  # one id, not its characters
+            exclude_work_ids = [exclude_work_ids]
         exclude = {d for d in (self.index.registry.doc_of(w) for w in exclude_work_ids)
                    if d is not None}
         lang = normalise_language(language) if language else None
@@ -460,7 +464,9 @@ def _expand(paths: Iterable[str | os.PathLike[str]], errors: list[Skipped],
         errors.append(Skipped(str(where), f"{where}: folder cannot be listed: "
                                           f"{(exc.strerror or str(exc)).lower()}"))
 
-    paths = list(paths)
+    # one path given as a string (not a list of them) is that path, not its characters: "/"
+    # walked the whole file system
+    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     # a file named twice, or named and also inside a folder named, is one input: a named one
     named = {os.path.realpath(p) for p in paths if not Path(p).is_dir()}
     seen: set[str] = set()  # real paths (a link loop does not raise)
