@@ -721,3 +721,29 @@ def test_a_file_registered_again_after_an_edit_replaces_its_earlier_text(tmp_pat
     rows = idx.rows(idx.registry.live_docs())
     assert sorted((r.work.work_id, s.uri) for r in rows.values() for s in r.work.sources) == \
         sorted([(original, twin.resolve().as_uri()), (sha(f), f.resolve().as_uri())])
+
+
+def test_add_records_bad_items_by_name_and_goes_on(tmp_path: Path) -> None:
+    # a library user's items: one with a text for raw aborted the whole batch (0 works added,
+    # an error naming nothing); holders="Jane Doe" was stored as ('J', 'a', 'n', ...)
+    from dataclasses import replace
+
+    files = copy_files(stdlib_files(2), tmp_path / "src")
+    good = [w for w in works_from(tmp_path / "src", licence="MIT") if isinstance(w, WorkInput)]
+    base = good[0]
+    uri = (tmp_path / "src" / "bad.py").as_uri()
+    bad = [replace(base, raw="x = 1\n", source=Source(uri=uri)),  # type: ignore[arg-type]
+           replace(base, raw=b"y = 2\n", holders="Jane Doe", source=Source(uri=uri)),  # type: ignore[arg-type]
+           replace(base, raw=b"z = 3\n", licence="MIT ANDD GPL", source=Source(uri=uri)),
+           replace(base, raw=b"w = 4\n", language="klingon", source=Source(uri=uri)),
+           replace(base, raw=b"  \n", source=Source(uri=uri))]
+    idx = Index.open(tmp_path / "idx", create=True)
+    summary = idx.add([good[0], *bad, good[1]], workers=1)
+    assert summary.added == 2 and idx.info()["works"] == len(files)
+    reasons = [s.reason for s in summary.skipped]
+    assert [s.input for s in summary.skipped] == [str(tmp_path / "src" / "bad.py")] * 5
+    assert reasons[0] == "raw must be bytes, got str"
+    assert reasons[1] == "holders must be a tuple of names (strings), not a string"
+    assert reasons[2].startswith("licence 'MIT ANDD GPL' is not an SPDX expression")
+    assert reasons[3].startswith("code language 'klingon' is unknown")
+    assert reasons[4] == "empty work (no bytes, or only whitespace)"

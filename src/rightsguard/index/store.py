@@ -18,6 +18,7 @@ modified in place.
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import json
 import logging
@@ -38,7 +39,13 @@ import numpy as np
 import numpy.typing as npt
 import zstandard
 
-from rightsguard.errors import IndexCorruptError, IndexError_, IndexMismatchError, InputError
+from rightsguard.errors import (
+    IndexCorruptError,
+    IndexError_,
+    IndexMismatchError,
+    InputError,
+    LicenceError,
+)
 from rightsguard.fingerprint.code import CodeTokenizer
 from rightsguard.index.build import WorkPrints, decode, fingerprint_text
 from rightsguard.index.cache import LRU
@@ -53,7 +60,7 @@ from rightsguard.index.registry import ImagePrints, Registry, WorkRow, Writer
 from rightsguard.index.segments import Segment, write_atomic, write_segment
 from rightsguard.index.streams import TokenStream, decode_stream
 from rightsguard.index.texts import WorkText
-from rightsguard.model import LicenceCategory, Skipped, Work, WorkInput
+from rightsguard.model import LicenceCategory, Skipped, Source, Work, WorkInput
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
@@ -224,6 +231,56 @@ def _one_place(ref: str, matches: list[tuple[int, str]]) -> None:
         shown = ", ".join(places[:3]) + (", ..." if len(places) > 3 else "")
         raise InputError(f"{ref} names sources in {len(places)} places ({shown}): give the "
                          "file's full path, its URI or the repository URL")
+
+
+def _name_of(item: object) -> str:
+    """How a problem names an item handed to :meth:`Index.add`."""
+    if isinstance(item, WorkInput) and isinstance(getattr(item, "source", None), Source) \
+            and isinstance(item.source.uri, str):
+        return work_name(item)
+    return repr(item)[:80]
+
+
+@functools.lru_cache(maxsize=256)
+def _known_language(language: str | None) -> bool:
+    """:meth:`CodeTokenizer.supported`, memoised (a Pygments look-up per work added adds up)."""
+    return CodeTokenizer.supported(language)
+
+
+def _problem_of(item: object, licences: dict[str, str | None]) -> str | None:
+    """What is wrong with an item handed to :meth:`Index.add` (None: nothing). The importers
+    build valid items; this guards the library call, where a text for ``raw``, a name for
+    ``holders`` or an invalid licence had aborted a whole batch with an error naming nothing,
+    or been stored as given (``holders="Jane"`` as ``('J', 'a', 'n', 'e')``)."""
+    if not isinstance(item, WorkInput):
+        return f"not a WorkInput: {type(item).__name__}"
+    if not isinstance(item.raw, bytes | bytearray):
+        return f"raw must be bytes, got {type(item.raw).__name__}"
+    if not item.raw or item.raw.isspace():
+        return "empty work (no bytes, or only whitespace)"
+    if not isinstance(item.title, str) or not item.title.strip():
+        return "title must be a non-empty string"
+    if isinstance(item.holders, str) or not all(isinstance(h, str) for h in item.holders):
+        return "holders must be a tuple of names (strings), not a string"
+    if not isinstance(item.source, Source) or not isinstance(item.source.uri, str):
+        return "source must be a Source with a URI"
+    if item.modality not in ("code", "text", "image"):
+        return f"modality {item.modality!r} is not code, text or image"
+    if item.modality == "code" and not _known_language(item.language):
+        return f"code language {item.language!r} is unknown (no tree-sitter grammar or " \
+               "Pygments lexer): register it as text, or name a known language"
+    if not isinstance(item.licence, str):
+        return f"licence must be an SPDX expression string, got {type(item.licence).__name__}"
+    if item.licence not in licences:
+        from rightsguard.signals.licences import normalise_expression
+
+        try:
+            licences[item.licence] = None if normalise_expression(item.licence) else \
+                "empty licence"
+        except LicenceError as exc:
+            licences[item.licence] = f"licence {item.licence!r} is not an SPDX expression " \
+                                     f"({exc})"
+    return licences[item.licence]
 
 
 class Index:
@@ -406,10 +463,15 @@ class Index:
             with self._write_lock():
                 batch: list[WorkInput] = []
                 size = 0
+                licences: dict[str, str | None] = {}  # expression -> problem (memoised)
                 try:
                     for item in items:
                         if isinstance(item, Skipped):
                             summary.skipped.append(item)
+                            continue
+                        problem = _problem_of(item, licences)
+                        if problem is not None:  # named, recorded, and the batch goes on
+                            summary.skipped.append(Skipped(_name_of(item), problem))
                             continue
                         batch.append(item)
                         size += len(item.raw)
