@@ -468,8 +468,13 @@ def _chain(frags: list[Fragment]) -> list[Fragment]:
         return frags
     best = [f.units for f in frags]
     prev = [-1] * len(frags)
+    # a predecessor ends at most MAX_GAP_CHARS before fi starts, so it starts at most that plus
+    # the longest fragment before: only those are tried (a work pasted 300 times in one output
+    # made this loop, run once per reported copy, cubic: 57 s for 0.9 MB)
+    starts = [f.out_start for f in frags]
+    reach = MAX_GAP_CHARS + max(f.out_end - f.out_start for f in frags)
     for i, fi in enumerate(frags):
-        for j in range(i):
+        for j in range(bisect.bisect_left(starts, fi.out_start - reach), i):
             fj = frags[j]
             if fj.out_end <= fi.out_start and fj.work_end <= fi.work_start \
                     and fi.out_start - fj.out_end <= MAX_GAP_CHARS \
@@ -919,11 +924,15 @@ class Matcher:
 
         def inside(frags: Iterable[Fragment]) -> npt.NDArray[np.bool_]:
             """Per output token: whether its k-gram lies inside one of ``frags``' output spans."""
-            spans = np.array([(f.out_start, f.out_end) for f in frags],
+            spans = np.array(sorted((f.out_start, f.out_end) for f in frags),
                              dtype=np.int64).reshape(-1, 2)
-            hit: npt.NDArray[np.bool_] = np.any((spans[None, :, 0] <= ct.starts[:, None])
-                                                & (gram_end[:, None] <= spans[None, :, 1]),
-                                                axis=1)
+            # some span starts at or before the k-gram and ends at or after it: among the spans
+            # starting at or before it, the farthest end reaches it (tokens × spans at once was
+            # seconds for an output holding a work 300 times)
+            farthest = np.maximum.accumulate(spans[:, 1])
+            last = np.searchsorted(spans[:, 0], ct.starts, "right") - 1
+            hit: npt.NDArray[np.bool_] = (last >= 0) & (
+                farthest[np.maximum(last, 0)] >= gram_end)
             return hit
 
         explained = [f for frags in verified.values() for chain in [_chain(frags)]
