@@ -460,6 +460,10 @@ def _places(los: list[int], positions: list[I64], offsets: list[int]
     return piece_of, at
 
 
+#: Fragments from which :func:`_chain` tries only predecessors within reach.
+CHAIN_WINDOW_MIN = 16
+
+
 def _chain(frags: list[Fragment]) -> list[Fragment]:
     """Best chain of fragments increasing in both output and work, with no gap over
     :data:`MAX_GAP_CHARS` on either side (O(n²) dynamic programme; n is small)."""
@@ -471,10 +475,12 @@ def _chain(frags: list[Fragment]) -> list[Fragment]:
     # a predecessor ends at most MAX_GAP_CHARS before fi starts, so it starts at most that plus
     # the longest fragment before: only those are tried (a work pasted 300 times in one output
     # made this loop, run once per reported copy, cubic: 57 s for 0.9 MB)
-    starts = [f.out_start for f in frags]
-    reach = MAX_GAP_CHARS + max(f.out_end - f.out_start for f in frags)
+    windowed = len(frags) > CHAIN_WINDOW_MIN  # else the set-up costs more than it saves
+    starts = [f.out_start for f in frags] if windowed else []
+    reach = MAX_GAP_CHARS + max(f.out_end - f.out_start for f in frags) if windowed else 0
     for i, fi in enumerate(frags):
-        for j in range(bisect.bisect_left(starts, fi.out_start - reach), i):
+        first = bisect.bisect_left(starts, fi.out_start - reach) if windowed else 0
+        for j in range(first, i):
             fj = frags[j]
             if fj.out_end <= fi.out_start and fj.work_end <= fi.work_start \
                     and fi.out_start - fj.out_end <= MAX_GAP_CHARS \
