@@ -480,13 +480,11 @@ class Writer:
         row = self._x("SELECT doc, removed FROM works WHERE work_id = :w", {"w": work_id}).first()
         return (int(row[0]), bool(row[1])) if row else None
 
-    def docs_with_source(self, uri: str) -> list[int]:
-        """Documents, removed or not, with a source of exactly ``uri``."""
-        return [int(r[0]) for r in self._x("SELECT doc FROM sources WHERE uri = :u",
-                                           {"u": uri})]
-
-    def work_id_of(self, doc: int) -> str:
-        return str(self._x("SELECT work_id FROM works WHERE doc = :d", {"d": doc}).scalar_one())
+    def live_works_with_source(self, uri: str) -> list[tuple[int, str]]:
+        """``(doc, work id)`` of the works not removed that have a source of exactly ``uri``."""
+        return [(int(r[0]), str(r[1])) for r in self._x(
+            "SELECT w.doc, w.work_id FROM sources s JOIN works w ON w.doc = s.doc "
+            "WHERE s.uri = :u AND w.removed = 0", {"u": uri})]
 
     def source_uris(self, doc: int) -> list[str]:
         return [str(r[0]) for r in self._x("SELECT uri FROM sources WHERE doc = :d", {"d": doc})]

@@ -611,13 +611,9 @@ class Index:
                 continue
             found = w.find(wid)
             mine = found[0] if found is not None else None
-            for doc in w.docs_with_source(uri):
+            for doc, old in w.live_works_with_source(uri):  # removed ones' sources do not count
                 if doc == mine:
                     continue
-                old = w.work_id_of(doc)
-                before = w.find(old)
-                if before is None or before[1]:
-                    continue  # removed already: its sources no longer count
                 w.drop_sources(doc, [uri])
                 gone = not w.source_uris(doc)
                 if gone:
