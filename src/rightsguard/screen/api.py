@@ -283,6 +283,12 @@ class Screener:
             self._matcher = Matcher(self.index, self.thresholds, self.policy)
         return self._matcher
 
+    def _excluded_docs(self, work_ids: Iterable[str]) -> set[int]:
+        """Document numbers of the registered works among ``work_ids`` (one id given as a
+        string is that id, not its characters)."""
+        ids = [work_ids] if isinstance(work_ids, str) else work_ids
+        return {d for d in (self.index.registry.doc_of(w) for w in ids) if d is not None}
+
     def screen_text(self, text: str, *, name: str = "-", language: str | None = None,
                     prompt: str | None = None, exclude_work_ids: Iterable[str] = (),
                     notes: tuple[str, ...] = ()) -> list[ScreenResult]:
@@ -297,10 +303,7 @@ class Screener:
     def _screen_text(self, text: str, *, name: str, language: str | None, prompt: str | None,
                      exclude_work_ids: Iterable[str], notes: tuple[str, ...]
                      ) -> list[ScreenResult]:
-        if isinstance(exclude_work_ids, str):  # one id, not its characters
-            exclude_work_ids = [exclude_work_ids]
-        exclude = {d for d in (self.index.registry.doc_of(w) for w in exclude_work_ids)
-                   if d is not None}
+        exclude = self._excluded_docs(exclude_work_ids)
         lang = normalise_language(language) if language else None
         unknown = False  # a language was given that no fingerprinter knows
         prose = lang in PROSE_LANGUAGES  # a prose label (text, markdown) was given
@@ -377,10 +380,7 @@ class Screener:
 
         if self._similarity is None:
             self._similarity = SimilarityFinder(self.index, self.matcher.tokenizer)
-        if isinstance(exclude_work_ids, str):  # one id, not its characters
-            exclude_work_ids = [exclude_work_ids]
-        exclude = {d for d in (self.index.registry.doc_of(w) for w in exclude_work_ids)
-                   if d is not None}
+        exclude = self._excluded_docs(exclude_work_ids)
         lang = normalise_language(language) if language else None
         if lang is not None and not self.matcher.tokenizer.supported(lang):
             lang = None
