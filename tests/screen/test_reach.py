@@ -15,6 +15,9 @@ from rightsguard.fingerprint.code import CodeTokenizer
 from rightsguard.fingerprint.winnow import WinnowParams, fingerprint
 from rightsguard.index.channels import CODE_NORM
 from rightsguard.screen.matcher import (
+    MAX_GAP_CHARS,
+    Fragment,
+    _chain,
     _reach_nows,
     _reach_nows_many,
     _run_extents,
@@ -55,6 +58,26 @@ def test_several_works_at_once_equal_one_at_a_time() -> None:
     assert got == [64, 51, 0, 56, 37]
     assert got == [_reach_nows(x, unanswered, ONE_CHAR_PER_TOKEN, P) for x in seeds]
     assert _reach_nows_many([], unanswered, ONE_CHAR_PER_TOKEN, P).tolist() == []
+
+
+def test_a_chain_bound_takes_the_largest_cluster_of_bounds_close_in_the_output() -> None:
+    """With the output's code points (token i at [10 i, 10 i + 1): 9 code points between
+    tokens), bounds farther apart than the gap a chain allows count apart, the largest wins."""
+    starts = np.arange(100, dtype=np.int64) * 10
+    ends = starts + 1
+    # seeds 5 and 90: bounds [0, 29) and [78, 100), 780 - 281 = 499 code points apart
+    five_ninety = np.array([5, 90])
+    none = np.empty(0, np.int64)
+    assert _reach_nows_many([five_ninety], none, ONE_CHAR_PER_TOKEN, P,
+                            (starts, ends, 300)).tolist() == [29]
+    assert _reach_nows_many([five_ninety], none, ONE_CHAR_PER_TOKEN, P,
+                            (starts, ends, 499)).tolist() == [29 + 22]
+    # the largest cluster, not the first: 5 alone (29) against 75 and 90 (bounds [63, 99) and
+    # [78, 100) overlap: one bound [63, 100), 37 tokens, 630 - 281 = 349 code points on); with
+    # 60 for 75 the bound [48, 100) starts 480 - 281 = 199 after the first: one cluster
+    assert _reach_nows_many([np.array([5, 75, 90]), np.array([5, 60, 90]), five_ninety], none,
+                            ONE_CHAR_PER_TOKEN, P, (starts, ends, 300)).tolist() == \
+        [37, 29 + 52, 29]
 
 
 def _files() -> list[Path]:
@@ -99,6 +122,19 @@ def test_bound_is_never_below_the_runs_verification_finds(drop: float) -> None:
                                        nows_before)
             bound = _reach_nows(q_arr, q_pos[dropped], nows_before, CODE_NORM.params)
             assert found <= bound, (out_file.name, work_file.name)
+            # per chain: the best chain of the runs (fragments) is within the clustered bound
+            ok = fwd > 0
+            frags = {(int(a), int(b), int(j - bk)) for a, b, j, bk in zip(
+                (q_arr - back)[ok], (q_arr + fwd)[ok], j_arr[ok], back[ok], strict=True)}
+            chain = _chain([Fragment(int(ct.starts[a]), int(ct.ends[b - 1]),
+                                     int(wt.starts[ws]), int(wt.ends[ws + b - a - 1]),
+                                     int(nows_before[b] - nows_before[a]))
+                            for a, b, ws in frags])
+            chained = sum(f.units for f in chain)
+            per_chain = int(_reach_nows_many([q_arr], q_pos[dropped], nows_before,
+                                             CODE_NORM.params,
+                                             (ct.starts, ct.ends, MAX_GAP_CHARS))[0])
+            assert chained <= per_chain <= bound, (out_file.name, work_file.name)
             checked += 1
             copied += out_file == work_file
             if out_file == work_file:

@@ -364,10 +364,16 @@ def _reach_nows(seed_q: I64, unanswered: I64, nows_before: I64, params: WinnowPa
 
 
 def _reach_nows_many(seeds: list[I64], unanswered: I64, nows_before: I64,
-                     params: WinnowParams) -> I64:
+                     params: WinnowParams, gaps: tuple[I64, I64, int] | None = None) -> I64:
     """:func:`_reach_nows` of several works at once (``seeds``: each work's ``seed_q``), shape
     ``(len(seeds),)``: one array pass, each work's points shifted into a range of its own so
-    that no group or run spans two works."""
+    that no group or run spans two works.
+
+    ``gaps`` = ``(starts, ends, max_gap)``: the output tokens' code-point spans (shape
+    ``(n,)``) and the largest gap :func:`_chain` allows between two fragments of one match
+    (:data:`MAX_GAP_CHARS`). Then a work's figure bounds one chain, not all its runs together:
+    the bounds are cut into clusters where the output code points between two of them exceed
+    ``max_gap`` (fragments there cannot chain), and the largest cluster counts."""
     n_tokens = nows_before.shape[0] - 1
     w, k = params.window, params.k
     span = n_tokens + 2 * w + k + 1  # farther apart than any group or bound reaches
@@ -393,16 +399,25 @@ def _reach_nows_many(seeds: list[I64], unanswered: I64, nows_before: I64,
     starts = np.flatnonzero(np.concatenate(([True], lo[1:] > reach[:-1])))
     ends = reach[np.concatenate((starts[1:], [lo.shape[0]])) - 1]
     run_work = work[starts]
-    nows = nows_before[ends - run_work * span] - nows_before[lo[starts] - run_work * span]
-    return np.bincount(run_work, weights=nows, minlength=len(seeds)).astype(np.int64)
+    run_lo, run_hi = lo[starts] - run_work * span, ends - run_work * span
+    nows = nows_before[run_hi] - nows_before[run_lo]
+    if gaps is None:
+        return np.bincount(run_work, weights=nows, minlength=len(seeds)).astype(np.int64)
+    tok_starts, tok_ends, max_gap = gaps
+    # a cluster starts at each work's first bound and after each output gap over max_gap
+    apart = tok_starts[run_lo[1:]] - tok_ends[run_hi[:-1] - 1] > max_gap
+    first_of = np.flatnonzero(np.concatenate(([True], (run_work[1:] != run_work[:-1]) | apart)))
+    best = np.zeros(len(seeds), dtype=np.int64)
+    np.maximum.at(best, run_work[first_of], np.add.reduceat(nows, first_of))
+    return best
 
 
 def _reaches(seeds: dict[int, list[tuple[int, int]]], unanswered: I64, nows_before: I64,
-             params: WinnowParams) -> dict[int, int]:
+             params: WinnowParams, gaps: tuple[I64, I64, int] | None = None) -> dict[int, int]:
     """:func:`_reach_nows_many` of the works of ``seeds`` (``{doc: [(output token, work
     offset)]}``): ``{doc: reach}``."""
     reach = _reach_nows_many([np.fromiter((q for q, _w in h), np.int64, len(h))
-                              for h in seeds.values()], unanswered, nows_before, params)
+                              for h in seeds.values()], unanswered, nows_before, params, gaps)
     return dict(zip(seeds, reach.tolist(), strict=True))
 
 
@@ -988,8 +1003,9 @@ class Matcher:
         prev_gram: I64 | None = None  # computed once a run gets that far
         nows_before = np.concatenate(([0], np.cumsum(tok_nows)))  # nows of tokens [0, i)
         result: dict[int, list[Fragment]] = {}
+        # a renamed match is one chain (:meth:`_best_chain`): the bound is per chainable cluster
         reach = _reaches({d: h for d, h in seeds.items() if d not in verified}, bounds,
-                         nows_before, CODE_NORM.params)
+                         nows_before, CODE_NORM.params, (ct.starts, ct.ends, MAX_GAP_CHARS))
         for doc, hits in seeds.items():
             if reach.get(doc, self.thresholds.code_chars) < self.thresholds.code_chars:
                 continue  # cannot reach code_chars whatever the work holds: not decoded
