@@ -62,11 +62,14 @@ class WorkPrints:
     code_stream: bytes | None = None  # normalised tokens for verification (streams.py)
 
 
-def _prints(ids: npt.NDArray[np.uint64], starts: npt.NDArray[np.int64],
+def _prints(ids: npt.NDArray[np.uint64], starts: npt.NDArray[np.int64] | None,
             channel: Channel) -> tuple[U32, U32]:
+    """Winnowed fingerprints of one token stream: top 32 hash bits and positions, the code
+    points ``starts`` of the k-grams' first tokens, or (``starts`` None: a channel whose
+    positions are tokens) the token indexes."""
     hashes, pos = fingerprint(ids, channel.params)
     h32 = (hashes >> np.uint64(32)).astype(np.uint32)
-    return h32, starts[pos].astype(np.uint32)
+    return h32, (pos if starts is None else starts[pos]).astype(np.uint32)
 
 
 def _text_channels(tokens: TextTokens, short: bool) -> dict[str, tuple[U32, U32]]:
@@ -99,7 +102,7 @@ def fingerprint_text(text: str, *, modality: str, language: str | None, kind: st
         if ct is not None:
             chans = {
                 CODE_EXACT.name: _prints(ct.exact_ids, ct.exact_starts, CODE_EXACT),
-                CODE_NORM.name: _prints(ct.norm_ids, ct.starts, CODE_NORM),
+                CODE_NORM.name: _prints(ct.norm_ids, None, CODE_NORM),  # token positions
             }
             chans.update(_text_channels(ct.text, short=False))
             stream = encode_stream(ct.starts, ct.ends, ct.norm_ids, _compressor())

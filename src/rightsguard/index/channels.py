@@ -48,6 +48,10 @@ class Channel:
     params: WinnowParams
     tokenizer: str
     tokenizer_version: int
+    #: what a posting's position counts: the code point where its k-gram starts, or (the
+    #: normalised channel) the index of the k-gram's first token in the work's token stream,
+    #: so a renamed-copy candidate is verified on its token kinds alone (no offsets decoded)
+    positions: str = "code points"
 
     def describe(self) -> dict[str, Any]:
         """The settings an index channel must have been built with (stored in its manifest)."""
@@ -63,13 +67,14 @@ class Channel:
             "tokenizer": self.tokenizer,
             "tokenizer_version": self.tokenizer_version,
             "stream": self.stream,
+            "positions": self.positions,
         }
 
 
 CODE_EXACT = Channel("code-exact", "exact", WinnowParams(16, 32, HASH_SEED),
                      code_fp.TOKENIZER_NAME, code_fp.TOKENIZER_VERSION)
 CODE_NORM = Channel("code-normalised", "norm", WinnowParams(12, 24, HASH_SEED),
-                    code_fp.TOKENIZER_NAME, code_fp.TOKENIZER_VERSION)
+                    code_fp.TOKENIZER_NAME, code_fp.TOKENIZER_VERSION, positions="tokens")
 TEXT = Channel("text", "text", WinnowParams(10, 30, HASH_SEED),
                text_fp.TOKENIZER_NAME, text_fp.TOKENIZER_VERSION)
 TEXT_DENSE = Channel("text-dense", "text", WinnowParams(5, 5, HASH_SEED),

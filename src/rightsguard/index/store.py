@@ -58,7 +58,7 @@ from rightsguard.index.image_store import (
 )
 from rightsguard.index.registry import ImagePrints, Registry, WorkRow, Writer
 from rightsguard.index.segments import Segment, write_atomic, write_segment
-from rightsguard.index.streams import TokenStream, decode_stream
+from rightsguard.index.streams import Kinds, TokenStream, decode_stream, stream_kinds
 from rightsguard.index.texts import WorkText
 from rightsguard.model import LicenceCategory, Skipped, Source, Work, WorkInput
 
@@ -301,6 +301,7 @@ class Index:
         self._protected: npt.NDArray[np.uint32] = np.empty(0, np.uint32)  # sorted
         self._texts: LRU[int, WorkText] = LRU(64)
         self._streams: LRU[int, TokenStream | None] = LRU(256)
+        self._kinds: LRU[int, Kinds | None] = LRU(256)
         self._zd = zstandard.ZstdDecompressor()
         self._rows: dict[int, WorkRow] = {}
         self.images = ImageStore(path, registry)
@@ -432,6 +433,7 @@ class Index:
         self._rows.clear()
         self._texts.clear()
         self._streams.clear()
+        self._kinds.clear()
 
     def add(self, items: Iterable[WorkInput | Skipped], *, progress: ProgressFn | None = None,
             workers: int | None = None, batch_bytes: int = 16 << 20) -> AddSummary:
@@ -869,6 +871,7 @@ class Index:
         self._rows.clear()
         self._texts.clear()
         self._streams.clear()
+        self._kinds.clear()
         self._loaded_generation = gen
 
     def lookup(self, channel: str, hashes: U32, *, stoplist: bool = True) -> Postings:
@@ -1019,6 +1022,18 @@ class Index:
             return None if blob is None else decode_stream(blob, self._zd)
 
         return self._streams.get(doc, load)
+
+    def code_kinds(self, doc: int) -> Kinds | None:
+        """A work's normalised code tokens as ``(vocabulary, kinds)`` (:func:`stream_kinds`:
+        ``vocabulary[kinds]`` is :meth:`code_tokens`' ``norm_ids``), read without decompressing
+        the token offsets; an LRU of 256 stays warm on this object. None for text works.
+        Raises IndexCorruptError on a malformed stored stream."""
+
+        def load() -> Kinds | None:
+            blob = self.registry.code_stream(doc)
+            return None if blob is None else stream_kinds(blob, self._zd)
+
+        return self._kinds.get(doc, load)
 
     def info(self) -> dict[str, Any]:
         """Counts, sizes and settings, as ``rightsguard index info`` prints them."""

@@ -48,6 +48,8 @@ from rightsguard.model import Match, Span, Verdict
 from rightsguard.screen.policy import ScreenPolicy
 
 I64 = npt.NDArray[np.int64]
+#: token ids or kinds (any integer type): what run extension compares
+Ids = npt.NDArray[np.integer]
 _WS = re.compile(r"\s+")
 
 
@@ -211,7 +213,7 @@ def _line_trim(out_lines: list[int], s_o: int, e_o: int, work_text: str | WorkTe
     return start, end
 
 
-def _ids_prefix(a: npt.NDArray[np.uint64], i: int, b: npt.NDArray[np.uint64], j: int) -> int:
+def _ids_prefix(a: Ids, i: int, b: Ids, j: int) -> int:
     limit = min(a.shape[0] - i, b.shape[0] - j)
     if limit <= 0:
         return 0
@@ -219,7 +221,7 @@ def _ids_prefix(a: npt.NDArray[np.uint64], i: int, b: npt.NDArray[np.uint64], j:
     return int(diff[0]) if diff.size else limit
 
 
-def _ids_suffix(a: npt.NDArray[np.uint64], i: int, b: npt.NDArray[np.uint64], j: int) -> int:
+def _ids_suffix(a: Ids, i: int, b: Ids, j: int) -> int:
     limit = min(i, j)
     if limit <= 0:
         return 0
@@ -236,8 +238,8 @@ SMALL_SEED_SET = 12
 EXTENT_STEP = 32
 
 
-def _run_extents(a: npt.NDArray[np.uint64], qa: I64, b: npt.NDArray[np.uint64], jb: I64,
-                 step: int = EXTENT_STEP) -> tuple[I64, I64]:
+def _run_extents(a: Ids, qa: I64, b: Ids, jb: I64, step: int = EXTENT_STEP
+                 ) -> tuple[I64, I64]:
     """Maximal runs through many seeds at once: for each seed ``(qa[i], jb[i])`` (token indexes
     into ``a`` and ``b``, shape ``(s,)``), ``fwd[i]`` = tokens equal from the seed on and
     ``back[i]`` = tokens equal before it, so the run is ``a[qa - back : qa + fwd]``.
@@ -335,6 +337,25 @@ def _union_nows_text(spans: list[tuple[int, int]], text: str | WorkText) -> int:
     """:func:`_union_nows` counted on ``text`` itself (whitespace as ``str.isspace``, like
     :class:`NowsView`), for a work whose whole view is not at hand: only the spans are read."""
     return sum(_nows_len(text[a:b]) for a, b in _merged(spans))
+
+
+def _kinds_in(ids: npt.NDArray[np.uint64], vocabulary: npt.NDArray[np.uint64]) -> I64:
+    """``ids`` (shape ``(n,)``) as indexes into a work's sorted ``vocabulary`` of normalised
+    ids (:func:`~rightsguard.index.streams.stream_kinds`), -1 for ids the work lacks, so runs
+    compared on kinds are the runs compared on ids."""
+    if not vocabulary.shape[0]:
+        return np.full(ids.shape[0], -1, dtype=np.int64)
+    at = np.searchsorted(vocabulary, ids).clip(0, vocabulary.shape[0] - 1)
+    return np.where(vocabulary[at] == ids, at, -1)
+
+
+def _long_runs(qa: I64, fwd: I64, back: I64, nows_before: I64, shortest: int
+               ) -> tuple[I64, I64]:
+    """Token spans ``(starts, ends)`` of the runs (seed ``qa[i]``, ``back[i]`` tokens back,
+    ``fwd[i]`` on) that cover at least ``shortest`` output characters."""
+    lo, hi = qa - back, qa + fwd
+    keep = (fwd > 0) & (nows_before[hi] - nows_before[lo] >= shortest)
+    return lo[keep], hi[keep]
 
 
 def _union_tokens_nows(starts: I64, ends: I64, nows_before: I64) -> int:
@@ -633,39 +654,44 @@ def _by_doc(qpos: I64, docs: npt.NDArray[np.uint32], wpos: npt.NDArray[np.uint32
     return out
 
 
-def _ordered_support(hits: list[tuple[int, int]], starts: I64, cap: int = 64) -> int:
-    """Most seeds of one work that can come from one copy: the longest chain of (output token,
-    work offset) seeds in which both advance and the work offset advances like the output's
-    (within half the distance plus 40 code points, allowing for renamed identifiers).
+#: Slack, in tokens, of :func:`_ordered_support`'s test that the work advances like the output
+#: (about 40 non-whitespace characters of code).
+ORDER_SLACK_TOKENS = 12
 
-    ``hits`` are (output token index, work offset in code points); the first ``cap`` in output
-    order are chained. Pairwise compatibility is one array expression; the chain is a dynamic
-    programme over its rows."""
+
+def _ordered_support(hits: list[tuple[int, int]], cap: int = 64) -> int:
+    """Most seeds of one work that can come from one copy: the longest chain of (output token,
+    work token) seeds in which both advance and the work advances like the output (within half
+    the distance plus :data:`ORDER_SLACK_TOKENS`, allowing for inserted statements; renamed
+    identifiers change no token distance).
+
+    ``hits`` are (output token index, work token index); the first ``cap`` in output order are
+    chained. Pairwise compatibility is one array expression; the chain is a dynamic programme
+    over its rows."""
     pts = sorted(hits)[:cap]
     n = len(pts)
     if n <= 1:
         return n
     ok: list[list[bool]]  # ok[i][j]: seed j can precede seed i in one copy
+    slack = ORDER_SLACK_TOKENS
     if n <= SMALL_SEED_SET:  # array set-up would cost more than the loop
-        out = [int(starts[q]) for q, _w in pts]
-        ok = [[qj < qi and wi - wj > 0 and abs((wi - wj) - (oi - oj)) <= (oi - oj) // 2 + 40
-               for (qj, wj), oj in zip(pts, out, strict=True)]
-              for (qi, wi), oi in zip(pts, out, strict=True)]
+        ok = [[qj < qi and wi - wj > 0 and abs((wi - wj) - (qi - qj)) <= (qi - qj) // 2 + slack
+               for qj, wj in pts]
+              for qi, wi in pts]
     else:
         arr = np.asarray(pts, dtype=np.int64)
         q, w = arr[:, 0], arr[:, 1]
-        o = starts[q]
-        out_dist = o[:, None] - o[None, :]  # [i, j]: output distance from seed j to seed i
+        out_dist = q[:, None] - q[None, :]  # [i, j]: output distance from seed j to seed i
         work_dist = w[:, None] - w[None, :]
-        ok = ((q[None, :] < q[:, None]) & (work_dist > 0)
-              & (np.abs(work_dist - out_dist) <= out_dist // 2 + 40)).tolist()
+        ok = ((out_dist > 0) & (work_dist > 0)
+              & (np.abs(work_dist - out_dist) <= out_dist // 2 + slack)).tolist()
     best: list[int] = []  # best[i]: longest chain ending at seed i
     for row in ok:
         best.append(1 + max(compress(best, row), default=0))  # ``best`` is row's first i
     return max(best)
 
 
-def _top_supported(seeds: dict[int, list[tuple[int, int]]], starts: I64, top: int) -> list[int]:
+def _top_supported(seeds: dict[int, list[tuple[int, int]]], top: int) -> list[int]:
     """The ``top`` documents with the most seeds in copy order (:func:`_ordered_support`), ties
     broken by more seeds, then by document number. A document's support is at most its seed
     count, so documents are scored in decreasing seed count and scoring stops once no remaining
@@ -677,7 +703,7 @@ def _top_supported(seeds: dict[int, list[tuple[int, int]]], starts: I64, top: in
     for d in by_count:
         if len(scored) >= top and len(seeds[d]) <= -scored[top - 1][0]:
             break
-        scored.append((-_ordered_support(seeds[d], starts), -len(seeds[d]), d))
+        scored.append((-_ordered_support(seeds[d]), -len(seeds[d]), d))
         scored.sort()
     return [d for _s, _n, d in scored[:top]]
 
@@ -984,7 +1010,7 @@ class Matcher:
                 seeds[doc] = [h for h in seeds[doc] if not mine[h[0]]]
         # verify the works with the most seeds in copy order (output and work offsets advancing
         # together) first
-        ranked = _top_supported(seeds, ct.starts, self.thresholds.max_renamed_candidates)
+        ranked = _top_supported(seeds, self.thresholds.max_renamed_candidates)
         seeds = {d: seeds[d] for d in ranked}
         if not seeds:
             return {}
@@ -1009,20 +1035,32 @@ class Matcher:
         for doc, hits in seeds.items():
             if reach.get(doc, self.thresholds.code_chars) < self.thresholds.code_chars:
                 continue  # cannot reach code_chars whatever the work holds: not decoded
-            wt = self._work_code(doc)
-            if wt is None:
-                continue
-            frags: list[Fragment] = []
             # every seed's maximal run, computed for all seeds at once; only runs long enough
             # to count are tried, each once, in seed order, skipping seeds inside a kept run
             hits = sorted(hits)
             qa = np.fromiter((q for q, _w in hits), np.int64, len(hits))
-            wa = np.fromiter((w for _q, w in hits), np.int64, len(hits))
-            ja = np.searchsorted(wt.starts, wa)
-            start_ok = ja < len(wt)
-            start_ok[start_ok] = wt.starts[ja[start_ok]] == wa[start_ok]
-            qa, ja = qa[start_ok], ja[start_ok]  # the rest: not a token start (hash collision)
-            fwd_a, back_a = _run_extents(ct.norm_ids, qa, wt.norm_ids, ja)
+            ja = np.fromiter((j for _q, j in hits), np.int64, len(hits))  # work token indexes
+            kinds = self.index.code_kinds(doc)
+            if kinds is not None:
+                # the runs on the work's token kinds alone (nothing decompressed): most works
+                # share only short runs with the output and are dropped here
+                vocab, work_kinds = kinds
+                in_work = ja < work_kinds.shape[0]  # else a damaged posting
+                qa, ja = qa[in_work], ja[in_work]
+                fwd_a, back_a = _run_extents(_kinds_in(ct.norm_ids, vocab), qa, work_kinds, ja)
+                if doc not in verified and _union_tokens_nows(
+                        *_long_runs(qa, fwd_a, back_a, nows_before,
+                                    self.thresholds.code_fragment_chars),
+                        nows_before) < self.thresholds.code_chars:
+                    continue  # (the runs before the cuts at gaps below: a bound)
+            wt = self._work_code(doc)
+            if wt is None:
+                continue
+            if kinds is None:  # a work registered without its stream: tokenized here
+                in_work = ja < len(wt)
+                qa, ja = qa[in_work], ja[in_work]
+                fwd_a, back_a = _run_extents(ct.norm_ids, qa, wt.norm_ids, ja)
+            frags: list[Fragment] = []
             fwd_a, back_a = _cut_at_gaps(qa, ja, fwd_a, back_a, ct.starts, ct.ends, wt.starts,
                                          wt.ends)
             long_enough = (fwd_a > 0) & (nows_before[qa + fwd_a] - nows_before[qa - back_a]
