@@ -251,6 +251,21 @@ def test_channel_manifest_with_other_settings_is_refused(
     assert key in str(info.value)
 
 
+def test_an_index_with_code_point_positions_in_code_normalised_is_refused(
+        built: tuple[Path, list[Path]], tmp_path: Path) -> None:
+    """Indexes built before code-normalised postings held token indexes have no ``positions``
+    in their manifests; their postings would be read as token indexes: refused, rebuild."""
+    path = _copy_index(built, tmp_path / "idx")
+    mpath = path / "channels" / "code-normalised" / "manifest.json"
+    manifest = json.loads(mpath.read_text())
+    assert manifest["settings"]["positions"] == "tokens"
+    del manifest["settings"]["positions"]
+    mpath.write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatchError, match=r"code-normalised .*'positions': None.*"
+                       r"'positions': 'tokens'.*Rebuild the index"):
+        Index.open(path)
+
+
 def test_unreadable_manifests(built: tuple[Path, list[Path]], tmp_path: Path) -> None:
     path = _copy_index(built, tmp_path / "idx")
     (path / "channels" / "text" / "manifest.json").write_text("{not json")
