@@ -3,10 +3,16 @@ figure is computed by hand from the rules in its docstring (n = 4)."""
 
 from __future__ import annotations
 
-import numpy as np
+import sysconfig
+from pathlib import Path
 
-from rightsguard.fingerprint.code import IDENT_ID, LITERAL_ID
-from rightsguard.screen.matcher import _renamed_units
+import numpy as np
+from renaming import renamed
+
+from rightsguard.fingerprint.code import IDENT_ID, LITERAL_ID, CodeTokenizer
+from rightsguard.screen.matcher import SAME_TEXT_ARRAY_MIN, _renamed_units, _same_texts
+
+STDLIB = Path(sysconfig.get_paths()["stdlib"])
 
 ID, LIT, PUNCT = IDENT_ID, LITERAL_ID, 7
 
@@ -54,3 +60,43 @@ def test_a_stretch_does_not_run_across_two_fragments() -> None:
     two = ([PUNCT, PUNCT], [1, 1], [1, 1], [True, True], [0, 0])
     one = ([ID], [5], [5], [True], [0])
     assert _units([two, one]) == [2, 5]
+
+
+def test_identifier_texts_compare_alike_by_slices_and_by_hashes() -> None:
+    """:func:`_same_texts` on a real renamed copy: its array path (from
+    :data:`SAME_TEXT_ARRAY_MIN` pairs) agrees with comparing the slices, on ASCII and non-ASCII
+    texts, and where renamed names have the same length as the originals."""
+    work = (STDLIB / "textwrap.py").read_text("utf-8")
+    out = "# copié\n" + renamed(work, "renamed_")  # non-ASCII: 32-bit code points
+    tok = CodeTokenizer()
+    wt, ot = tok.tokenize(work, "python"), tok.tokenize(out, "python")
+    assert ot.norm_ids.tolist() == wt.norm_ids.tolist()  # renaming keeps the token structure
+    named = np.flatnonzero((wt.norm_ids == np.uint64(IDENT_ID))
+                           | (wt.norm_ids == np.uint64(LITERAL_ID)))
+    assert named.shape[0] > 4 * SAME_TEXT_ARRAY_MIN
+    want = [out[a:b] == work[c:d] for a, b, c, d in zip(
+        ot.starts[named].tolist(), ot.ends[named].tolist(), wt.starts[named].tolist(),
+        wt.ends[named].tolist(), strict=True)]
+    assert 0 < sum(want) < len(want)  # some names renamed, others (and literals) kept
+    span_chars = int((ot.ends[named] - ot.starts[named]).sum())
+    assert len(out) + len(work) <= 64 * span_chars  # so the array path is the one taken
+    got = _same_texts(out, ot.starts[named], ot.ends[named], work, wt.starts[named],
+                      wt.ends[named])
+    assert got.tolist() == want
+    few = named[:SAME_TEXT_ARRAY_MIN - 1]  # the slice path
+    assert _same_texts(out, ot.starts[few], ot.ends[few], work, wt.starts[few],
+                       wt.ends[few]).tolist() == want[:few.shape[0]]
+    # ASCII on both sides: the work against itself, and against a copy whose names differ
+    # only in their last letter (same lengths: the code points decide)
+    assert _same_texts(work, wt.starts[named], wt.ends[named], work, wt.starts[named],
+                       wt.ends[named]).all()
+    shifted = list(work)
+    for a, b in zip(wt.starts[named].tolist(), wt.ends[named].tolist(), strict=True):
+        if work[a:b].isidentifier() and work[b - 1] != "_":
+            shifted[b - 1] = "_"
+    shifted_text = "".join(shifted)
+    want = [work[a:b] == shifted_text[a:b] for a, b in zip(
+        wt.starts[named].tolist(), wt.ends[named].tolist(), strict=True)]
+    assert 0 < sum(want) < len(want)
+    assert _same_texts(work, wt.starts[named], wt.ends[named], shifted_text, wt.starts[named],
+                       wt.ends[named]).tolist() == want

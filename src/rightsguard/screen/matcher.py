@@ -349,6 +349,43 @@ def _kinds_in(ids: npt.NDArray[np.uint64], vocabulary: npt.NDArray[np.uint64]) -
     return np.where(vocabulary[at] == ids, at, -1)
 
 
+#: Identifier and literal pairs of a renamed-copy candidate compared as string slices up to
+#: this many; above, on arrays (:func:`_same_texts`), which cost a fixed ~20 µs.
+SAME_TEXT_ARRAY_MIN = 96
+
+
+def _text_codes(text: str) -> npt.NDArray[np.uint8] | npt.NDArray[np.uint32]:
+    """The code points of ``text`` as an array (``uint8`` when ASCII)."""
+    if text.isascii():
+        return np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def _same_texts(a: str, a_starts: I64, a_ends: I64, b: str, b_starts: I64, b_ends: I64
+                ) -> npt.NDArray[np.bool_]:
+    """Whether ``a[a_starts[i]:a_ends[i]] == b[b_starts[i]:b_ends[i]]`` for every ``i`` (code
+    points; shape ``(m,)``). From :data:`SAME_TEXT_ARRAY_MIN` pairs on, unless the texts are
+    much longer than the spans, the code points of all equal-length pairs are gathered and
+    compared in one array operation; else the slices are compared one by one."""
+    m = a_starts.shape[0]
+    lengths = a_ends - a_starts
+    span_chars = int(lengths.sum())
+    if m < SAME_TEXT_ARRAY_MIN or len(a) + len(b) > 64 * span_chars:
+        return np.fromiter((a[a0:a1] == b[b0:b1] for a0, a1, b0, b1 in zip(
+            a_starts.tolist(), a_ends.tolist(), b_starts.tolist(), b_ends.tolist(),
+            strict=True)), dtype=bool, count=m)
+    same: npt.NDArray[np.bool_] = lengths == b_ends - b_starts
+    pair = np.flatnonzero(same)
+    n = lengths[pair]
+    at = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)  # index inside each span
+    differ = _text_codes(a)[np.repeat(a_starts[pair], n) + at] != \
+        _text_codes(b)[np.repeat(b_starts[pair], n) + at]
+    # a pair differs where any of its code points does
+    same[pair[np.bincount(np.repeat(np.arange(pair.shape[0]), n)[differ],
+                          minlength=pair.shape[0]) > 0]] = False
+    return same
+
+
 def _long_runs(qa: I64, fwd: I64, back: I64, nows_before: I64, shortest: int
                ) -> tuple[I64, I64]:
     """Token spans ``(starts, ends)`` of the runs (seed ``qa[i]``, ``back[i]`` tokens back,
@@ -1048,10 +1085,11 @@ class Matcher:
                 in_work = ja < work_kinds.shape[0]  # else a damaged posting
                 qa, ja = qa[in_work], ja[in_work]
                 fwd_a, back_a = _run_extents(_kinds_in(ct.norm_ids, vocab), qa, work_kinds, ja)
-                if doc not in verified and _union_tokens_nows(
-                        *_long_runs(qa, fwd_a, back_a, nows_before,
-                                    self.thresholds.code_fragment_chars),
-                        nows_before) < self.thresholds.code_chars:
+                long_lo, long_hi = _long_runs(qa, fwd_a, back_a, nows_before,
+                                              self.thresholds.code_fragment_chars)
+                if (doc in verified and not long_lo.shape[0]) or (
+                        doc not in verified and _union_tokens_nows(long_lo, long_hi, nows_before)
+                        < self.thresholds.code_chars):
                     continue  # (the runs before the cuts at gaps below: a bound)
             wt = self._work_code(doc)
             if wt is None:
@@ -1111,11 +1149,8 @@ class Matcher:
             named_at = np.flatnonzero(named_tok[o_tok])
             if named_at.shape[0]:
                 o_at, w_at = o_tok[named_at], w_tok[named_at]
-                same[named_at] = [
-                    text[o0:o1] == wtext[w0:w1] for o0, o1, w0, w1 in zip(
-                        ct.starts[o_at].tolist(), ct.ends[o_at].tolist(),
-                        (wt.starts[w_at] - w_base).tolist(), (wt.ends[w_at] - w_base).tolist(),
-                        strict=True)]
+                same[named_at] = _same_texts(text, ct.starts[o_at], ct.ends[o_at], wtext,
+                                             wt.starts[w_at] - w_base, wt.ends[w_at] - w_base)
             if prev_gram is None:
                 prev_gram = _previous_ngram(ct.norm_ids)
             units_a = _renamed_units(tok_nows[o_tok], ct.norm_ids[o_tok],
