@@ -1203,6 +1203,8 @@ class Matcher:
         """Verified runs per work (``{doc: fragments}``, units = text tokens). ``need``: works
         whose runs cannot cover that many output tokens together (:func:`_reach_nows`, each
         token counting one) are not read: the caller has no use for them."""
+        if len(tokens) < need:  # (so no work can: nothing is looked up)
+            return {}
         seeds, unanswered = self._seeds(channel, tokens.ids, tokens.starts, exclude)
         if not seeds:
             return {}
