@@ -16,7 +16,8 @@ Each width (1, 2 or 4 bytes) is the smallest that holds the column's largest val
 kinds are left uncompressed so a candidate work's normalised tokens are read without
 decompressing anything (:func:`stream_kinds`): most candidates of a renamed-copy search share
 only short runs with the output and are dropped on those alone; only the rest need the token
-offsets. Kinds take about 1 byte a token, the compressed offsets about 1.5.
+offsets. On the latency benchmark's 31 million Python tokens a stream takes 1.9 bytes a token
+(kinds 1, offsets 0.8, vocabularies 0.1), against 1.2 in version 2.
 
 Versions 2 and 1 (indexes built before version 3; still read): ``RGS2`` and one zstd frame of
 the version 3 header, vocabulary, kinds, deltas and lengths; version 1, no magic, one zstd frame
