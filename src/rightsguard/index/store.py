@@ -373,7 +373,8 @@ class Index:
                 got = {k: cman.get("settings", {}).get(k) for k in diff}
                 raise IndexMismatchError(
                     f"index channel {ch.name} in {folder} was built with {got}; this rightsguard "
-                    f"uses { {k: want[k] for k in diff} }. Rebuild the index.")
+                    f"uses { {k: want[k] for k in diff} }. Rebuild the index: remove {folder} "
+                    "and add its sources again (`rightsguard demo` rebuilds its own)")
         return cls(folder, reg)
 
     @staticmethod
