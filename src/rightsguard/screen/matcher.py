@@ -386,13 +386,13 @@ def _same_texts(a: str, a_starts: I64, a_ends: I64, b: str, b_starts: I64, b_end
     return same
 
 
-def _long_runs(qa: I64, fwd: I64, back: I64, nows_before: I64, shortest: int
-               ) -> tuple[I64, I64]:
-    """Token spans ``(starts, ends)`` of the runs (seed ``qa[i]``, ``back[i]`` tokens back,
-    ``fwd[i]`` on) that cover at least ``shortest`` output characters."""
-    lo, hi = qa - back, qa + fwd
-    keep = (fwd > 0) & (nows_before[hi] - nows_before[lo] >= shortest)
-    return lo[keep], hi[keep]
+def _long_enough(qa: I64, fwd: I64, back: I64, nows_before: I64, shortest: int
+                 ) -> npt.NDArray[np.bool_]:
+    """Which runs (seed ``qa[i]``, ``back[i]`` tokens back, ``fwd[i]`` on) cover at least
+    ``shortest`` output characters (``nows_before[i]``: characters of tokens ``[0, i)``)."""
+    long: npt.NDArray[np.bool_] = (fwd > 0) & (
+        nows_before[qa + fwd] - nows_before[qa - back] >= shortest)
+    return long
 
 
 def _union_tokens_nows(starts: I64, ends: I64, nows_before: I64) -> int:
@@ -854,13 +854,7 @@ class Matcher:
         if doc in self._nows_cache:
             return [(self._nows(doc), False, False)]
         wtext = self.index.work_text(doc)
-        merged: list[list[int]] = []
-        for lo, hi in windows:
-            lo, hi = max(0, lo), min(len(wtext), hi)
-            if merged and lo <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], hi)
-            elif lo < hi:
-                merged.append([lo, hi])
+        merged = _merged([(max(0, lo), min(len(wtext), hi)) for lo, hi in windows])
         if sum(hi - lo for lo, hi in merged) >= len(wtext) // 2 or not merged:
             return [(self._nows(doc), False, False)]
         views = []
@@ -1085,10 +1079,11 @@ class Matcher:
                 in_work = ja < work_kinds.shape[0]  # else a damaged posting
                 qa, ja = qa[in_work], ja[in_work]
                 fwd_a, back_a = _run_extents(_kinds_in(ct.norm_ids, vocab), qa, work_kinds, ja)
-                long_lo, long_hi = _long_runs(qa, fwd_a, back_a, nows_before,
-                                              self.thresholds.code_fragment_chars)
-                if (doc in verified and not long_lo.shape[0]) or (
-                        doc not in verified and _union_tokens_nows(long_lo, long_hi, nows_before)
+                long = _long_enough(qa, fwd_a, back_a, nows_before,
+                                    self.thresholds.code_fragment_chars)
+                if (doc in verified and not long.any()) or (
+                        doc not in verified and _union_tokens_nows(
+                            (qa - back_a)[long], (qa + fwd_a)[long], nows_before)
                         < self.thresholds.code_chars):
                     continue  # (the runs before the cuts at gaps below: a bound)
             wt = self._work_code(doc)
@@ -1101,8 +1096,8 @@ class Matcher:
             frags: list[Fragment] = []
             fwd_a, back_a = _cut_at_gaps(qa, ja, fwd_a, back_a, ct.starts, ct.ends, wt.starts,
                                          wt.ends)
-            long_enough = (fwd_a > 0) & (nows_before[qa + fwd_a] - nows_before[qa - back_a]
-                                         >= self.thresholds.code_fragment_chars)
+            long_enough = _long_enough(qa, fwd_a, back_a, nows_before,
+                                       self.thresholds.code_fragment_chars)
             if doc not in verified and _union_tokens_nows(
                     (qa - back_a)[long_enough], (qa + fwd_a)[long_enough],
                     nows_before) < self.thresholds.code_chars:
@@ -1275,23 +1270,14 @@ class Matcher:
         after)]`` in work order, ``start`` the piece's first code point, the flags whether the
         work goes on before and after the piece."""
         n = len(wtext)
-        merged: list[list[int]] = []
-        for lo, hi in windows or ():
-            lo, hi = max(0, lo), min(n, hi)
-            if merged and lo <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], hi)
-            elif lo < hi:
-                merged.append([lo, hi])
-        widened: list[list[int]] = []
-        for lo, hi in merged:
+        widened = []
+        for lo, hi in _merged([(max(0, lo), min(n, hi)) for lo, hi in windows or ()]):
             while lo > 0 and not wtext[lo - 1].isspace():
                 lo -= 1
             while hi < n and not wtext[hi].isspace():
                 hi += 1
-            if widened and lo <= widened[-1][1]:
-                widened[-1][1] = hi
-            else:
-                widened.append([lo, hi])
+            widened.append((lo, hi))
+        widened = _merged(widened)
         if not widened or sum(hi - lo for lo, hi in widened) >= n // 2:
             return [(tokenize_text(wtext.full()), 0, False, False)]
         return [(tokenize_text(wtext[lo:hi], offset=lo), lo, lo > 0, hi < n)
