@@ -302,6 +302,7 @@ class Index:
         self._texts: LRU[int, WorkText] = LRU(64)
         self._streams: LRU[int, TokenStream | None] = LRU(256)
         self._kinds: LRU[int, Kinds | None] = LRU(256)
+        self._blobs: LRU[int, bytes | None] = LRU(256)
         self._zd = zstandard.ZstdDecompressor()
         self._rows: dict[int, WorkRow] = {}
         self.images = ImageStore(path, registry)
@@ -431,10 +432,7 @@ class Index:
             self._write_channel_manifest(self.path, ch, generation=gen, postings=postings,
                                          stop=stop_n)
         self._loaded_generation = None
-        self._rows.clear()
-        self._texts.clear()
-        self._streams.clear()
-        self._kinds.clear()
+        self._clear_caches()
 
     def add(self, items: Iterable[WorkInput | Skipped], *, progress: ProgressFn | None = None,
             workers: int | None = None, batch_bytes: int = 16 << 20) -> AddSummary:
@@ -869,10 +867,7 @@ class Index:
                 self._stop[ch.name] = np.empty(0, np.uint32)
         self._removed = np.asarray(sorted(self.registry.removed_docs()), dtype=np.uint32)
         self._protected = np.asarray(sorted(self.registry.protected_docs()), dtype=np.uint32)
-        self._rows.clear()
-        self._texts.clear()
-        self._streams.clear()
-        self._kinds.clear()
+        self._clear_caches()
         self._loaded_generation = gen
 
     def lookup(self, channel: str, hashes: U32, *, stoplist: bool = True) -> Postings:
@@ -1014,15 +1009,25 @@ class Index:
         return self._texts.get(doc, lambda: WorkText(self.registry.content_blob(doc),
                                                      self._zd, lambda raw: decode(raw)[0]))
 
+    def _clear_caches(self) -> None:
+        """Forget the registry rows, texts and token streams read so far (after a write)."""
+        for cache in (self._rows, self._texts, self._streams, self._kinds, self._blobs):
+            cache.clear()
+
     def code_tokens(self, doc: int) -> TokenStream | None:
         """Stored normalised code tokens of a work (an LRU of 256 stays warm on this object);
         None for text works. Document numbers are never reused, so entries never go stale."""
 
         def load() -> TokenStream | None:
-            blob = self.registry.code_stream(doc)
+            blob = self._stream_blob(doc)
             return None if blob is None else decode_stream(blob, self._zd)
 
         return self._streams.get(doc, load)
+
+    def _stream_blob(self, doc: int) -> bytes | None:
+        """A work's stored token stream as read from the registry, once for both
+        :meth:`code_kinds` and :meth:`code_tokens` (an LRU of 256)."""
+        return self._blobs.get(doc, lambda: self.registry.code_stream(doc))
 
     def code_kinds(self, doc: int) -> Kinds | None:
         """A work's normalised code tokens as ``(vocabulary, kinds)`` (:func:`stream_kinds`:
@@ -1031,7 +1036,7 @@ class Index:
         Raises IndexCorruptError on a malformed stored stream."""
 
         def load() -> Kinds | None:
-            blob = self.registry.code_stream(doc)
+            blob = self._stream_blob(doc)
             return None if blob is None else stream_kinds(blob, self._zd)
 
         return self._kinds.get(doc, load)
