@@ -523,14 +523,16 @@ def _places(los: list[int], positions: list[I64], offsets: list[int]
     """Where work code points ``offsets`` fall in pieces of a work (windows in work order, piece
     ``k`` starting at code point ``los[k]``, ``positions[k]`` the ascending code points of its
     units): per offset, its piece and ``np.searchsorted(positions[piece], offset)``."""
-    piece_of = (np.searchsorted(los, offsets, "right") - 1).clip(0).tolist()
-    at = [0] * len(offsets)
+    offs = np.array(offsets, dtype=np.int64)
+    if len(positions) == 1:  # the common case: one window
+        return [0] * len(offsets), np.searchsorted(positions[0], offs).tolist()
+    piece = (np.searchsorted(np.array(los, dtype=np.int64), offs, "right") - 1).clip(0)
+    at = np.zeros(offs.shape[0], dtype=np.int64)
     for k, pos in enumerate(positions):
-        mine = [h for h, pk in enumerate(piece_of) if pk == k]
-        for h, j in zip(mine, np.searchsorted(pos, [offsets[h] for h in mine]).tolist(),
-                        strict=True):
-            at[h] = j
-    return piece_of, at
+        mine = np.flatnonzero(piece == k)
+        if mine.shape[0]:
+            at[mine] = np.searchsorted(pos, offs[mine])
+    return piece.tolist(), at.tolist()
 
 
 #: Fragments from which :func:`_chain` tries only predecessors within reach.
@@ -847,14 +849,15 @@ class Matcher:
 
     def _nows_near(self, doc: int, windows: list[tuple[int, int]]
                    ) -> list[tuple[NowsView, bool, bool]]:
-        """Whitespace-free views of a work over ``windows`` (code-point spans, sorted by start;
+        """Whitespace-free views of a work over ``windows`` (code-point spans in any order;
         overlapping ones merged), or of the whole work when they cover half of it or it is
         cached: ``[(view, cut before, cut after)]`` in work order, the flags saying whether the
         work goes on before and after the view. Only the windows are decoded."""
         if doc in self._nows_cache:
             return [(self._nows(doc), False, False)]
         wtext = self.index.work_text(doc)
-        merged = _merged([(max(0, lo), min(len(wtext), hi)) for lo, hi in windows])
+        n = len(wtext)
+        merged = [(max(0, lo), min(n, hi)) for lo, hi in _merged(windows) if hi > 0 and lo < n]
         if sum(hi - lo for lo, hi in merged) >= len(wtext) // 2 or not merged:
             return [(self._nows(doc), False, False)]
         views = []
@@ -927,8 +930,8 @@ class Matcher:
         out_cp = ct.exact_starts.tolist()
         for doc, hits in seeds.items():
             hits = sorted(hits)
-            pieces = self._nows_near(doc, sorted(
-                (w - out_cp[q] - 256, w + len(text) - out_cp[q] + 256) for q, w in hits))
+            pieces = self._nows_near(doc, [(w - out_cp[q] - 256, w + len(text) - out_cp[q] + 256)
+                                           for q, w in hits])
             ws = [w for _q, w in hits]
             piece_of, work_at = _places([v.base for v, _a, _b in pieces],
                                         [v.offsets for v, _a, _b in pieces], ws)
