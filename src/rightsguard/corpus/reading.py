@@ -19,6 +19,7 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "INVALID_UTF8_NOTE",
     "MAX_BYTES_SETTING",
+    "declared_encoding",
     "decode_text",
     "read_source",
 ]
@@ -109,11 +110,12 @@ def nul_offset(head: bytes) -> int | None:
 def decode_text(raw: bytes, name: str = "<input>") -> tuple[str, list[str]]:
     """Decode bytes of a text or code file; ``name`` is used in error messages.
 
-    UTF-8 with or without BOM (BOM removed); UTF-16/32 only with a BOM (noted). Invalid UTF-8 is
-    decoded with U+FFFD replacement and the note :data:`INVALID_UTF8_NOTE`. Refused as binary
-    (:class:`~rightsguard.errors.InputError`): a NUL byte in the first :data:`BINARY_SNIFF_BYTES`
-    bytes, or invalid UTF-8 whose first bytes are more than 10% control bytes or decode to more
-    than 30% replacement characters.
+    UTF-8 with or without BOM (BOM removed); UTF-16/32 only with a BOM (noted); bytes that are
+    not UTF-8 in the encoding a coding declaration names (:func:`declared_encoding`, noted).
+    Other invalid UTF-8 is decoded with U+FFFD replacement and the note
+    :data:`INVALID_UTF8_NOTE`. Refused as binary (:class:`~rightsguard.errors.InputError`): a
+    NUL byte in the first :data:`BINARY_SNIFF_BYTES` bytes, or invalid UTF-8 whose first bytes
+    are more than 10% control bytes or decode to more than 30% replacement characters.
     """
     for bom, encoding, note in _BOMS:
         if raw.startswith(bom):
@@ -138,6 +140,13 @@ def decode_text(raw: bytes, name: str = "<input>") -> tuple[str, list[str]]:
         return raw.decode("utf-8"), []
     except UnicodeDecodeError:
         pass
+    declared = declared_encoding(raw)
+    if declared is not None:
+        try:
+            return raw.decode(declared), [f"decoded as {declared} (its coding declaration, "
+                                          "PEP 263)"]
+        except UnicodeDecodeError:
+            pass  # the declaration is wrong: read as the undeclared text it is
     control = sum(1 for b in sample if b in _CONTROL_BYTES)
     decoded_sample = sample.decode("utf-8", errors="replace")
     replaced = decoded_sample.count("\ufffd")
@@ -148,6 +157,26 @@ def decode_text(raw: bytes, name: str = "<input>") -> tuple[str, list[str]]:
             f" {control} control bytes in the first {len(sample)} bytes); only text and code"
             " files can be read")
     return raw.decode("utf-8", errors="replace"), [INVALID_UTF8_NOTE]
+
+
+def declared_encoding(raw: bytes) -> str | None:
+    """The encoding a coding declaration in the first two lines of ``raw`` names (``# -*-
+    coding: euc-jp -*-``; PEP 263, the form Python, Ruby, Emacs and Vim share), as the codec
+    name Python's :func:`tokenize.detect_encoding` normalises it to (``latin-1`` →
+    ``iso-8859-1``); None without a declaration, with one Python would refuse (an unknown
+    encoding), or when it declares UTF-8.
+
+    :func:`decode_text` honours it only for bytes that are not valid UTF-8: a legacy-encoded
+    source (Shift_JIS or EUC-JP comments, Latin-1 author names) is read as its author wrote it
+    instead of being replaced or refused as binary."""
+    import io
+    import tokenize
+
+    try:
+        encoding, _lines = tokenize.detect_encoding(io.BytesIO(raw).readline)
+    except SyntaxError:
+        return None
+    return None if encoding.startswith("utf-8") else encoding
 
 
 def _image_kind(raw: bytes) -> str | None:
