@@ -4,7 +4,8 @@
 fast (tokenizer version 2): every node is classified from its type, strings and comments are
 taken whole, and every field of :class:`CodeTokens` is built token by token. The fast path must
 give the same tokens, spans and ids on real code; if this test fails, the token stream changed
-and ``TOKENIZER_VERSION`` would have to be bumped.
+and ``TOKENIZER_VERSION`` (or, for the text tokens of comments and strings, ``PROSE_VERSION``)
+would have to be bumped.
 """
 
 from __future__ import annotations
@@ -47,6 +48,21 @@ def _reference_class(node: Any) -> int:
     if ntype == "ERROR":
         return _ERROR
     return _NAMED if node.is_named else _ANON
+
+
+def blank_whitespace_escapes(text: str) -> str:
+    """Prose version 2, one character at a time: a backslash and the character after it are
+    read as a pair; pairs standing for whitespace (n r t f v) become two spaces."""
+    out = list(text)
+    i = 0
+    while i < len(text) - 1:
+        if text[i] == "\\":
+            if text[i + 1] in "nrtfv":
+                out[i] = out[i + 1] = " "
+            i += 2
+        else:
+            i += 1
+    return "".join(out)
 
 
 def reference_tokens(tokenizer: CodeTokenizer, text: str, language: str) -> dict[str, Any]:
@@ -107,7 +123,8 @@ def reference_tokens(tokenizer: CodeTokenizer, text: str, language: str) -> dict
         else:
             ex_ids.append(h(data[sb:eb]))
             ex_starts.append(st)
-    text_tokens = tokenize_spans(text, [(cp[s], cp[e]) for s, e in prose])
+    text_tokens = tokenize_spans(blank_whitespace_escapes(text),
+                                 [(cp[s], cp[e]) for s, e in prose])
     return {"starts": starts, "ends": ends, "norm_ids": norm, "exact_ids": ex_ids,
             "exact_starts": ex_starts, "text_starts": text_tokens.starts.tolist(),
             "text_ends": text_tokens.ends.tolist(), "text_ids": text_tokens.ids.tolist()}

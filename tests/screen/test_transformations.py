@@ -31,6 +31,7 @@ from pathlib import Path
 import pytest
 
 from rightsguard import Index, Screener
+from rightsguard.fingerprint.text import tokenize_text
 from rightsguard.index.sources import licence_text_works, works_from
 from rightsguard.model import Match, Source, Verdict, WorkInput
 from rightsguard.screen.matcher import Thresholds
@@ -798,6 +799,29 @@ def test_all_caps_prose_copy_is_found(corpus: Corpus) -> None:
     assert m.kind in ("verbatim", "near-verbatim")
     start = answer.index(shouted)
     assert (m.output_span.start, m.output_span.end) == (start, start + len(shouted))
+    assert corpus.licence_txt[m.work_span.start:m.work_span.end] == para
+
+
+def test_prose_in_a_string_literal_with_escaped_line_breaks_is_found(corpus: Corpus) -> None:
+    # a model writing text into code joins its lines with "\\n" escapes: words meet at every
+    # line end ("moved\\nto") and must still be read as separate words
+    para = english_paragraph(corpus.licence_txt)
+    lines = para.splitlines()
+    assert len(lines) >= 4  # the paragraph is wrapped in LICENSE.txt
+    literal = "\\n".join(lines)
+    assert "moved to\\nBeOpen.com" in literal
+    code = ("const history = require('./history');\n\n"
+            f'export const ABOUT = "{literal}";\n\n'
+            "export function about() {\n  return ABOUT.split('\\n');\n}\n")
+    matches = [m for m in all_matches(corpus.screener, code, language="javascript")
+               if m.work.work_id == corpus.licence_txt_id]
+    assert len(matches) == 1, all_matches(corpus.screener, code, language="javascript")
+    m = matches[0]
+    # every token of the paragraph, as the registered text reads it (60 words split on spaces)
+    assert len(para.split()) == 60
+    assert m.channel == "text" and m.matched_tokens == len(tokenize_text(para))
+    start = code.index(literal)
+    assert (m.output_span.start, m.output_span.end) == (start, start + len(literal))
     assert corpus.licence_txt[m.work_span.start:m.work_span.end] == para
 
 

@@ -39,6 +39,10 @@ from rightsguard.fingerprint.xxh3 import U64, xxh3_spans
 
 TOKENIZER_NAME = "rightsguard-code"
 TOKENIZER_VERSION = 2
+#: How the prose of code (comments and strings, :attr:`CodeTokens.text`) is cut into text
+#: tokens. 2: escapes that stand for whitespace (:func:`_prose_text`) separate words. The text
+#: channels record it, since they hold the prose of code works.
+PROSE_VERSION = 2
 
 #: language name -> (grammar module, function returning the language pointer)
 TREE_SITTER_GRAMMARS: dict[str, tuple[str, str]] = {
@@ -130,6 +134,25 @@ def _split_spans(pattern: re.Pattern[str], text: str, starts: npt.NDArray[np.int
 # For ASCII text both patterns are runs of one byte class (text.ascii_runs); other text goes
 # through re.split.
 _ASCII_PIECE = np.array([_PIECE.fullmatch(chr(c)) is not None for c in range(128)] + [True] * 128)
+
+
+#: A backslash escape in a string literal: the backslash and the character after it.
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+#: Escaped characters that stand for whitespace (``\\n``, ``\\r``, ``\\t``, ``\\f``, ``\\v``) in
+#: C, C++, C#, Go, Java, JavaScript, PHP, Python, Ruby and Rust strings.
+_WHITESPACE_ESCAPES = frozenset("nrtfv")
+
+
+def _prose_text(text: str) -> str:
+    """``text`` with every escape standing for whitespace replaced by two spaces (offsets are
+    unchanged), for cutting the prose of code into words: a song or a licence pasted into one
+    string literal with ``\\n`` between its lines was read as words such as ``nto`` (from
+    ``...charge,\\nto any person``), so no k-gram across a line end matched its registered
+    text. Escaped
+    backslashes are kept (``\\\\n`` is a backslash and an ``n``)."""
+    if "\\" not in text:
+        return text
+    return _ESCAPE.sub(lambda m: "  " if m.group(1) in _WHITESPACE_ESCAPES else m.group(0), text)
 
 
 def _text_tokens(text: str, starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64],
@@ -697,9 +720,12 @@ class CodeTokenizer:
         else:
             ex_ids = np.ascontiguousarray(exact, dtype=np.uint64)
             ex_starts = starts
+        prose = _prose_text(text)
+        if ascii_data is not None and prose is not text:
+            ascii_data = prose.encode("ascii")
         return CodeTokens(
             starts=starts, ends=ends, norm_ids=norm, exact_ids=ex_ids, exact_starts=ex_starts,
-            text=_text_tokens(text, np.asarray(prose_starts, dtype=np.int64),
+            text=_text_tokens(prose, np.asarray(prose_starts, dtype=np.int64),
                               np.asarray(prose_ends, dtype=np.int64), ascii_data),
             tokenizer=name)
 

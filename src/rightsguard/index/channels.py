@@ -52,6 +52,9 @@ class Channel:
     #: normalised channel) the index of the k-gram's first token in the work's token stream,
     #: so a renamed-copy candidate is verified on its token kinds alone (no offsets decoded)
     positions: str = "code points"
+    #: text channels: :data:`rightsguard.fingerprint.code.PROSE_VERSION`, how the comments and
+    #: strings of the code works they hold were cut into words (None for code channels)
+    code_prose_version: int | None = None
 
     def describe(self) -> dict[str, Any]:
         """The settings an index channel must have been built with (stored in its manifest)."""
@@ -68,7 +71,8 @@ class Channel:
             "tokenizer_version": self.tokenizer_version,
             "stream": self.stream,
             "positions": self.positions,
-        }
+        } | ({} if self.code_prose_version is None
+             else {"code_prose_version": self.code_prose_version})
 
 
 CODE_EXACT = Channel("code-exact", "exact", WinnowParams(16, 32, HASH_SEED),
@@ -76,9 +80,11 @@ CODE_EXACT = Channel("code-exact", "exact", WinnowParams(16, 32, HASH_SEED),
 CODE_NORM = Channel("code-normalised", "norm", WinnowParams(12, 24, HASH_SEED),
                     code_fp.TOKENIZER_NAME, code_fp.TOKENIZER_VERSION, positions="tokens")
 TEXT = Channel("text", "text", WinnowParams(10, 30, HASH_SEED),
-               text_fp.TOKENIZER_NAME, text_fp.TOKENIZER_VERSION)
+               text_fp.TOKENIZER_NAME, text_fp.TOKENIZER_VERSION,
+               code_prose_version=code_fp.PROSE_VERSION)
 TEXT_DENSE = Channel("text-dense", "text", WinnowParams(5, 5, HASH_SEED),
-                     text_fp.TOKENIZER_NAME, text_fp.TOKENIZER_VERSION)
+                     text_fp.TOKENIZER_NAME, text_fp.TOKENIZER_VERSION,
+                     code_prose_version=code_fp.PROSE_VERSION)
 
 CHANNELS: tuple[Channel, ...] = (CODE_EXACT, CODE_NORM, TEXT, TEXT_DENSE)
 
