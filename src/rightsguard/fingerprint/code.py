@@ -148,8 +148,7 @@ def _prose_text(text: str) -> str:
     unchanged), for cutting the prose of code into words: a song or a licence pasted into one
     string literal with ``\\n`` between its lines was read as words such as ``nto`` (from
     ``...charge,\\nto any person``), so no k-gram across a line end matched its registered
-    text. Escaped
-    backslashes are kept (``\\\\n`` is a backslash and an ``n``)."""
+    text. Escaped backslashes are kept (``\\\\n`` is a backslash and an ``n``)."""
     if "\\" not in text:
         return text
     return _ESCAPE.sub(lambda m: "  " if m.group(1) in _WHITESPACE_ESCAPES else m.group(0), text)
