@@ -78,6 +78,9 @@ def test_declarations_that_do_not_hold_are_not_used() -> None:
     # an encoding Python does not know, and a declaration of UTF-8 (already tried)
     assert declared_encoding(b"# coding: no-such-codec\nx = 1\n") is None
     assert declared_encoding(b"# vim: set fileencoding=utf-8 :\nx = 1\n") is None
+    # declarations written in ASCII cannot name an encoding that does not write ASCII so
+    for other in ("utf-16", "utf-32", "cp037"):
+        assert declared_encoding(f"# coding: {other}\n# caf\u00e9\n".encode("latin-1")) is None
     # declared Latin-1 but written in UTF-8: valid UTF-8 is read as UTF-8 (offsets unchanged)
     utf8 = "# coding: latin-1\ns = 'caf\u00e9'\n"
     assert decode_text(utf8.encode("utf-8")) == (utf8, [])

@@ -164,7 +164,8 @@ def declared_encoding(raw: bytes) -> str | None:
     coding: euc-jp -*-``; PEP 263, the form Python, Ruby, Emacs and Vim share), as the codec
     name Python's :func:`tokenize.detect_encoding` normalises it to (``latin-1`` →
     ``iso-8859-1``); None without a declaration, with one Python would refuse (an unknown
-    encoding), or when it declares UTF-8.
+    encoding), when it declares UTF-8, or an encoding in which the declaration itself, written
+    in ASCII, would read otherwise (UTF-16, UTF-32, EBCDIC).
 
     :func:`decode_text` honours it only for bytes that are not valid UTF-8: a legacy-encoded
     source (Shift_JIS or EUC-JP comments, Latin-1 author names) is read as its author wrote it
@@ -176,7 +177,9 @@ def declared_encoding(raw: bytes) -> str | None:
         encoding, _lines = tokenize.detect_encoding(io.BytesIO(raw).readline)
     except SyntaxError:
         return None
-    return None if encoding.startswith("utf-8") else encoding
+    if encoding.startswith("utf-8") or "# coding\n".encode(encoding) != b"# coding\n":
+        return None  # UTF-8 was tried; a declaration written in ASCII cannot mean UTF-16 or EBCDIC
+    return encoding
 
 
 def _image_kind(raw: bytes) -> str | None:
