@@ -575,6 +575,16 @@ def _chain(frags: list[Fragment]) -> list[Fragment]:
 RENAMED_NGRAM = 4
 
 
+def _beside(frags: list[Fragment], chain: list[Fragment]) -> list[Fragment]:
+    """The fragments not mostly inside ``chain``'s output span: candidates for the next copy of
+    the work in the output. Fragments mostly inside a match are its own; one overlapping it by
+    a few characters is the next copy (a copy's run reached 5 characters into the identical
+    copy right after it, which was then never reported)."""
+    lo, hi = chain[0].out_start, chain[-1].out_end
+    return [f for f in frags
+            if 2 * max(0, min(f.out_end, hi) - max(f.out_start, lo)) < f.out_end - f.out_start]
+
+
 def _text_cover(frags: list[Fragment], tokens: TextTokens, work: WorkText, out_total: int,
                 work_tokens: int) -> tuple[float, float]:
     """(output coverage, work coverage) of text fragments of one work, in tokens: the output's
@@ -1223,8 +1233,8 @@ class Matcher:
             wtext = self.index.work_text(doc)
             hits = sorted(hits)
             ws = [w for _q, w in hits]
-            pieces = self._work_token_pieces(wtext, sorted(
-                (w - out_at[q] - 256, w + out_len - out_at[q] + 256) for q, w in hits))
+            pieces = self._work_token_pieces(
+                wtext, [(w - out_at[q] - 256, w + out_len - out_at[q] + 256) for q, w in hits])
             piece_of, js = _places([lo for _t, lo, _a, _b in pieces],
                                    [t.starts for t, _lo, _a, _b in pieces], ws)
             frags: list[Fragment] = []
@@ -1267,7 +1277,7 @@ class Matcher:
     @staticmethod
     def _work_token_pieces(wtext: WorkText, windows: list[tuple[int, int]] | None
                            ) -> list[tuple[TextTokens, int, bool, bool]]:
-        """Text tokens of a work over ``windows`` (code-point spans sorted by start; each widened
+        """Text tokens of a work over ``windows`` (code-point spans in any order; each widened
         to whitespace so no word is cut, overlapping ones merged), or of the whole work when
         ``windows`` is None or they cover half of it: ``[(tokens, start, cut before, cut
         after)]`` in work order, ``start`` the piece's first code point, the flags whether the
@@ -1320,11 +1330,7 @@ class Matcher:
                     break
                 chain, kind, chan = best
                 lo, hi = chain[0].out_start, chain[-1].out_end
-                # fragments mostly inside this match are its own; one overlapping it by a few
-                # characters is the next copy (a copy's run reached 5 characters into the
-                # identical copy right after it, which was then never reported)
-                left = {c: [f for f in fs if 2 * max(0, min(f.out_end, hi) - max(f.out_start, lo))
-                            < f.out_end - f.out_start] for c, fs in left.items()}
+                left = {c: _beside(fs, chain) for c, fs in left.items()}
                 matched_docs.add(doc)
                 tokens = _channel_tokens(ct, chan, lo, hi)
                 longest = max(_channel_tokens(ct, chan, f.out_start, f.out_end) for f in chain)
@@ -1390,9 +1396,7 @@ class Matcher:
             left = long_runs.get(doc, [])
             while (chain := _chain(left)) and sum(f.units for f in chain) >= th.text_tokens:
                 chains.append(chain)
-                lo, hi = chain[0].out_start, chain[-1].out_end
-                left = [f for f in left if 2 * max(0, min(f.out_end, hi) - max(f.out_start, lo))
-                        < f.out_end - f.out_start]
+                left = _beside(left, chain)
             channel = TEXT.name
             if not chains:
                 chain = _chain(dense.get(doc, []))
@@ -1400,11 +1404,11 @@ class Matcher:
                         th.short_work_coverage:
                     continue
                 chains, channel = [chain], TEXT_DENSE.name
+            wtext = self.index.work_text(doc)
             cover = None
             if len(chains) > 1:  # coverages count every copy
-                cover = _text_cover([f for c in chains for f in c], tokens,
-                                    self.index.work_text(doc), out_total, row.tokens)
-            wtext = self.index.work_text(doc)
+                cover = _text_cover([f for c in chains for f in c], tokens, wtext, out_total,
+                                    row.tokens)
             for chain in sorted(chains, key=lambda c: c[0].out_start):
                 total = sum(f.units for f in chain)
                 # verbatim: one run of the same characters, whitespace aside; the same words
