@@ -8,14 +8,12 @@ or copying the same part of it (90% of the match's work span), and the same inli
 new file, or outside a git checkout, ``git diff --cached -U0`` gives the added line ranges and
 a match counts when its output span overlaps one. (Line ranges alone let a second, identical copy
 of an ignored block through: git's diff called the first copy the added one.) Matches to the
-file itself (its own indexed copy,
-by file URI or repository path, the old one too when it moved, and the indexed copies of files
-the commit deletes, whose text was in the repository already: a vendored copy elsewhere still
-counts) are skipped, a match whose
-first line or the line above it (or most of its lines) carries a ``# rightsguard: ignore``
-comment is accepted, and a
-baseline file lists accepted matches, one per line: a work id, or ``path:work-id`` (``#`` starts a
-comment).
+file itself (its own indexed copy, by file URI or repository path, the old one too when it
+moved, and the indexed copies of files the commit deletes, whose text was in the repository
+already: a vendored copy elsewhere still counts) are skipped, a match whose first line or the
+line above it (or most of its lines) carries a ``# rightsguard: ignore`` comment is accepted,
+and a baseline file lists accepted matches, one per line: a work id, or ``path:work-id``
+(``#`` starts a comment).
 """
 
 from __future__ import annotations
@@ -180,8 +178,7 @@ def filter_result(result: ScreenResult, text: str, added: set[int] | None,
                   also_self: Iterable[Path] = ()) -> ScreenResult:
     """Keep matches that are new — not a copy in ``committed`` (the committed version's
     :func:`match_keys`, :func:`_committed_copy`) when given, else touching ``added`` lines —
-    and are not ignored
-    inline, not to the file itself (under its path or those ``also_self``,
+    and are not ignored inline, not to the file itself (under its path or those ``also_self``,
     :func:`self_sources`) and not in the baseline."""
     from rightsguard.screen.matcher import verdict_of
 
