@@ -278,7 +278,9 @@ class Registry:
         engine = self._sa()
         try:
             with engine.begin() as conn:
-                yield Writer(conn, self.url)
+                writer = Writer(conn, self.url)
+                yield writer
+                writer.flush()
         except RegistryError:
             raise
         except Exception as exc:
@@ -463,18 +465,51 @@ class Registry:
         return {"works": n - removed, "removed": removed, "bytes": size, "tokens": tokens}
 
 
+#: The rows :meth:`Writer.insert_work` queues for a new work, one executemany per table.
+_QUEUED_SQL = {
+    "content": "INSERT INTO content (doc, data) VALUES (:d, :data)",
+    "code_streams": "INSERT INTO code_streams (doc, data) VALUES (:d, :data)",
+    "image_prints": "INSERT INTO image_prints (doc, width, height, hashes, features) "
+                    "VALUES (:d, :w, :h, :hashes, :feats)",
+    "holders": "INSERT INTO holders (doc, ord, holder) VALUES (:d, :o, :h)",
+    "sources": "INSERT INTO sources (doc, uri, repository, commit_id, path, licence, holders) "
+               "VALUES (:d, :u, :r, :c, :p, :l, :h)",
+    "identifiers": "INSERT INTO identifiers (doc, scheme, value) VALUES (:d, :s, :v)",
+}
+
+
 class Writer:
-    """Statements inside one registry transaction."""
+    """Statements inside one registry transaction.
+
+    A new work's own rows (content, stream, holders, sources, identifiers) are queued and
+    written with one executemany per table — before any other statement runs (so every read
+    in the transaction sees them) and before the commit (:meth:`flush`). One statement per
+    row cost ~0.5 ms per work, about a tenth of ``index add``'s time on real code."""
 
     def __init__(self, conn: Any, url: str) -> None:
         self.conn = conn
         self.url = url
         self._zc = zstandard.ZstdCompressor(level=6, write_checksum=True)  # damage is detected
+        self._queued: dict[str, list[dict[str, Any]]] = {}
 
     def _x(self, sql: str, params: dict[str, Any] | None = None) -> Any:
+        if self._queued:
+            self.flush()
+        return self._run(sql, params or {})
+
+    def _run(self, sql: str, params: dict[str, Any] | list[dict[str, Any]]) -> Any:
         from sqlalchemy import text
 
-        return self.conn.execute(text(sql), params or {})
+        return self.conn.execute(text(sql), params)
+
+    def _queue(self, table: str, row: dict[str, Any]) -> None:
+        self._queued.setdefault(table, []).append(row)
+
+    def flush(self) -> None:
+        """Write the queued rows (see the class docstring)."""
+        queued, self._queued = self._queued, {}
+        for table, rows in queued.items():
+            self._run(_QUEUED_SQL[table], rows)
 
     def find(self, work_id: str) -> tuple[int, bool] | None:
         row = self._x("SELECT doc, removed FROM works WHERE work_id = :w", {"w": work_id}).first()
@@ -492,7 +527,7 @@ class Writer:
     def insert_work(self, work: Work, *, raw: bytes, tokens: int, chars_nows: int,
                     tokenizer: str, generation: int, code_stream: bytes | None = None,
                     image: ImagePrints | None = None) -> int:
-        res = self._x(
+        res = self._run(  # not _x: the queue need not be written first
             "INSERT INTO works (work_id, title, licence, licence_category, modality, language, "
             "kind, famous, size_bytes, tokens, chars_nows, tokenizer, removed, generation) VALUES "
             "(:work_id, :title, :licence, :cat, :modality, :language, :kind, :famous, :size, "
@@ -506,18 +541,34 @@ class Writer:
         if doc >= 2**32 - 1:
             raise RegistryError(f"registry {self.url} is full: document numbers are uint32")
         text = decode(raw)[0] if work.modality in ("code", "text") else None
-        self._x("INSERT INTO content (doc, data) VALUES (:d, :data)",
-                {"d": doc, "data": encode_content(raw, text, self._zc)})
+        self._queue("content", {"d": doc, "data": encode_content(raw, text, self._zc)})
         if code_stream is not None:
-            self._x("INSERT INTO code_streams (doc, data) VALUES (:d, :data)",
-                    {"d": doc, "data": code_stream})
+            self._queue("code_streams", {"d": doc, "data": code_stream})
         if image is not None:
-            self._x("INSERT INTO image_prints (doc, width, height, hashes, features) "
-                    "VALUES (:d, :w, :h, :hashes, :feats)",
-                    {"d": doc, "w": image.width, "h": image.height, "hashes": image.hashes,
-                     "feats": image.features})
-        self.add_metadata(doc, work)
+            self._queue("image_prints", {"d": doc, "w": image.width, "h": image.height,
+                                         "hashes": image.hashes, "feats": image.features})
+        self._queue_metadata(doc, work)
         return doc
+
+    def _queue_metadata(self, doc: int, work: Work) -> None:
+        """:meth:`add_metadata` for a work just inserted (no rows of its own yet): the same rows,
+        queued. Repeats collapse as there: a holder or identifier once, a source URI once with
+        the licence of its last mention."""
+        for n, h in enumerate(dict.fromkeys(work.holders)):
+            self._queue("holders", {"d": doc, "o": n, "h": h})
+        named = json.dumps(list(work.holders), ensure_ascii=False)
+        sources: dict[str, dict[str, Any]] = {}
+        for s in work.sources:
+            lic = s.licence if s.licence is not None else work.licence
+            if s.uri in sources:
+                sources[s.uri]["l"] = lic
+                continue
+            sources[s.uri] = {"d": doc, "u": s.uri, "r": s.repository, "c": s.commit,
+                              "p": s.path, "l": lic, "h": named}
+        for row in sources.values():
+            self._queue("sources", row)
+        for scheme, value in dict.fromkeys(work.identifiers):
+            self._queue("identifiers", {"d": doc, "s": scheme, "v": value})
 
     def add_metadata(self, doc: int, work: Work) -> None:
         """Record holders, sources and identifiers of ``work`` on ``doc`` (duplicates ignored).
