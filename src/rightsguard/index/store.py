@@ -28,7 +28,7 @@ import signal
 import string
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -281,6 +281,44 @@ def _problem_of(item: object, licences: dict[str, str | None]) -> str | None:
             licences[item.licence] = f"licence {item.licence!r} is not an SPDX expression " \
                                      f"({exc})"
     return licences[item.licence]
+
+
+def document_frequencies(segments: Sequence[Segment], removed: U32) -> tuple[U32, I64]:
+    """Every hash of ``segments`` with its document frequency — the number of live documents
+    (not in ``removed``) holding it: ``(hashes, counts)``, hashes ascending and unique.
+
+    Linear passes, no hashing or sorting of postings: a segment's postings are sorted by hash,
+    then document (:func:`~rightsguard.index.segments.write_segment`), so a (hash, document)
+    pair's first posting is the one whose hash or document differs from the posting before,
+    and a hash's frequency is the run length of its hash among those; a document's postings
+    are all in one segment (works are fingerprinted once), so frequencies add up across
+    segments. The 233 MB benchmark index: 2.6 s per channel with ``np.unique`` over pairs."""
+    per_h: list[U32] = []
+    per_n: list[I64] = []
+    for seg in segments:
+        h, d = seg.h, seg.d
+        if removed.size:
+            live = ~np.isin(d, removed)
+            h, d = h[live], d[live]
+        if not h.shape[0]:
+            continue
+        first = np.empty(h.shape[0], dtype=bool)
+        first[0] = True
+        np.not_equal(h[1:], h[:-1], out=first[1:])
+        first[1:] |= d[1:] != d[:-1]
+        hp = h[first]  # one per (hash, document), still ascending
+        run = np.flatnonzero(np.concatenate(([True], hp[1:] != hp[:-1])))
+        per_h.append(hp[run])
+        per_n.append(np.diff(np.append(run, hp.shape[0])).astype(np.int64))
+    if not per_h:
+        return np.empty(0, np.uint32), np.empty(0, np.int64)
+    if len(per_h) == 1:
+        return per_h[0], per_n[0]
+    hs, ns = np.concatenate(per_h), np.concatenate(per_n)
+    order = np.argsort(hs, kind="stable")
+    hs, ns = hs[order], ns[order]
+    run = np.flatnonzero(np.concatenate(([True], hs[1:] != hs[:-1])))
+    return hs[run], np.add.reduceat(ns, run)
 
 
 class Index:
@@ -804,15 +842,11 @@ class Index:
                 results[ch.name] = np.empty(0, np.uint32)
                 continue
             loaded = [Segment.open(self.path / "channels" / ch.name / n, {}) for n in names]
-            h = np.concatenate([s.h for s in loaded])
-            d = np.concatenate([s.d for s in loaded])
-            live = ~np.isin(d, removed)
-            pairs = np.unique((h[live].astype(np.uint64) << np.uint64(32)) | d[live])
-            hs, counts = np.unique((pairs >> np.uint64(32)).astype(np.uint32),
-                                   return_counts=True)
+            hs, counts = document_frequencies(loaded, removed)
             stop = hs[counts >= threshold]
             if protected.size and stop.size:
-                keep_h = np.unique(h[np.isin(d, protected)])
+                keep_h = np.unique(np.concatenate([s.h[np.isin(s.d, protected)]
+                                                   for s in loaded]))
                 stop = stop[~np.isin(stop, keep_h)]
             results[ch.name] = stop
         with self.registry.transaction() as w:
