@@ -484,7 +484,7 @@ class Writer:
     A new work's own rows (content, stream, holders, sources, identifiers) are queued and
     written with one executemany per table — before any other statement runs (so every read
     in the transaction sees them) and before the commit (:meth:`flush`). One statement per
-    row cost ~0.5 ms per work, about a tenth of ``index add``'s time on real code."""
+    row cost ~0.4 ms per work, 7% of ``index add``'s time on 20 MB of real Python."""
 
     def __init__(self, conn: Any, url: str) -> None:
         self.conn = conn

@@ -292,7 +292,8 @@ def document_frequencies(segments: Sequence[Segment], removed: U32) -> tuple[U32
     pair's first posting is the one whose hash or document differs from the posting before,
     and a hash's frequency is the run length of its hash among those; a document's postings
     are all in one segment (works are fingerprinted once), so frequencies add up across
-    segments. The 233 MB benchmark index: 2.6 s per channel with ``np.unique`` over pairs."""
+    segments. On the 233 MB benchmark index, 0.02–0.24 s per channel where ``np.unique``
+    over (hash, document) pairs took 0.4–4.6 s."""
     per_h: list[U32] = []
     per_n: list[I64] = []
     for seg in segments:
