@@ -16,6 +16,7 @@ import ast
 import io
 import keyword
 import re
+import shutil
 import sysconfig
 import tokenize
 from dataclasses import dataclass
@@ -123,21 +124,70 @@ def examples() -> list[DemoExample]:
     ]
 
 
+MARKER = "demo-complete"
+"""File in the index folder saying the demo's works are registered, and the registry's
+generation right after (``generation N``): if the generation is still N, nothing else was
+added to or removed from that index since."""
+
+
 def build_demo_index(home: Path, *, quiet: bool) -> None:
-    """Register the running Python's stdlib and distributions plus licence texts, once."""
+    """Register the running Python's stdlib and distributions plus licence texts, once.
+
+    An index the demo built that this rightsguard cannot read (built by a version with other
+    fingerprint settings) is rebuilt when it holds only the demo's works (:data:`MARKER`'s
+    generation); one the user also added works to stays as it is and the error is raised
+    (:class:`~rightsguard.errors.IndexMismatchError`): it is not the demo's to delete."""
     from itertools import chain
 
     from rightsguard.cli.commands import _progress_add
+    from rightsguard.errors import IndexMismatchError
     from rightsguard.index.sources import licence_text_works, works_from
     from rightsguard.index.store import Index
 
-    marker = home / "demo-complete"
+    marker = home / MARKER
     if marker.exists():
-        Index.open(home)  # still checks the manifest and settings
-        return
+        try:
+            Index.open(home)  # still checks the manifest and settings
+            return
+        except IndexMismatchError:
+            if not _holds_only_the_demo(home, marker):
+                raise
+        from rightsguard.cli.entry import err_console
+
+        if not quiet:
+            err_console().print(f"The demo index in {home} was built by another version of "
+                                "rightsguard and holds only the demo's works: rebuilding it.",
+                                highlight=False)
+        for entry in home.iterdir():  # only index files: Index.create needs an empty folder
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
     _progress_add(chain(works_from("python-env"), licence_text_works()), home, quiet,
                   "Indexing this Python (once)")
-    marker.write_text("stdlib, installed distributions and licence texts registered\n")
+    generation = Index.open(home).registry.generation()
+    marker.write_text("stdlib, installed distributions and licence texts registered\n"
+                      f"generation {generation}\n")
+
+
+def _holds_only_the_demo(home: Path, marker: Path) -> bool:
+    """True when the SQLite registry of the index in ``home`` is at the generation
+    :data:`MARKER` recorded (markers of older versions record none: False)."""
+    import json
+
+    from rightsguard.errors import RightsguardError
+    from rightsguard.index.registry import Registry
+
+    recorded = re.search(r"^generation (\d+)$", marker.read_text("utf-8", "replace"), re.M)
+    try:
+        manifest = json.loads((home / "index.json").read_text("utf-8"))
+        if recorded is None or manifest.get("registry_url") or \
+                not (home / "registry.sqlite").exists():
+            return False
+        registry = Registry(f"sqlite:///{(home / 'registry.sqlite').resolve()}")
+        return registry.generation() == int(recorded.group(1))
+    except (OSError, ValueError, RightsguardError):
+        return False
 
 
 def run_demo(home: Path, *, quiet: bool = False, fmt: str = "human") -> list[ScreenResult]:

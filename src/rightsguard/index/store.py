@@ -414,7 +414,8 @@ class Index:
                 raise IndexMismatchError(
                     f"index channel {ch.name} in {folder} was built with {got}; this rightsguard "
                     f"uses { {k: want[k] for k in diff} }. Rebuild the index: remove {folder} "
-                    "and add its sources again (`rightsguard demo` rebuilds its own)")
+                    "and add its sources again (`rightsguard demo` rebuilds its own index when "
+                    "nothing else was added to it)")
         return cls(folder, reg)
 
     @staticmethod
