@@ -40,7 +40,7 @@ from rightsguard.fingerprint.xxh3 import U64, xxh3_spans
 TOKENIZER_NAME = "rightsguard-code"
 TOKENIZER_VERSION = 2
 #: How the prose of code (comments and strings, :attr:`CodeTokens.text`) is cut into text
-#: tokens. 2: escapes that stand for whitespace (:func:`_prose_text`) separate words. The text
+#: tokens. 2: escapes that stand for whitespace (:func:`prose_text`) separate words. The text
 #: channels record it, since they hold the prose of code works.
 PROSE_VERSION = 2
 
@@ -143,7 +143,7 @@ _ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 _WHITESPACE_ESCAPES = frozenset("nrtfv")
 
 
-def _prose_text(text: str) -> str:
+def prose_text(text: str) -> str:
     """``text`` with every escape standing for whitespace replaced by two spaces (offsets are
     unchanged), for cutting the prose of code into words: a song or a licence pasted into one
     string literal with ``\\n`` between its lines was read as words such as ``nto`` (from
@@ -719,7 +719,7 @@ class CodeTokenizer:
         else:
             ex_ids = np.ascontiguousarray(exact, dtype=np.uint64)
             ex_starts = starts
-        prose = _prose_text(text)
+        prose = prose_text(text)
         if ascii_data is not None and prose is not text:
             ascii_data = prose.encode("ascii")
         return CodeTokens(

@@ -29,7 +29,13 @@ from itertools import compress
 import numpy as np
 import numpy.typing as npt
 
-from rightsguard.fingerprint.code import IDENT_ID, LITERAL_ID, CodeTokenizer, CodeTokens
+from rightsguard.fingerprint.code import (
+    IDENT_ID,
+    LITERAL_ID,
+    CodeTokenizer,
+    CodeTokens,
+    prose_text,
+)
 from rightsguard.fingerprint.text import TextTokens, count_tokens, tokenize_text
 from rightsguard.fingerprint.winnow import WinnowParams, fingerprint, kgram_hashes
 from rightsguard.index.cache import LRU
@@ -1227,14 +1233,20 @@ class Matcher:
         # over it: one window around all of them tokenized 118 KB for a 2 KB output)
         out_len = int(tokens.ends[-1])
         out_at = tokens.starts.tolist()
+        rows = self.index.rows([d for d in seeds if reach.get(d, need) >= need])
         for doc, hits in seeds.items():
             if reach.get(doc, need) < need:
                 continue
             wtext = self.index.work_text(doc)
+            # a code work's comments and strings were cut into words with the escapes that
+            # stand for whitespace blanked (prose_text): its text is read the same way here
+            row = rows.get(doc)
+            prose = row is not None and row.work.modality == "code"
             hits = sorted(hits)
             ws = [w for _q, w in hits]
             pieces = self._work_token_pieces(
-                wtext, [(w - out_at[q] - 256, w + out_len - out_at[q] + 256) for q, w in hits])
+                wtext, [(w - out_at[q] - 256, w + out_len - out_at[q] + 256) for q, w in hits],
+                prose)
             piece_of, js = _places([lo for _t, lo, _a, _b in pieces],
                                    [t.starts for t, _lo, _a, _b in pieces], ws)
             frags: list[Fragment] = []
@@ -1255,7 +1267,7 @@ class Matcher:
                 back = _ids_suffix(tokens.ids, q, wt.ids, j)
                 if (cut_lo and j - back == 0) or (cut_hi and j + fwd == len(wt)):
                     # the run reaches a cut edge of its piece: use the whole work
-                    pieces = self._work_token_pieces(wtext, None)
+                    pieces = self._work_token_pieces(wtext, None, prose)
                     wt = pieces[0][0]
                     piece_of = [0] * len(hits)
                     js = np.searchsorted(wt.starts, ws).tolist()
@@ -1275,13 +1287,16 @@ class Matcher:
         return result
 
     @staticmethod
-    def _work_token_pieces(wtext: WorkText, windows: list[tuple[int, int]] | None
-                           ) -> list[tuple[TextTokens, int, bool, bool]]:
+    def _work_token_pieces(wtext: WorkText, windows: list[tuple[int, int]] | None,
+                           prose: bool = False) -> list[tuple[TextTokens, int, bool, bool]]:
         """Text tokens of a work over ``windows`` (code-point spans in any order; each widened
         to whitespace so no word is cut, overlapping ones merged), or of the whole work when
         ``windows`` is None or they cover half of it: ``[(tokens, start, cut before, cut
         after)]`` in work order, ``start`` the piece's first code point, the flags whether the
-        work goes on before and after the piece."""
+        work goes on before and after the piece. ``prose``: read the text through
+        :func:`~rightsguard.fingerprint.code.prose_text` (a code work; offsets unchanged, and
+        no escape is cut, since pieces start and end at whitespace)."""
+        read = prose_text if prose else str
         n = len(wtext)
         widened = []
         for lo, hi in _merged([(max(0, lo), min(n, hi)) for lo, hi in windows or ()]):
@@ -1292,8 +1307,8 @@ class Matcher:
             widened.append((lo, hi))
         widened = _merged(widened)
         if not widened or sum(hi - lo for lo, hi in widened) >= n // 2:
-            return [(tokenize_text(wtext.full()), 0, False, False)]
-        return [(tokenize_text(wtext[lo:hi], offset=lo), lo, lo > 0, hi < n)
+            return [(tokenize_text(read(wtext.full())), 0, False, False)]
+        return [(tokenize_text(read(wtext[lo:hi]), offset=lo), lo, lo > 0, hi < n)
                 for lo, hi in widened]
 
     # -- assembling -------------------------------------------------------------------------------
