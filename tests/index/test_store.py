@@ -142,6 +142,24 @@ def test_registering_the_same_file_again_corrects_its_holders(tmp_path: Path) ->
     assert work.holders == ("Python Software Foundation", "Guido van Rossum")
 
 
+def test_a_removed_registrations_holder_does_not_come_back(tmp_path: Path) -> None:
+    """A newcomer removed a file registered with --holder and added it again without one (then
+    with another holder): the removed registration's holder was still named."""
+    src = stdlib_files(1)[0]
+    a = copy_files([src], tmp_path / "a")[0]
+    idx = Index.open(tmp_path / "idx", create=True)
+    idx.add(works_from(a, licence="MIT", holder="William Pearson"))
+    doc = idx.registry.doc_of(sha(src))
+    assert doc is not None
+    assert idx.registry.works([doc])[doc].work.holders == ("William Pearson",)
+    assert idx.remove(str(a)) == 1
+    idx.add(works_from(a, licence="MIT"))
+    assert idx.registry.works([doc])[doc].work.holders == ()
+    assert idx.remove(str(a)) == 1
+    idx.add(works_from(a, licence="MIT", holder="Someone Else"))
+    assert idx.registry.works([doc])[doc].work.holders == ("Someone Else",)
+
+
 def test_same_bytes_in_one_batch_are_one_work(tmp_path: Path) -> None:
     raw = stdlib_files(2)[1].read_bytes()
     items = [WorkInput(raw=raw, title=f"copy {i}", holders=(f"H{i}",), licence="MIT",

@@ -628,12 +628,17 @@ class Writer:
 
     def drop_sources(self, doc: int, uris: Iterable[str]) -> None:
         """Forget sources of ``doc``; its holders become those the remaining sources named (in
-        the recorded order), unless a remaining source was recorded before sources kept their
-        holders (schema 4): then nobody can tell which holder came from where, and all stay."""
+        the recorded order) — none when no source is left —, unless a remaining source was
+        recorded before sources kept their holders (schema 4): then nobody can tell which holder
+        came from where, and all stay."""
         for u in uris:
             self._x("DELETE FROM sources WHERE doc = :d AND uri = :u", {"d": doc, "u": u})
         left = [r[0] for r in self._x("SELECT holders FROM sources WHERE doc = :d", {"d": doc})]
-        if not left or any(h is None for h in left):
+        if not left:  # no source names a holder any more (a work registered again later gets
+            # those its new registration names, not the removed ones')
+            self._x("DELETE FROM holders WHERE doc = :d", {"d": doc})
+            return
+        if any(h is None for h in left):
             return
         named = {h for js in left for h in json.loads(js)}
         current = [r[0] for r in self._x("SELECT holder FROM holders WHERE doc = :d ORDER BY ord",
