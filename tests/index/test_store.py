@@ -160,6 +160,23 @@ def test_a_removed_registrations_holder_does_not_come_back(tmp_path: Path) -> No
     assert idx.registry.works([doc])[doc].work.holders == ("Someone Else",)
 
 
+def test_the_documented_files_hold_the_whole_index(tmp_path: Path) -> None:
+    """A newcomer copied an index as the README lists it (registry.sqlite and channels/) and
+    got "no such table: meta": a small index's writes were all in registry.sqlite-wal."""
+    files = copy_files(stdlib_files(3), tmp_path / "src")
+    idx = Index.open(tmp_path / "idx", create=True)
+    assert idx.add(works_from(tmp_path / "src"), workers=1).added == 3
+    assert idx.remove(str(files[0])) == 1
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    shutil.copy(tmp_path / "idx" / "index.json", copy)
+    shutil.copy(tmp_path / "idx" / "registry.sqlite", copy)
+    shutil.copytree(tmp_path / "idx" / "channels", copy / "channels")
+    counts = Index.open(copy).registry.counts()
+    assert (counts["works"], counts["removed"]) == (2, 1)
+    assert matched_ids(Screener(Index.open(copy)), files[1]) == {sha(files[1])}
+
+
 def test_same_bytes_in_one_batch_are_one_work(tmp_path: Path) -> None:
     raw = stdlib_files(2)[1].read_bytes()
     items = [WorkInput(raw=raw, title=f"copy {i}", holders=(f"H{i}",), licence="MIT",

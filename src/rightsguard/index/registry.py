@@ -189,6 +189,24 @@ class Registry:
             self._ro.close()
             self._ro = None
 
+    def checkpoint(self) -> None:
+        """SQLite: move the write-ahead log into ``registry.sqlite`` and empty it, so the file
+        holds every committed write (an index copied as its documented files — registry and
+        channels — was missing them: a small index's writes never reached the automatic
+        checkpoint's 1,000 pages and stayed in ``registry.sqlite-wal``). A no-op elsewhere;
+        a checkpoint readers keep from finishing is left to SQLite's next one."""
+        if not _is_sqlite(self.url) or self._engine is None:
+            return
+        self.refresh()  # this object's own read connection must not hold the log
+        try:
+            with self._engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        except Exception as exc:
+            if type(exc).__module__.startswith("sqlalchemy"):
+                raise RegistryError(f"registry {_shown(self.url)}: checkpoint failed: {exc}") \
+                    from exc
+            raise
+
     # -- schema --------------------------------------------------------------------------------
     def create(self) -> None:
         from sqlalchemy import text

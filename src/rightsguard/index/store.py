@@ -443,6 +443,7 @@ class Index:
             finally:
                 self._collect_orphans()  # segments a compaction or stoplist rebuild replaced
                 self._after_write()
+                self.registry.checkpoint()
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     def _collect_orphans(self) -> None:
