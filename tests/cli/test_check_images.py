@@ -249,7 +249,7 @@ def test_an_error_is_said_once_on_a_terminal(cli: RunCli, home: tuple, tmp_path:
     still carries it for scripts."""
     index, _ = home
     bad = tmp_path / "bad.jpg"
-    bad.write_bytes(b"garbage")
+    bad.write_bytes(b"\x00garbage")  # binary (text named .jpg is screened as text)
     reason = "not an image in a supported format"
     rc, terminal = _on_a_terminal(["check", str(bad)], index, both=True)
     assert rc == 2

@@ -199,6 +199,23 @@ class Screener:
         except OSError as exc:
             raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
 
+    def _screen_image_named(self, path: Path, language: str | None, prompt: str | None
+                            ) -> list[ScreenResult]:
+        """A file named like an image: screened as one, unless its bytes are no image Pillow
+        opens (:func:`image_format`) but text (no NUL byte in the first
+        :data:`~rightsguard.corpus.reading.BINARY_SNIFF_BYTES`): then as the text it holds,
+        with a note — as standard input is, and as a folder walked for a code-only index
+        already did (a text file named ``*.png`` was an error when named, ``clean`` in a
+        folder). Empty and truncated images keep the image decoder's reason."""
+        data = self._image_bytes(path)
+        if data and image_format(data) is None and nul_offset(data[:BINARY_SNIFF_BYTES]) is None:
+            text, notes = decode_text(data, str(path))
+            note = f"named like an image ({path.suffix}) but holds text: screened as text"
+            return self.screen_text(text, name=str(path), language=language, prompt=prompt,
+                                    notes=(note, *notes))
+        with self.index.pinned():
+            return [self.images.screen_image(data, name=str(path))]
+
     def screen_image_path(self, path: Path) -> ScreenResult:
         """Screen one image file (raises InputError when it cannot be read or decoded)."""
         data = self._image_bytes(path)
@@ -435,7 +452,7 @@ class Screener:
             if path.suffix.lower() in IMAGE_SUFFIXES and \
                     (not in_folder or self.images.has_images()):
                 try:
-                    results.append(self.screen_image_path(path))
+                    results.extend(self._screen_image_named(path, language, prompt))
                 except InputError as exc:
                     errors.append(Skipped(str(path), str(exc)))
                 continue
