@@ -193,6 +193,17 @@ def test_stdin_with_language(cli: RunCli, mit_home: Path, inputs: Path) -> None:
     assert rc == 0 and report["verdict"] == "clean"
 
 
+def test_an_option_is_not_taken_for_a_missing_value(cli: RunCli, mit_home: Path,
+                                                    inputs: Path) -> None:
+    """A newcomer's ``--language --index DIR`` screened with the language ``--index`` and
+    took DIR for a file to screen."""
+    text = (inputs / "gen.py").read_text("utf-8")
+    proc = cli("check", "-", "--language", "--index", str(mit_home), stdin=text, home=mit_home)
+    assert proc.returncode == 2
+    assert "Invalid value for '--language': needs a value, got the option --index" in \
+        " ".join(proc.stderr.split())
+
+
 def test_prompt_text_does_not_count(cli: RunCli, gpl_home: Path, inputs: Path) -> None:
     rc, report, _err = check_json(cli, gpl_home, str(inputs / "gen.py"),
                                   "--prompt", str(inputs / "prompt.txt"))
@@ -321,7 +332,7 @@ def test_unreadable_input_is_never_clean(cli: RunCli, mit_home: Path, inputs: Pa
     lines = proc.stdout.rstrip().splitlines()
     assert f"{missing} — review: not screened, its rights cannot be determined" in lines
     assert f"  error: {missing}: no such file or folder" in lines
-    assert lines[-1] == "Run verdict: review — 0 inputs, 0 matches, 1 input not screened (error)"
+    assert lines[-1] == "Run verdict: review — no input screened, 1 input not screened (error)"
     assert "clean" not in proc.stdout
 
 

@@ -95,7 +95,8 @@ def test_empty_and_licence_files_are_skipped_not_errors(cli: RunCli, tmp_path: P
         "2 skipped, 0 errors in "), proc.stdout
     skipped = sorted(line for line in proc.stderr.splitlines() if line.startswith("skipped: "))
     assert skipped == [
-        f"skipped: {licence}: a licence file, registered as a licence text, not as a work",
+        f"skipped: {licence}: a licence file: it gives the licence of the files in its "
+        "folder and is not registered as a work",
         f"skipped: {package / '__init__.py'}: empty file"]
     assert not [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
 

@@ -86,7 +86,7 @@ def test_parts_of_one_input_count_as_one_input(report: ScreenReport) -> None:
 def test_empty_report_summary() -> None:
     console, _ = _console()
     render_human(ScreenReport(), console)
-    assert console.export_text().strip() == "Run verdict: clean — 0 inputs, 0 matches"
+    assert console.export_text().strip() == "Run verdict: clean — no input screened"
 
 
 def test_values_are_not_rich_markup() -> None:
@@ -160,7 +160,7 @@ def test_errors_are_printed_with_a_review_run_verdict(report: ScreenReport) -> N
     assert lines[0] == f"{long_name} — review: not screened, its rights cannot be determined"
     assert f"  error: {long_name}: no such file" in lines  # one line, not wrapped
     assert lines[-1] == (
-        "Run verdict: review — 0 inputs, 0 matches, 1 input not screened (error)"
+        "Run verdict: review — no input screened, 1 input not screened (error)"
     )
     # with results: the errors come after them and the summary counts both
     both = ScreenReport(report.results, missing.errors)

@@ -123,7 +123,7 @@ def test_the_run_verdict_line_names_other_skipped_files() -> None:
     console = Console(file=io.StringIO(), record=True, width=200)
     render_human(report, console)
     assert console.export_text().strip() == (
-        "Run verdict: clean — 0 inputs, 0 matches, 1 binary file skipped, 2 other files "
+        "Run verdict: clean — no input screened, 1 binary file skipped, 2 other files "
         "skipped (not an image: --top ranks registered images only)")
 
 

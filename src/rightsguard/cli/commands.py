@@ -224,6 +224,15 @@ def index_compact(index: IndexOpt = None) -> None:
     Console().print("compacted")
 
 
+def _a_value(value: str | None) -> str | None:
+    """An option's value that is not the next option: Click takes the word after an option
+    that needs a value whatever it is, so ``--language --index DIR`` made ``--index`` the
+    language and ``DIR`` a file to screen."""
+    if value is not None and value.startswith("--"):
+        raise typer.BadParameter(f"needs a value, got the option {value}")
+    return value
+
+
 @app.command("check")
 def check_cmd(
     paths: Annotated[list[str], typer.Argument(
@@ -233,9 +242,11 @@ def check_cmd(
         help="The prompt (a file, or - for standard input): text that also appears here "
         "does not count.")] = None,
     language: Annotated[str | None, typer.Option(
+        callback=_a_value,
         help="Code language (for stdin, or to override the file extension).")] = None,
     fmt: Annotated[str, typer.Option("--format", help="human | json | sarif")] = "human",
     output_licence: Annotated[str | None, typer.Option(
+        callback=_a_value,
         help="SPDX licence the output is distributed under (copyleft matches compatible with "
              "it are allowed with attribution).")] = None,
     top: Annotated[int | None, typer.Option(

@@ -257,8 +257,8 @@ class FolderWorks(LazyWorks):
             self.stats["licence-file"] += 1
             if explicit:
                 self.stats["skipped"] += 1
-                return NotAWork(str(path), "a licence file, registered as a licence text, not "
-                                           "as a work")
+                return NotAWork(str(path), "a licence file: it gives the licence of the files "
+                                           "in its folder and is not registered as a work")
             return None
         if path.suffix.lower() in IMAGE_SUFFIXES:
             image = self._image_work(path, root, explicit)

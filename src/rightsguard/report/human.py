@@ -343,8 +343,9 @@ def render_human(report: ScreenReport, console: Console, *, show_notice: bool = 
         f"{counts[v]} {v.label}" for v in sorted(Verdict, reverse=True) if counts[v]
     )
     inputs = len({r.input for r in report.results})  # a markdown answer's parts are one
-    counted = (
+    counted = (  # "0 inputs, 0 matches, 1 input not screened" read as a contradiction
         f"{inputs} input{'s' if inputs != 1 else ''}, {total} match{'es' if total != 1 else ''}"
+        if inputs else "no input screened"
     )
     errors = len(report.errors)
     binary = sum(s.reason.startswith("binary file") for s in report.skipped)
