@@ -204,6 +204,24 @@ def test_an_option_is_not_taken_for_a_missing_value(cli: RunCli, mit_home: Path,
         " ".join(proc.stderr.split())
 
 
+def test_index_verify_names_a_damaged_file(cli: RunCli, mit_home: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(mit_home, home)
+    sound = cli("index", "verify", "--quiet", home=home)
+    assert sound.returncode == 0, sound.stderr
+    assert sound.stdout.strip().endswith("read: no damage found")
+    (h,) = sorted((home / "channels" / "code-exact").glob("g*/h.npy"))[:1]
+    data = bytearray(h.read_bytes())
+    data[-4:] = b"\xff\xff\xff\xff"
+    h.write_bytes(bytes(data))
+    damaged = cli("index", "verify", "--quiet", home=home)
+    assert damaged.returncode == 2
+    assert error_lines(damaged.stderr) == [
+        f"error: {h}: its bytes do not match the checksum recorded when it was written "
+        "(damaged)"]
+    assert damaged.stdout.strip().endswith("read: 1 problem")
+
+
 def test_prompt_text_does_not_count(cli: RunCli, gpl_home: Path, inputs: Path) -> None:
     rc, report, _err = check_json(cli, gpl_home, str(inputs / "gen.py"),
                                   "--prompt", str(inputs / "prompt.txt"))

@@ -418,6 +418,34 @@ class Registry:
             raise IndexCorruptError(f"registry {self.url} has no stored source for document {doc}")
         return bytes(rows[0][0])
 
+    def integrity_problems(self) -> list[str]:
+        """SQLite's ``PRAGMA integrity_check`` findings (none: ``[]``); other databases check
+        their own pages."""
+        if not _is_sqlite(self.url):
+            return []
+        rows = self._read("PRAGMA integrity_check")
+        found = [str(r[0]) for r in rows if str(r[0]) != "ok"]
+        return [f"registry {_sqlite_path(self.url)}: {line}" for line in found]
+
+    def stored(self) -> Iterator[tuple[int, str, bytes, bytes | None]]:
+        """``(doc, work id, content blob, code stream blob or None)`` of every work, in
+        document order, 200 at a time (``rightsguard index verify`` decodes each)."""
+        last = 0
+        while True:
+            rows = self._read("SELECT c.doc, w.work_id, c.data, s.data FROM content c "
+                              "JOIN works w ON w.doc = c.doc LEFT JOIN code_streams s "
+                              "ON s.doc = c.doc WHERE c.doc > :a ORDER BY c.doc LIMIT 200",
+                              {"a": last})
+            if not rows:
+                return
+            for d, wid, content, stream in rows:
+                yield int(d), str(wid), bytes(content), None if stream is None else bytes(stream)
+            last = int(rows[-1][0])
+
+    def max_doc(self) -> int:
+        """The highest document number registered (0 when none)."""
+        return int(self._read("SELECT COALESCE(MAX(doc), 0) FROM works")[0][0])
+
     def code_stream(self, doc: int) -> bytes | None:
         """The stored normalised token stream of a code work (None for text works)."""
         rows = self._read("SELECT data FROM code_streams WHERE doc = :d", {"d": int(doc)})

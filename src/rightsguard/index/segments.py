@@ -7,10 +7,14 @@ length ``n`` (sorted by hash, then document):
 * ``d.npy`` uint32 — registry document number,
 * ``p.npy`` uint32 — code-point offset of the k-gram's first token in the work,
 
-plus ``segment.json`` (channel settings, count, generation). 12 bytes per posting. Files are
-written into a temporary folder, fsynced, then renamed into place; the registry row that makes a
-segment live is committed afterwards, so a crash leaves at worst an orphan folder that the next
-write removes.
+plus ``segment.json`` (channel settings, count, generation, and the XXH3-128 checksum of each
+``.npy`` file's bytes). 12 bytes per posting. Files are written into a temporary folder,
+fsynced, then renamed into place; the registry row that makes a segment live is committed
+afterwards, so a crash leaves at worst an orphan folder that the next write removes.
+
+Checksums are not verified when a segment is opened (that would read every posting for each
+``check``); :func:`verify_segment` (``rightsguard index verify``) does, as Lucene's CheckIndex
+verifies file checksums on demand.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import xxhash
 
 from rightsguard.errors import IndexCorruptError
 
@@ -57,12 +62,15 @@ def write_segment(folder: Path, h: U32, d: U32, p: U32, meta: dict[str, Any]) ->
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
+    checksums = {}
     for name, arr in (("h", h), ("d", d), ("p", p)):
         with open(tmp / f"{name}.npy", "wb") as fh:
             np.save(fh, np.ascontiguousarray(arr[order], dtype=np.uint32))
             fh.flush()
             os.fsync(fh.fileno())
-    meta = {**meta, "schema_version": SEGMENT_SCHEMA, "postings": int(h.shape[0])}
+        checksums[f"{name}.npy"] = file_checksum(tmp / f"{name}.npy")
+    meta = {**meta, "schema_version": SEGMENT_SCHEMA, "postings": int(h.shape[0]),
+            "checksum": CHECKSUM, "checksums": checksums}
     with open(tmp / "segment.json", "w", encoding="utf-8") as fh:
         json.dump(meta, fh, indent=2, sort_keys=True)
         fh.flush()
@@ -72,6 +80,56 @@ def write_segment(folder: Path, h: U32, d: U32, p: U32, meta: dict[str, Any]) ->
     os.replace(tmp, folder)
     _fsync_dir(folder.parent)
     return int(h.shape[0])
+
+
+CHECKSUM = "xxh3-128"
+"""How ``segment.json`` checksums its files (:func:`file_checksum`)."""
+
+
+def file_checksum(path: Path) -> str:
+    """XXH3-128 of a file's bytes, hex (read in 16 MiB blocks)."""
+    digest = xxhash.xxh3_128()
+    with open(path, "rb") as fh:
+        while block := fh.read(16 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_segment(folder: Path, *, max_doc: int) -> list[str]:
+    """Problems of the segment in ``folder`` (none: ``[]``), each naming the file: a file whose
+    bytes do not match the checksum ``segment.json`` recorded, postings not sorted by (hash,
+    document), document numbers outside ``1..max_doc``. A segment written before checksums
+    were recorded gets the structural checks only. Reads every posting."""
+    try:
+        meta = json.loads((folder / "segment.json").read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        return [f"{folder / 'segment.json'}: unreadable: {exc}"]
+    problems = []
+    recorded = meta.get("checksums") if meta.get("checksum") == CHECKSUM else None
+    for name in ("h.npy", "d.npy", "p.npy"):
+        if recorded is None or name not in recorded:
+            continue
+        try:
+            if file_checksum(folder / name) != recorded[name]:
+                problems.append(f"{folder / name}: its bytes do not match the checksum "
+                                "recorded when it was written (damaged)")
+        except OSError as exc:
+            problems.append(f"{folder / name}: unreadable: {exc}")
+    if problems:
+        return problems
+    try:
+        seg = Segment.open(folder, {})
+    except IndexCorruptError as exc:
+        return [str(exc)]
+    h, d = seg.h, seg.d
+    if h.shape[0] > 1:
+        step = h[1:].astype(np.int64) - h[:-1]
+        if (step < 0).any() or ((step == 0) & (d[1:] < d[:-1])).any():
+            problems.append(f"{folder / 'h.npy'}: postings are not sorted by hash and document")
+    if h.shape[0] and (int(d.min()) < 1 or int(d.max()) > max_doc):
+        problems.append(f"{folder / 'd.npy'}: document numbers {int(d.min())}..{int(d.max())} "
+                        f"outside the registry's 1..{max_doc}")
+    return problems
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,9 +57,9 @@ from rightsguard.index.image_store import (
     work_name,
 )
 from rightsguard.index.registry import ImagePrints, Registry, WorkRow, Writer
-from rightsguard.index.segments import Segment, write_atomic, write_segment
+from rightsguard.index.segments import Segment, verify_segment, write_atomic, write_segment
 from rightsguard.index.streams import Kinds, TokenStream, decode_stream, stream_kinds
-from rightsguard.index.texts import WorkText
+from rightsguard.index.texts import WorkText, decode_content
 from rightsguard.model import LicenceCategory, Skipped, Source, Work, WorkInput
 
 if TYPE_CHECKING:
@@ -281,6 +281,16 @@ def _problem_of(item: object, licences: dict[str, str | None]) -> str | None:
             licences[item.licence] = f"licence {item.licence!r} is not an SPDX expression " \
                                      f"({exc})"
     return licences[item.licence]
+
+
+@dataclass
+class VerifyReport:
+    """:meth:`Index.verify`'s findings: what was read, and each problem (naming the file)."""
+
+    segments: int = 0
+    postings: int = 0
+    works: int = 0
+    problems: list[str] = field(default_factory=list)
 
 
 def document_frequencies(segments: Sequence[Segment], removed: U32) -> tuple[U32, I64]:
@@ -1077,6 +1087,48 @@ class Index:
             return None if blob is None else stream_kinds(blob, self._zd)
 
         return self._kinds.get(doc, load)
+
+    def verify(self, progress: Callable[[str], None] | None = None) -> VerifyReport:
+        """Read the whole index and report damage (``rightsguard index verify``): the
+        registry's SQLite integrity check; every live segment's file checksums and order
+        (:func:`~rightsguard.index.segments.verify_segment`); every stoplist (sorted, unique);
+        every work's stored source decoded (zstd frame checksums) and hashed (its SHA-256 is
+        its work id) and its token stream decoded. ``check`` does not read all of this on each
+        run, so a file damaged in place is found here. ``progress(step)`` names each step as it
+        starts."""
+        say = progress or (lambda _step: None)
+        report = VerifyReport()
+        say("registry")
+        report.problems.extend(self.registry.integrity_problems())
+        max_doc = self.registry.max_doc()
+        say("segments")
+        for name, channel, _g, postings in self.registry.segments():
+            report.problems.extend(verify_segment(self.path / "channels" / channel / name,
+                                                  max_doc=max_doc))
+            report.segments += 1
+            report.postings += postings
+        for channel, name in self.registry.stoplists().items():
+            f = self.path / "channels" / channel / name
+            try:
+                stop = np.load(f, mmap_mode="r")
+            except (OSError, ValueError, EOFError) as exc:
+                report.problems.append(f"{f}: unreadable: {exc}")
+                continue
+            if stop.shape[0] > 1 and bool((stop[1:] <= stop[:-1]).any()):
+                report.problems.append(f"{f}: not sorted and unique")
+        say("stored works")
+        zd = zstandard.ZstdDecompressor()
+        for doc, work_id, content, stream in self.registry.stored():
+            try:
+                if hashlib.sha256(decode_content(content, zd)).hexdigest() != work_id:
+                    raise IndexCorruptError("stored source's SHA-256 is not its work id")
+                if stream is not None:
+                    decode_stream(stream, zd)
+            except IndexCorruptError as exc:
+                report.problems.append(f"registry {self.registry.url}: document {doc} "
+                                       f"(work {work_id[:12]}): {exc}")
+            report.works += 1
+        return report
 
     def info(self) -> dict[str, Any]:
         """Counts, sizes and settings, as ``rightsguard index info`` prints them."""
