@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from stdlib_inputs import copy_files, stdlib_files
 
+from rightsguard.errors import IndexCorruptError
 from rightsguard.index.segments import CHECKSUM
 from rightsguard.index.sources import works_from
 from rightsguard.index.store import Index
@@ -77,3 +78,15 @@ def test_a_damaged_stored_source_is_found(index: Index) -> None:
     (problem,) = index.verify().problems
     assert problem.startswith(f"registry {index.registry.url}: document {doc} "
                               f"(work {work_id[:12]}): ")
+
+
+def test_a_merge_does_not_copy_damage_into_a_new_segment(index: Index) -> None:
+    path = _segment(index, "code-exact") / "h.npy"
+    data = bytearray(path.read_bytes())
+    data[-4:] = b"\xff\xff\xff\xff"
+    path.write_bytes(bytes(data))
+    before = index.registry.segments()
+    with pytest.raises(IndexCorruptError, match="its bytes do not match the checksum"):
+        index.compact()
+    assert index.registry.segments() == before  # nothing committed
+    assert path.exists()

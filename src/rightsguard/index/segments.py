@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +95,23 @@ def file_checksum(path: Path) -> str:
     return digest.hexdigest()
 
 
+def checksum_problems(folder: Path, meta: dict[str, Any]) -> list[str]:
+    """The files of the segment in ``folder`` whose bytes differ from the checksums its
+    ``segment.json`` (``meta``) recorded, each as a problem naming it (none recorded: ``[]``)."""
+    problems = []
+    recorded = meta.get("checksums") if meta.get("checksum") == CHECKSUM else None
+    for name in ("h.npy", "d.npy", "p.npy"):
+        if not isinstance(recorded, dict) or name not in recorded:
+            continue
+        try:
+            if file_checksum(folder / name) != recorded[name]:
+                problems.append(f"{folder / name}: its bytes do not match the checksum "
+                                "recorded when it was written (damaged)")
+        except OSError as exc:
+            problems.append(f"{folder / name}: unreadable: {exc}")
+    return problems
+
+
 def verify_segment(folder: Path, *, max_doc: int) -> list[str]:
     """Problems of the segment in ``folder`` (none: ``[]``), each naming the file: a file whose
     bytes do not match the checksum ``segment.json`` recorded, postings not sorted by (hash,
@@ -104,17 +121,7 @@ def verify_segment(folder: Path, *, max_doc: int) -> list[str]:
         meta = json.loads((folder / "segment.json").read_text("utf-8"))
     except (OSError, ValueError) as exc:
         return [f"{folder / 'segment.json'}: unreadable: {exc}"]
-    problems = []
-    recorded = meta.get("checksums") if meta.get("checksum") == CHECKSUM else None
-    for name in ("h.npy", "d.npy", "p.npy"):
-        if recorded is None or name not in recorded:
-            continue
-        try:
-            if file_checksum(folder / name) != recorded[name]:
-                problems.append(f"{folder / name}: its bytes do not match the checksum "
-                                "recorded when it was written (damaged)")
-        except OSError as exc:
-            problems.append(f"{folder / name}: unreadable: {exc}")
+    problems = checksum_problems(folder, meta)
     if problems:
         return problems
     try:
@@ -140,6 +147,7 @@ class Segment:
     h: U32
     d: U32
     p: U32
+    meta: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def open(cls, folder: Path, expected: dict[str, Any]) -> Segment:
@@ -158,7 +166,15 @@ class Segment:
         # plain ndarray views of the maps (the np.memmap subclass adds a cost to every
         # look-up's indexing; the views keep the maps open)
         h, d, p = (np.asarray(a) for a in arrays)
-        return cls(folder.name, h, d, p)
+        return cls(folder.name, h, d, p, meta)
+
+    def verified(self, folder: Path) -> Segment:
+        """This segment after checking its files' checksums (IndexCorruptError naming the
+        first damaged file): what merges read, so damage is not copied into a new segment."""
+        problems = checksum_problems(folder, self.meta)
+        if problems:
+            raise IndexCorruptError(problems[0])
+        return self
 
     def __len__(self) -> int:
         return int(self.h.shape[0])

@@ -828,7 +828,8 @@ class Index:
             names = [n for _p, n in mine]
             if len(names) < (2 if keep_largest else 1):
                 continue
-            loaded = [Segment.open(self.path / "channels" / ch.name / n, {}) for n in names]
+            folder = self.path / "channels" / ch.name
+            loaded = [Segment.open(folder / n, {}).verified(folder / n) for n in names]
             for n in names:
                 w.drop_segment(ch.name, n)
             h = np.concatenate([s.h for s in loaded])
