@@ -40,7 +40,9 @@ unrecognised value → ``unknown`` ("unrecognised plus:DataMining value").
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -208,13 +210,23 @@ class IptcRights:
                 "exif_copyright": self.exif_copyright}
 
 
+@contextmanager
+def _opened(content: bytes) -> Iterator[Any]:
+    """The image in ``content`` opened by Pillow, its warnings silenced: a corrupt EXIF block
+    is warned of on stderr, and a broken file is read here as one without fields."""
+    from PIL import Image
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with Image.open(io.BytesIO(content)) as image:
+            yield image
+
+
 def _exif(content: bytes) -> tuple[str | None, str | None]:
     if not content.startswith((b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"RIFF", b"\x89PNG")):
         return None, None
-    from PIL import Image
-
     try:
-        with Image.open(io.BytesIO(content)) as image:
+        with _opened(content) as image:
             exif = image.getexif()
             artist, notice = exif.get(0x013B), exif.get(0x8298)
     except Exception:  # a broken image has no readable EXIF; the XMP fields may still exist
@@ -242,10 +254,10 @@ def _iim(content: bytes) -> tuple[tuple[str, ...], str | None]:
     when there are none or the file cannot be read."""
     if not content.startswith((b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")):
         return (), None
-    from PIL import Image, IptcImagePlugin
+    from PIL import IptcImagePlugin
 
     try:
-        with Image.open(io.BytesIO(content)) as image:
+        with _opened(content) as image:
             info = IptcImagePlugin.getiptcinfo(image) or {}
     except Exception:  # a broken image or IIM block has no readable fields; XMP may still
         return (), None
