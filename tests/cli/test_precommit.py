@@ -175,6 +175,30 @@ def test_the_indexed_file_itself_is_skipped(cli: RunCli, repo: Path, tmp_path: P
     assert rc == 1 and report["verdict"] == "block"
 
 
+def test_the_file_itself_in_another_clone_with_the_remote_spelled_otherwise(
+        cli: RunCli, repo: Path, tmp_path: Path) -> None:
+    """A newcomer's index held a vendored repository as ``https://…/vend.git``; in a checkout
+    whose origin read ``git@host:…/vend`` (or ``…/vend`` without .git), the hook reported the
+    file's own indexed copy as a block, and ``index remove`` did not know the URL."""
+    own = tmp_path / "own-home"
+    stage(repo, "textwrap.py", MODULE.read_text("utf-8"))
+    git(repo, "commit", "-q", "-m", "add textwrap")
+    git(repo, "remote", "add", "origin", "https://example.org/team/vend.git")
+    proc = cli("index", "add", str(repo), "--licence", "GPL-3.0-only", home=own)
+    assert proc.returncode == 0, proc.stderr
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(repo), str(clone))
+    git(clone, "remote", "set-url", "origin", "git@example.org:team/vend")
+    git(clone, "config", "user.email", "dev@example.org")
+    git(clone, "config", "user.name", "Dev")
+    stage(clone, "textwrap.py", MODULE.read_text("utf-8") + "\n\n" + COPIED)
+    rc, report = precommit(cli, own, clone, "textwrap.py")
+    assert rc == 0 and report["results"][0]["matches"] == []
+    removed = cli("index", "remove", "https://example.org/team/vend", home=own)
+    assert removed.returncode == 0, removed.stderr
+    assert removed.stdout.startswith("removed 2 works")  # README.md and textwrap.py
+
+
 def test_a_moved_file_is_still_the_file_itself(cli: RunCli, repo: Path, tmp_path: Path) -> None:
     # the repository's own file, indexed under its old path, then moved (git mv, with an edit):
     # git's rename detection names its old path, whose committed version and indexed copy are

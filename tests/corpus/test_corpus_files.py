@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from corpus_stubs import StubResolver
 
+from rightsguard.corpus._git import repository_url
 from rightsguard.corpus.files import FolderWorks, iter_folder_works
 from rightsguard.errors import InputError
 from rightsguard.model import Skipped, WorkInput
@@ -155,14 +156,28 @@ def test_git_checkout_records_remote_without_credentials_and_commit(
     works, _ = _split(list(iter_folder_works(root / "pkg", resolver=resolver)))
     by_title = {w.title: w for w in works}
     core = by_title["pkg/core.py"]
-    assert core.source.repository == "https://example.org/proj.git"
+    assert core.source.repository == "https://example.org/proj"
     assert core.source.commit == head
     assert core.source.path == "pkg/core.py"  # relative to the checkout, to pair with the commit
     assert core.licence == "NOASSERTION"  # the walk's root is pkg/: ../LICENSE is outside it
     modified = by_title["pkg/spdx.py"].source
-    assert (modified.repository, modified.commit) == ("https://example.org/proj.git", None)
+    assert (modified.repository, modified.commit) == ("https://example.org/proj", None)
     untracked = by_title["pkg/new.py"].source
     assert (untracked.repository, untracked.commit, untracked.path) == (None, None, "new.py")
+
+
+def test_one_spelling_per_git_remote() -> None:
+    """git accepts these spellings of one remote; the index keeps the web form."""
+    same = ["https://github.com/example/vend", "https://github.com/example/vend.git",
+            "https://github.com/example/vend/", "http://GitHub.com/example/vend",
+            "git@github.com:example/vend.git", "github.com:example/vend",
+            "ssh://git@github.com:22/example/vend.git", "git://github.com/example/vend.git",
+            "https://user:token@github.com/example/vend.git"]
+    assert {repository_url(u) for u in same} == {"https://github.com/example/vend"}
+    # local remotes keep their form (their trailing slash dropped)
+    assert repository_url("/srv/git/vend.git/") == "/srv/git/vend.git"
+    assert repository_url("file:///srv/git/vend") == "file:///srv/git/vend"
+    assert repository_url("C:/src/vend") == "C:/src/vend"
 
 
 def test_picklable_before_iteration(tmp_path: Path, resolver: StubResolver) -> None:

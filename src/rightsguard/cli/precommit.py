@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
+from rightsguard.corpus._git import repository_url
 from rightsguard.model import Match, ScreenReport, ScreenResult
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@", re.M)
@@ -114,11 +115,9 @@ def self_sources(path: Path, also: Iterable[Path] = ()) -> set[object]:
     except (OSError, subprocess.CalledProcessError):
         return names
     if remote:
-        from rightsguard.corpus._git import strip_credentials
-
         for p in paths:
             if p.is_relative_to(Path(top).resolve()):
-                names.add((strip_credentials(remote),
+                names.add((repository_url(remote),
                            p.relative_to(Path(top).resolve()).as_posix()))
     return names
 
@@ -197,7 +196,8 @@ def filter_result(result: ScreenResult, text: str, added: set[int] | None,
             continue
         if _ignored(lines, m.output_span.start_line, m.output_span.end_line):
             continue
-        if any(s.uri in me or (s.repository, s.path) in me for s in m.work.sources):
+        if any(s.uri in me or (s.repository and (repository_url(s.repository), s.path) in me)
+               for s in m.work.sources):  # (indexes before remotes had one spelling too)
             continue
         if m.work.work_id in baseline or f"{result.input}:{m.work.work_id}" in baseline:
             continue

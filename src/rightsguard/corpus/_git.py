@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,33 @@ def strip_credentials(url: str) -> str:
     return url
 
 
+_SCP_LIKE = re.compile(r"^(?:[\w.+-]+@)?(?P<host>[\w.-]+):(?!//)(?P<path>.+)$")
+
+
+def repository_url(url: str) -> str:
+    """One spelling of a git remote, so that the clones of one repository compare equal: the
+    web form ``https://host/owner/name`` for ``https``, ``http``, ``ssh``, ``git`` and scp-like
+    (``git@host:owner/name``) remotes — credentials and port dropped, host lowercased, a
+    trailing ``/`` or ``.git`` dropped. Other URLs and local paths are returned without their
+    credentials and trailing ``/``. (git itself accepts all these spellings for one remote;
+    a newcomer's pre-commit hook reported a vendored file's own indexed copy because the
+    index held ``…/vend.git`` and the checkout's remote was ``…/vend``.)"""
+    url = url.strip()
+    local = "://" in url or url.startswith("/") or re.match(r"^[A-Za-z]:[/\\]", url)
+    scp = None if local else _SCP_LIKE.match(url)
+    if scp is not None:
+        host, path = scp.group("host").lower(), scp.group("path")
+    else:
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("https", "http", "ssh", "git", "git+ssh") or \
+                not parts.hostname:
+            return strip_credentials(url).rstrip("/") or url
+        host, path = parts.hostname.lower(), parts.path
+    path = path.strip("/")
+    path = path.removesuffix(".git").rstrip("/")
+    return f"https://{host}/{path}" if path else f"https://{host}"
+
+
 def describe(top: Path) -> GitCheckout:
     """Remote (``origin``, else the first remote), HEAD commit and the tracked and modified files.
 
@@ -62,7 +90,7 @@ def describe(top: Path) -> GitCheckout:
     if remotes:
         name = "origin" if "origin" in remotes else remotes[0]
         url = _git(top, "remote", "get-url", name)
-        remote = strip_credentials(url) if url else None
+        remote = repository_url(url) if url else None
     tracked = (_git(top, "ls-files", "-z", strip=False) or "").split("\0")
     modified = ((_git(top, "diff", "--name-only", "-z", "HEAD", strip=False) or "").split("\0")
                 if commit else [])

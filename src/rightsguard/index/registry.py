@@ -357,12 +357,21 @@ class Registry:
     def sources_matching(self, uri_or_path: str) -> list[tuple[int, str]]:
         """``(doc, uri)`` of every source whose URI, path or repository is ``uri_or_path``, or
         whose URI is under it as a folder (matched literally: no LIKE wildcards,
-        case-sensitive)."""
+        case-sensitive); a repository also in another spelling of the same remote
+        (:func:`~rightsguard.corpus._git.repository_url`: ``…/x.git``, ``git@host:…/x``)."""
+        from rightsguard.corpus._git import repository_url
+
         prefix = uri_or_path.rstrip("/") + "/"
         rows = self._read(
             "SELECT doc, uri FROM sources WHERE uri = :u OR path = :u OR repository = :u "
             "OR substr(uri, 1, :n) = :p", {"u": uri_or_path, "p": prefix, "n": len(prefix)})
-        return [(int(r[0]), str(r[1])) for r in rows]
+        found = {(int(r[0]), str(r[1])) for r in rows}
+        remote = repository_url(uri_or_path)
+        if remote.startswith("https://"):
+            found |= {(int(d), str(u)) for d, u, r in self._read(
+                "SELECT doc, uri, repository FROM sources WHERE repository IS NOT NULL")
+                if repository_url(str(r)) == remote}
+        return sorted(found)
 
     def _doc_list(self, docs: list[int]) -> tuple[str, dict[str, Any]]:
         """SQL for ``doc IN (…)`` of ``docs`` and its parameters. SQLite reads one JSON array
