@@ -113,9 +113,11 @@ def decode_text(raw: bytes, name: str = "<input>") -> tuple[str, list[str]]:
     UTF-8 with or without BOM (BOM removed); UTF-16/32 only with a BOM (noted); bytes that are
     not UTF-8 in the encoding a coding declaration names (:func:`declared_encoding`, noted).
     Other invalid UTF-8 is decoded with U+FFFD replacement and the note
-    :data:`INVALID_UTF8_NOTE`. Refused as binary (:class:`~rightsguard.errors.InputError`): a
-    NUL byte in the first :data:`BINARY_SNIFF_BYTES` bytes, or invalid UTF-8 whose first bytes
-    are more than 10% control bytes or decode to more than 30% replacement characters.
+    :data:`INVALID_UTF8_NOTE` — unless its first bytes are more than 10% control bytes or
+    decode to more than 30% replacement characters: then in the encoding charset-normalizer
+    detects (:func:`detected_encoding`, noted), else refused as binary
+    (:class:`~rightsguard.errors.InputError`), as are bytes with a NUL byte in the first
+    :data:`BINARY_SNIFF_BYTES`.
     """
     for bom, encoding, note in _BOMS:
         if raw.startswith(bom):
@@ -152,11 +154,38 @@ def decode_text(raw: bytes, name: str = "<input>") -> tuple[str, list[str]]:
     replaced = decoded_sample.count("\ufffd")
     if (control > _CONTROL_RATIO * len(sample)
             or replaced > _REPLACEMENT_RATIO * max(1, len(decoded_sample))):
+        detected = detected_encoding(raw)
+        if detected is not None:
+            return raw.decode(detected), [f"decoded as {detected} (detected by "
+                                          "charset-normalizer: not UTF-8, no coding declaration)"]
         raise InputError(
             f"{name}: binary file (not decodable as text: {replaced} invalid UTF-8 sequences and"
-            f" {control} control bytes in the first {len(sample)} bytes); only text and code"
-            " files can be read")
+            f" {control} control bytes in the first {len(sample)} bytes, and no other encoding"
+            " fits); only text and code files can be read")
     return raw.decode("utf-8", errors="replace"), [INVALID_UTF8_NOTE]
+
+
+#: Bytes :func:`detected_encoding` reads to guess an encoding (charset-normalizer's own default
+#: sample is smaller; more makes a CJK guess steadier).
+DETECT_BYTES = 1 << 16
+
+
+def detected_encoding(raw: bytes) -> str | None:
+    """The legacy encoding (Shift_JIS, EUC-KR, Windows-1252, …) that charset-normalizer finds
+    for NUL-free bytes that are not UTF-8 and name no encoding, when the whole of ``raw``
+    decodes in it strictly; None otherwise (the caller refuses them as binary). Used only where
+    UTF-8 with replacement would be mostly replacement characters: text such as undeclared
+    Shift_JIS Japanese was refused as a binary file."""
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw[:DETECT_BYTES]).best()
+    if best is None or best.encoding in ("utf_8", "ascii"):
+        return None
+    try:
+        raw.decode(best.encoding)
+    except (UnicodeDecodeError, LookupError):
+        return None
+    return str(best.encoding)
 
 
 def declared_encoding(raw: bytes) -> str | None:
