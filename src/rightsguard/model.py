@@ -136,16 +136,22 @@ class Work:
 
 @dataclass(frozen=True, slots=True)
 class Span:
-    """A half-open span of code points with its 1-based first and last line."""
+    """A half-open span of code points with its 1-based first and last line, and its columns
+    (1-based, in code points): ``start_column`` of its first code point on ``start_line``,
+    ``end_column`` just after its last on ``end_line`` (exclusive, as SARIF 2.1.0's
+    ``endColumn``, §3.30.8)."""
 
     start: int
     end: int
     start_line: int
     end_line: int
+    start_column: int
+    end_column: int
 
     def to_dict(self) -> dict[str, int]:
         return {"start": self.start, "end": self.end,
-                "start_line": self.start_line, "end_line": self.end_line}
+                "start_line": self.start_line, "end_line": self.end_line,
+                "start_column": self.start_column, "end_column": self.end_column}
 
 
 @dataclass(frozen=True, slots=True)

@@ -173,6 +173,13 @@ def test_sarif_validates_against_schema(cli: RunCli, gpl_home: Path, inputs: Pat
     region = res["locations"][0]["physicalLocation"]["region"]
     assert region["startLine"] == 4
     assert run.get("columnKind") == "unicodeCodePoints"
+    # the text properties (lines, columns) and the offsets name the same characters (SARIF
+    # 2.1.0 §3.30.1: they must agree; lines without columns stand for whole lines)
+    text = (inputs / "gen.py").read_text("utf-8")
+    lines = text.split("\n")
+    start = sum(len(x) + 1 for x in lines[:region["startLine"] - 1]) + region["startColumn"] - 1
+    end = sum(len(x) + 1 for x in lines[:region["endLine"] - 1]) + region["endColumn"] - 1
+    assert (start, end - start) == (region["charOffset"], region["charLength"])
     # a SARIF document that breaks the schema is caught by the validator (the test can fail)
     broken = json.loads(proc.stdout)
     broken["runs"][0]["results"][0]["level"] = "catastrophic"
@@ -521,6 +528,15 @@ def test_golden_content_is_what_the_spec_says(golden_run: tuple[str, Path]) -> N
     assert t["output_span"]["start_line"] == 3
     assert story[t["output_span"]["start"]:].startswith("The lighthouse keeper")
     assert t["matched_tokens"] == len(re.findall(r"\w+", GOLDEN_PROSE))
+    # columns: 1-based code points within the line, the end one just after the last
+    for text, span in ((answer, o), (work, w), (story, t["output_span"])):
+        first_line_start = text.rfind("\n", 0, span["start"]) + 1
+        last_line_start = text.rfind("\n", 0, span["end"] - 1) + 1
+        assert span["start_column"] == span["start"] - first_line_start + 1
+        assert span["end_column"] == span["end"] - last_line_start + 1
+    # "def transfer" is indented by 4 in the answer; the prose copy starts its line
+    assert answer.splitlines()[6].startswith("    def transfer")
+    assert (o["start_column"], t["output_span"]["start_column"]) == (5, 1)
 
 
 def test_index_add_of_only_unreadable_sources_exits_2(cli: RunCli, tmp_path: Path) -> None:

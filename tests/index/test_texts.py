@@ -63,12 +63,19 @@ def test_slices_lines_and_characters_read_by_pieces_equal_the_whole_texts(raw: b
         wt = _text(blob)  # a fresh reader each time: nothing decoded yet
         assert wt[a:b] == text[a:b]
         assert wt.newlines_before(a) == text.count("\n", 0, a)
+        assert wt.line_start(a) == text.rfind("\n", 0, a) + 1
         if a < len(text):
             assert wt[a] == text[a]
     wt = _text(blob)
     assert wt[-5:] == text[-5:]
     assert wt[len(text) - 1] == text[-1]
     assert wt.newlines_before(len(text)) == text.count("\n")
+    # every line start, the pieces' first code points among them (pieces end at a newline:
+    # the search for the line's start goes back into the piece before), with fresh readers
+    starts = [i for i in range(1, len(text)) if text[i - 1] == "\n"]
+    assert [_text(blob).line_start(i) for i in starts] == starts
+    assert [_text(blob).line_start(i - 1) for i in starts] == [
+        text.rfind("\n", 0, i - 1) + 1 for i in starts]
     with pytest.raises(IndexError):
         wt[len(text)]
 

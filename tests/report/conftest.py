@@ -92,8 +92,10 @@ ARTICLE = Work(
 def _build_report() -> ScreenReport:
     decoder_match = Match(
         work=DECODER,
-        output_span=Span(start=412, end=1630, start_line=14, end_line=49),
-        work_span=Span(start=10234, end=11452, start_line=332, end_line=367),
+        output_span=Span(start=412, end=1630, start_line=14, end_line=49,
+                         start_column=1, end_column=1),
+        work_span=Span(start=10234, end=11452, start_line=332, end_line=367,
+                       start_column=1, end_column=1),
         matched_chars_nows=903,
         matched_tokens=241,
         longest_run_tokens=241,
@@ -108,8 +110,10 @@ def _build_report() -> ScreenReport:
     )
     history_match = Match(
         work=HISTORY,
-        output_span=Span(start=0, end=2210, start_line=1, end_line=71),
-        work_span=Span(start=15870, end=18211, start_line=498, end_line=569),
+        output_span=Span(start=0, end=2210, start_line=1, end_line=71,
+                         start_column=1, end_column=1),
+        work_span=Span(start=15870, end=18211, start_line=498, end_line=569,
+                       start_column=1, end_column=1),
         matched_chars_nows=1675,
         matched_tokens=512,
         longest_run_tokens=388,
@@ -125,8 +129,10 @@ def _build_report() -> ScreenReport:
     )
     neko_match = Match(
         work=NEKO,
-        output_span=Span(start=57, end=139, start_line=3, end_line=4),
-        work_span=Span(start=0, end=82, start_line=1, end_line=2),
+        output_span=Span(start=57, end=139, start_line=3, end_line=4,
+                         start_column=1, end_column=1),
+        work_span=Span(start=0, end=82, start_line=1, end_line=2,
+                       start_column=1, end_column=1),
         matched_chars_nows=80,
         matched_tokens=80,
         longest_run_tokens=80,
@@ -141,8 +147,10 @@ def _build_report() -> ScreenReport:
     )
     article_match = Match(
         work=ARTICLE,
-        output_span=Span(start=260, end=611, start_line=9, end_line=12),
-        work_span=Span(start=1002, end=1350, start_line=7, end_line=10),
+        output_span=Span(start=260, end=611, start_line=9, end_line=12,
+                         start_column=1, end_column=1),
+        work_span=Span(start=1002, end=1350, start_line=7, end_line=10,
+                       start_column=1, end_column=1),
         matched_chars_nows=289,
         matched_tokens=62,
         longest_run_tokens=51,

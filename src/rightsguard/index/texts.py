@@ -186,6 +186,22 @@ class WorkText:
         joined = "".join(self._chunk(k) for k in range(first, last + 1))
         return joined[start - base:stop - base]
 
+    def line_start(self, i: int) -> int:
+        """The code point where the line holding code point ``i`` starts (just after the last
+        ``\n`` before ``i``; 0 on the first line)."""
+        i = max(0, min(i, self._length))
+        if self._full is not None:
+            return self._full.rfind("\n", 0, i) + 1
+        k = min(bisect.bisect_right(self._starts, i) - 1, len(self._frames) - 1)
+        end = i - self._starts[k]
+        while k >= 0:
+            j = self._chunk(k).rfind("\n", 0, end)
+            if j >= 0:
+                return self._starts[k] + j + 1
+            k -= 1
+            end = len(self._chunk(k)) if k >= 0 else 0
+        return 0
+
     def newlines_before(self, i: int) -> int:
         """Newlines in ``text[:i]`` (so the 1-based line of code point ``i`` is this plus 1)."""
         i = max(0, min(i, self._length))

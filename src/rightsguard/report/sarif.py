@@ -5,7 +5,8 @@ One run; ``tool.driver`` is ``rightsguard`` with one rule per verdict (``rightsg
 policy allows without conditions); one result per :class:`~rightsguard.model.Match`:
 
 * ``level``: ``error`` (block), ``warning`` (review), ``note`` (attribute), ``none`` (clean).
-* ``locations[0]``: the screened input, region ``startLine``/``endLine`` (1-based) and
+* ``locations[0]``: the screened input, region ``startLine``/``startColumn``/``endLine``/
+  ``endColumn`` (1-based; ``endColumn`` just after the last code point) and
   ``charOffset``/``charLength`` in Unicode code points (``run.columnKind`` is
   ``unicodeCodePoints``), i.e. ``charOffset == output_span.start``.
 * ``relatedLocations``: each recorded source of the work (its URI; repository, commit and path in
@@ -41,7 +42,15 @@ import os
 from typing import Any
 from urllib.parse import quote
 
-from rightsguard.model import ImageMatch, Match, ScreenReport, ScreenResult, Source, Verdict
+from rightsguard.model import (
+    ImageMatch,
+    Match,
+    ScreenReport,
+    ScreenResult,
+    Source,
+    Span,
+    Verdict,
+)
 from rightsguard.report._words import holders_phrase
 
 __all__ = ["SARIF_SCHEMA_URI", "to_sarif"]
@@ -158,6 +167,15 @@ def _source_text(work_title: str, source: Source) -> str:
     return f"Source of “{work_title}”: {source.uri}"
 
 
+def _region(span: Span) -> dict[str, int]:
+    """A SARIF region of ``span`` by both its text properties (lines and columns, 1-based code
+    points; ``endColumn`` exclusive) and its offset properties, which SARIF 2.1.0 §3.30.1
+    requires to agree: lines alone stand for whole lines."""
+    return {"startLine": span.start_line, "startColumn": span.start_column,
+            "endLine": span.end_line, "endColumn": span.end_column,
+            "charOffset": span.start, "charLength": span.end - span.start}
+
+
 def _related_locations(match: Match) -> list[dict[str, Any]]:
     span = match.work_span
     related = []
@@ -166,12 +184,7 @@ def _related_locations(match: Match) -> list[dict[str, Any]]:
             "id": i,
             "physicalLocation": {
                 "artifactLocation": {"uri": source.uri},
-                "region": {
-                    "startLine": span.start_line,
-                    "endLine": span.end_line,
-                    "charOffset": span.start,
-                    "charLength": span.end - span.start,
-                },
+                "region": _region(span),
             },
             "message": {"text": _source_text(match.work.title, source)},
         }
@@ -200,12 +213,7 @@ def _result(result: ScreenResult, match: Match, base_uri: str | None) -> dict[st
             {
                 "physicalLocation": {
                     "artifactLocation": _artifact_location(result.input, base_uri),
-                    "region": {
-                        "startLine": span.start_line,
-                        "endLine": span.end_line,
-                        "charOffset": span.start,
-                        "charLength": span.end - span.start,
-                    },
+                    "region": _region(span),
                 }
             }
         ],

@@ -158,8 +158,10 @@ def split_parts(text: str, language: str | None) -> list[Part]:
 
 def _shift(m: Match, offset: int, line_offset: int) -> Match:
     s = m.output_span
+    # parts start at a line start of the answer: columns are the same in both
     return replace(m, output_span=Span(s.start + offset, s.end + offset,
-                                       s.start_line + line_offset, s.end_line + line_offset))
+                                       s.start_line + line_offset, s.end_line + line_offset,
+                                       s.start_column, s.end_column))
 
 
 @dataclass

@@ -299,10 +299,13 @@ class Fragment:
     renamed: bool = False  # code-normalised: some identifier or literal differs
 
 
-def _lines(newlines: list[int], start: int, end: int) -> tuple[int, int]:
+def _lines(newlines: list[int], start: int, end: int) -> tuple[int, int, int, int]:
+    """1-based first and last line of ``[start, end)`` and its columns (:class:`Span`)."""
     first = bisect.bisect_right(newlines, start - 1) + 1 if start > 0 else 1
     last = bisect.bisect_right(newlines, max(start, end - 1) - 1) + 1
-    return first, last
+    first_start = newlines[first - 2] + 1 if first > 1 else 0
+    last_start = newlines[last - 2] + 1 if last > 1 else 0
+    return first, last, start - first_start + 1, end - last_start + 1
 
 
 def _newlines(text: str) -> list[int]:
@@ -1449,7 +1452,9 @@ class Matcher:
         o_s, o_e = chain[0].out_start, chain[-1].out_end
         w_s, w_e = chain[0].work_start, min(len(wtext), chain[-1].work_end)
         ol = _lines(newlines, o_s, o_e)
-        wl = (wtext.newlines_before(w_s) + 1, wtext.newlines_before(max(w_s, w_e - 1)) + 1)
+        w_last = max(w_s, w_e - 1)
+        wl = (wtext.newlines_before(w_s) + 1, wtext.newlines_before(w_last) + 1,
+              w_s - wtext.line_start(w_s) + 1, w_e - wtext.line_start(w_last) + 1)
         nows = sum(_nows_len(text[f.out_start:f.out_end]) for f in chain) \
             if work_unit == "tokens" else sum(f.units for f in chain)
         if work_unit == "nows":
