@@ -556,6 +556,17 @@ def test_index_add_of_a_folder_with_nothing_to_register_exits_2(cli: RunCli,
     assert proc.returncode == 2
     assert f"error: nothing to register in {empty}: no code, text or image files found" in \
         proc.stderr
+    # and no empty index is left behind to answer every check with "clean"
+    assert not (tmp_path / "home").exists()
+    (tmp_path / "made").mkdir()  # an empty folder given as the index: left empty
+    assert cli("index", "add", str(empty), home=tmp_path / "made").returncode == 2
+    assert list((tmp_path / "made").iterdir()) == []
+    # an index that exists is kept, works and all
+    work = tmp_path / "work.py"
+    work.write_text("def f(x):\n    return x * 2\n", "utf-8")
+    assert cli("index", "add", str(work), home=tmp_path / "kept").returncode == 0
+    assert cli("index", "add", str(empty), home=tmp_path / "kept").returncode == 2
+    assert (tmp_path / "kept" / "index.json").exists()
 
 
 def test_verdict_prints_as_its_label() -> None:

@@ -126,8 +126,15 @@ def index_add(
                for s in sources]
     if licence_texts:
         streams.append(licence_text_works())
+    home = settings.home.expanduser()
+    # an index this command makes and registers nothing in is not left behind (a newcomer's
+    # empty folder left an empty index that then answered every check with "clean")
+    new_index = None if (home / "index.json").exists() or registry_url is not None else \
+        home.exists()
     summary = _progress_add(chain(*streams), settings.home, quiet, "Indexing", registry_url)
     added, merged = summary.added, summary.merged  # type: ignore[attr-defined]
+    if new_index is not None and added + merged == 0:
+        _discard_new_index(home, folder_existed=new_index)
     skipped = [sk for sk in summary.skipped if isinstance(sk, NotAWork)]  # type: ignore[attr-defined]
     errors = [sk for sk in summary.skipped if not isinstance(sk, NotAWork)]  # type: ignore[attr-defined]
 
@@ -170,6 +177,22 @@ def index_add(
     if errors or (added + merged == 0 and skipped):
         # the batch is done; an input that could not be registered is an error, not a success
         raise typer.Exit(2)
+
+
+def _discard_new_index(home: Path, *, folder_existed: bool) -> None:
+    """Remove an index made by this ``index add`` that holds nothing: the folder when the
+    command made it, else what it wrote in it (``Index.create`` needs an empty folder, so
+    everything there is the index's)."""
+    import shutil
+
+    if not folder_existed:
+        shutil.rmtree(home, ignore_errors=True)
+        return
+    for entry in home.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
 
 
 @index_app.command("info")
