@@ -181,18 +181,26 @@ def index_add(
 
 def _discard_new_index(home: Path, *, folder_existed: bool) -> None:
     """Remove an index made by this ``index add`` that holds nothing: the folder when the
-    command made it, else what it wrote in it (``Index.create`` needs an empty folder, so
-    everything there is the index's)."""
+    command made it, else what it wrote in it."""
     import shutil
 
     if not folder_existed:
         shutil.rmtree(home, ignore_errors=True)
-        return
+    else:
+        empty_index_folder(home)
+
+
+def empty_index_folder(home: Path) -> None:
+    """Delete everything in the index folder ``home`` (the folder stays). Only for a folder
+    that holds an index and nothing else: ``Index.create`` makes an index only in an empty
+    folder, so all it holds is the index's."""
+    import shutil
+
     for entry in home.iterdir():
         if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry, ignore_errors=True)
+            shutil.rmtree(entry)
         else:
-            entry.unlink(missing_ok=True)
+            entry.unlink()
 
 
 @index_app.command("info")

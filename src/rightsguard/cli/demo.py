@@ -16,7 +16,6 @@ import ast
 import io
 import keyword
 import re
-import shutil
 import sysconfig
 import tokenize
 from dataclasses import dataclass
@@ -139,7 +138,7 @@ def build_demo_index(home: Path, *, quiet: bool) -> None:
     (:class:`~rightsguard.errors.IndexMismatchError`): it is not the demo's to delete."""
     from itertools import chain
 
-    from rightsguard.cli.commands import _progress_add
+    from rightsguard.cli.commands import _progress_add, empty_index_folder
     from rightsguard.errors import IndexMismatchError
     from rightsguard.index.sources import licence_text_works, works_from
     from rightsguard.index.store import Index
@@ -158,11 +157,7 @@ def build_demo_index(home: Path, *, quiet: bool) -> None:
             err_console().print(f"The demo index in {home} was built by another version of "
                                 "rightsguard and holds only the demo's works: rebuilding it.",
                                 highlight=False)
-        for entry in home.iterdir():  # only index files: Index.create needs an empty folder
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry)
-            else:
-                entry.unlink()
+        empty_index_folder(home)
     _progress_add(chain(works_from("python-env"), licence_text_works()), home, quiet,
                   "Indexing this Python (once)")
     generation = Index.open(home).registry.generation()
