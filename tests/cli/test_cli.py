@@ -209,6 +209,10 @@ def test_an_option_is_not_taken_for_a_missing_value(cli: RunCli, mit_home: Path,
     assert proc.returncode == 2
     assert "Invalid value for '--language': needs a value, got the option --index" in \
         " ".join(proc.stderr.split())
+    proc = cli("check", "-", "--prompt", "--index", str(mit_home), stdin=text, home=mit_home)
+    assert proc.returncode == 2
+    assert "Invalid value for '--prompt': needs a value, got the option --index" in \
+        " ".join(proc.stderr.split())
 
 
 def test_index_verify_names_a_damaged_file(cli: RunCli, mit_home: Path, tmp_path: Path) -> None:
@@ -558,6 +562,9 @@ def test_index_add_of_a_folder_with_nothing_to_register_exits_2(cli: RunCli,
         proc.stderr
     # and no empty index is left behind to answer every check with "clean"
     assert not (tmp_path / "home").exists()
+    nested = tmp_path / "new" / "sub" / "idx"  # the folders made for it go too
+    assert cli("index", "add", str(empty), home=nested).returncode == 2
+    assert not (tmp_path / "new").exists()
     (tmp_path / "made").mkdir()  # an empty folder given as the index: left empty
     assert cli("index", "add", str(empty), home=tmp_path / "made").returncode == 2
     assert list((tmp_path / "made").iterdir()) == []

@@ -43,3 +43,12 @@ def test_text_in_a_png_is_screened_as_text_named_or_in_a_folder(cli: RunCli,
     # a binary file named like an image is still an error, in the folder too
     assert proc.returncode == 2
     assert [e["input"] for e in report["errors"]] == [str(outputs / "binary.png")]
+    # an index without images: a folder's image-named files are read as text or skipped as
+    # binary, not decoded as images; the text one says so all the same
+    (works / "Garden.jpg").unlink()
+    code_only = tmp_path / "code-only"
+    assert cli("index", "add", str(works), "--licence", "PSF-2.0", home=code_only).returncode == 0
+    report = json.loads(cli("check", str(outputs), "--format", "json", home=code_only).stdout)
+    (result,) = report["results"]
+    assert result["notes"][0] == NOTE and result["verdict"] == "attribute"
+    assert [s["input"] for s in report["skipped"]] == [str(outputs / "binary.png")]

@@ -153,7 +153,8 @@ def test_a_removed_registrations_holder_does_not_come_back(tmp_path: Path) -> No
     assert doc is not None
     assert idx.registry.works([doc])[doc].work.holders == ("William Pearson",)
     assert idx.remove(str(a)) == 1
-    idx.add(works_from(a, licence="MIT"))
+    again = idx.add(works_from(a, licence="MIT"))
+    assert (again.added, again.merged) == (1, 0)  # live again: a new work, not a merge
     assert idx.registry.works([doc])[doc].work.holders == ()
     assert idx.remove(str(a)) == 1
     idx.add(works_from(a, licence="MIT", holder="Someone Else"))

@@ -126,15 +126,20 @@ def index_add(
                for s in sources]
     if licence_texts:
         streams.append(licence_text_works())
-    home = settings.home.expanduser()
+    home = settings.home.expanduser().absolute()
     # an index this command makes and registers nothing in is not left behind (a newcomer's
-    # empty folder left an empty index that then answered every check with "clean")
-    new_index = None if (home / "index.json").exists() or registry_url is not None else \
-        home.exists()
+    # empty folder left an empty index that then answered every check with "clean"), nor the
+    # folders made for it
+    made = None  # a new index: its folder if that exists (empty), else the first one made
+    if not (home / "index.json").exists() and registry_url is None:
+        made = home
+        while not made.exists() and not made.parent.exists():
+            made = made.parent
+    folder_existed = home.exists()
     summary = _progress_add(chain(*streams), settings.home, quiet, "Indexing", registry_url)
     added, merged = summary.added, summary.merged  # type: ignore[attr-defined]
-    if new_index is not None and added + merged == 0:
-        _discard_new_index(home, folder_existed=new_index)
+    if made is not None and added + merged == 0:
+        _discard_new_index(home, made, folder_existed=folder_existed)
     skipped = [sk for sk in summary.skipped if isinstance(sk, NotAWork)]  # type: ignore[attr-defined]
     errors = [sk for sk in summary.skipped if not isinstance(sk, NotAWork)]  # type: ignore[attr-defined]
 
@@ -179,15 +184,17 @@ def index_add(
         raise typer.Exit(2)
 
 
-def _discard_new_index(home: Path, *, folder_existed: bool) -> None:
-    """Remove an index made by this ``index add`` that holds nothing: the folder when the
-    command made it, else what it wrote in it."""
+def _discard_new_index(home: Path, made: Path, *, folder_existed: bool) -> None:
+    """Remove an index this ``index add`` made in ``home`` and registered nothing in: what it
+    wrote in ``home`` when that folder existed (empty: ``Index.create`` needs that), else
+    ``made`` — ``home`` or the first of its ancestors the command created — with everything
+    under it."""
     import shutil
 
-    if not folder_existed:
-        shutil.rmtree(home, ignore_errors=True)
-    else:
+    if folder_existed:
         empty_index_folder(home)
+    else:
+        shutil.rmtree(made, ignore_errors=True)
 
 
 def empty_index_folder(home: Path) -> None:
@@ -278,11 +285,11 @@ def index_compact(index: IndexOpt = None) -> None:
     Console().print("compacted")
 
 
-def _a_value(value: str | None) -> str | None:
+def _a_value(value: str | Path | None) -> str | Path | None:
     """An option's value that is not the next option: Click takes the word after an option
     that needs a value whatever it is, so ``--language --index DIR`` made ``--index`` the
     language and ``DIR`` a file to screen."""
-    if value is not None and value.startswith("--"):
+    if value is not None and str(value).startswith("--"):
         raise typer.BadParameter(f"needs a value, got the option {value}")
     return value
 
@@ -293,6 +300,7 @@ def check_cmd(
         help="Files or folders to screen; - for stdin (text, code or an image).")],
     index: IndexOpt = None,
     prompt: Annotated[Path | None, typer.Option(
+        callback=_a_value,
         help="The prompt (a file, or - for standard input): text that also appears here "
         "does not count.")] = None,
     language: Annotated[str | None, typer.Option(

@@ -104,7 +104,7 @@ class Postings(NamedTuple):
 class AddSummary:
     """What an :meth:`Index.add` did. ``skipped`` lists every item it went past, with the reason."""
 
-    added: int = 0
+    added: int = 0  # new works, and removed works registered again (live again)
     merged: int = 0  # same bytes already registered: sources/holders added to that work
     #: Works whose licence a merge changed: ``(work id, licence before, licence after,
     #: sources disagree)`` — a source registered again stating another licence replaces what it
@@ -624,7 +624,7 @@ class Index:
                 if found is None:  # duplicated inside this batch: registered above
                     continue
                 doc, removed = found
-                if removed:
+                if removed:  # registered again after its removal: live again, as a new work
                     w.set_removed([doc], False)
                 before, _ = w.licence_of(doc)
                 work = self._work_of(wid, it, None, categories)
@@ -633,7 +633,12 @@ class Index:
                 after, _ = w.licence_of(doc)
                 if after != before:
                     summary.relicensed.append((wid, before, after, conflict))
-                summary.merged += 1
+                if removed:
+                    summary.added += 1
+                    summary.bytes += len(it.raw)
+                    summary.images += it.modality == "image"
+                else:
+                    summary.merged += 1
             self._supersede(w, [(wid, it) for wid, it in (*todo, *images, *merge)],
                             summary, categories)
             for ch in CHANNELS:

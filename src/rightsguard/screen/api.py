@@ -156,6 +156,10 @@ def split_parts(text: str, language: str | None) -> list[Part]:
     return [p for p in parts if text[p.start:p.end].strip()]
 
 
+def _named_like_an_image(path: Path) -> str:
+    return f"named like an image ({path.suffix}) but holds text: screened as text"
+
+
 def _shift(m: Match, offset: int, line_offset: int) -> Match:
     s = m.output_span
     # parts start at a line start of the answer: columns are the same in both
@@ -212,9 +216,8 @@ class Screener:
         data = self._image_bytes(path)
         if data and image_format(data) is None and nul_offset(data[:BINARY_SNIFF_BYTES]) is None:
             text, notes = decode_text(data, str(path))
-            note = f"named like an image ({path.suffix}) but holds text: screened as text"
             return self.screen_text(text, name=str(path), language=language, prompt=prompt,
-                                    notes=(note, *notes))
+                                    notes=(_named_like_an_image(path), *notes))
         with self.index.pinned():
             return [self.images.screen_image(data, name=str(path))]
 
@@ -459,7 +462,11 @@ class Screener:
                     errors.append(Skipped(str(path), str(exc)))
                 continue
             try:
-                results.extend(self.screen_path(path, language=language, prompt=prompt))
+                found = self.screen_path(path, language=language, prompt=prompt)
+                if path.suffix.lower() in IMAGE_SUFFIXES:  # a code-only index's folder walk
+                    found = [replace(r, notes=(_named_like_an_image(path), *r.notes))
+                             for r in found]
+                results.extend(found)
             except InputError as exc:
                 nul = _nul_offset(path) if in_folder else None
                 if nul is None:
