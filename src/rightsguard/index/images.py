@@ -271,11 +271,8 @@ class _HashingWriter:
 
 
 def _sha256_file(path: Path) -> str:
-    sha = hashlib.sha256()
     with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 22):
-            sha.update(chunk)
-    return sha.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _describe(value: object) -> str:

@@ -19,6 +19,7 @@ verifies file checksums on demand.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -87,12 +88,9 @@ CHECKSUM = "xxh3-128"
 
 
 def file_checksum(path: Path) -> str:
-    """XXH3-128 of a file's bytes, hex (read in 16 MiB blocks)."""
-    digest = xxhash.xxh3_128()
+    """XXH3-128 of a file's bytes, hex (:func:`hashlib.file_digest`)."""
     with open(path, "rb") as fh:
-        while block := fh.read(16 << 20):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, xxhash.xxh3_128).hexdigest()
 
 
 def checksum_problems(folder: Path, meta: dict[str, Any]) -> list[str]:
