@@ -64,8 +64,9 @@ def repository_url(url: str) -> str:
     a newcomer's pre-commit hook reported a vendored file's own indexed copy because the
     index held ``…/vend.git`` and the checkout's remote was ``…/vend``.)"""
     url = url.strip()
-    local = "://" in url or url.startswith("/") or re.match(r"^[A-Za-z]:[/\\]", url)
-    scp = None if local else _SCP_LIKE.match(url)
+    # git reads host:path as scp-like unless it is a URL, an absolute path or a drive letter
+    scp_like = not ("://" in url or url.startswith("/") or re.match(r"^[A-Za-z]:[/\\]", url))
+    scp = _SCP_LIKE.match(url) if scp_like else None
     if scp is not None:
         host, path = scp.group("host").lower(), scp.group("path")
     else:
