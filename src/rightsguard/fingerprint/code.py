@@ -34,6 +34,7 @@ from rightsguard.fingerprint.text import (
     normalise_token,
     sorted_disjoint,
     token_id,
+    unmarked,
 )
 from rightsguard.fingerprint.xxh3 import U64, xxh3_spans
 
@@ -719,7 +720,7 @@ class CodeTokenizer:
         else:
             ex_ids = np.ascontiguousarray(exact, dtype=np.uint64)
             ex_starts = starts
-        prose = prose_text(text)
+        prose = unmarked(prose_text(text))  # the text tokenizer's reading (tags not words)
         if ascii_data is not None and prose is not text:
             ascii_data = prose.encode("ascii")
         return CodeTokens(

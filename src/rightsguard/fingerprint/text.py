@@ -23,7 +23,8 @@ import xxhash
 from rightsguard.fingerprint.xxh3 import xxh3_spans
 
 TOKENIZER_NAME = "rightsguard-text"
-TOKENIZER_VERSION = 1
+TOKENIZER_VERSION = 2
+"""1: words and CJK characters. 2: HTML/XML tags (:data:`MARKUP`) are not words."""
 
 _CJK = (
     "\u1100-\u11ff\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3031-\u3035\u3040-\u30ff\u3130-\u318f"
@@ -91,6 +92,20 @@ class TextTokens:
         return cls(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.uint64))
 
 
+#: An HTML or XML start or end tag (``<b>``, ``</code>``, ``<a href="…">``, ``<br/>``): markup, not
+#: words. A paragraph quoted with a few words in ``<code>`` or ``<b>`` (markdown answers, HTML
+#: pages, Javadoc) was cut into runs too short to report by the tag names read as words.
+MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>")
+
+
+def unmarked(text: str) -> str:
+    """``text`` with every tag (:data:`MARKUP`) replaced by as many spaces (code point offsets
+    are unchanged). The tokenizer reads text through it, works and outputs alike."""
+    if "<" not in text:
+        return text
+    return MARKUP.sub(lambda m: " " * len(m.group()), text)
+
+
 def normalise_token(token: str) -> str:
     """NFKC + case folding of one token (identity fast path for ASCII)."""
     if token.isascii():
@@ -112,8 +127,10 @@ def tokenize_spans(text: str, spans: list[tuple[int, int]], offset: int = 0) -> 
     """Tokenize the parts ``text[s:e]`` for each ``(s, e)`` in ``spans`` into one token stream.
 
     Offsets are code points of ``text`` (plus ``offset``). Used for the comments and strings of
-    code, so that a paragraph split over several comments is one stream.
+    code, so that a paragraph split over several comments is one stream. Tags are not words
+    (:func:`unmarked`).
     """
+    text = unmarked(text)
     if len(text) >= ASCII_ARRAY_MIN_CHARS and text.isascii():
         bounds = np.clip(np.asarray(spans, dtype=np.int64).reshape(-1, 2), 0, len(text))
         if sorted_disjoint(bounds[:, 0], bounds[:, 1]):
@@ -174,7 +191,8 @@ def count_tokens(text: str) -> int:
     """Number of rightsguard text tokens in ``text`` (the unit of text thresholds): the number of
     ``_TOKEN_RE`` matches, counted on arrays for texts of ``ASCII_ARRAY_MIN_CHARS`` or more —
     runs of word characters plus one per CJK character, each code point's class read off the
-    regexes once per process."""
+    regexes once per process; tags are not words (:func:`unmarked`)."""
+    text = unmarked(text)
     if len(text) < ASCII_ARRAY_MIN_CHARS:
         return len(_TOKEN_RE.findall(text))
     if text.isascii():
