@@ -133,8 +133,9 @@ def build_demo_index(home: Path, *, quiet: bool) -> None:
     """Register the running Python's stdlib and distributions plus licence texts, once.
 
     An index the demo built that this rightsguard cannot read (built by a version with other
-    fingerprint settings) is rebuilt when it holds only the demo's works (:data:`MARKER`'s
-    generation); one the user also added works to stays as it is and the error is raised
+    fingerprint settings) is rebuilt when it holds only the demo's works
+    (:func:`_holds_only_the_demo`); one the user also added works to stays as it is and the
+    error is raised
     (:class:`~rightsguard.errors.IndexMismatchError`): it is not the demo's to delete."""
     from itertools import chain
 
@@ -165,9 +166,15 @@ def build_demo_index(home: Path, *, quiet: bool) -> None:
                       f"generation {generation}\n")
 
 
+#: Source URIs of what the demo registers: ``python-env`` (:mod:`rightsguard.corpus.pyenv`)
+#: and the licence texts (:func:`~rightsguard.index.sources.licence_text_works`).
+DEMO_SOURCES = ("pypi:", "python-stdlib@", "https://spdx.org/licenses/")
+
+
 def _holds_only_the_demo(home: Path, marker: Path) -> bool:
     """True when the SQLite registry of the index in ``home`` is at the generation
-    :data:`MARKER` recorded (markers of older versions record none: False)."""
+    :data:`MARKER` recorded; for a marker of an older version, which records none, when every
+    source it holds is one the demo registers (:data:`DEMO_SOURCES`)."""
     import json
 
     from rightsguard.errors import RightsguardError
@@ -176,11 +183,12 @@ def _holds_only_the_demo(home: Path, marker: Path) -> bool:
     recorded = re.search(r"^generation (\d+)$", marker.read_text("utf-8", "replace"), re.M)
     try:
         manifest = json.loads((home / "index.json").read_text("utf-8"))
-        if recorded is None or manifest.get("registry_url") or \
-                not (home / "registry.sqlite").exists():
+        if manifest.get("registry_url") or not (home / "registry.sqlite").exists():
             return False
         registry = Registry(f"sqlite:///{(home / 'registry.sqlite').resolve()}")
-        return registry.generation() == int(recorded.group(1))
+        if recorded is not None:
+            return registry.generation() == int(recorded.group(1))
+        return all(uri.startswith(DEMO_SOURCES) for uri in registry.source_uris_all())
     except (OSError, ValueError, RightsguardError):
         return False
 

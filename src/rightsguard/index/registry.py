@@ -451,6 +451,10 @@ class Registry:
                 yield int(d), str(wid), bytes(content), None if stream is None else bytes(stream)
             last = int(rows[-1][0])
 
+    def source_uris_all(self) -> list[str]:
+        """Every distinct source URI in the registry."""
+        return [str(r[0]) for r in self._read("SELECT DISTINCT uri FROM sources")]
+
     def max_doc(self) -> int:
         """The highest document number registered (0 when none)."""
         return int(self._read("SELECT COALESCE(MAX(doc), 0) FROM works")[0][0])
