@@ -125,6 +125,11 @@ def test_tags_are_not_words() -> None:
     # "<" followed by a space, or a comparison, is not a tag; an XML element name is
     assert unmarked("if a < b and c > d") == "if a < b and c > d"
     assert unmarked("<xs:element name='x'/>ok") == " " * 22 + "ok"
+    # character references are not words either ("AT&T" and "& co" are no references)
+    assert unmarked("Tom&nbsp;&amp;&#160;Jerry&#x2014;AT&T & co") == \
+        "Tom" + " " * 17 + "Jerry" + " " * 8 + "AT&T & co"
+    assert tokenize_text("Tom&nbsp;&amp; Jerry").ids.tolist() == \
+        tokenize_text("Tom & Jerry").ids.tolist()
     # the array path (ASCII text of 640 characters or more) reads tags the same way
     long = tagged * 20
     assert _lists(tokenize_spans(long, [(0, len(long))])) == \

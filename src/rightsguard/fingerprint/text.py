@@ -24,7 +24,8 @@ from rightsguard.fingerprint.xxh3 import xxh3_spans
 
 TOKENIZER_NAME = "rightsguard-text"
 TOKENIZER_VERSION = 2
-"""1: words and CJK characters. 2: HTML/XML tags (:data:`MARKUP`) are not words."""
+"""1: words and CJK characters. 2: HTML/XML tags and character references (:data:`MARKUP`)
+are not words."""
 
 _CJK = (
     "\u1100-\u11ff\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3031-\u3035\u3040-\u30ff\u3130-\u318f"
@@ -92,16 +93,19 @@ class TextTokens:
         return cls(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.uint64))
 
 
-#: An HTML or XML start or end tag (``<b>``, ``</code>``, ``<a href="…">``, ``<br/>``): markup, not
-#: words. A paragraph quoted with a few words in ``<code>`` or ``<b>`` (markdown answers, HTML
-#: pages, Javadoc) was cut into runs too short to report by the tag names read as words.
-MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>")
+#: An HTML or XML start or end tag (``<b>``, ``</code>``, ``<a href="…">``, ``<br/>``) or
+#: character reference (``&nbsp;``, ``&amp;``, ``&#160;``, ``&#x2014;``; HTML §13.1.4): markup,
+#: not words. A paragraph quoted with a few words in ``<code>`` or ``<b>`` (markdown answers,
+#: HTML pages, Javadoc) was cut into runs too short to report by the tag names read as words.
+MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>"
+                    r"|&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
 
 
 def unmarked(text: str) -> str:
-    """``text`` with every tag (:data:`MARKUP`) replaced by as many spaces (code point offsets
-    are unchanged). The tokenizer reads text through it, works and outputs alike."""
-    if "<" not in text:
+    """``text`` with every tag and character reference (:data:`MARKUP`) replaced by as many
+    spaces (code point offsets are unchanged). The tokenizer reads text through it, works and
+    outputs alike."""
+    if "<" not in text and "&" not in text:
         return text
     return MARKUP.sub(lambda m: " " * len(m.group()), text)
 
