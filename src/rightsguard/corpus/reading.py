@@ -156,8 +156,9 @@ def decode_text(raw: bytes, name: str = "<input>") -> tuple[str, list[str]]:
             or replaced > _REPLACEMENT_RATIO * max(1, len(decoded_sample))):
         detected = detected_encoding(raw)
         if detected is not None:
-            return raw.decode(detected), [f"decoded as {detected} (detected by "
-                                          "charset-normalizer: not UTF-8, no coding declaration)"]
+            encoding, text = detected
+            return text, [f"decoded as {encoding} (detected by charset-normalizer: not UTF-8, "
+                          "no coding declaration)"]
         raise InputError(
             f"{name}: binary file (not decodable as text: {replaced} invalid UTF-8 sequences and"
             f" {control} control bytes in the first {len(sample)} bytes, and no other encoding"
@@ -170,22 +171,22 @@ def decode_text(raw: bytes, name: str = "<input>") -> tuple[str, list[str]]:
 DETECT_BYTES = 1 << 16
 
 
-def detected_encoding(raw: bytes) -> str | None:
-    """The legacy encoding (Shift_JIS, EUC-KR, Windows-1252, …) that charset-normalizer finds
-    for NUL-free bytes that are not UTF-8 and name no encoding, when the whole of ``raw``
-    decodes in it strictly; None otherwise (the caller refuses them as binary). Used only where
-    UTF-8 with replacement would be mostly replacement characters: text such as undeclared
-    Shift_JIS Japanese was refused as a binary file."""
+def detected_encoding(raw: bytes) -> tuple[str, str] | None:
+    """``(encoding, text)``: the legacy encoding (Shift_JIS, EUC-KR, Windows-1252, …) that
+    charset-normalizer finds for NUL-free bytes that are not UTF-8 and name no encoding, and
+    the whole of ``raw`` decoded in it strictly; None when there is none or the whole does not
+    decode (the caller refuses them as binary). Used only where UTF-8 with replacement would be
+    mostly replacement characters: text such as undeclared Shift_JIS Japanese was refused as a
+    binary file."""
     from charset_normalizer import from_bytes
 
     best = from_bytes(raw[:DETECT_BYTES]).best()
     if best is None or best.encoding in ("utf_8", "ascii"):
         return None
     try:
-        raw.decode(best.encoding)
+        return str(best.encoding), raw.decode(best.encoding)
     except (UnicodeDecodeError, LookupError):
         return None
-    return str(best.encoding)
 
 
 def declared_encoding(raw: bytes) -> str | None:
