@@ -1,6 +1,6 @@
-"""The SIFT vote index (rightsguard.index.feature_index) on scikit-image's bundled photographs:
-crops that keep half the picture, rotations and flips vote for the right work; save, load,
-damage and catch-up."""
+"""The SIFT vote index (rightsguard.index.feature_index: visual words in an inverted file) on
+scikit-image's bundled photographs: crops that keep half the picture, rotations and flips vote
+for the right work; stop words; save, load, damage and retraining."""
 
 from __future__ import annotations
 
@@ -14,7 +14,14 @@ from skimage import data as skdata
 
 from rightsguard.errors import IndexCorruptError
 from rightsguard.fingerprint.image_features import extract_features
-from rightsguard.index.feature_index import MIN_VOTES, FeatureIndex, nlist_for
+from rightsguard.index import feature_index
+from rightsguard.index.feature_index import (
+    MIN_VOTES,
+    FeatureIndex,
+    full_sample,
+    measure_votes,
+    nbits_for,
+)
 
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "camera", "immunohistochemistry")
 
@@ -38,23 +45,29 @@ def _half_crop_rotated(rgb: np.ndarray) -> np.ndarray:
     return np.asarray(cv2.warpAffine(crop, turn, (cw, ch)), np.uint8)
 
 
-def test_nlist_follows_the_rows() -> None:
-    # 2·sqrt(rows), at most rows/39 (FAISS's k-means wants 39 points per centroid), at least 1
-    assert nlist_for(26_500) == 325
-    assert nlist_for(500) == 12
-    assert nlist_for(10) == 1
+def test_vocabulary_size_follows_the_training_rows() -> None:
+    # bits per half-descriptor: floor(log2(rows)) (k-means needs a row per centroid), 1..10
+    assert nbits_for(3000) == 10 and nbits_for(1024) == 10 and nbits_for(1023) == 9
+    assert nbits_for(600) == 9 and nbits_for(2) == 1 and nbits_for(0) == 1
+    assert full_sample() == 64 * 1024
 
 
 def test_half_crop_turned_ten_degrees_votes_for_its_photograph(stored) -> None:
     index = FeatureIndex.build(stored)
-    assert len(index) == sum(len(b) - 24 for _d, b in stored) // 136
+    rows = sum(len(x) for _d, x in FeatureIndex.rows_of(stored))
+    assert index.words == 4 ** 10 and index.trained_rows == rows
+    # one posting per distinct word of a work: at most one per descriptor
+    assert 0 < len(index) <= rows
+    assert sum(index.listed(d) for d, _b in stored) == len(index) and index.listed(11) == 0
     for i, name in enumerate(PHOTOS[:4]):
         query = extract_features(_half_crop_rotated(_rgb(name)))
         found = index.candidates(query.descriptors, k=3)
         assert found[0].doc == 10 * (i + 1), name
         assert found[0].votes >= MIN_VOTES and not found[0].flipped
-        # another photograph gets fewer chance votes (verification then decides)
-        assert all(c.votes < found[0].votes for c in found[1:]), (name, found)
+        # ranked by votes / sqrt(the work's words)
+        for c in found:
+            assert c.score == pytest.approx(c.votes / index.listed(c.doc) ** 0.5)
+        assert all(c.score < found[0].score for c in found[1:]), (name, found)
 
 
 def test_a_mirrored_copy_votes_through_the_mirrored_descriptors(stored) -> None:
@@ -74,32 +87,60 @@ def test_removed_and_excluded_works_are_left_out(stored) -> None:
         index.candidates(query.astype(np.float32), k=1)
 
 
+def test_words_most_works_list_do_not_vote(stored, monkeypatch) -> None:
+    # astronaut's features under five document numbers: each of its words lists 5 works
+    astronaut = stored[0][1]
+    items = [*stored, *((100 + i, astronaut) for i in range(4))]
+    query = extract_features(_half_crop_rotated(_rgb("astronaut"))).descriptors
+    coffee = extract_features(_half_crop_rotated(_rgb("coffee"))).descriptors
+    index = FeatureIndex.build(items)
+    assert {c.doc for c in index.candidates(query, k=5)} == {10, 100, 101, 102, 103}
+    monkeypatch.setattr(feature_index, "STOP_MIN_WORKS", 4)  # > 4 works: a stop word
+    index = FeatureIndex.build(items)
+    assert not {10, 100, 101, 102, 103} & {c.doc for c in index.candidates(query, k=5)}
+    assert index.candidates(coffee, k=1)[0].doc == 20
+
+
 def test_saved_index_loads_and_damage_is_refused(stored, tmp_path: Path) -> None:
     index = FeatureIndex.build(stored[:3])
     index.append(FeatureIndex.rows_of(stored[3:]), last_doc=60)
-    assert index.last_doc == 60 and index.trained_rows < len(index)
-    query = extract_features(_half_crop_rotated(_rgb("rocket"))).descriptors
+    assert index.last_doc == 60 and index.works == 6
+    assert index.appended_rows == sum(len(x) for _d, x in FeatureIndex.rows_of(stored[3:]))
+    query = extract_features(_half_crop_rotated(_rgb("coffee"))).descriptors
     before = index.candidates(query, k=3)
-    assert before[0].doc == 40  # appended after training, still found
+    assert before[0].doc == 20
     index.save(tmp_path)
     again = FeatureIndex.load(tmp_path)
     assert again.candidates(query, k=3) == before and again.last_doc == 60
-    # a second save replaces the first one's files: only the manifest and one data file stay
+    assert (again.works, again.appended_rows, len(again)) == (6, index.appended_rows, len(index))
+    # a second save replaces the first one's files: the manifest and three data files stay
     again.save(tmp_path)
-    assert len(list(tmp_path.iterdir())) == 2
-    data = next(tmp_path.glob("ivf.*.faiss"))
+    assert sorted(p.name.split(".")[0] for p in tmp_path.iterdir()) == [
+        "docs", "manifest", "offsets", "vocabulary"]
+    data = next(tmp_path.glob("docs.*.npy"))
     data.write_bytes(data.read_bytes()[:-8])
-    with pytest.raises(IndexCorruptError, match=r"ivf\..*checksum"):
+    with pytest.raises(IndexCorruptError, match=r"docs\..*checksum"):
         FeatureIndex.load(tmp_path)
     manifest = json.loads((tmp_path / "manifest.json").read_text())
-    manifest["params"]["nprobe"] = 1
+    manifest["params"]["max_nbits"] = 9
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(IndexCorruptError, match="parameters"):
         FeatureIndex.load(tmp_path)
 
 
-def test_retraining_is_due_when_rows_outgrow_the_training(stored) -> None:
+def test_retraining_is_due_until_the_vocabulary_had_its_full_sample(stored) -> None:
     index = FeatureIndex.build(stored[:1])
     assert not index.needs_retraining()
-    assert index.needs_retraining(extra_rows=4 * len(index))
-    assert FeatureIndex.build([]).candidates(np.zeros((3, 128), np.uint8), k=1) == []
+    assert index.needs_retraining(extra_rows=1)  # trained on 500 rows: refit on every addition
+    index.trained_rows = full_sample()  # as if trained on the full sample: grow 4× first
+    assert not index.needs_retraining(extra_rows=3 * full_sample())
+    assert index.needs_retraining(extra_rows=3 * full_sample() + 1)
+    empty = FeatureIndex.build([])
+    assert empty.words == 0 and empty.candidates(np.zeros((3, 128), np.uint8), k=1) == []
+    assert empty.needs_retraining(extra_rows=2) and not empty.needs_retraining(extra_rows=1)
+
+
+def test_measured_vote_search_lists_the_synthetic_postings() -> None:
+    timing = measure_votes(40, per_work=30, queries=2, train_works=40)
+    assert (timing.works, timing.rows) == (40, 1200)
+    assert timing.bytes == 8 * (4 ** 10 + 1) + 4 * 1200  # offsets + document numbers

@@ -48,10 +48,10 @@ def _match(title: str, kind: str, **scores: float) -> ImageMatch:
 def test_look_up_order_puts_confirmed_first_then_both_channels_in_turn() -> None:
     matches = [
         _match("far hash", "similar", pdq_distance=110.0),
-        _match("few votes", "similar", feature_votes=9.0),
+        _match("few votes", "similar", feature_votes=9.0, feature_score=0.9),
         _match("dense copy", "copy", pdq_distance=40.0, dense_correlation=0.9),
         _match("near hash", "similar", pdq_distance=60.0),
-        _match("many votes", "similar", feature_votes=49.0),
+        _match("many votes", "similar", feature_votes=49.0, feature_score=2.19),
         _match("sift copy", "copy", pdq_distance=30.0, inliers=143.0),
         _match("middle hash", "similar", pdq_distance=70.0),
         _match("chance hash", "similar", pdq_distance=102.0),
@@ -65,6 +65,11 @@ def test_look_up_order_puts_confirmed_first_then_both_channels_in_turn() -> None
     assert [m.work.title for m in look_up_order(matches, radius=105)][4:] == [
         "middle hash", "few votes", "chance hash", "far hash"]  # 102 is near with radius 105
     assert look_up_order([]) == []
+    # vote candidates rank by score (votes / sqrt(the work's words)), not by raw votes
+    soft = _match("soft picture", "similar", feature_votes=20.0, feature_score=2.0)
+    busy = _match("busy picture", "similar", feature_votes=40.0, feature_score=1.79)
+    assert [m.work.title for m in look_up_order([busy, soft])] == ["soft picture",
+                                                                   "busy picture"]
 
 
 @pytest.fixture(scope="module")
@@ -108,14 +113,16 @@ def test_look_up_lists_works_voted_for_by_local_features_beside_the_nearest_hash
     by_votes = next(m for m in ranked if m.matcher == "sift-votes")
     hash_doc = next(c for c in nearest if title[c.doc] == by_hash.work.title)
     assert dict(by_hash.scores) == {"pdq_distance": float(hash_doc.distance)}
-    assert dict(by_votes.scores) == {"feature_votes": float(voted[0].votes)}
+    assert dict(by_votes.scores) == {"feature_votes": float(voted[0].votes),
+                                     "feature_score": round(voted[0].score, 4)}
     assert by_votes.verdict is Verdict.CLEAN and by_votes.reason == (
-        f"{voted[0].votes} of its SIFT descriptors nearest the image's, not confirmed by local "
-        "features or alignment")
+        f"{voted[0].votes} SIFT votes (the image's descriptors share visual words with it), not "
+        "confirmed by local features or alignment")
     assert by_hash.reason.startswith(f"nearest by PDQ hash ({hash_doc.distance} bits of 256)")
     as_json = by_votes.to_dict()
     assert (as_json["kind"], as_json["matcher"], as_json["scores"]) == (
-        "similar", "sift-votes", {"feature_votes": float(voted[0].votes)})
+        "similar", "sift-votes", {"feature_votes": float(voted[0].votes),
+                                  "feature_score": round(voted[0].score, 4)})
 
 
 def _copy_by_hand(path: Path) -> np.ndarray:

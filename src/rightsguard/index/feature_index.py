@@ -1,51 +1,57 @@
-"""Candidate works by local-feature votes: an inverted file over the stored SIFT descriptors.
+"""Candidate works by local-feature votes: visual words in an inverted file of work numbers.
 
-Why a second candidate channel: the PDQ variants (:mod:`rightsguard.index.images`) find a copy
-only when the query lines up with one of a work's 37 stored variants. Crops that keep half of the
-picture, rotations of 5–15° and screenshots (the picture small inside a window) line up with none
-of them: in ``python -m bench images`` (bench/README.md, 2026-11-30) the right work was not a PDQ
-candidate for 85 of 96 such 50% crops, 80 of 96 rotations and 95 of 96 screenshots, while SIFT
-verification would have confirmed 69–73 of ~90 misses per family had it been asked. Local
+Why this channel: the PDQ variants (:mod:`rightsguard.index.images`) find a copy only when the
+query lines up with one of a work's 37 stored variants. Crops that keep half of the picture,
+rotations of 5–15° and screenshots (the picture small inside a window) line up with none of them:
+in ``python -m bench images`` (bench/README.md, 2026-11-30) the right work was not a PDQ
+candidate for 85 of 96 such 50% crops, 80 of 96 rotations and 95 of 96 screenshots. Local
 features survive all three, so they vote for candidates too.
 
 Method (bag of visual words with an inverted file, Sivic & Zisserman 2003, "Video Google"; the
-vocabulary is FAISS's coarse k-means quantiser):
+vocabulary is an inverted multi-index, Babenko & Lempitsky 2012, FAISS's
+``MultiIndexQuantizer``):
 
-* Rows: every stored SIFT descriptor of every image work (≤ 500 per work,
-  :data:`rightsguard.fingerprint.image_features.DEFAULT_N_FEATURES`) as RootSIFT (unit L2 norm,
-  :func:`~rightsguard.fingerprint.image_features.rootsift`) in a FAISS
-  ``IndexIVFScalarQuantizer`` (8 bits per component: RootSIFT components lie in ``[0, 1]``, so
-  the quantisation error is below 0.004 per component) with
-  ``nlist = max(1, min(2·√rows, rows / 39, 65536))`` lists (FAISS's k-means wants ≥ 39 training
-  points per centroid) and ``nprobe`` = :data:`NPROBE`. Each row's FAISS id is its work's
-  document number. Memory: 136 bytes per row (128 codes + an 8-byte id), about 68 KB per work.
+* Vocabulary: every RootSIFT descriptor
+  (:func:`~rightsguard.fingerprint.image_features.rootsift`) is split into two 64-d halves, each
+  quantised to one of ``2**nbits`` k-means centroids; a visual word is the pair, so there are
+  ``4**nbits`` words. ``nbits`` = :func:`nbits_for` the training rows (FAISS's k-means wants ≥ 39
+  training points per centroid), at most :data:`MAX_NBITS` (≈ 1 M words).
+* Postings: each work is stored once per distinct word of its descriptors (≤ 500 per work,
+  :data:`~rightsguard.fingerprint.image_features.DEFAULT_N_FEATURES`), as its document number
+  (4 bytes) in the word's list: ≤ 2 KB per work, against 68 KB when every descriptor was kept
+  for a nearest-neighbour search (the channel's first form, which took 109 ms per query at
+  2,000 works and did not fit memory at 1 M).
 * Votes: each query descriptor — and, for flipped copies, its mirror permutation
-  (:data:`~rightsguard.fingerprint.image_features.MIRROR_PERMUTATION`) — finds its nearest
-  stored row; if the squared L2 distance is below :data:`VOTE_DISTANCE` the row's work gets one
-  vote. Works are ranked by votes (the better of the unflipped and flipped counts); those with
-  at least :data:`MIN_VOTES` are candidates. Candidates are only a shortlist: feature
-  verification (RANSAC) decides what is a copy.
-
-Measured on 16 of scikit-image's photographs (a scratch run: 50% crops, rotations of 5–15°,
-screenshot framing; IVF as above): the right work was ranked first for every photograph with
-keypoints (55–471 votes) except retina (ranked second), against at most 55 votes for another work;
-the horse silhouette has no keypoints. Query cost: 500 descriptors against 26,500 rows (53 works)
-took 6 ms (one thread), against 265,000 rows 18 ms; a flat scan of 26,500 rows took 215 ms.
+  (:data:`~rightsguard.fingerprint.image_features.MIRROR_PERMUTATION`) — is assigned to its
+  :data:`MULTI_ASSIGN` nearest words (multiple assignment, Jégou et al. 2010, "Improving
+  bag-of-features for large scale image search"); every work listed under one of those words
+  gets one vote per (descriptor, word). Words listed by more than :data:`STOP_SHARE` of the works
+  (and more than :data:`STOP_MIN_WORKS`) are stop words and do not vote (Sivic & Zisserman §4).
+  Works with at least :data:`MIN_VOTES` votes are candidates, ranked by votes ÷ √(the work's
+  words) — the better of the unflipped and flipped scores. Without that normalisation, works
+  with many keypoints collect more chance votes than the right work when it is a soft picture
+  with few: ``python -m bench images`` (47 originals, 2026-12-01) lost 5 of 70 rotations
+  (0.957 → 0.886) ranking by raw votes; normalised, every family equals the nearest-neighbour
+  votes this channel replaced (tf-idf weights as well gave the same). Candidates are only a
+  shortlist: feature verification (RANSAC) decides what is a copy.
 
 Storage: the index is DERIVED from the works registry (which holds each work's features) and
 cached under ``images/sift/``: ``manifest.json`` (format, parameters, the last document number
-included, rows, the rows the quantiser was trained on, and each data file's name and SHA-256),
-``ivf.<token>.faiss``. Data files are written under fresh names (temp
-file, fsync, rename) before the manifest is replaced atomically; a cache that is missing,
-truncated, altered or from other parameters is rebuilt from the registry, never trusted. Works
-added later are appended without retraining until the rows reach :data:`RETRAIN_GROWTH` times the
-training rows; then the quantiser is trained again. Removed works are filtered at query time
-(the registry's tombstones) and dropped when the index is compacted (a rebuild).
+included, postings, the rows the vocabulary was trained on, and each data file's name and
+SHA-256), ``vocabulary.<token>.faiss``, ``offsets.<token>.npy`` (int64, one per word and one
+more) and ``docs.<token>.npy`` (uint32: word ``w`` lists ``docs[offsets[w]:offsets[w + 1]]``,
+in document order). Data files are written under fresh names (temp file, fsync, rename)
+before the manifest is replaced atomically; a cache that is missing, truncated, altered or from
+other parameters is rebuilt from the registry, never trusted. Works added later are appended
+without retraining until the rows reach :data:`RETRAIN_GROWTH` times the training rows; then the
+vocabulary is trained again. Removed works are filtered at query time (the registry's
+tombstones) and dropped when the index is compacted (a rebuild).
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import secrets
 from collections.abc import Iterable, Iterator
@@ -59,57 +65,90 @@ import numpy.typing as npt
 from rightsguard.errors import IndexCorruptError
 from rightsguard.index.segments import write_atomic
 
-FORMAT = "rightsguard.sift-votes"
+FORMAT = "rightsguard.sift-words"
 FORMAT_VERSION = 1
 DIM = 128
-NPROBE = 8
-"""Inverted lists searched per query descriptor (of ``nlist``). 8 of ~325 lists at 53 works."""
-VOTE_DISTANCE = 0.25
-"""Squared L2 distance between RootSIFT rows (= 2 − 2·cosine, so cosine ≥ 0.875) below which a
-nearest stored descriptor votes. Measured in the scratch run above: 0.25 and 0.35 ranked the same
-works first; 0.25 gave other works fewer chance votes (at most 46 vs 55)."""
+MAX_NBITS = 10
+"""Centroids per half-descriptor ``2**10``: ``4**10`` ≈ 1 M visual words."""
+MULTI_ASSIGN = 2
+"""Words each query descriptor is assigned to (its nearest in the multi-index). Measured on
+``python -m bench images --families rotate5-15 crop50 caption emoji screenshot`` (47
+originals, 2026-12-01): 1 word lost one rotation of 70 (0.957 → 0.943); 2 and 3 words gave the
+same recall in every family; 2 costs a third less at 1 M works."""
 MIN_VOTES = 8
 """Votes a work needs to be a candidate. Verification needs 12 RANSAC inliers
 (:data:`rightsguard.screen.image_verify.MIN_INLIERS`), each of which is a descriptor match, so
-fewer than 8 votes rarely verifies; 8 leaves room for matches the IVF probe misses."""
+fewer than 8 votes rarely verifies."""
+STOP_SHARE = 0.01
+"""A word listed by more than this share of the works is a stop word (no votes)."""
+STOP_MIN_WORKS = 64
+"""… and by more than this many works (small collections have no stop words)."""
 RETRAIN_GROWTH = 4
-"""Rows may grow to this multiple of the training rows before the quantiser is trained again."""
-_TRAIN_PER_LIST = 64  # training sample: at most this many rows per list (FAISS's k-means caps 256)
+"""Rows may grow to this multiple of the training rows before the vocabulary is trained again."""
+_TRAIN_PER_CENTROID = 64  # training sample: at most this many rows per half-centroid
+_MIN_PER_CENTROID = 39  # FAISS's k-means wants at least this many
 _SEED = 1234
 
+U32 = npt.NDArray[np.uint32]
 I64 = npt.NDArray[np.int64]
 F32 = npt.NDArray[np.float32]
 
 
-def nlist_for(rows: int) -> int:
-    """Inverted lists for ``rows`` stored descriptors (see the module docstring)."""
-    return max(1, min(int(2 * np.sqrt(rows)), rows // 39, 65536))
+def nbits_for(rows: int) -> int:
+    """Bits per half-descriptor for a vocabulary trained on ``rows`` descriptors: the most with
+    ≥ 39 rows per centroid, between 1 and :data:`MAX_NBITS`."""
+    return int(min(MAX_NBITS, max(1, np.floor(np.log2(max(rows, 2))))))
+
+
+def full_sample() -> int:
+    """Training rows a vocabulary of :data:`MAX_NBITS` wants (``64 · 2**MAX_NBITS``); until
+    it was trained on as many, every addition retrains it (cheap at that size), because words
+    fitted to few rows split the rows of works added later badly."""
+    return _TRAIN_PER_CENTROID << MAX_NBITS
 
 
 @dataclass(frozen=True, slots=True)
 class FeatureCandidate:
-    """A work with ``votes`` query descriptors whose nearest stored descriptor is one of its own
-    (``flipped``: the votes came from the mirrored query descriptors)."""
+    """A work that ``votes`` (query descriptor, visual word) pairs list (``flipped``: the votes
+    came from the mirrored query descriptors); ``score`` = votes ÷ √(the work's words), the
+    cosine normalisation of bag-of-words retrieval (Sivic & Zisserman 2003 §4), by which
+    candidates are ranked."""
 
     doc: int
     votes: int
     flipped: bool = False
+    score: float = 0.0
 
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _npy(array: npt.NDArray[Any]) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
 class FeatureIndex:
-    """RootSIFT rows of image works in a FAISS IVF index, with their document numbers.
+    """Visual words of image works' SIFT descriptors in an inverted file of document numbers.
 
     Build with :meth:`build`, extend with :meth:`append`, query with :meth:`candidates`,
     persist with :meth:`save` / :meth:`load`. Not thread-safe for writes."""
 
-    def __init__(self, index: Any, *, last_doc: int, trained_rows: int) -> None:
-        self._index = index
+    def __init__(self, vocabulary: Any, offsets: I64 | None = None, docs: U32 | None = None,
+                 *, last_doc: int, trained_rows: int, appended_rows: int = 0, works: int = 0
+                 ) -> None:
+        self._vocabulary = vocabulary  # faiss.MultiIndexQuantizer, or None (nothing trained)
+        # the inverted file: word w lists the documents docs[offsets[w]:offsets[w + 1]]
+        self._offsets = np.zeros(self.words + 1, np.int64) if offsets is None else offsets
+        self._docs = np.zeros(0, np.uint32) if docs is None else docs
+        self._stop: npt.NDArray[np.bool_] | None = None
+        self._lengths: npt.NDArray[np.int64] | None = None
         self.last_doc = last_doc
         self.trained_rows = trained_rows
+        self.appended_rows = appended_rows  # rows listed since the vocabulary was trained
+        self.works = works  # works listed (the stop-word share is of these)
 
     # -- building ------------------------------------------------------------------------------
     @staticmethod
@@ -127,56 +166,107 @@ class FeatureIndex:
 
     @classmethod
     def build(cls, items: Iterable[tuple[int, bytes]], *, last_doc: int = 0) -> FeatureIndex:
-        """Train the quantiser on the rows of ``items`` (``(doc, stored features)`` in document
-        order) and add them all. ``last_doc``: the highest document the caller has read (rows of
-        marks included), kept so a later catch-up starts after it."""
+        """Train the vocabulary on the rows of ``items`` (``(doc, stored features)`` in document
+        order) and list them all. ``last_doc``: the highest document the caller has read (rows
+        of marks included), kept so a later catch-up starts after it."""
         import faiss
 
         rows: list[F32] = []
-        docs: list[I64] = []
+        docs: list[int] = []
         for doc, x in cls.rows_of(items):
             rows.append(x)
-            docs.append(np.full(x.shape[0], doc, np.int64))
+            docs.append(doc)
             last_doc = max(last_doc, doc)
-        data = np.concatenate(rows) if rows else np.zeros((0, DIM), np.float32)
-        n = int(data.shape[0])
-        nlist = nlist_for(max(n, 1))
-        quantiser = faiss.IndexFlatL2(DIM)
-        index = faiss.IndexIVFScalarQuantizer(quantiser, DIM, nlist,
-                                              faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_L2)
-        index.nprobe = min(NPROBE, nlist)
-        if n:
-            sample = data
-            if n > _TRAIN_PER_LIST * nlist:
-                pick = np.random.default_rng(_SEED).choice(n, _TRAIN_PER_LIST * nlist,
-                                                           replace=False)
-                sample = data[np.sort(pick)]
-            index.cp.seed = _SEED
-            index.cp.min_points_per_centroid = 1  # small collections: no warning, same result
-            index.train(np.ascontiguousarray(sample))
-            index.add_with_ids(np.ascontiguousarray(data), np.concatenate(docs))
-        return cls(index, last_doc=last_doc, trained_rows=n)
+        n = sum(int(x.shape[0]) for x in rows)
+        if n < 2:
+            return cls(None, last_doc=last_doc, trained_rows=0)
+        nbits = nbits_for(n)
+        data = np.concatenate(rows)
+        sample = data
+        cap = _TRAIN_PER_CENTROID * (1 << nbits)
+        if n > cap:
+            pick = np.random.default_rng(_SEED).choice(n, cap, replace=False)
+            sample = data[np.sort(pick)]
+        del data
+        vocabulary = faiss.MultiIndexQuantizer(DIM, 2, nbits)
+        # the product quantiser's k-means, seeded: the same rows give the same words
+        vocabulary.pq.cp.seed = _SEED
+        vocabulary.pq.cp.min_points_per_centroid = 1  # small collections: no warning
+        vocabulary.train(np.ascontiguousarray(sample))
+        index = cls(vocabulary, last_doc=last_doc, trained_rows=n)
+        index.append(zip(docs, rows, strict=True), last_doc=last_doc)
+        index.appended_rows = 0
+        return index
 
     def needs_retraining(self, extra_rows: int = 0) -> bool:
-        """True when the quantiser was trained on too few rows for the rows it would hold."""
-        rows = len(self) + extra_rows
-        return rows > 0 and (not self._index.is_trained
-                             or rows > RETRAIN_GROWTH * max(self.trained_rows, 1))
+        """True when the vocabulary was trained on too few rows for the rows it would hold."""
+        rows = self.trained_rows + self.appended_rows + extra_rows
+        if self._vocabulary is None:
+            return rows >= 2
+        if rows > self.trained_rows and self.trained_rows < full_sample():
+            return True  # a vocabulary fitted to fewer rows than it wants: refit on them all
+        return rows > RETRAIN_GROWTH * self.trained_rows
 
     def append(self, items: Iterable[tuple[int, F32]], *, last_doc: int) -> int:
-        """Add ``(doc, rootsift rows)`` without retraining; returns the rows added."""
+        """List ``(doc, rootsift rows)`` under their words without retraining; returns the rows
+        read. An untrained index (built from fewer than 2 rows) lists nothing."""
+        words: list[U32] = []
+        docs: list[U32] = []
         added = 0
         for doc, x in items:
             if not x.shape[0]:
                 continue
-            self._index.add_with_ids(np.ascontiguousarray(x, dtype=np.float32),
-                                     np.full(x.shape[0], doc, np.int64))
             added += int(x.shape[0])
+            self.works += 1
+            if self._vocabulary is None:
+                continue
+            w = np.unique(self._assign(x, 1)[:, 0])
+            words.append(w)
+            docs.append(np.full(w.shape[0], doc, np.uint32))
+        if words:
+            old = np.repeat(np.arange(self.words, dtype=np.uint32), np.diff(self._offsets))
+            all_words = np.concatenate([old, *words])
+            all_docs = np.concatenate([self._docs, *docs])
+            order = np.lexsort((all_docs, all_words))
+            self._docs = all_docs[order]
+            self._offsets = np.searchsorted(all_words[order],
+                                            np.arange(self.words + 1, dtype=np.int64))
+            self._stop = self._lengths = None
+        self.appended_rows += added
         self.last_doc = max(self.last_doc, last_doc)
         return added
 
+    def _assign(self, x: F32, m: int) -> npt.NDArray[np.uint32]:
+        """The ``m`` nearest words of each row of ``x`` (``(n, m)``)."""
+        labels: npt.NDArray[np.int64] = self._vocabulary.search(
+            np.ascontiguousarray(x, dtype=np.float32), m)[1]
+        return labels.astype(np.uint32)
+
     def __len__(self) -> int:
-        return int(self._index.ntotal)
+        """Postings: (word, work) pairs."""
+        return int(self._docs.shape[0])
+
+    @property
+    def words(self) -> int:
+        """Visual words of the vocabulary (0 when untrained)."""
+        return 0 if self._vocabulary is None else 1 << (2 * int(self._vocabulary.pq.nbits))
+
+    def listed(self, doc: int) -> int:
+        """Words that list document ``doc`` (its distinct visual words; 0 when not listed)."""
+        lengths = self._words_of()
+        return int(lengths[doc]) if 0 <= doc < lengths.shape[0] else 0
+
+    def _words_of(self) -> npt.NDArray[np.int64]:
+        """Words listed per document (index = document number)."""
+        if self._lengths is None:
+            self._lengths = np.bincount(self._docs, minlength=self.last_doc + 1)
+        return self._lengths
+
+    def _stop_words(self) -> npt.NDArray[np.bool_]:
+        if self._stop is None:
+            limit = max(STOP_MIN_WORKS, STOP_SHARE * self.works)
+            self._stop = np.diff(self._offsets) > limit
+        return self._stop
 
     # -- query ---------------------------------------------------------------------------------
     def candidates(self, descriptors: npt.NDArray[np.uint8], *, k: int,
@@ -193,24 +283,38 @@ class FeatureIndex:
             raise ValueError(f"descriptors: expected uint8 (n, {DIM}), got {d.dtype} {d.shape}")
         if not len(self) or not d.shape[0]:
             return []
+        offsets, stop, words_of = self._offsets, self._stop_words(), self._words_of()
         skip = {int(x) for x in removed} | {int(x) for x in exclude}
+        both = rootsift(np.concatenate([d, d[:, MIRROR_PERMUTATION]]))
+        words = self._assign(both, MULTI_ASSIGN)
+        n = d.shape[0]
         best: dict[int, FeatureCandidate] = {}
-        for flipped, q in ((False, d), (True, d[:, MIRROR_PERMUTATION])):
-            dist, rows = self._index.search(np.ascontiguousarray(rootsift(q)), 1)
-            ok = (rows[:, 0] >= 0) & (dist[:, 0] < VOTE_DISTANCE)
-            voted, counts = np.unique(rows[ok, 0], return_counts=True)
-            for doc, votes in zip(voted.tolist(), counts.tolist(), strict=True):
-                if votes >= min_votes and doc not in skip and (
-                        doc not in best or votes > best[doc].votes):
-                    best[doc] = FeatureCandidate(doc, votes, flipped)
-        return sorted(best.values(), key=lambda c: (-c.votes, c.doc))[:k]
+        for flipped, w in ((False, words[:n].ravel()), (True, words[n:].ravel())):
+            w = w[~stop[w]]
+            starts, ends = offsets[w], offsets[w + 1]
+            lengths = ends - starts
+            total = int(lengths.sum())
+            if not total:
+                continue
+            # every posting of every word: starts[i] + 0 … lengths[i] − 1, in one array
+            shift = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+            hits = self._docs[shift + np.arange(total)]
+            counts = np.bincount(hits)
+            voted = np.flatnonzero(counts >= min_votes)
+            scores = counts[voted] / np.sqrt(np.maximum(words_of[voted], 1))
+            for doc, votes, score in zip(voted.tolist(), counts[voted].tolist(),
+                                         scores.tolist(), strict=True):
+                if doc not in skip and (doc not in best or score > best[doc].score):
+                    best[doc] = FeatureCandidate(doc, votes, flipped, score)
+        return sorted(best.values(), key=lambda c: (-c.score, c.doc))[:k]
 
     # -- persistence ---------------------------------------------------------------------------
     @staticmethod
     def params() -> dict[str, Any]:
-        """What the stored rows and votes mean; a cache with other parameters is rebuilt."""
-        return {"descriptor": "rootsift(sift)", "dim": DIM, "codes": "sq8", "nprobe": NPROBE,
-                "train_per_list": _TRAIN_PER_LIST, "seed": _SEED}
+        """What the stored postings and votes mean; a cache with other parameters is rebuilt."""
+        return {"descriptor": "rootsift(sift)", "dim": DIM, "vocabulary": "imi2",
+                "max_nbits": MAX_NBITS, "train_per_centroid": _TRAIN_PER_CENTROID,
+                "seed": _SEED}
 
     def save(self, folder: Path) -> None:
         """Write the index to ``folder`` crash-safely (see the module docstring)."""
@@ -218,16 +322,20 @@ class FeatureIndex:
 
         folder.mkdir(parents=True, exist_ok=True)
         token = secrets.token_hex(6)
-        blobs = {f"ivf.{token}.faiss": bytes(faiss.serialize_index(self._index))}
+        blobs = {f"{name}.{token}.npy": _npy(array)
+                 for name, array in (("offsets", self._offsets), ("docs", self._docs))}
+        if self._vocabulary is not None:
+            blobs[f"vocabulary.{token}.faiss"] = bytes(faiss.serialize_index(self._vocabulary))
         for name, data in blobs.items():
             write_atomic(folder / name, data)
         manifest = {"format": FORMAT, "version": FORMAT_VERSION, "params": self.params(),
-                    "last_doc": self.last_doc, "rows": len(self),
-                    "trained_rows": self.trained_rows,
+                    "last_doc": self.last_doc, "postings": len(self),
+                    "trained_rows": self.trained_rows, "appended_rows": self.appended_rows,
+                    "works": self.works,
                     "files": {name: {"bytes": len(data), "sha256": _sha256(data)}
                               for name, data in blobs.items()}}
         write_atomic(folder / "manifest.json",
-               json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8"))
+                     json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8"))
         for path in folder.iterdir():  # the previous save's files, and orphans of a crash
             if path.name not in blobs and path.name != "manifest.json":
                 path.unlink(missing_ok=True)
@@ -256,26 +364,36 @@ class FeatureIndex:
                     raise IndexCorruptError(f"{folder / name}: {len(data)} bytes, content does "
                                             "not match the manifest's checksum")
                 blobs[name.split(".", 1)[0]] = data
-            index = faiss.deserialize_index(np.frombuffer(blobs["ivf"], np.uint8))
+            offsets = np.load(io.BytesIO(blobs["offsets"]), allow_pickle=False)
+            docs = np.load(io.BytesIO(blobs["docs"]), allow_pickle=False)
+            vocabulary = None
+            if "vocabulary" in blobs:
+                vocabulary = faiss.deserialize_index(np.frombuffer(blobs["vocabulary"],
+                                                                   np.uint8))
             last_doc, trained = int(manifest["last_doc"]), int(manifest["trained_rows"])
+            appended, works = int(manifest["appended_rows"]), int(manifest["works"])
         except IndexCorruptError:
             raise
         except (OSError, KeyError, TypeError, ValueError, RuntimeError) as exc:
             raise IndexCorruptError(f"{folder}: unreadable feature index: {exc}") from exc
-        if index.ntotal != manifest["rows"]:
-            raise IndexCorruptError(f"{folder}: {index.ntotal} rows in the index, the manifest "
-                                    f"says {manifest['rows']}")
-        ivf: Any = index  # FAISS's reader returns the concrete class, owning its quantiser
-        if not isinstance(ivf, faiss.IndexIVFScalarQuantizer) or ivf.d != DIM:
-            raise IndexCorruptError(f"{folder}: not a {DIM}-d IVF scalar-quantiser index")
-        ivf.nprobe = min(NPROBE, ivf.nlist)
-        return cls(ivf, last_doc=last_doc, trained_rows=trained)
+        if vocabulary is not None and (not isinstance(vocabulary, faiss.MultiIndexQuantizer)
+                                       or vocabulary.d != DIM):
+            raise IndexCorruptError(f"{folder}: not a {DIM}-d multi-index vocabulary")
+        words = 0 if vocabulary is None else 1 << (2 * int(vocabulary.pq.nbits))
+        if docs.dtype != np.uint32 or docs.shape != (manifest["postings"],) or \
+                offsets.dtype != np.int64 or offsets.shape != (words + 1,) or \
+                offsets[0] != 0 or offsets[-1] != docs.shape[0] or np.any(np.diff(offsets) < 0):
+            raise IndexCorruptError(f"{folder}: inverted file of {offsets.shape[0]} offsets and "
+                                    f"{docs.shape[0]} postings does not fit a vocabulary of "
+                                    f"{words} words and the manifest's {manifest['postings']}")
+        return cls(vocabulary, offsets, docs, last_doc=last_doc, trained_rows=trained,
+                   appended_rows=appended, works=works)
 
 
 @dataclass(frozen=True, slots=True)
 class VoteTiming:
-    """:func:`measure_votes`' figures: rows indexed, build seconds (training included),
-    milliseconds per query image (median and p95), serialized bytes."""
+    """:func:`measure_votes`' figures: works and postings listed, build seconds (training
+    included), milliseconds per query image (median and p95), saved bytes."""
 
     works: int
     rows: int
@@ -286,46 +404,49 @@ class VoteTiming:
 
 
 def measure_votes(works: int, *, per_work: int = 500, queries: int = 20,
-                  seed: int = 0) -> VoteTiming:
-    """Time :meth:`FeatureIndex.candidates` over ``works`` synthetic works of ``per_work`` random
-    SIFT-like descriptors each (uint8, so RootSIFT rows as the index stores them); each query is
-    ``per_work`` random descriptors (searched twice: as given and mirrored). Random rows fill the
-    inverted lists evenly, so the time is that of real collections of the same size, not their
-    votes. One FAISS thread. Used by ``python -m bench images``."""
+                  seed: int = 0, train_works: int = 2000, query_descriptors: int = 500
+                  ) -> VoteTiming:
+    """Time :meth:`FeatureIndex.candidates` over ``works`` synthetic works of ``per_work``
+    visual words each. The vocabulary is trained on ``train_works`` × 500 random SIFT-like
+    descriptors; the postings are ``works`` × ``per_work`` words drawn with the
+    frequencies at which those random rows fall in the words, each listing a random document,
+    so the lists fill as the vocabulary splits such rows (real collections differ in their
+    votes, not in the work per query). Each query is ``query_descriptors`` random descriptors
+    (searched as given and mirrored). One FAISS thread. Memory: about 4 bytes per posting. Used by
+    ``python -m bench images``."""
     import time
 
     import faiss
 
-    faiss.omp_set_num_threads(1)
-    rng = np.random.default_rng(seed)
     from rightsguard.fingerprint.image_features import rootsift
 
-    def batch() -> Iterator[tuple[int, F32]]:
-        for doc in range(1, works + 1):
-            yield doc, rootsift(rng.integers(0, 256, (per_work, DIM), dtype=np.uint8))
+    faiss.omp_set_num_threads(1)
+    rng = np.random.default_rng(seed)
+
+    def descriptors(n: int) -> npt.NDArray[np.uint8]:
+        return rng.integers(0, 256, (n, DIM), dtype=np.uint8)
 
     t0 = time.perf_counter()
-    rows = [x for _d, x in batch()]
-    data = np.concatenate(rows)
-    ids = np.repeat(np.arange(1, works + 1, dtype=np.int64), per_work)
-    del rows
-    nlist = nlist_for(data.shape[0])
-    index = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatL2(DIM), DIM, nlist,
-                                          faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_L2)
-    index.cp.seed = _SEED
-    pick = rng.choice(data.shape[0], min(data.shape[0], _TRAIN_PER_LIST * nlist), replace=False)
-    index.train(data[np.sort(pick)])
-    index.add_with_ids(data, ids)
-    index.nprobe = min(NPROBE, nlist)
-    built = FeatureIndex(index, last_doc=works, trained_rows=data.shape[0])
+    n = train_works * 500
+    sample = rootsift(descriptors(n))
+    vocabulary = faiss.MultiIndexQuantizer(DIM, 2, nbits_for(n))
+    vocabulary.pq.cp.seed = _SEED
+    vocabulary.train(sample)
+    index = FeatureIndex(vocabulary, last_doc=works, trained_rows=n, works=works)
+    share = np.bincount(index._assign(sample, 1)[:, 0], minlength=index.words) / n
+    del sample
+    per_word = rng.multinomial(works * per_work, share)
+    index._offsets = np.concatenate([[0], np.cumsum(per_word)]).astype(np.int64)
+    index._docs = rng.integers(1, works + 1, works * per_work, dtype=np.uint32)
+    index._stop_words()
+    index._words_of()
     build_s = time.perf_counter() - t0
-    del data
     times = []
     for _ in range(queries):
-        q = rng.integers(0, 256, (per_work, DIM), dtype=np.uint8)
+        q = descriptors(query_descriptors)
         t = time.perf_counter()
-        built.candidates(q, k=8)
+        index.candidates(q, k=8)
         times.append((time.perf_counter() - t) * 1000)
-    size = int(faiss.serialize_index(index).size)
-    return VoteTiming(works, len(built), build_s, float(np.median(times)),
+    size = int(index._offsets.nbytes + index._docs.nbytes)
+    return VoteTiming(works, len(index), build_s, float(np.median(times)),
                       float(np.percentile(times, 95)), size)

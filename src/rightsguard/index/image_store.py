@@ -12,10 +12,11 @@ A registered mark (kind ``mark``: a logo or watermark) stores neither: screening
 template from the stored file, since marks are few and are searched in every screened image.
 
 The SIFT descriptors are also in a :class:`~rightsguard.index.feature_index.FeatureIndex` under
-``images/sift/`` (an inverted file whose votes find crops, rotations and screenshots that no PDQ
-variant lines up with), derived from the registry in the same way: caught up when opened behind,
-rebuilt when missing or damaged, saved only by writers. The works' layout descriptors
-(:mod:`rightsguard.fingerprint.image_layout`) are cached under ``images/embed/layout-…/``
+``images/sift/`` (their visual words in an inverted file of work numbers, whose votes find
+crops, rotations and screenshots that no PDQ variant lines up with), derived from the registry
+in the same way: caught up when opened behind, rebuilt when missing or damaged, saved only by
+writers. The works' layout descriptors (:mod:`rightsguard.fingerprint.image_layout`) are cached
+under ``images/embed/layout-…/``
 (:class:`~rightsguard.index.image_embeddings.EmbeddingStore`), brought up to date after each add.
 
 The PDQ codes are also in a :class:`~rightsguard.index.images.HashIndex` under

@@ -10,9 +10,10 @@ Cascade for one screened image (DESIGN.md, "Images"; issue #4 parts 2, 3, 5):
    (:func:`~rightsguard.fingerprint.image.query_fingerprints`) against every work's stored
    variants (whole image, dihedral variants, crops) in the index's FAISS binary flat index; the
    :data:`MAX_CANDIDATES` nearest works within :data:`CANDIDATE_DISTANCE` bits of 256.
-   Second channel: the image's SIFT descriptors vote for works through an inverted file of
-   every work's stored descriptors (:class:`~rightsguard.index.feature_index.FeatureIndex`);
-   the :data:`MAX_FEATURE_CANDIDATES` most voted works not already candidates are verified too.
+   Second channel: the image's SIFT descriptors vote for works through the visual words of
+   every work's stored descriptors in an inverted file
+   (:class:`~rightsguard.index.feature_index.FeatureIndex`); the
+   :data:`MAX_FEATURE_CANDIDATES` best voted works not already candidates are verified too.
    This finds what no stored PDQ variant lines up with: half-picture crops, small rotations,
    screenshots. It costs one SIFT extraction per screened image (about 40 ms at 512 px).
    Third channel, only when nothing is confirmed after the first two: the
@@ -130,14 +131,14 @@ def _strength(match: ImageMatch) -> float:
 def look_up_order(matches: list[ImageMatch], *, radius: int | None = None) -> list[ImageMatch]:
     """A look-up's ranking (``check --top``): confirmed matches first, most SIFT inliers
     first (dense and hash-only confirmations after, nearest hash first); then the unconfirmed
-    ``similar`` candidates of the two channels in turn — nearest by PDQ distance, most SIFT
-    votes, second nearest, second most voted, … (round-robin, the hash channel first at each
-    rank) — so works that share local features appear even when their hash is far from every
-    nearer work's; last, the works nearest by hash but beyond ``radius`` bits (default
-    :data:`~rightsguard.fingerprint.image.DEFAULT_PDQ_THRESHOLD`, the screening candidate
-    radius), nearest first: past it a PDQ distance says little (128 is chance), and a newcomer's
-    rotated copy ranked an unrelated work at 102 bits above its own, voted for by 42 of the
-    copy's SIFT descriptors."""
+    ``similar`` candidates of the two channels in turn — nearest by PDQ distance, best SIFT
+    vote score (``feature_score``), second nearest, second best voted, … (round-robin, the hash
+    channel first at each rank) — so works that share local features appear even when their hash
+    is far from every nearer work's; last, the works nearest by hash but beyond ``radius`` bits
+    (default :data:`~rightsguard.fingerprint.image.DEFAULT_PDQ_THRESHOLD`, the screening
+    candidate radius), nearest first: past it a PDQ distance says little (128 is chance), and a
+    newcomer's rotated copy ranked an unrelated work at 102 bits above its own, voted for by 42
+    of the copy's SIFT descriptors."""
     if radius is None:
         from rightsguard.fingerprint.image import DEFAULT_PDQ_THRESHOLD
 
@@ -152,7 +153,7 @@ def look_up_order(matches: list[ImageMatch], *, radius: int | None = None) -> li
     far = by_hash[len(near):]
     by_votes = sorted((m for m in matches if m.kind == "similar" and
                        "pdq_distance" not in dict(m.scores)),
-                      key=lambda m: -dict(m.scores).get("feature_votes", 0.0))
+                      key=lambda m: -dict(m.scores).get("feature_score", 0.0))
     turns = [m for pair in zip_longest(near, by_votes) for m in pair if m is not None]
     return confirmed + turns + far
 
@@ -239,7 +240,8 @@ class ImageScreener:
             # 10-20 ms per start, and most vote candidates of a found copy are other works)
             confirmed = any(m.kind == "copy" for m in out)
             out += self._verified(image, query, [(c.doc, None, c.votes, None) for c in voted],
-                                  top=top, dense=0 if top or confirmed else MAX_VOTE_DENSE)
+                                  top=top, dense=0 if top or confirmed else MAX_VOTE_DENSE,
+                                  vote_scores={c.doc: c.score for c in voted})
         else:
             voted = []
         # Third channel, when nothing is confirmed yet: works nearest by layout (pictures without
@@ -255,10 +257,13 @@ class ImageScreener:
 
     def _verified(self, image: DecodedImage, query: LocalFeatures,
                   found: list[tuple[int, int | None, int | None, int | None]], *,
-                  top: int | None, dense: int) -> list[ImageMatch]:
+                  top: int | None, dense: int, vote_scores: dict[int, float] | None = None
+                  ) -> list[ImageMatch]:
         """Verify candidates ``(doc, PDQ distance or None, feature votes or None, PDQ variant
-        or None)``: SIFT first, then (PDQ candidates only, at most :data:`MAX_DENSE` per image)
-        dense alignment, which confirms soft and low-texture pictures SIFT cannot."""
+        or None)`` (``vote_scores``: the vote candidates' normalised scores by document,
+        :attr:`~rightsguard.index.feature_index.FeatureCandidate.score`): SIFT first, then (PDQ
+        candidates only, at most :data:`MAX_DENSE` per image) dense alignment, which confirms
+        soft and low-texture pictures SIFT cannot."""
         from rightsguard.fingerprint.image_features import LocalFeatures
         from rightsguard.screen.image_verify import verify
 
@@ -280,6 +285,7 @@ class ImageScreener:
                 scores.append(("pdq_distance", float(distance)))
             if votes is not None:
                 scores.append(("feature_votes", float(votes)))
+                scores.append(("feature_score", round((vote_scores or {}).get(doc, 0.0), 4)))
             channel = "pdq" if distance is not None else "sift-votes"
             aligned: DenseVerification | None = None
             pdq_dense = distance is not None and variant is not None and \
@@ -478,8 +484,8 @@ class ImageScreener:
             scores = dict(match.scores)
             found = (f"nearest by PDQ hash ({scores['pdq_distance']:.0f} bits of 256)"
                      if "pdq_distance" in scores else
-                     f"{scores.get('feature_votes', 0):.0f} of its SIFT descriptors nearest "
-                     "the image's")
+                     f"{scores.get('feature_votes', 0):.0f} SIFT votes (the image's descriptors "
+                     "share visual words with it)")
             return replace(match, verdict=Verdict.CLEAN,
                            reason=f"{found}, not confirmed by local features or alignment")
         verdict, reason = self.policy.verdict(match.work)
