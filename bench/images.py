@@ -808,6 +808,73 @@ def partition_recall(run: Run, idx: Any, lists: Sequence[int], log: Callable[[st
     return out
 
 
+@dataclass
+class VoteRecall:
+    """Vote-channel recall at scale: of the copies whose right work is among the
+    :data:`~rightsguard.screen.images.MAX_FEATURE_CANDIDATES` best voted works of the registered
+    works' vote index, the share for which it still is once ``distractors`` synthetic works are
+    listed beside them."""
+
+    families: tuple[str, ...]
+    queries: int
+    found: int  # right work among the vote candidates, registered works alone
+    kept: int  # … and still with the distractors
+    distractors: int
+    postings: int
+
+
+VOTE_FAMILIES = ("crop50", "rotate5-15", "caption", "emoji", "screenshot")
+"""The families whose copies line up with no stored PDQ variant: the vote channel's work."""
+
+
+def vote_recall(run: Run, idx: Any, distractors: int, log: Callable[[str], Any],
+                families: Sequence[str] = VOTE_FAMILIES) -> VoteRecall:
+    """List ``distractors`` synthetic works of 500 visual words each beside the registered
+    works' postings (their own vocabulary; each distractor word uniform over the vocabulary,
+    so the lists hold ``distractors × 500 / words`` postings on average, as a collection that
+    size fills them — real lists are skewed, which the stop words bound), then ask both indexes
+    for the vote candidates of every positive copy of ``families``."""
+    from rightsguard.fingerprint.image import decode_image
+    from rightsguard.fingerprint.image_features import extract_features
+    from rightsguard.index.feature_index import FeatureIndex
+    from rightsguard.screen.images import MAX_FEATURE_CANDIDATES
+
+    real = idx.images.feature_index()
+    words, first = real.words, real.last_doc + 1
+    rng = np.random.default_rng(run.seed + 3)
+    per_word = rng.multinomial(distractors * 500, np.full(words, 1.0 / words))
+    real_lengths = np.diff(real._offsets)
+    offsets = np.concatenate([[0], np.cumsum(real_lengths + per_word)]).astype(np.int64)
+    docs = rng.integers(first, first + distractors, int(offsets[-1]), dtype=np.uint32)
+    # each word's list: its real postings first, then its distractors
+    word_of = np.repeat(np.arange(words), real_lengths)
+    rank = np.arange(real_lengths.sum()) - real._offsets[word_of]
+    docs[offsets[word_of] + rank] = real._docs
+    big = FeatureIndex(real._vocabulary, offsets, docs, last_doc=first + distractors - 1,
+                       trained_rows=real.trained_rows, works=real.works + distractors)
+    log(f"vote recall: {distractors:,} distractor works, {len(big):,} postings ...")
+    asked = found = kept = 0
+    for gi, g in enumerate(run.groups):
+        if gi in run.held_out:
+            continue
+        rep = min(g, key=lambda i: (run.originals[i].pixels, run.originals[i].original.name))
+        lo = run.originals[rep]
+        right = {idx.registry.doc_of(run.originals[i].sha256) for i in g}
+        for fam in (f for f in FAMILIES if f.name in families):
+            for sample in range(fam.samples):
+                data = make_query(lo.base, fam.name, query_rng(run.seed, lo.original.name,
+                                                               fam.name, sample))
+                image = decode_image(data, name=lo.original.name)
+                d = extract_features(image.rgb).descriptors
+                asked += 1
+                if not any(c.doc in right for c in real.candidates(d, k=MAX_FEATURE_CANDIDATES)):
+                    continue
+                found += 1
+                kept += any(c.doc in right for c in big.candidates(d, k=MAX_FEATURE_CANDIDATES))
+    log(f"  {kept}/{found} kept of {asked} copies")
+    return VoteRecall(tuple(families), asked, found, kept, distractors, len(big))
+
+
 # ------------------------------------------------------------------------------ the run
 
 def build_set(args: argparse.Namespace, log: Callable[[str], Any]) -> Run:
@@ -931,7 +998,8 @@ def _within(bits: int) -> Callable[[Outcome], bool]:
 
 def report(run: Run, speeds: list[Speed], search: Any, args: argparse.Namespace,
            seconds: float, votes: Any = None,
-           partitions: list[PartitionRecall] | None = None) -> dict[str, Any]:
+           partitions: list[PartitionRecall] | None = None,
+           vote_rec: VoteRecall | None = None) -> dict[str, Any]:
     pos = [o for o in run.outcomes if not o.negative]
     neg = [o for o in run.outcomes if o.negative]
     t_ph = phash_threshold([o.ph_any for o in neg])
@@ -1067,6 +1135,11 @@ def report(run: Run, speeds: list[Speed], search: Any, args: argparse.Namespace,
                    f"({votes.rows:,} postings), 500 query descriptors + mirrored, 1 FAISS thread",
                    f"{votes.ms:.1f} ms/query (p95 {votes.p95_ms:.1f}; build {votes.build_s:.0f} s;"
                    f" {votes.bytes / votes.works / 1000:.1f} KB per work)", "≤ 20 ms (1 M works)")
+    if vote_rec is not None:
+        sp.add_row(f"  vote candidate recall with {vote_rec.distractors:,} distractor works "
+                   f"({vote_rec.postings:,} postings; {', '.join(vote_rec.families)})",
+                   f"{vote_rec.kept / max(vote_rec.found, 1):.3f} of {vote_rec.found} copies "
+                   f"whose work is a vote candidate without them ({vote_rec.queries} copies)", "")
     ms_pos = [o.screen_ms for o in pos if o.error is None]
     ms_neg = [o.screen_ms for o in neg if o.error is None]
     for label, ms in (("copies", ms_pos), ("negatives", ms_neg)):
@@ -1091,6 +1164,7 @@ def report(run: Run, speeds: list[Speed], search: Any, args: argparse.Namespace,
         "search": None if search is None else dataclasses.asdict(search),
         "partition_recall": [dataclasses.asdict(p) for p in partitions or []],
         "votes": None if votes is None else dataclasses.asdict(votes),
+        "vote_recall": None if vote_rec is None else dataclasses.asdict(vote_rec),
         "screen_ms_median": {"copies": float(np.median(ms_pos)) if ms_pos else None,
                              "negatives": float(np.median(ms_neg)) if ms_neg else None},
         "seconds": seconds,
@@ -1119,6 +1193,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--vote-works", type=int, default=1_000_000,
                     help="synthetic works (500 visual words each) in the SIFT-vote timing "
                          "(default 1 M works: about 2 GB; 0 skips it)")
+    ap.add_argument("--vote-recall-works", type=int, default=1_000_000,
+                    help="synthetic distractor works listed beside the registered works to "
+                         "measure vote-candidate recall at scale (default 1 M; 0 skips it)")
     ap.add_argument("--search-lists", type=int, default=None,
                     help="partition the search-timing rows into this many lists and time again "
                          "(default: HashIndex's default for that many rows; 0 skips it)")
@@ -1153,6 +1230,8 @@ def main(argv: list[str] | None = None) -> int:
             screen_all(run, queries(run, args, log), Screener(idx), reg_phash, reg_pdq, log)
             partitions = partition_recall(run, idx, args.partition_recall, log) \
                 if args.partition_recall else []
+            vote_rec = vote_recall(run, idx, args.vote_recall_works, log) \
+                if args.vote_recall_works else None
         finally:
             idx.close()
     log("hashing throughput (512 px) ...")
@@ -1172,7 +1251,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"SIFT-vote search over {args.vote_works:,} synthetic works ...")
         votes = measure_votes(args.vote_works, seed=args.seed)
     figures = report(run, speeds, search, args, time.perf_counter() - t_start, votes,
-                     partitions)
+                     partitions, vote_rec)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, default=str))
     return 0
