@@ -403,32 +403,22 @@ class VoteTiming:
     bytes: int
 
 
-def measure_votes(works: int, *, per_work: int = 500, queries: int = 20,
-                  seed: int = 0, train_works: int = 2000, query_descriptors: int = 500
-                  ) -> VoteTiming:
-    """Time :meth:`FeatureIndex.candidates` over ``works`` synthetic works of ``per_work``
-    visual words each. The vocabulary is trained on ``train_works`` × 500 random SIFT-like
-    descriptors; the postings are ``works`` × ``per_work`` words drawn with the
-    frequencies at which those random rows fall in the words, each listing a random document,
-    so the lists fill as the vocabulary splits such rows (real collections differ in their
-    votes, not in the work per query). Each query is ``query_descriptors`` random descriptors
-    (searched as given and mirrored). One FAISS thread. Memory: about 4 bytes per posting. Used by
-    ``python -m bench images``."""
-    import time
+def synthetic_index(works: int, *, per_work: int = 500, seed: int = 0,
+                    train_works: int = 2000) -> FeatureIndex:
+    """A vote index of ``works`` synthetic works of ``per_work`` visual words each, for timing.
 
+    The vocabulary is trained on ``train_works`` × 500 random SIFT-like descriptors; the
+    postings are ``works`` × ``per_work`` words drawn with the frequencies at which those random
+    rows fall in the words, each listing a random document, so the lists fill as the
+    vocabulary splits such rows (real collections differ in their votes, not in the work per
+    query). Memory: about 4 bytes per posting."""
     import faiss
 
     from rightsguard.fingerprint.image_features import rootsift
 
-    faiss.omp_set_num_threads(1)
     rng = np.random.default_rng(seed)
-
-    def descriptors(n: int) -> npt.NDArray[np.uint8]:
-        return rng.integers(0, 256, (n, DIM), dtype=np.uint8)
-
-    t0 = time.perf_counter()
     n = train_works * 500
-    sample = rootsift(descriptors(n))
+    sample = rootsift(rng.integers(0, 256, (n, DIM), dtype=np.uint8))
     vocabulary = faiss.MultiIndexQuantizer(DIM, 2, nbits_for(n))
     vocabulary.pq.cp.seed = _SEED
     vocabulary.train(sample)
@@ -440,10 +430,27 @@ def measure_votes(works: int, *, per_work: int = 500, queries: int = 20,
     index._docs = rng.integers(1, works + 1, works * per_work, dtype=np.uint32)
     index._stop_words()
     index._words_of()
+    return index
+
+
+def measure_votes(works: int, *, per_work: int = 500, queries: int = 20,
+                  seed: int = 0, train_works: int = 2000, query_descriptors: int = 500
+                  ) -> VoteTiming:
+    """Time :meth:`FeatureIndex.candidates` over :func:`synthetic_index` (``works``,
+    ``per_work``, ``train_works``). Each query is ``query_descriptors`` random descriptors
+    (searched as given and mirrored). One FAISS thread. Used by ``python -m bench images``."""
+    import time
+
+    import faiss
+
+    faiss.omp_set_num_threads(1)
+    rng = np.random.default_rng(seed + 1)
+    t0 = time.perf_counter()
+    index = synthetic_index(works, per_work=per_work, seed=seed, train_works=train_works)
     build_s = time.perf_counter() - t0
     times = []
     for _ in range(queries):
-        q = descriptors(query_descriptors)
+        q = rng.integers(0, 256, (query_descriptors, DIM), dtype=np.uint8)
         t = time.perf_counter()
         index.candidates(q, k=8)
         times.append((time.perf_counter() - t) * 1000)

@@ -989,6 +989,21 @@ class HashIndex:
 # ---------------------------------------------------------------------- measurement
 
 
+def random_index(folder: Path, rows: int, bits: int, *, variants: int = 1,
+                 rng: np.random.Generator) -> HashIndex:
+    """A new index in ``folder`` (never saved) of ``rows`` random ``bits``-bit codes, for
+    timing: rows belong to ``rows // variants`` works (documents 0, 1, …) of ``variants`` rows
+    each, added 1 M rows at a time."""
+    index = HashIndex.create(folder, bits=bits, kind="random")
+    step = 1_000_000
+    for lo in range(0, rows, step):
+        hi = min(rows, lo + step)
+        r = np.arange(lo, hi, dtype=np.int64)
+        index.add(rng.integers(0, 256, (hi - lo, bits // 8), dtype=np.uint8),
+                  r // variants, (r % variants).astype(np.int16))
+    return index
+
+
 def measure_search(rows: int, bits: int, queries: int, *, variants: int = 1, k: int = 10,
                    threads: int | None = None, seed: int = 0, lists: int | None = 0
                    ) -> SearchTiming:
@@ -1010,14 +1025,8 @@ def measure_search(rows: int, bits: int, queries: int, *, variants: int = 1, k: 
         faiss.omp_set_num_threads(threads)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            index = HashIndex.create(Path(tmp) / "idx", bits=bits, kind="random")
             start = time.perf_counter()
-            step = 1_000_000
-            for lo in range(0, rows, step):
-                hi = min(rows, lo + step)
-                r = np.arange(lo, hi, dtype=np.int64)
-                index.add(rng.integers(0, 256, (hi - lo, bits // 8), dtype=np.uint8),
-                          r // variants, (r % variants).astype(np.int16))
+            index = random_index(Path(tmp) / "idx", rows, bits, variants=variants, rng=rng)
             build = time.perf_counter() - start
             q = rng.integers(0, 256, (queries, bits // 8), dtype=np.uint8)
             partition_s = 0.0
