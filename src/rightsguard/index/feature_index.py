@@ -14,8 +14,13 @@ vocabulary is an inverted multi-index, Babenko & Lempitsky 2012, FAISS's
 * Vocabulary: every RootSIFT descriptor
   (:func:`~rightsguard.fingerprint.image_features.rootsift`) is split into two 64-d halves, each
   quantised to one of ``2**nbits`` k-means centroids; a visual word is the pair, so there are
-  ``4**nbits`` words. ``nbits`` = :func:`nbits_for` the training rows (FAISS's k-means wants ≥ 39
-  training points per centroid), at most :data:`MAX_NBITS` (≈ 1 M words).
+  ``4**nbits`` words. ``nbits`` = :func:`nbits_for` the training rows, at most
+  :data:`MAX_NBITS` (≈ 1 M words), even for a small collection: its centroids then sit on its
+  own descriptors (FAISS's k-means wants 39 rows per centroid; one is enough to fit), and the
+  fine words keep chance votes low. With FAISS's 39 rows per centroid, 6 photographs got
+  4,096 words and rocket's half crop turned 10° was not among its three most voted works; with
+  ≈ 1 M words each photograph's half crop votes for it first (scratch run, 2026-12-01; four of
+  them in tests/index/test_feature_index.py).
 * Postings: each work is stored once per distinct word of its descriptors (≤ 500 per work,
   :data:`~rightsguard.fingerprint.image_features.DEFAULT_N_FEATURES`), as its document number
   (4 bytes) in the word's list: ≤ 2 KB per work, against 68 KB when every descriptor was kept
@@ -43,7 +48,8 @@ more) and ``docs.<token>.npy`` (uint32: word ``w`` lists ``docs[offsets[w]:offse
 in document order). Data files are written under fresh names (temp file, fsync, rename)
 before the manifest is replaced atomically; a cache that is missing, truncated, altered or from
 other parameters is rebuilt from the registry, never trusted. Works added later are appended
-without retraining until the rows reach :data:`RETRAIN_GROWTH` times the training rows; then the
+without retraining until the rows reach :data:`RETRAIN_GROWTH` times the training rows (every
+addition retrains a vocabulary fitted to fewer rows than :func:`full_sample`); then the
 vocabulary is trained again. Removed works are filtered at query time (the registry's
 tombstones) and dropped when the index is compacted (a rebuild).
 """
@@ -86,7 +92,6 @@ STOP_MIN_WORKS = 64
 RETRAIN_GROWTH = 4
 """Rows may grow to this multiple of the training rows before the vocabulary is trained again."""
 _TRAIN_PER_CENTROID = 64  # training sample: at most this many rows per half-centroid
-_MIN_PER_CENTROID = 39  # FAISS's k-means wants at least this many
 _SEED = 1234
 
 U32 = npt.NDArray[np.uint32]
@@ -95,8 +100,8 @@ F32 = npt.NDArray[np.float32]
 
 
 def nbits_for(rows: int) -> int:
-    """Bits per half-descriptor for a vocabulary trained on ``rows`` descriptors: the most with
-    ≥ 39 rows per centroid, between 1 and :data:`MAX_NBITS`."""
+    """Bits per half-descriptor for a vocabulary trained on ``rows`` descriptors:
+    ``floor(log2(rows))`` (k-means needs a row per centroid), between 1 and :data:`MAX_NBITS`."""
     return int(min(MAX_NBITS, max(1, np.floor(np.log2(max(rows, 2))))))
 
 
