@@ -128,6 +128,19 @@ def test_saved_index_loads_and_damage_is_refused(stored, tmp_path: Path) -> None
         FeatureIndex.load(tmp_path)
 
 
+def test_appended_works_join_the_end_of_their_words_lists(stored) -> None:
+    index = FeatureIndex.build(stored[:3])
+    index.append(FeatureIndex.rows_of(stored[3:]), last_doc=60)
+    # the same vocabulary listing all six at once: the same lists, each in document order
+    whole = FeatureIndex(index._vocabulary, last_doc=0, trained_rows=index.trained_rows)
+    whole.append(FeatureIndex.rows_of(stored), last_doc=60)
+    assert np.array_equal(index._offsets, whole._offsets)
+    assert np.array_equal(index._docs, whole._docs)
+    lists = np.split(index._docs, index._offsets[1:-1])
+    assert all(np.all(np.diff(x.astype(np.int64)) > 0) for x in lists if x.size > 1)
+    assert sum(x.size for x in lists) == len(index) == sum(index.listed(d) for d, _ in stored)
+
+
 def test_retraining_is_due_until_the_vocabulary_had_its_full_sample(stored) -> None:
     index = FeatureIndex.build(stored[:1])
     assert not index.needs_retraining()

@@ -214,7 +214,8 @@ class FeatureIndex:
 
     def append(self, items: Iterable[tuple[int, F32]], *, last_doc: int) -> int:
         """List ``(doc, rootsift rows)`` under their words without retraining; returns the rows
-        read. An untrained index (built from fewer than 2 rows) lists nothing."""
+        read. Documents must come after those already listed (the registry's order). An
+        untrained index (built from fewer than 2 rows) lists nothing."""
         words: list[U32] = []
         docs: list[U32] = []
         added = 0
@@ -229,13 +230,14 @@ class FeatureIndex:
             words.append(w)
             docs.append(np.full(w.shape[0], doc, np.uint32))
         if words:
-            old = np.repeat(np.arange(self.words, dtype=np.uint32), np.diff(self._offsets))
-            all_words = np.concatenate([old, *words])
-            all_docs = np.concatenate([self._docs, *docs])
-            order = np.lexsort((all_docs, all_words))
-            self._docs = all_docs[order]
-            self._offsets = np.searchsorted(all_words[order],
-                                            np.arange(self.words + 1, dtype=np.int64))
+            # new postings go at the end of their words' lists (one pass over the postings,
+            # not a sort of them all); documents come in order, so lists stay in document order
+            w, d = np.concatenate(words), np.concatenate(docs)
+            order = np.lexsort((d, w))
+            w, d = w[order], d[order]
+            self._docs = np.insert(self._docs, self._offsets[w.astype(np.int64) + 1], d)
+            grown = np.cumsum(np.bincount(w, minlength=self.words))
+            self._offsets = self._offsets + np.concatenate([[0], grown])
             self._stop = self._lengths = None
         self.appended_rows += added
         self.last_doc = max(self.last_doc, last_doc)
