@@ -141,6 +141,23 @@ def test_appended_works_join_the_end_of_their_words_lists(stored) -> None:
     assert sum(x.size for x in lists) == len(index) == sum(index.listed(d) for d, _ in stored)
 
 
+def test_build_reads_its_items_twice_and_samples_a_large_collection(stored, monkeypatch) -> None:
+    from_list = FeatureIndex.build(stored)
+    from_iterator = FeatureIndex.build(iter(stored))  # read into a list first
+    from_function = FeatureIndex.build(lambda: iter(stored))  # asked afresh for each pass
+    for index in (from_iterator, from_function):
+        assert np.array_equal(index._docs, from_list._docs) and index.works == 6
+    # a training sample smaller than the collection: a reservoir of 1,024 of its ~2,900 rows
+    monkeypatch.setattr(feature_index, "_TRAIN_PER_CENTROID", 1)
+    rows = sum(len(x) for _d, x in FeatureIndex.rows_of(stored))
+    assert full_sample() == 1024 < rows
+    sampled = FeatureIndex.build(lambda: iter(stored))
+    assert sampled.trained_rows == rows and sampled.words == 4 ** 10 and sampled.works == 6
+    for i, name in enumerate(PHOTOS[:4]):
+        query = extract_features(_half_crop_rotated(_rgb(name))).descriptors
+        assert sampled.candidates(query, k=1)[0].doc == 10 * (i + 1), name
+
+
 def test_retraining_is_due_until_the_vocabulary_had_its_full_sample(stored) -> None:
     index = FeatureIndex.build(stored[:1])
     assert not index.needs_retraining()

@@ -60,7 +60,7 @@ import hashlib
 import io
 import json
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -170,36 +170,59 @@ class FeatureIndex:
                 yield doc, rootsift(feats.descriptors)
 
     @classmethod
-    def build(cls, items: Iterable[tuple[int, bytes]], *, last_doc: int = 0) -> FeatureIndex:
+    def build(cls, items: Iterable[tuple[int, bytes]] | Callable[[], Iterable[tuple[int, bytes]]],
+              *, last_doc: int = 0, chunk: int = 10_000) -> FeatureIndex:
         """Train the vocabulary on the rows of ``items`` (``(doc, stored features)`` in document
         order) and list them all. ``last_doc``: the highest document the caller has read (rows
-        of marks included), kept so a later catch-up starts after it."""
+        of marks included), kept so a later catch-up starts after it.
+
+        Streams in two passes, so memory stays at the training sample (≤ 32 MB) and the
+        postings (4 bytes each), whatever the collection's size: the first draws the training
+        sample (a seeded reservoir of :func:`full_sample` rows), the second lists the works,
+        ``chunk`` works at a time. ``items``: a function returning the items afresh (the
+        registry's query), or a collection iterated twice; a one-shot iterator is read into a
+        list first."""
         import faiss
 
-        rows: list[F32] = []
-        docs: list[int] = []
-        for doc, x in cls.rows_of(items):
-            rows.append(x)
-            docs.append(doc)
+        if callable(items):
+            source = items
+        else:
+            again = items if iter(items) is not items else list(items)
+            source = lambda: again  # noqa: E731 (a collection: iterate it again)
+        rng = np.random.default_rng(_SEED)
+        reservoir = np.zeros((full_sample(), DIM), np.float32)
+        n = 0
+        for doc, x in cls.rows_of(source()):
             last_doc = max(last_doc, doc)
-        n = sum(int(x.shape[0]) for x in rows)
+            m = int(x.shape[0])
+            fill = max(0, min(m, full_sample() - n))
+            reservoir[n:n + fill] = x[:fill]
+            if fill < m:  # Algorithm R: row i replaces a random slot with chance cap / (i + 1)
+                slot = rng.integers(0, np.arange(n + fill, n + m) + 1)
+                keep = slot < full_sample()
+                reservoir[slot[keep]] = x[fill:][keep]
+            n += m
         if n < 2:
             return cls(None, last_doc=last_doc, trained_rows=0)
         nbits = nbits_for(n)
-        data = np.concatenate(rows)
-        sample = data
-        cap = _TRAIN_PER_CENTROID * (1 << nbits)
-        if n > cap:
-            pick = np.random.default_rng(_SEED).choice(n, cap, replace=False)
-            sample = data[np.sort(pick)]
-        del data
+        sample = reservoir[:min(n, full_sample())]
+        cap = _TRAIN_PER_CENTROID << nbits
+        if sample.shape[0] > cap:
+            sample = sample[np.sort(rng.choice(sample.shape[0], cap, replace=False))]
         vocabulary = faiss.MultiIndexQuantizer(DIM, 2, nbits)
         # the product quantiser's k-means, seeded: the same rows give the same words
         vocabulary.pq.cp.seed = _SEED
         vocabulary.pq.cp.min_points_per_centroid = 1  # small collections: no warning
         vocabulary.train(np.ascontiguousarray(sample))
+        del reservoir, sample
         index = cls(vocabulary, last_doc=last_doc, trained_rows=n)
-        index.append(zip(docs, rows, strict=True), last_doc=last_doc)
+        batch: list[tuple[int, F32]] = []
+        for item in cls.rows_of(source()):
+            batch.append(item)
+            if len(batch) >= chunk:
+                index.append(batch, last_doc=last_doc)
+                batch = []
+        index.append(batch, last_doc=last_doc)
         index.appended_rows = 0
         return index
 

@@ -170,14 +170,14 @@ class ImageStore:
             try:
                 self._features = FeatureIndex.load(self.feature_folder)
             except IndexCorruptError:  # derived data: rebuild, never trust
-                self._features = FeatureIndex.build(self.registry.image_features())
+                self._features = FeatureIndex.build(self.registry.image_features)
             self._features_generation = None
         if generation is None or generation != self._features_generation:
             index = self._features
             new = list(FeatureIndex.rows_of(self.registry.image_features(after=index.last_doc)))
             extra = sum(int(x.shape[0]) for _d, x in new)
             if index.needs_retraining(extra):
-                self._features = FeatureIndex.build(self.registry.image_features())
+                self._features = FeatureIndex.build(self.registry.image_features)
             elif new:
                 index.append(new, last_doc=new[-1][0])
             self._features_generation = generation
@@ -221,7 +221,7 @@ class ImageStore:
         index.save()
         from rightsguard.index.feature_index import FeatureIndex
 
-        self._features = FeatureIndex.build(self.registry.image_features())
+        self._features = FeatureIndex.build(self.registry.image_features)
         self._features_generation = None
         self._features.save(self.feature_folder)
 
