@@ -282,3 +282,22 @@ def test_epub_member_with_a_lying_size_header_is_refused() -> None:
 def test_unreadable_epubs_raise_media_read_error(content: bytes, message: str) -> None:
     with pytest.raises(xmp.MediaReadError, match=message):
         xmp.read_epub_package(content)
+
+
+def test_a_header_above_pillows_pixel_limit_is_read_without_its_warning() -> None:
+    # a PNG whose IHDR claims 10,000 × 9,000 = 90 M pixels (above Pillow's 89,478,485, below
+    # twice it: Pillow warns instead of refusing); only the header and the XMP chunk are read
+    import struct
+    import warnings
+    import zlib
+
+    content = bytearray(png_with_xmp(xmp_packet(
+        "   <plus:DataMining>DMI-PROHIBITED</plus:DataMining>"), compressed=False))
+    assert content[12:16] == b"IHDR"
+    ihdr = b"IHDR" + struct.pack(">II", 10_000, 9_000) + bytes(content[24:29])
+    content[12:33] = ihdr + struct.pack(">I", zlib.crc32(ihdr))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the newcomer saw Pillow's raw warning on stderr
+        reading = xmp.read_xmp(bytes(content))
+    assert reading.problems == ()  # the warning neither escapes nor makes the header unreadable
+    assert [v for _, v in reading.values(PLUS, "DataMining")] == ["DMI-PROHIBITED"]

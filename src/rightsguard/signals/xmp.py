@@ -31,6 +31,7 @@ from __future__ import annotations
 import io
 import itertools
 import re
+import warnings
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -183,8 +184,11 @@ def _pillow_packets(content: bytes) -> tuple[list[XmpPacket], str | None]:
     from PIL import Image
 
     try:
-        with Image.open(io.BytesIO(content)) as image:
-            raw: Any = image.info.get("xmp")
+        with warnings.catch_warnings():
+            # DecompressionBombWarning: only the header is read here; decode_image decides
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(content)) as image:
+                raw: Any = image.info.get("xmp")
     except Exception as exc:  # Pillow raises many types for broken headers and bombs
         return [], f"image metadata ({container}): unreadable ({type(exc).__name__}: {exc})"
     if isinstance(raw, str):
