@@ -90,3 +90,39 @@ def test_a_merge_does_not_copy_damage_into_a_new_segment(index: Index) -> None:
         index.compact()
     assert index.registry.segments() == before  # nothing committed
     assert path.exists()
+
+
+MATE = Path("/usr/share/backgrounds/mate/nature")
+
+
+def test_damaged_image_indexes_are_found_and_a_write_rebuilds_them(tmp_path: Path) -> None:
+    # a newcomer truncated images/pdq/codes.*.npy: verify said "no damage", check failed with
+    # exit 2 and compact too; a damaged images/sift was rebuilt silently by every check
+    import shutil
+
+    from rightsguard.screen.api import Screener
+
+    assert MATE.is_dir(), "Debian's mate-backgrounds is missing: scripts/test.sh installs it"
+    (tmp_path / "works").mkdir()
+    for name in ("Garden.jpg", "Aqua.jpg"):
+        shutil.copy(MATE / name, tmp_path / "works" / name)
+    idx = Index.open(tmp_path / "idx", create=True)
+    idx.add(works_from(tmp_path / "works", licence="GPL-2.0-or-later"))
+    assert idx.verify().problems == []
+    (codes,) = (idx.path / "images" / "pdq").glob("codes.*.npy")
+    codes.write_bytes(codes.read_bytes()[:-64])
+    (docs,) = (idx.path / "images" / "sift").glob("docs.*.npy")
+    docs.write_bytes(docs.read_bytes()[:-8])
+    idx.close()
+    idx = Index.open(tmp_path / "idx")
+    problems = idx.verify().problems
+    assert len(problems) == 2
+    assert str(codes) in problems[0] and "until then `check` on images fails" in problems[0]
+    assert str(docs) in problems[1] and "rebuilds it in memory" in problems[1]
+    assert all("`rightsguard index compact`" in p for p in problems)
+    with pytest.raises(IndexCorruptError, match="codes"):
+        Screener(idx).screen_image_path(MATE / "Aqua.jpg")
+    idx.compact()  # a write: both rebuilt from the registry
+    assert idx.verify().problems == []
+    found = Screener(idx).screen_image_path(MATE / "Aqua.jpg").image_matches
+    assert [m.work.title for m in found] == ["works/Aqua.jpg"]

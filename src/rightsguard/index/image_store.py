@@ -196,10 +196,47 @@ class ImageStore:
         """True when the index holds (or held) image works."""
         return (self.folder / "manifest.json").exists() or self.registry.has_images()
 
+    def _writable_hash_index(self) -> HashIndex:
+        """The hash index reopened for a write; a damaged one (IndexCorruptError) is deleted
+        and rebuilt from the registry, which it is derived from."""
+        import shutil
+
+        self._index = None  # another process may have saved since: reopen
+        try:
+            return self.hash_index()
+        except IndexCorruptError:
+            self._index = None
+            shutil.rmtree(self.folder, ignore_errors=True)
+            return self.hash_index()
+
+    def damage(self) -> list[str]:
+        """Problems of the derived image indexes on disk (``index verify``): the PDQ hash index
+        (``images/pdq``) and the SIFT vote index (``images/sift``) as a reader opens them; each
+        problem says that a write rebuilds it from the registry."""
+        from rightsguard.index.feature_index import FeatureIndex
+        from rightsguard.index.images import HashIndex
+
+        if not self.present():
+            return []
+        out = []
+        repair = ("derived from the registry: `rightsguard index compact` (or the next `index "
+                  "add` of an image) rebuilds it")
+        if (self.folder / "manifest.json").exists():
+            try:  # every data file's SHA-256 against the manifest
+                HashIndex.open(self.folder, bits=PDQ_BYTES * 8, kind=HASH_KIND)
+            except IndexCorruptError as exc:
+                out.append(f"{exc} ({repair}; until then `check` on images fails)")
+        if self.registry.image_docs():
+            try:
+                FeatureIndex.load(self.feature_folder)
+            except IndexCorruptError as exc:
+                out.append(f"{exc} ({repair}; until then every `check` of an image rebuilds "
+                           "it in memory)")
+        return out
+
     def sync(self) -> None:
         """After a registry write that added images: append their rows and save (crash-safe)."""
-        self._index = None  # another process may have saved since: reopen
-        index = self.hash_index()
+        index = self._writable_hash_index()
         index.partition_if_large()  # sub-linear search from ~100 k works (HashIndex.partition)
         index.save()
         self._features = None
@@ -214,8 +251,7 @@ class ImageStore:
         """Drop the rows of purged works from the hash index and save."""
         if not self.present():
             return
-        self._index = None
-        index = self.hash_index()
+        index = self._writable_hash_index()
         index.remove(np.asarray(sorted(set(purged)), dtype=np.int64))
         index.compact()
         index.save()

@@ -1099,9 +1099,10 @@ class Index:
         registry's SQLite integrity check; every live segment's file checksums and order
         (:func:`~rightsguard.index.segments.verify_segment`); every stoplist (sorted, unique);
         every work's stored source decoded (zstd frame checksums) and hashed (its SHA-256 is
-        its work id) and its token stream decoded. ``check`` does not read all of this on each
-        run, so a file damaged in place is found here. ``progress(step)`` names each step as it
-        starts."""
+        its work id) and its token stream decoded; the image indexes derived from the registry
+        (:meth:`~rightsguard.index.image_store.ImageStore.damage`). ``check`` does not read all
+        of this on each run, so a file damaged in place is found here. ``progress(step)``
+        names each step as it starts."""
         say = progress or (lambda _step: None)
         report = VerifyReport()
         say("registry")
@@ -1134,6 +1135,8 @@ class Index:
                 report.problems.append(f"registry {self.registry.url}: document {doc} "
                                        f"(work {work_id[:12]}): {exc}")
             report.works += 1
+        say("image indexes")
+        report.problems.extend(self.images.damage())
         return report
 
     def info(self) -> dict[str, Any]:
