@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -116,20 +116,40 @@ class ImageStore:
         self.index_folder = folder
         self._features: FeatureIndex | None = None
         self._features_generation: int | None = None
+        self._scratch: Any = None  # a reader's rebuilt copy of a damaged hash index
 
-    def hash_index(self, generation: int | None = None) -> HashIndex:
+    def hash_index(self, generation: int | None = None, *, writable: bool = False
+                   ) -> HashIndex:
         """The PDQ hash index, opened once (created when missing) and caught up with the
-        registry; IndexCorruptError / IndexMismatchError from :class:`HashIndex` pass through.
+        registry; IndexMismatchError from :class:`HashIndex` passes through.
 
-        ``generation``: the registry generation the caller reads at. When given and already
-        caught up with, the registry is not asked again (the query path: one screened image
-        must not cost a registry round trip); None always catches up (after writes)."""
+        A damaged index (IndexCorruptError: it is derived from the registry) is rebuilt from
+        the registry: in place when ``writable`` (the writers: ``sync``, ``compact``), else in a
+        temporary folder for this process only (readers never write; ``index verify`` names the
+        damage until a write repairs it). ``generation``: the registry generation the caller
+        reads at. When given and already caught up with, the registry is not asked again (the
+        query path: one screened image must not cost a registry round trip); None always
+        catches up (after writes)."""
+        import shutil
+        import tempfile
+
         from rightsguard.index.images import HashIndex
 
         _one_faiss_thread()
         if self._index is None:
+            opened = None
             if (self.folder / "manifest.json").exists():
-                self._index = HashIndex.open(self.folder, bits=PDQ_BYTES * 8, kind=HASH_KIND)
+                try:
+                    opened = HashIndex.open(self.folder, bits=PDQ_BYTES * 8, kind=HASH_KIND)
+                except IndexCorruptError:
+                    if writable:
+                        shutil.rmtree(self.folder, ignore_errors=True)
+                    else:
+                        self._scratch = tempfile.TemporaryDirectory(prefix="rightsguard-pdq-")
+                        opened = HashIndex.create(Path(self._scratch.name) / HASH_KIND,
+                                                  bits=PDQ_BYTES * 8, kind=HASH_KIND)
+            if opened is not None:
+                self._index = opened
             else:
                 self.folder.mkdir(parents=True, exist_ok=True)
                 self._index = HashIndex.create(self.folder, bits=PDQ_BYTES * 8, kind=HASH_KIND)
@@ -197,17 +217,9 @@ class ImageStore:
         return (self.folder / "manifest.json").exists() or self.registry.has_images()
 
     def _writable_hash_index(self) -> HashIndex:
-        """The hash index reopened for a write; a damaged one (IndexCorruptError) is deleted
-        and rebuilt from the registry, which it is derived from."""
-        import shutil
-
+        """The hash index reopened for a write (a damaged one rebuilt in place)."""
         self._index = None  # another process may have saved since: reopen
-        try:
-            return self.hash_index()
-        except IndexCorruptError:
-            self._index = None
-            shutil.rmtree(self.folder, ignore_errors=True)
-            return self.hash_index()
+        return self.hash_index(writable=True)
 
     def damage(self) -> list[str]:
         """Problems of the derived image indexes on disk (``index verify``): the PDQ hash index
@@ -225,7 +237,8 @@ class ImageStore:
             try:  # every data file's SHA-256 against the manifest
                 HashIndex.open(self.folder, bits=PDQ_BYTES * 8, kind=HASH_KIND)
             except IndexCorruptError as exc:
-                out.append(f"{exc} ({repair}; until then `check` on images fails)")
+                out.append(f"{exc} ({repair}; until then every `check` of an image "
+                           "rebuilds it in a temporary folder)")
         if self.registry.image_docs():
             try:
                 FeatureIndex.load(self.feature_folder)
