@@ -100,6 +100,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
 import struct
 import time
 import warnings
@@ -364,8 +365,18 @@ def decode_image(data: bytes, *, name: str, max_pixels: int = DEFAULT_MAX_PIXELS
         except InputError:
             raise
         except Image.DecompressionBombError as exc:
-            raise InputError(f"{name}: refused before decoding, possible decompression bomb "
-                             f"(Pillow: {exc})") from None
+            # Pillow refuses above 2 × its limit before the size check above can run; say it
+            # as that check does (a newcomer saw PNGs refused at 178,956,970, JPEGs at 89 M)
+            size = re.search(r"\((\d+) pixels\)", str(exc))
+            if size is None:
+                raise InputError(f"{name}: refused before decoding, possible decompression "
+                                 f"bomb (Pillow: {exc})") from None
+            hard = 2 * int(Image.MAX_IMAGE_PIXELS or 0)
+            limit = (f"the limit of {max_pixels:,}" if max_pixels <= hard
+                     else f"Pillow's hard limit of {hard:,}")
+            raise InputError(f"{name}: {fmt} header says {int(size.group(1)):,} pixels, above "
+                             f"{limit} (possible decompression bomb); refused before "
+                             "decoding") from None
         except UnidentifiedImageError:
             raise InputError(f"{name}: not an image in a supported format (supported: "
                              f"{', '.join(formats)})") from None
