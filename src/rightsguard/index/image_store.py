@@ -204,13 +204,16 @@ class ImageStore:
         return self._features
 
     def feature_candidates(self, descriptors: U8, *, k: int, removed: npt.NDArray[np.uint32],
-                           exclude: Iterable[int] = (), generation: int | None = None
-                           ) -> list[FeatureCandidate]:
-        """Works voted for by a query's SIFT descriptors (uint8 ``(n, 128)``), most votes
-        first, at most ``k``, removed and ``exclude`` works left out
-        (:meth:`FeatureIndex.candidates`)."""
+                           exclude: Iterable[int] = (), min_votes: int | None = None,
+                           generation: int | None = None) -> list[FeatureCandidate]:
+        """Works voted for by a query's SIFT descriptors (uint8 ``(n, 128)``), best score
+        first, at most ``k``, each with at least ``min_votes`` votes (None: the index's
+        default), removed and ``exclude`` works left out (:meth:`FeatureIndex.candidates`)."""
+        from rightsguard.index.feature_index import MIN_VOTES
+
         return self.feature_index(generation).candidates(
-            descriptors, k=k, removed=removed.tolist(), exclude=exclude)
+            descriptors, k=k, removed=removed.tolist(), exclude=exclude,
+            min_votes=MIN_VOTES if min_votes is None else min_votes)
 
     def present(self) -> bool:
         """True when the index holds (or held) image works."""

@@ -1035,13 +1035,15 @@ class Index:
                                       generation=self._loaded_generation, exact=exact)
 
     def image_feature_candidates(self, descriptors: npt.NDArray[np.uint8], *, k: int,
-                                 exclude: Iterable[int] = ()) -> list[FeatureCandidate]:
+                                 exclude: Iterable[int] = (), min_votes: int | None = None
+                                 ) -> list[FeatureCandidate]:
         """Image works voted for by a query image's SIFT descriptors (uint8 ``(n, 128)``): at
-        most ``k``, most votes first, removed works and ``exclude`` left out
-        (:class:`~rightsguard.index.feature_index.FeatureIndex`)."""
+        most ``k``, best score first, each with at least ``min_votes`` votes (None:
+        :data:`~rightsguard.index.feature_index.MIN_VOTES`), removed works and ``exclude`` left
+        out (:class:`~rightsguard.index.feature_index.FeatureIndex`)."""
         self._ensure_loaded()
         return self.images.feature_candidates(descriptors, k=k, removed=self._removed,
-                                              exclude=exclude,
+                                              exclude=exclude, min_votes=min_votes,
                                               generation=self._loaded_generation)
 
     def rows(self, docs: Iterable[int]) -> dict[int, WorkRow]:
