@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from skimage import data as skdata
 
 from onnx_models import tiny_model
 from rightsguard.fingerprint.image import decode_image, query_fingerprints
@@ -88,41 +87,53 @@ def look_up_index(tmp_path_factory: pytest.TempPathFactory) -> Index:
 def test_look_up_lists_works_voted_for_by_local_features_beside_the_nearest_hashes(
         look_up_index: Index, tmp_path: Path) -> None:
     idx = look_up_index
-    query = tmp_path / "coffee.png"
-    Image.fromarray(skdata.coffee()).save(query)  # not registered: nothing is confirmed
-    ranked = Screener(idx).similar_images(query, top=6)
+    # the middle fifth of Blinds, enlarged: too small a part of it for any stored PDQ variant
+    with Image.open(MATE / "Blinds.jpg") as im:
+        w, h = im.size
+        crop = im.convert("RGB").crop((w // 3, h // 3, w // 3 + w // 5, h // 3 + h // 5))
+    query = tmp_path / "blinds-detail.png"
+    crop.resize((400, 300)).save(query)
+    ranked = Screener(idx).similar_images(query, top=3)
     # what each channel proposes, asked of the index directly
-    image = decode_image(query.read_bytes(), name="coffee")
+    image = decode_image(query.read_bytes(), name="blinds-detail")
     codes = np.stack([np.frombuffer(bytes(v.pdq), np.uint8) for v in query_fingerprints(image)])
     with idx.pinned():
-        nearest = idx.image_candidates(codes, k=6, max_distance=None)
-        voted = idx.image_feature_candidates(  # as a look-up asks: no floor of votes
-            extract_features(image.rgb, name="coffee").descriptors, k=6,
-            exclude=[c.doc for c in nearest], min_votes=1)
+        nearest = idx.image_candidates(codes, k=3, max_distance=None)
+        voted = idx.image_feature_candidates(
+            extract_features(image.rgb, name="blinds-detail").descriptors, k=3,
+            exclude=[c.doc for c in nearest])
         title = {d: r.work.title for d, r in idx.rows([c.doc for c in nearest + voted]).items()}
     assert voted, "no work outside the nearest hashes got votes: the test shows nothing"
-    # before, the 3 nearest hashes filled the list and the voted works never showed; hashes
-    # beyond the 78-bit candidate radius (chance is 128) come after the voted works
-    near = [(title[c.doc], "similar", "pdq") for c in nearest if c.distance <= 78]
-    far = [(title[c.doc], "similar", "pdq") for c in nearest if c.distance > 78]
-    votes = [(title[c.doc], "similar", "sift-votes") for c in voted]
+    # confirmed copies first; then the unconfirmed of both channels in turn, hashes beyond the
+    # 78-bit candidate radius (chance is 128) after the voted works
+    confirmed = [m for m in ranked if m.kind != "similar"]
+    done = {m.work.title for m in confirmed}
+    near = [(title[c.doc], "similar", "pdq") for c in nearest
+            if c.distance <= 78 and title[c.doc] not in done]
+    far = [(title[c.doc], "similar", "pdq") for c in nearest
+           if c.distance > 78 and title[c.doc] not in done]
+    votes = [(title[c.doc], "similar", "sift-votes") for c in voted if title[c.doc] not in done]
     turns = [m for pair in zip_longest(near, votes) for m in pair if m is not None]
-    assert far and votes, "coffee is registered nowhere: its nearest hashes are past 78 bits"
-    assert [(m.work.title, m.kind, m.matcher) for m in ranked] == (turns + far)[:6]
+    assert far and votes, "the detail is near no stored variant: its nearest hashes are far"
+    assert [(m.work.title, m.kind, m.matcher) for m in ranked] == \
+        [(m.work.title, m.kind, m.matcher) for m in confirmed] + \
+        (turns + far)[:3 - len(confirmed)]
     by_hash = next(m for m in ranked if m.matcher == "pdq")
     by_votes = next(m for m in ranked if m.matcher == "sift-votes")
     hash_doc = next(c for c in nearest if title[c.doc] == by_hash.work.title)
+    vote_doc = next(c for c in voted if title[c.doc] == by_votes.work.title)
+    assert vote_doc.votes >= 8  # shared visual words: the screening floor holds in look-ups
     assert dict(by_hash.scores) == {"pdq_distance": float(hash_doc.distance)}
-    assert dict(by_votes.scores) == {"feature_votes": float(voted[0].votes),
-                                     "feature_score": round(voted[0].score, 4)}
+    assert dict(by_votes.scores) == {"feature_votes": float(vote_doc.votes),
+                                     "feature_score": round(vote_doc.score, 4)}
     assert by_votes.verdict is Verdict.CLEAN and by_votes.reason == (
-        f"{voted[0].votes} visual words of its SIFT descriptors shared with the image, not "
+        f"{vote_doc.votes} visual words of its SIFT descriptors shared with the image, not "
         "confirmed by local features or alignment")
     assert by_hash.reason.startswith(f"nearest by PDQ hash ({hash_doc.distance} bits of 256)")
     as_json = by_votes.to_dict()
     assert (as_json["kind"], as_json["matcher"], as_json["scores"]) == (
-        "similar", "sift-votes", {"feature_votes": float(voted[0].votes),
-                                  "feature_score": round(voted[0].score, 4)})
+        "similar", "sift-votes", {"feature_votes": float(vote_doc.votes),
+                                  "feature_score": round(vote_doc.score, 4)})
 
 
 def _copy_by_hand(path: Path) -> np.ndarray:

@@ -205,8 +205,10 @@ class ImageScreener:
     def similar_images(self, data: bytes, *, name: str, top: int = 10) -> list[ImageMatch]:
         """Works ranked for a rights holder's look-up ("is my picture in it?"), at most
         ``top``: the ``top`` nearest works by PDQ distance (no radius) and the ``top`` works
-        best voted for by the image's SIFT descriptors (one shared visual word is enough: no
-        :data:`~rightsguard.index.feature_index.MIN_VOTES` floor), each verified; ranked by
+        best voted for by the image's SIFT descriptors (at least
+        :data:`~rightsguard.index.feature_index.MIN_VOTES` shared visual words: without that
+        floor, works sharing 1–4 words by chance filled a look-up before the nearest hashes
+        past the radius, among them the right work), each verified; ranked by
         :func:`look_up_order` (confirmed copies first, then the unconfirmed ``similar`` ones of
         both channels in turn). Raises InputError naming ``name`` when ``data`` is not a
         decodable image."""
@@ -241,9 +243,7 @@ class ImageScreener:
         if len(query):
             voted = self.index.image_feature_candidates(
                 query.descriptors, k=top or self.max_feature_candidates,
-                exclude=[c.doc for c in found],
-                # a look-up ranks by votes with no floor, as it ranks hashes with no radius
-                min_votes=1 if top else None)
+                exclude=[c.doc for c in found])
             # dense alignment of vote candidates only while nothing is confirmed (it costs
             # 10-20 ms per start, and most vote candidates of a found copy are other works)
             confirmed = any(m.kind == "copy" for m in out)
