@@ -401,7 +401,7 @@ def test_index_remove_unknown_and_compact(cli: RunCli, mit_home: Path, tmp_path:
     assert f"no work matches '{'0' * 64}'" in proc.stderr
     proc = cli("index", "remove", (corpus / "textwrap.py").as_uri(), home=home)
     assert proc.returncode == 0, proc.stderr
-    assert "removed 1 works" in proc.stdout
+    assert "removed 1 work; 0 works keep another source (1 source dropped)" in proc.stdout
     assert cli("index", "compact", home=home).returncode == 0
     rc, report, _err = check_json(cli, home, str(inputs / "gen.py"))
     assert rc == 0 and report["verdict"] == "clean"

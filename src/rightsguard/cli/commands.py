@@ -249,8 +249,14 @@ def index_remove(ref: Annotated[str, typer.Argument(
     if done.changed == 0:
         err_console().print(f"no work matches {ref!r}", markup=False)
         raise typer.Exit(2)
-    Console().print(f"removed {done.removed} works; {done.kept} works keep another source "
-                    f"({done.sources} sources dropped)")
+    Console().print(f"removed {_count(done.removed, 'work')}; {_count(done.kept, 'work')} "
+                    f"{'keeps' if done.kept == 1 else 'keep'} another source "
+                    f"({_count(done.sources, 'source')} dropped)")
+
+
+def _count(n: int, noun: str) -> str:
+    """``"1 work"``, ``"2 works"``."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 @index_app.command("verify")
