@@ -276,8 +276,7 @@ def index_verify(index: IndexOpt = None, quiet: QuietOpt = False) -> None:
     summary = (f"{report.works} works, {report.segments} segments ({report.postings} "
                f"postings) read: ")
     if report.problems:
-        Console().print(summary + f"{len(report.problems)} problem"
-                        f"{'s' if len(report.problems) != 1 else ''}", highlight=False)
+        Console().print(summary + _count(len(report.problems), "problem"), highlight=False)
         raise typer.Exit(2)
     Console().print(summary + "no damage found", highlight=False)
 

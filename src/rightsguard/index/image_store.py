@@ -130,9 +130,6 @@ class ImageStore:
         reads at. When given and already caught up with, the registry is not asked again (the
         query path: one screened image must not cost a registry round trip); None always
         catches up (after writes)."""
-        import shutil
-        import tempfile
-
         from rightsguard.index.images import HashIndex
 
         _one_faiss_thread()
@@ -142,6 +139,9 @@ class ImageStore:
                 try:
                     opened = HashIndex.open(self.folder, bits=PDQ_BYTES * 8, kind=HASH_KIND)
                 except IndexCorruptError:
+                    import shutil
+                    import tempfile
+
                     if writable:
                         shutil.rmtree(self.folder, ignore_errors=True)
                     else:
