@@ -68,6 +68,8 @@ import numpy.typing as npt
 from rich.console import Console
 from rich.table import Table
 
+from rightsguard.fingerprint.image import WORK_VARIANTS
+
 U8 = npt.NDArray[np.uint8]
 
 CACHE = Path(__file__).resolve().parent / ".cache"
@@ -722,7 +724,7 @@ def hashing_throughput(bases: Sequence[U8]) -> list[Speed]:
     cv2.setNumThreads(1)
     try:
         runs = (
-            ("work_fingerprints (37 PDQ variants)", work_fingerprints, imgs),
+            (f"work_fingerprints ({WORK_VARIANTS} PDQ variants)", work_fingerprints, imgs),
             ("query_fingerprints (1 PDQ)", query_fingerprints, imgs),
             ("imagehash.phash (baseline)", imagehash.phash, pils),
             ("extract_features (SIFT; registration and verification)",
@@ -840,7 +842,7 @@ class PartitionRecall:
 def partition_recall(run: Run, idx: Any, lists: Sequence[int], log: Callable[[str], Any]
                      ) -> list[PartitionRecall]:
     """Partition an index of the registered works' PDQ rows plus, as distractor works, every
-    artwork-pool image's 37 variants (real pictures: random codes have no clusters), and count
+    artwork-pool image's stored variants (real pictures: random codes have no clusters), count
     how many true (copy, work) candidate pairs the partitioned search still returns."""
     from rightsguard.errors import InputError
     from rightsguard.fingerprint.image import DEFAULT_PDQ_THRESHOLD, decode_image, work_fingerprints
@@ -1277,11 +1279,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--holdout", type=int, default=8,
                     help="picture groups not registered (default 8; at most a sixth)")
     ap.add_argument("--families", nargs="+", help="only these transform families")
-    ap.add_argument("--search-rows", type=int, default=40_000_000,
-                    help="rows of the candidate-search timing (default 40 M = 1 M works × 40 "
-                         "rows, ≥ the 37 PDQ variants stored per work; 0 skips it)")
-    ap.add_argument("--variants", type=int, default=40,
-                    help="rows per work in the search timing (must divide 1,000,000)")
+    ap.add_argument("--search-rows", type=int, default=1_000_000 * WORK_VARIANTS,
+                    help=f"rows of the candidate-search timing (default {WORK_VARIANTS} M = 1 M "
+                         f"works × the {WORK_VARIANTS} PDQ variants stored per work; 0 skips it)")
+    ap.add_argument("--variants", type=int, default=WORK_VARIANTS,
+                    help=f"rows per work in the search timing (default {WORK_VARIANTS}; must "
+                         "divide 1,000,000)")
     ap.add_argument("--search-k", type=int, default=16,
                     help="works asked per search (the screener's MAX_CANDIDATES, 16)")
     ap.add_argument("--vote-works", type=int, default=1_000_000,

@@ -1,5 +1,5 @@
 """Images: safe decoding, perceptual hashes (pHash, dHash, PDQ) and the PDQ variants that find
-crops, flips and rotations of a registered work.
+flips and 90° rotations of a registered work.
 
 Decoding (:func:`decode_image`, :func:`load_image`) refuses decompression bombs from the header,
 truncated and corrupt files and formats outside :data:`SUPPORTED_FORMATS` with an
@@ -22,18 +22,22 @@ bundled photographs; pHash, with its 8×8 of 32×32 DCT, moves 6 and 10 of 64 bi
 shifts, but has only 64 bits). A crop is therefore found only if a stored region lines up with
 it to within ~3% of its side. So:
 
-* :func:`work_fingerprints` stores 37 PDQ hashes per work: ``"full"``, the 7 dihedral
-  transforms from one ``pdqhash.compute_dihedral`` call (flips, 90°/180°/270°, transposes), and
-  the 29 crops of :data:`WORK_CROPS` — 2×2 positions keeping 84% of the area, 3×3 keeping 74%,
-  4×4 keeping 64%. Each crop is a 64×64 window of the image area-averaged onto a finer grid
-  (:class:`CropSpec`), so it is exactly the area average of its region, like a query's hash.
+* :func:`work_fingerprints` stores 8 PDQ hashes per work: ``"full"`` and the 7 dihedral
+  transforms from one ``pdqhash.compute_dihedral`` call (flips, 90°/180°/270°, transposes).
 * :func:`query_fingerprints` computes only ``"full"``. A flat search costs (stored hashes ×
   query hashes) and chance candidates grow the same way, so the multiplicity sits on the work
-  side, paid once per work (at the price of 37 × 32 bytes per work in the index); query-side
-  dihedral hashes would multiply every search by 8 for the same recall. (One consequence: a
-  flipped *and* cropped copy is not a candidate.)
+  side, paid once per work (8 × 32 bytes per work in the index); query-side dihedral hashes
+  would multiply every search by 8 for the same recall.
+* Crops are not PDQ's job. Until 2026-12-01 every work also stored the 29 crop windows of
+  :data:`CROP_GRID` (2×2 positions keeping 84% of the area, 3×3 keeping 74%, 4×4 keeping 64%;
+  each a 64×64 window of the image area-averaged onto a finer grid, :class:`CropSpec`), which
+  made 37 rows per work: 37 M rows to scan for a million works, over the issue's 20 ms even
+  partitioned. The SIFT visual-word votes (:mod:`rightsguard.index.feature_index`) find those
+  crops too: ``python -m bench images`` without the crop rows gave crop10 and crop30 1.000 (as
+  with them), crop50 0.935 (0.944 with them: one query of 108), every other family and the
+  1,200 negatives unchanged (bench/README.md, "PDQ without crop variants").
 
-The crop set was chosen by measuring: greedy set cover over ~1,600 candidate windows and a dozen
+The crop grid was chosen by measuring: greedy set cover over ~1,600 candidate windows and a dozen
 structured grids of 27–32 crops (scratch runs, seeds 1–3), scoring recall on crops removing
 10–50% of the area at random positions. Grids with more positions at one area buy recall there
 and lose it at the neighbouring areas; 84/74/64% was the best balance for crops of up to 30%.
@@ -41,11 +45,12 @@ Crops removing 40–50% would need ~50+ more windows per work at this alignment 
 the budget of 40 variants; they, and small rotations, are left to local features
 (:mod:`rightsguard.fingerprint.image_features`).
 
-Measured (``measure_variants()``, seed 0): 17 bundled photographs (:data:`PHOTOGRAPHS`) as
-works, 884 queries made by :func:`query_transform`; recall = share of queries with some
-(query, own-work variant) pair within T bits; FPR over all 523,328 (query variant, variant of
-another photograph) pairs, and over the 14,144 (query, other work) pairs. pHash is imagededup's
-baseline: whole image against whole image, at its own largest threshold with pair FPR ≤ 0.1%.
+Measured (``measure_variants(work_crops=CROP_GRID)``, seed 0): 17 bundled photographs
+(:data:`PHOTOGRAPHS`) as works, 884 queries made by :func:`query_transform`; recall = share of
+queries with some (query, own-work variant) pair within T bits; FPR over all 523,328 (query variant,
+variant of another photograph) pairs, and over the 14,144 (query, other work) pairs. pHash is
+imagededup's baseline: whole image against whole image, at its own largest threshold with pair FPR ≤
+0.1%.
 
 ==========  ===  ========  ========  =====  =====  =====  =====  =====  ======  ======  =====
 family       n   PDQ full  PDQ best  T=31   T=64   T=72   T=78   T=84   T=103   pHash   pHash
@@ -71,23 +76,24 @@ False positives: no pair of different photographs came within 87 bits (min 88; m
 9.3e-4 at T=103, the largest T with pair FPR ≤ 0.1% (image FPR there 3.2%). pHash at T=19: pair
 FPR 7.1e-4.
 
-Threshold (:data:`DEFAULT_PDQ_THRESHOLD` = 78). PDQ's documentation suggests treating distance
-≤ 31 as a match and discarding hashes of quality ≤ 49 (facebook/ThreatExchange, pdq/README.md);
-that is a verdict threshold for billions of hashes with no second stage, and it misses 38% of
-captioned copies and nearly all crops here. Here PDQ only proposes candidates that local
-features then confirm, so the threshold is set by how many chance candidates a search may
-return: the pair FPR ≤ 0.1% threshold (103) would give ~3.9e4 per query against a million works
-× 37 variants (:func:`chance_candidates`, the binomial law the negatives follow); 78 gives
-6.8e-3, a ~150× margin for collections whose unrelated images are more alike than these
-photographs (heavier tails: plain backgrounds, templates), while keeping recall ≥ 0.96 for
-re-encoding, resizing, colour, crops up to 30%, flips, 90° rotations and captions. Not covered
+Threshold (:data:`DEFAULT_PDQ_THRESHOLD` = 78). PDQ's documentation suggests treating distance ≤ 31
+as a match and discarding hashes of quality ≤ 49 (facebook/ThreatExchange, pdq/README.md); that is a
+verdict threshold for billions of hashes with no second stage, and it misses 38% of captioned copies
+and nearly all crops here. Here PDQ only proposes candidates that local features then confirm, so
+the threshold is set by how many chance candidates a search may return: the pair FPR ≤ 0.1%
+threshold (103) would give ~3.9e4 per query against a million works × 37 variants
+(:func:`chance_candidates`, the binomial law the negatives follow; 8.5e3 at 8 variants); 78 gives
+6.8e-3 (1.5e-3 at 8 variants), a ~150× margin for collections whose unrelated images are more alike
+than these photographs (heavier tails: plain backgrounds, templates), while keeping recall ≥ 0.96
+for re-encoding, resizing, colour, crops up to 30%, flips, 90° rotations and captions. Not covered
 by PDQ candidates: crops of 40% (0.65) and 50% (0.04), small rotations (0.16).
 
 Throughput (same run, 512×512 astronaut, best of 20, a shared 2-core machine): decoding 6.8 ms
 (PNG) / 1.3 ms (JPEG q90); :func:`image_hashes` 2.4 ms (mostly imagehash's Lanczos resizes);
-:func:`work_fingerprints` 5.6 ms (30 ``pdqhash`` calls at ~0.1–0.2 ms, most of it pdqhash's
-Python wrapper); :func:`query_fingerprints` 0.3 ms. Registering a decoded 512 px work thus takes
-~8 ms of hashing (~120 images per second per core), screening one ~2.7 ms.
+:func:`work_fingerprints` 5.6 ms with the 29 crops (30 ``pdqhash`` calls at ~0.1–0.2 ms, most
+of it pdqhash's Python wrapper), 0.58 ms without them (``python -m bench images``, 2026-12-01);
+:func:`query_fingerprints` 0.3 ms. Registering a decoded 512 px work thus took ~8 ms of hashing
+(~120 images per second per core), screening one ~2.7 ms.
 
 Reproduce (scikit-image is in the dev group)::
 
@@ -629,11 +635,17 @@ def _grid(area: float, anchors: Sequence[float]) -> tuple[CropSpec, ...]:
                  for ay in anchors for ax in anchors)
 
 
-WORK_CROPS: tuple[CropSpec, ...] = (
+CROP_GRID: tuple[CropSpec, ...] = (
     _grid(0.84, (0.25, 0.75)) + _grid(0.74, (0.17, 0.5, 0.83))
     + _grid(0.64, (0.125, 0.375, 0.625, 0.875)))
-"""The 29 crop variants stored for every work: 2×2 positions keeping 84% of the area, 3×3
-keeping 74%, 4×4 keeping 64% (chosen by measurement, see the module docstring)."""
+"""29 crop windows: 2×2 positions keeping 84% of the area, 3×3 keeping 74%, 4×4 keeping 64%
+(the best of the grids measured, module docstring). Stored for every work until the vote
+channel made them redundant; kept to measure what crop hashes add
+(``measure_variants(work_crops=CROP_GRID)``)."""
+
+WORK_CROPS: tuple[CropSpec, ...] = ()
+"""The crop variants stored for every work: none (the SIFT votes find crops; module
+docstring)."""
 
 
 def _variants(rgb: U8, crops: Sequence[CropSpec], dihedral: bool) -> list[HashVariant]:
@@ -665,9 +677,21 @@ def _variants(rgb: U8, crops: Sequence[CropSpec], dihedral: bool) -> list[HashVa
     return out
 
 
+def crop_fingerprints(image: DecodedImage | U8, crops: Sequence[CropSpec] = CROP_GRID
+                      ) -> list[HashVariant]:
+    """PDQ of each crop window of ``crops`` (default :data:`CROP_GRID`), in order. Not stored
+    for works (:data:`WORK_CROPS` is empty); for measuring what crop hashes would add."""
+    return _variants(_as_rgb(image), crops, dihedral=True)[len(_DIHEDRAL_NAMES):]
+
+
+WORK_VARIANTS = len(_DIHEDRAL_NAMES) + len(WORK_CROPS)
+"""PDQ variants stored per work (8); works registered while crops were stored have 37, of which
+the first 8 are these (the hash index keeps only those)."""
+
+
 def work_fingerprints(image: DecodedImage | U8) -> list[HashVariant]:
     """The PDQ variants stored for a registered work: ``"full"``, its 7 dihedral transforms and
-    the crops of :data:`WORK_CROPS` (``len(WORK_CROPS) + 8`` variants)."""
+    the crops of :data:`WORK_CROPS` (none: ``len(WORK_CROPS) + 8`` = 8 variants)."""
     return _variants(_as_rgb(image), WORK_CROPS, dihedral=True)
 
 

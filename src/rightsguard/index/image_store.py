@@ -4,7 +4,8 @@ Per image work the registry keeps (table ``image_prints``, one transaction with 
 
 * the original file's size in pixels;
 * ``hashes``: its stored PDQ variants (:func:`rightsguard.fingerprint.image.work_fingerprints`:
-  the whole image, its dihedral variants and crops), concatenated 32-byte codes in variant order;
+  the whole image and its 7 dihedral variants; works registered before 2026-12-01 also have 29
+  crops after them, which the hash index leaves out), concatenated 32-byte codes in variant order;
 * ``features``: its SIFT keypoints and descriptors for verification
   (:class:`rightsguard.fingerprint.image_features.LocalFeatures` bytes).
 
@@ -37,7 +38,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from rightsguard.errors import IndexCorruptError
+from rightsguard.errors import IndexCorruptError, IndexMismatchError
+from rightsguard.fingerprint.image import WORK_VARIANTS
 from rightsguard.index.registry import ImagePrints, Registry
 from rightsguard.model import WorkInput
 
@@ -50,6 +52,9 @@ if TYPE_CHECKING:  # FAISS loads only when an index holds images (keeps `check` 
 IMAGE_FINGERPRINTER = "image-pdq-sift-v1"
 PDQ_BYTES = 32
 HASH_KIND = "pdq"
+#: What the hash index's rows are: the first WORK_VARIANTS of each work's stored variants. An
+#: index of other settings (before 2026-12-01: every stored variant, crops too) is rebuilt.
+HASH_PARAMS = {"variants": WORK_VARIANTS}
 
 U8 = npt.NDArray[np.uint8]
 
@@ -121,13 +126,14 @@ class ImageStore:
     def hash_index(self, generation: int | None = None, *, writable: bool = False
                    ) -> HashIndex:
         """The PDQ hash index, opened once (created when missing) and caught up with the
-        registry; IndexMismatchError from :class:`HashIndex` passes through.
+        registry.
 
-        A damaged index (IndexCorruptError: it is derived from the registry) is rebuilt from
-        the registry: in place when ``writable`` (the writers: ``sync``, ``compact``), else in a
-        temporary folder for this process only (readers never write; ``index verify`` names the
-        damage until a write repairs it). ``generation``: the registry generation the caller
-        reads at. When given and already caught up with, the registry is not asked again (the
+        A damaged index (IndexCorruptError) or one of other settings (IndexMismatchError: made
+        before :data:`HASH_PARAMS`) is rebuilt from the registry, since it is derived data:
+        in place when ``writable`` (the writers: ``sync``, ``compact``), else in a temporary
+        folder for this process only (readers never write; ``index verify`` names the damage
+        until a write repairs it). ``generation``: the registry generation the caller reads
+        at. When given and already caught up with, the registry is not asked again (the
         query path: one screened image must not cost a registry round trip); None always
         catches up (after writes)."""
         from rightsguard.index.images import HashIndex
@@ -137,8 +143,9 @@ class ImageStore:
             opened = None
             if (self.folder / "manifest.json").exists():
                 try:
-                    opened = HashIndex.open(self.folder, bits=PDQ_BYTES * 8, kind=HASH_KIND)
-                except IndexCorruptError:
+                    opened = HashIndex.open(self.folder, bits=PDQ_BYTES * 8, kind=HASH_KIND,
+                                            params=HASH_PARAMS)
+                except (IndexCorruptError, IndexMismatchError):
                     import shutil
                     import tempfile
 
@@ -147,12 +154,14 @@ class ImageStore:
                     else:
                         self._scratch = tempfile.TemporaryDirectory(prefix="rightsguard-pdq-")
                         opened = HashIndex.create(Path(self._scratch.name) / HASH_KIND,
-                                                  bits=PDQ_BYTES * 8, kind=HASH_KIND)
+                                                  bits=PDQ_BYTES * 8, kind=HASH_KIND,
+                                                  params=HASH_PARAMS)
             if opened is not None:
                 self._index = opened
             else:
                 self.folder.mkdir(parents=True, exist_ok=True)
-                self._index = HashIndex.create(self.folder, bits=PDQ_BYTES * 8, kind=HASH_KIND)
+                self._index = HashIndex.create(self.folder, bits=PDQ_BYTES * 8, kind=HASH_KIND,
+                                               params=HASH_PARAMS)
             docs = self._index.docs
             self._last_doc = int(docs.max()) if docs.size else 0
             self._seen_generation = None
@@ -170,7 +179,7 @@ class ImageStore:
         docs: list[npt.NDArray[np.int64]] = []
         variants: list[npt.NDArray[np.int16]] = []
         for doc, blob in rows:
-            c = split_hashes(blob, doc)
+            c = split_hashes(blob, doc)[:WORK_VARIANTS]
             if not c.shape[0]:
                 continue  # a mark: no hashes
             codes.append(c)
@@ -238,8 +247,9 @@ class ImageStore:
                   "add` of an image) rebuilds it")
         if (self.folder / "manifest.json").exists():
             try:  # every data file's SHA-256 against the manifest
-                HashIndex.open(self.folder, bits=PDQ_BYTES * 8, kind=HASH_KIND)
-            except IndexCorruptError as exc:
+                HashIndex.open(self.folder, bits=PDQ_BYTES * 8, kind=HASH_KIND,
+                               params=HASH_PARAMS)
+            except (IndexCorruptError, IndexMismatchError) as exc:
                 out.append(f"{exc} ({repair}; until then every `check` of an image "
                            "rebuilds it in a temporary folder)")
         if self.registry.image_docs():
