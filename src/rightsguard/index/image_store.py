@@ -263,7 +263,7 @@ class ImageStore:
     def sync(self) -> None:
         """After a registry write that added images: append their rows and save (crash-safe)."""
         index = self._writable_hash_index()
-        index.partition_if_large()  # sub-linear search from ~100 k works (HashIndex.partition)
+        index.partition_if_large()  # sub-linear search from 500 k works (HashIndex.partition)
         index.save()
         self._features = None
         self.feature_index().save(self.feature_folder)

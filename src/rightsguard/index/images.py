@@ -58,7 +58,11 @@ partitioned searches alternate query by query, one FAISS thread, 100 random quer
       128        13.2 (33.2)       54.5 (63.1)    0.24  a test suite running beside it
 
 Partitioning 40 M rows took 52–78 s on 2 threads. At 4 M rows a probed row costs ~1.5× a
-flat-scanned one (IVF with every list probed: 16.2 ms against 10.5 ms flat).
+flat-scanned one (IVF with every list probed: 16.2 ms against 10.5 ms flat). Those rows were
+1 M works × 40 (a work stored 37 PDQ variants). Since 2026-12-01 a work stores 8
+(:data:`~rightsguard.fingerprint.image.WORK_VARIANTS`), so 1 M works are 8 M rows: 5.0 ms per
+query partitioned (p95 5.1; 1,024 lists, 128 probed; partitioning 12 s), 33.1 ms flat
+(``python -m bench images``, 2026-12-01, the run in bench/README.md).
 
 Recall is the price: a copy is a candidate only when its work's nearest variant sits in a probed
 list. On real codes — the bench's 57 registered works plus the 1,505 artwork-pool pictures' 37
@@ -70,6 +74,9 @@ k-means; scratch run over the bench's queries, and ``bench images`` prints the q
      1024         0.993         0.986      0.983
       256         0.973           -          -
        64         0.945           -          -
+
+With 8 variants per work (12,488 rows: 12 per list at 1,024 lists) and an eighth probed:
+0.877 at 64 lists, 0.952 at 256, 0.976 at 1,024 (``bench images``, 2026-12-01).
 
 It rises with the number of lists at a fixed share scanned, which is why larger indexes get
 more lists. An eighth (:data:`PROBE_SHARE`) keeps the search under 20 ms on a loaded machine;
