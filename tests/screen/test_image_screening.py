@@ -295,11 +295,16 @@ def test_an_index_of_crop_variants_is_rebuilt_with_the_dihedral_rows(tmp_path: P
         stale.add(codes, np.full(37, doc, np.int64), np.arange(37, dtype=np.int16))
     stale.save()
     idx = Index.open(tmp_path / "idx")
+    [problem] = idx.verify().problems
+    assert problem.startswith(f"{tmp_path / 'idx' / 'images' / 'pdq'}: PDQ hash index of an "
+                              "older layout (not 8 rows per work)")
+    assert "`rightsguard index compact`" in problem
     with Image.open(MATE / "Aqua.jpg") as im:
         query = _save(im.convert("RGB").resize((500, 312)), tmp_path / "aqua.png")
     assert [m.work.title for m in Screener(idx).screen_image_path(query).image_matches] == \
         ["works/Aqua.jpg"]
     idx.compact()  # a writer: the rebuilt index is saved in place
+    assert idx.verify().problems == []
     hashes = HashIndex.open(tmp_path / "idx" / "images" / "pdq", bits=256, kind="pdq",
                             params={"variants": 8})
     assert len(hashes) == 16 and sorted(set(hashes.docs.tolist())) == sorted(old)

@@ -250,7 +250,10 @@ class ImageStore:
                 HashIndex.open(self.folder, bits=PDQ_BYTES * 8, kind=HASH_KIND,
                                params=HASH_PARAMS)
             except (IndexCorruptError, IndexMismatchError) as exc:
-                out.append(f"{exc} ({repair}; until then every `check` of an image "
+                what = str(exc) if isinstance(exc, IndexCorruptError) else \
+                    f"{self.folder}: PDQ hash index of an older layout (not " \
+                    f"{WORK_VARIANTS} rows per work)"
+                out.append(f"{what} ({repair}; until then every `check` of an image "
                            "rebuilds it in a temporary folder)")
         if self.registry.image_docs():
             try:
