@@ -231,7 +231,9 @@ def test_look_up_ranks_the_registered_photograph_first(photo_index: tuple,
     assert all(dict(m.scores)["pdq_distance"] > 78 for m in ranked[1:])
 
 
-def test_removed_work_is_not_found_and_a_lost_hash_index_is_rebuilt(tmp_path: Path) -> None:
+def _garden_and_aqua(tmp_path: Path) -> tuple[Index, Path, Path]:
+    """An index in ``tmp_path/idx`` of mate's Garden and Aqua (copied to ``tmp_path/works``),
+    that folder, and a copy of Aqua resized to 500 × 312 as a query."""
     folder = tmp_path / "works"
     folder.mkdir()
     for name in ("Garden.jpg", "Aqua.jpg"):
@@ -240,6 +242,11 @@ def test_removed_work_is_not_found_and_a_lost_hash_index_is_rebuilt(tmp_path: Pa
     idx.add(works_from(folder, licence="GPL-2.0-or-later", holder="Charles Barbin"))
     with Image.open(MATE / "Aqua.jpg") as im:
         query = _save(im.convert("RGB").resize((500, 312)), tmp_path / "aqua.png")
+    return idx, folder, query
+
+
+def test_removed_work_is_not_found_and_a_lost_hash_index_is_rebuilt(tmp_path: Path) -> None:
+    idx, folder, query = _garden_and_aqua(tmp_path)
     assert [m.work.title for m in Screener(idx).screen_image_path(query).image_matches] == \
         ["works/Aqua.jpg"]
     # the hash index is derived from the registry: losing it (a crash before its save) loses
@@ -268,12 +275,7 @@ def test_an_index_of_crop_variants_is_rebuilt_with_the_dihedral_rows(tmp_path: P
     from rightsguard.fingerprint.image import crop_fingerprints, load_image
     from rightsguard.index.images import HashIndex
 
-    folder = tmp_path / "works"
-    folder.mkdir()
-    for name in ("Garden.jpg", "Aqua.jpg"):
-        shutil.copy(MATE / name, folder / name)
-    idx = Index.open(tmp_path / "idx", create=True)
-    idx.add(works_from(folder, licence="GPL-2.0-or-later", holder="Charles Barbin"))
+    idx, folder, query = _garden_and_aqua(tmp_path)
     sources = {idx.registry.doc_of(_sha(folder / n)): folder / n for n in ("Garden.jpg",
                                                                              "Aqua.jpg")}
     idx.close()
@@ -299,8 +301,6 @@ def test_an_index_of_crop_variants_is_rebuilt_with_the_dihedral_rows(tmp_path: P
     assert problem.startswith(f"{tmp_path / 'idx' / 'images' / 'pdq'}: PDQ hash index of an "
                               "older layout (not 8 rows per work)")
     assert "`rightsguard index compact`" in problem
-    with Image.open(MATE / "Aqua.jpg") as im:
-        query = _save(im.convert("RGB").resize((500, 312)), tmp_path / "aqua.png")
     assert [m.work.title for m in Screener(idx).screen_image_path(query).image_matches] == \
         ["works/Aqua.jpg"]
     idx.compact()  # a writer: the rebuilt index is saved in place
