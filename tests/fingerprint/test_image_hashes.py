@@ -268,6 +268,21 @@ def test_truncated_png_is_an_input_error() -> None:
         decode_image(png[: len(png) // 2], name="cut.png")
 
 
+def test_png_text_chunk_inflating_past_pillows_limit_is_named() -> None:
+    # a newcomer's valid PNG with a 1.2 MB compressed XMP chunk read "truncated or corrupt"
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", "<x:xmpmeta>" + " " * 1_200_000 + "</x:xmpmeta>",
+                  zip=True)
+    png = _encode(Image.fromarray(skdata.coffee()), "PNG", pnginfo=info)
+    assert len(png) < 1_000_000  # spaces compress: the file itself is small
+    with pytest.raises(InputError, match=r"^xmp\.png: a compressed PNG text chunk \(zTXt/iTXt: "
+                                         r"XMP, comments\) inflates past Pillow's limit of "
+                                         r"1,048,576 bytes \(possible decompression bomb\)"):
+        decode_image(png, name="xmp.png")
+
+
 @pytest.mark.parametrize(("data", "label"), [
     (b"", "empty"),
     (b"not an image at all, just text", "text"),

@@ -175,6 +175,23 @@ def test_unregistered_photographs_are_clean(photo_index: tuple, tmp_path: Path) 
         assert result.image_matches == () and result.verdict is Verdict.CLEAN, name
 
 
+def test_tiny_images_and_image_less_indexes_say_what_was_not_searched(photo_index: tuple,
+                                                                      tmp_path: Path) -> None:
+    # a newcomer's 8×8 output was an error ("image: 8×8 pixels; at least 16×16 needed", no file
+    # named) that the index holds marks for; and an index of no images said "clean", nothing more
+    idx, _root, _ids = photo_index
+    tiny = _save(Image.fromarray(skdata.astronaut()).resize((12, 9)), tmp_path / "tiny.png")
+    result = Screener(idx).screen_image_path(tiny)
+    assert result.verdict is Verdict.CLEAN and result.image_matches == ()
+    assert result.notes == ("12×9 px: marks are searched in images of at least 16 px on each "
+                            "side",)
+    empty = Index.open(tmp_path / "empty", create=True)
+    coffee = _save(Image.fromarray(skdata.coffee()), tmp_path / "coffee.png")
+    result = Screener(empty).screen_image_path(coffee)
+    assert result.verdict is Verdict.CLEAN
+    assert result.notes == ("the index holds no image works or marks: nothing to compare with",)
+
+
 def test_registered_mark_is_found_in_a_photograph(photo_index: tuple, tmp_path: Path) -> None:
     idx, _root, _ids = photo_index
     base = Image.fromarray(skdata.astronaut()).convert("RGBA")  # not a registered photograph

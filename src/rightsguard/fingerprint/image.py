@@ -343,7 +343,7 @@ def decode_image(data: bytes, *, name: str, max_pixels: int = DEFAULT_MAX_PIXELS
     """
     if max_pixels < 1:
         raise ValueError(f"max_pixels must be at least 1, got {max_pixels}")
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
     formats = _open_formats()
     fmt = "image"
@@ -388,6 +388,11 @@ def decode_image(data: bytes, *, name: str, max_pixels: int = DEFAULT_MAX_PIXELS
                              f"{', '.join(formats)})") from None
         except (OSError, ValueError, SyntaxError, EOFError, IndexError, TypeError, KeyError,
                 struct.error, zlib.error, MemoryError) as exc:
+            if "Decompressed data too large" in str(exc):  # PngImagePlugin's text-chunk guard
+                raise InputError(
+                    f"{name}: a compressed PNG text chunk (zTXt/iTXt: XMP, comments) inflates "
+                    f"past Pillow's limit of {PngImagePlugin.MAX_TEXT_CHUNK:,} bytes (possible "
+                    "decompression bomb); refused") from None
             raise InputError(f"{name}: {fmt} data cannot be decoded ({type(exc).__name__}: "
                              f"{exc}); truncated or corrupt files are refused") from None
     if frame_note:

@@ -190,16 +190,25 @@ class ImageScreener:
         """Screen one image file's bytes. Raises InputError (naming ``name``) when the bytes are
         not a decodable image."""
         from rightsguard.fingerprint.image import decode_image
+        from rightsguard.screen.marks import MIN_IMAGE_SIDE
 
         image = decode_image(data, name=name)
-        matches = [*self._copies(image, name, top=None), *self._find_marks(image)]
+        notes = list(image.notes)
+        matches = self._copies(image, name, top=None)
+        if not self.has_images():
+            notes.append("the index holds no image works or marks: nothing to compare with")
+        elif min(image.width, image.height) < MIN_IMAGE_SIDE:
+            notes.append(f"{image.width}×{image.height} px: marks are searched in images of at "
+                         f"least {MIN_IMAGE_SIDE} px on each side")
+        else:
+            matches += self._find_marks(image)
         if self.learned is not None:
             found = {m.work.work_id for m in matches}
             matches += self.learned.matches(image, name=name, found=found)
         matches.sort(key=_screening_order)
         verdict = max((m.verdict for m in matches), default=Verdict.CLEAN)
         return ScreenResult(input=name, modality="image", language=None, verdict=verdict,
-                            notes=tuple(image.notes), image_matches=tuple(matches),
+                            notes=tuple(notes), image_matches=tuple(matches),
                             size=(image.width, image.height))
 
     def similar_images(self, data: bytes, *, name: str, top: int = 10) -> list[ImageMatch]:

@@ -99,6 +99,7 @@ from rightsguard.errors import IndexCorruptError, InputError
 __all__ = [
     "FORMAT_VERSION",
     "MAX_SCALE",
+    "MIN_IMAGE_SIDE",
     "MIN_SCALE",
     "OPACITIES",
     "OTHER_IMAGES",
@@ -169,7 +170,9 @@ _MIN_MARK_PX = 20  # marks narrower than this in the given image are not searche
 # images); the narrowest logo found in measure_marks() is 22.8 px (5% of a 512 px photograph)
 _OPAQUE = 0.99  # a mark whose alpha is at least this everywhere is matched without a mask
 _MASK_DILATE = 0.1  # the mask: the mark's visible pixels dilated by this share of its short side
-_MIN_IMAGE_SIDE = 16
+MIN_IMAGE_SIDE = 16
+"""Shortest image side (pixels) searched for marks: no mark of at least 20 px wide and 8 px high
+(``_MIN_MARK_PX``, :class:`MarkTemplate`) fits a smaller one with room around it."""
 #: Least colour correlation each half of the mark (split across its long side) needs at a fine
 #: hit, on its own. A mark dominated by a plain shape (a red disc beside "ACME") matched 54 of
 #: 262 icons and photographs without it at whole-mark scores up to 0.92 — any round red blob —
@@ -357,7 +360,7 @@ def find_marks(
         raise InputError(
             f"image: expected an H×W×3 uint8 RGB array, got shape {img.shape} dtype {img.dtype}"
         )
-    if min(img.shape[:2]) < _MIN_IMAGE_SIDE:
+    if min(img.shape[:2]) < MIN_IMAGE_SIDE:
         raise InputError(f"image: {img.shape[1]}×{img.shape[0]} pixels; at least 16×16 needed")
     if not 0.0 < min_scale <= max_scale <= 1.0:
         raise InputError(
