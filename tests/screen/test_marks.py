@@ -81,6 +81,29 @@ def test_on_a_flat_background_the_score_is_one(logo: np.ndarray, logo_mark: Mark
     assert find_marks(flat, [logo_mark]) == []
 
 
+@pytest.mark.parametrize("scale", [0.4, 0.7, 0.9])
+def test_a_mark_filling_most_of_the_image_is_found(logo: np.ndarray, logo_mark: MarkTemplate,
+                                                    scale: float) -> None:
+    # a newcomer's output that held the registered logo at 40-71% of its width passed as clean:
+    # marks were searched up to 35% of the width only
+    canvas = np.full((560, 600, 3), 255, np.uint8)
+    side = round(600 * scale)
+    at = ((600 - side) // 2, (560 - side) // 2)
+    img, box = overlay_mark(canvas, logo, scale=scale, opacity=1.0, x=at[0], y=at[1])
+    (hit,) = find_marks(img, [logo_mark])
+    assert hit.score >= 0.9 and abs(hit.scale - side / 600) <= 0.02
+    assert all(abs(got - want) <= 0.02 * side for got, want in zip(hit.box, box, strict=True))
+
+
+def test_the_registered_logo_itself_is_found_as_a_whole(logo: np.ndarray,
+                                                         logo_mark: MarkTemplate) -> None:
+    flat = overlay_mark(np.full((*logo.shape[:2], 3), 255, np.uint8), logo, scale=1.0,
+                        opacity=1.0, x=0, y=0)[0]
+    (hit,) = find_marks(flat, [logo_mark])
+    assert hit.score >= 0.9 and hit.scale >= 0.95
+    assert _iou(hit.box, (0, 0, logo.shape[1], logo.shape[0])) >= 0.9
+
+
 def test_transparent_parts_are_masked_and_marks_keep_their_aspect(logo: np.ndarray) -> None:
     # A 2:1 mark: the logo on the left, nothing (alpha 0) on the right.
     wide = np.zeros((500, 1000, 4), np.uint8)
