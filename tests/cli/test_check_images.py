@@ -293,3 +293,21 @@ def test_top_gives_the_decoders_reason_for_a_broken_image_file(cli: RunCli, home
             "reason": f"{folder / 'fake.jpg'}: not an image in a supported format (supported: "
                       "PNG, JPEG, GIF, WEBP, BMP, TIFF, AVIF)"}]
     assert [s["input"] for s in reports[0]["skipped"]] == [str(folder / "notes.txt")]
+
+
+def test_index_add_takes_the_input_limit_from_the_setting(cli: RunCli, tmp_path: Path) -> None:
+    # a newcomer's 30 MB photograph could not be registered ("over the limit of 16777216 bytes
+    # for one work"), and nothing said which setting raises it
+    (tmp_path / "works").mkdir()
+    shutil.copy(MATE / "Garden.jpg", tmp_path / "works" / "Garden.jpg")
+    size = (MATE / "Garden.jpg").stat().st_size
+    low = {"RIGHTSGUARD_MAX_INPUT_BYTES": str(size - 1)}
+    proc = cli("index", "add", str(tmp_path / "works"), "--licence", "GPL-2.0-or-later",
+               home=tmp_path / "home", env=low)
+    assert proc.returncode == 2
+    assert error_lines(proc.stderr) == [
+        f"error: {tmp_path / 'works' / 'Garden.jpg'}: {size} bytes is over the limit of "
+        f"{size - 1} bytes for one work (max_input_bytes (env RIGHTSGUARD_MAX_INPUT_BYTES))"]
+    proc = cli("index", "add", str(tmp_path / "works"), "--licence", "GPL-2.0-or-later",
+               home=tmp_path / "home", env={"RIGHTSGUARD_MAX_INPUT_BYTES": str(size)})
+    assert proc.returncode == 0, proc.stderr

@@ -122,8 +122,8 @@ def index_add(
     from rightsguard.model import Skipped
 
     settings = _settings(index)
-    streams = [works_from(s, licence=licence, holder=holder, title=title, mark=mark)
-               for s in sources]
+    streams = [works_from(s, licence=licence, holder=holder, title=title, mark=mark,
+                          max_bytes=settings.max_input_bytes) for s in sources]
     if licence_texts:
         streams.append(licence_text_works())
     home = settings.home.expanduser().absolute()

@@ -53,7 +53,7 @@ from rightsguard.corpus.languages import (
     language_for_path,
     language_for_shebang,
 )
-from rightsguard.corpus.reading import DEFAULT_MAX_BYTES, read_source
+from rightsguard.corpus.reading import DEFAULT_MAX_BYTES, MAX_BYTES_SETTING, read_source
 from rightsguard.errors import BinaryInputError, InputError
 from rightsguard.model import Skipped, Source, WorkInput
 
@@ -339,7 +339,8 @@ class FolderWorks(LazyWorks):
             size = path.stat().st_size
             if size > self.max_bytes:
                 return Skipped(str(path), f"{path}: {size} bytes is over the limit of "
-                                          f"{self.max_bytes} bytes for one work")
+                                          f"{self.max_bytes} bytes for one work "
+                                          f"({MAX_BYTES_SETTING})")
             raw = path.read_bytes()
         except OSError as exc:
             return Skipped(str(path), f"{path}: cannot be read ({exc.strerror or exc})")

@@ -20,6 +20,7 @@ from rightsguard.corpus import (
 from rightsguard.corpus.base import NotAWork
 from rightsguard.corpus.catalogue import CATALOGUE_FORMATS
 from rightsguard.corpus.files import ImageRights
+from rightsguard.corpus.reading import DEFAULT_MAX_BYTES
 from rightsguard.errors import LicenceError
 from rightsguard.model import Skipped, Source, WorkInput
 from rightsguard.signals import licences
@@ -161,15 +162,17 @@ def licence_text_works(keys: list[str] | None = None) -> Iterator[WorkInput | Sk
 
 
 def works_from(source: str | os.PathLike[str], *, licence: str | None = None,
-               holder: str | None = None, title: str | None = None, mark: bool = False
-               ) -> Iterator[WorkInput | Skipped]:
+               holder: str | None = None, title: str | None = None, mark: bool = False,
+               max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[WorkInput | Skipped]:
     """Works of one SOURCE: a ``.jsonl``/``.parquet`` catalogue, a file or folder, or the
     keyword ``python-env`` (the running interpreter's distributions and standard library).
 
     ``mark``: the images of SOURCE are registered marks (logos, watermarks: kind ``mark``),
     searched inside every screened image; anything else in SOURCE is skipped with the reason.
+    ``max_bytes``: a file (or catalogue row's file) larger than this is skipped with the reason
+    (``max_input_bytes``, 16 MiB by default).
     """
-    items = _works_from(source, licence=licence, holder=holder, title=title)
+    items = _works_from(source, licence=licence, holder=holder, title=title, max_bytes=max_bytes)
     if not mark:
         yield from items
         return
@@ -183,8 +186,8 @@ def works_from(source: str | os.PathLike[str], *, licence: str | None = None,
             yield replace(item, kind="mark")
 
 
-def _works_from(source: str | os.PathLike[str], *, licence: str | None,
-                holder: str | None, title: str | None) -> Iterator[WorkInput | Skipped]:
+def _works_from(source: str | os.PathLike[str], *, licence: str | None, holder: str | None,
+                title: str | None, max_bytes: int) -> Iterator[WorkInput | Skipped]:
     resolver = SignalsLicenceResolver()
     if licence is not None:
         licence = licences.normalise_expression(licence)
@@ -194,10 +197,10 @@ def _works_from(source: str | os.PathLike[str], *, licence: str | None,
         return
     path = Path(s)
     if path.is_file() and path.name.lower().endswith(tuple(CATALOGUE_FORMATS)):
-        yield from iter_catalogue_works(path, resolver=resolver)
+        yield from iter_catalogue_works(path, resolver=resolver, max_bytes=max_bytes)
         return
     if not path.exists():
         yield Skipped(s, f"{s}: no such file or folder")
         return
     yield from iter_folder_works([path], resolver=resolver, licence=licence, holder=holder,
-                                 title=title)
+                                 title=title, max_bytes=max_bytes)
