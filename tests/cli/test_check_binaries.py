@@ -130,15 +130,17 @@ def test_a_binary_named_on_the_command_line_is_an_error(home: Path, repo: Path) 
 
 
 def test_an_image_named_on_the_command_line_is_screened(home: Path, repo: Path) -> None:
-    """Named, an image is screened as an image even when the index holds none (so clean);
-    walked in a folder of such an index it is skipped like any binary."""
+    """Named, an image is screened as an image even when the index holds none (clean, and a note
+    says so); walked in a folder of such an index it is skipped like any binary."""
     logo = repo / "logo.png"
     proc = run(FAST, ["check", str(repo / "assets"), str(logo), "--format", "json"], home)
     assert (proc.returncode, proc.stderr) == (0, "")
     report = json.loads(proc.stdout)
     assert report["results"] == [{"input": str(logo), "modality": "image", "language": None,
-                                  "verdict": "clean", "notes": [], "matches": [],
-                                  "size": {"width": 16, "height": 16}}]
+                                  "verdict": "clean", "notes": [
+                                      "the index holds no image works or marks: nothing to "
+                                      "compare with"],
+                                  "matches": [], "size": {"width": 16, "height": 16}}]
     assert report["skipped"] == [skipped_entry(repo / "assets" / "icon.png")]
 
 
