@@ -283,6 +283,64 @@ def test_removed_work_is_not_found_and_a_lost_hash_index_is_rebuilt(tmp_path: Pa
     assert len(hashes) == len(stored) // 32
 
 
+def test_plain_border_boxes_by_hand() -> None:
+    from rightsguard.screen.images import plain_border
+
+    page = np.full((200, 300, 3), 250, np.uint8)
+    assert plain_border(page) is None  # all border, nothing inside
+    page[40:180, 30:290] = skdata.astronaut()[:140, :260]
+    assert plain_border(page) == (30, 40, 290, 180)
+    page[0, 0] = (255, 240, 250)  # within 12 levels of the border colour: still plain
+    assert plain_border(page) == (30, 40, 290, 180)
+    noisy = page.copy()
+    noisy[5, 5] = (250, 250, 235)  # one pixel 15 levels off: the border stops at row 5
+    assert plain_border(noisy) == (5, 5, 290, 180)
+    thin = np.full((200, 300, 3), 0, np.uint8)
+    thin[3:197, 5:295] = skdata.astronaut()[:194, :290]  # 2 + 3% of the width, 3% of the height
+    assert plain_border(thin) is None
+    small = np.full((200, 300, 3), 0, np.uint8)
+    small[80:120, 100:160] = skdata.astronaut()[:40, :60]  # 20% of the height inside: an icon
+    assert plain_border(small) is None
+
+
+def test_a_soft_picture_inside_a_plain_border_is_found_in_the_whole_images_pixels(
+        tmp_path: Path) -> None:
+    # a newcomer's Aqua (a smooth gradient: no SIFT keypoints) with a 100 px white border at
+    # 1600 px passed as clean; black letterboxing likewise
+    from rightsguard.screen.images import plain_border
+
+    idx, _folder, _query = _garden_and_aqua(tmp_path)
+    screener = Screener(idx)
+    with Image.open(MATE / "Aqua.jpg") as im:
+        inner = im.convert("RGB").resize((1400, 875))
+    for colour in ("white", "black"):
+        page = Image.new("RGB", (1600, 1075), colour)
+        page.paste(inner, (100, 100))
+        path = _save(page, tmp_path / f"aqua-on-{colour}.jpg", "JPEG", quality=85)
+        assert plain_border(np.asarray(page)) == (100, 100, 1500, 975)
+        result = screener.screen_image_path(path)
+        [match] = result.image_matches
+        assert match.work.title == "works/Aqua.jpg" and match.kind == "copy", colour
+        xs = [p[0] for p in match.output_polygon]
+        ys = [p[1] for p in match.output_polygon]
+        assert abs(min(xs) - 100) < 16 and abs(max(xs) - 1500) < 16, colour
+        assert abs(min(ys) - 100) < 16 and abs(max(ys) - 975) < 16, colour
+        assert match.output_coverage == pytest.approx(1400 * 875 / (1600 * 1075), abs=0.03)
+        # found by the second look; JPEG ringing leaves the picture's edge a pixel or two wider
+        [note] = result.notes
+        found = re.fullmatch(r"a plain border was left out: the copy was found in the part "
+                             r"\[(\d+), (\d+)\) × \[(\d+), (\d+)\) px inside it", note)
+        assert found is not None, (colour, note)
+        box = [int(v) for v in found.groups()]
+        assert all(abs(got - want) <= 2 for got, want in zip(box, (100, 1500, 100, 975),
+                                                             strict=True)), (colour, note)
+    # an unregistered photograph on a page: the second look finds nothing either
+    page = Image.new("RGB", (900, 700), "white")
+    page.paste(Image.fromarray(skdata.coffee()), (150, 150))
+    assert screener.screen_image_path(_save(page, tmp_path / "coffee-page.png")).image_matches \
+        == ()
+
+
 def test_an_index_of_crop_variants_is_rebuilt_with_the_dihedral_rows(tmp_path: Path) -> None:
     """Until 2026-12-01 a work stored 37 PDQ variants (29 crops after the 8 dihedral) and the
     hash index held every one, created without params: opened now, it is rebuilt from the

@@ -8,14 +8,14 @@ Cascade for one screened image (DESIGN.md, "Images"; issue #4 parts 2, 3, 5):
    :class:`~rightsguard.errors.InputError` naming the file).
 2. **Candidates**: the image's own PDQ variants
    (:func:`~rightsguard.fingerprint.image.query_fingerprints`) against every work's stored
-   variants (whole image, dihedral variants, crops) in the index's FAISS binary flat index; the
+   variants (whole image and its 7 dihedral variants) in the index's FAISS binary index; the
    :data:`MAX_CANDIDATES` nearest works within :data:`CANDIDATE_DISTANCE` bits of 256.
    Second channel: the image's SIFT descriptors vote for works through the visual words of
    every work's stored descriptors in an inverted file
    (:class:`~rightsguard.index.feature_index.FeatureIndex`); the
    :data:`MAX_FEATURE_CANDIDATES` best voted works not already candidates are verified too.
-   This finds what no stored PDQ variant lines up with: half-picture crops, small rotations,
-   screenshots. It costs one SIFT extraction per screened image (about 40 ms at 512 px).
+   This finds what no stored PDQ variant lines up with: crops, small rotations, screenshots.
+   It costs one SIFT extraction per screened image (about 40 ms at 512 px).
    Third channel, only when nothing is confirmed after the first two: the
    :data:`MAX_LAYOUT_CANDIDATES` works nearest by 16×16 brightness layout
    (:mod:`rightsguard.fingerprint.image_layout`), for pictures without texture.
@@ -35,6 +35,12 @@ Cascade for one screened image (DESIGN.md, "Images"; issue #4 parts 2, 3, 5):
    candidate nothing confirms is still reported when its PDQ distance is at most
    :data:`NEAR_DUPLICATE_DISTANCE` (a near-duplicate of the whole image: flat or tiny images
    have too few keypoints to verify), with matcher ``pdq`` and no region beyond the whole image.
+   Then, when nothing is confirmed and the image has a plain border (:func:`plain_border`:
+   padding, letterboxing, a picture on a blank page), the PDQ and layout channels run again on
+   the part inside it (its SIFT features are the whole image's, moved: a plain border has none,
+   so the votes would not change), and a copy found there is reported in the whole image's
+   pixels. A soft picture with a 100 px white border passed as clean: it has too few keypoints
+   for votes, and PDQ and layout describe the whole padded image.
 4. **Marks**: every registered mark (kind ``mark``) is searched in the image
    (:func:`rightsguard.screen.marks.find_marks`); each one found is a ``mark`` match with its box.
 
@@ -99,6 +105,47 @@ DENSE_WORK_SIDE = 768
 _PIXEL_CACHE = 32  # works' pixels kept warm (768 px RGB: at most 1.8 MB each)
 #: A candidate this near is reported even when feature verification cannot confirm it.
 NEAR_DUPLICATE_DISTANCE = 16
+
+
+#: A border is plain when every pixel of it is within this many levels (of 255, per channel) of
+#: the border's median colour: JPEG ringing and dithering stay within it, picture content not.
+BORDER_TOLERANCE = 12
+#: Least border worth a second look, as a share of the image's width or height (both sides
+#: together): below it the part inside differs too little from the whole image to change what
+#: the channels see.
+BORDER_MIN_SHARE = 0.04
+#: Least part inside a border, as a share of each side: a smaller part is an icon on a page.
+BORDER_MIN_INNER = 0.25
+
+
+def plain_border(rgb: Any) -> tuple[int, int, int, int] | None:
+    """The half-open box ``(x0, y0, x1, y1)`` in pixels of ``rgb`` (H×W×3 uint8) inside a plain
+    border — rows and columns from each edge whose every pixel is within
+    :data:`BORDER_TOLERANCE` of the median colour of the image's outermost pixels — or None when
+    that border is under :data:`BORDER_MIN_SHARE` of the width and of the height, or leaves
+    less than :data:`BORDER_MIN_INNER` of either side (or under 32 px) inside."""
+    a = np.asarray(rgb)
+    h, w = a.shape[:2]
+    if h < 8 or w < 8:
+        return None
+    edge = np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]]).astype(np.int16)
+    colour = np.median(edge, axis=0)
+    plain = (np.abs(a.astype(np.int16) - colour) <= BORDER_TOLERANCE).all(axis=2)
+    rows, cols = plain.all(axis=1), plain.all(axis=0)
+
+    def run(flags: Any) -> int:
+        off = np.flatnonzero(~flags)
+        return int(off[0]) if off.size else int(flags.size)
+
+    y0, x0 = run(rows), run(cols)
+    if y0 >= h or x0 >= w:
+        return None  # all plain: nothing inside
+    y1, x1 = h - run(rows[::-1]), w - run(cols[::-1])
+    if (x0 + w - x1) < BORDER_MIN_SHARE * w and (y0 + h - y1) < BORDER_MIN_SHARE * h:
+        return None
+    if (x1 - x0) < max(32, BORDER_MIN_INNER * w) or (y1 - y0) < max(32, BORDER_MIN_INNER * h):
+        return None
+    return x0, y0, x1, y1
 
 
 def _mirrors(variant: int, stored: ImagePrints) -> bool:
@@ -194,7 +241,10 @@ class ImageScreener:
 
         image = decode_image(data, name=name)
         notes = list(image.notes)
-        matches = self._copies(image, name, top=None)
+        matches, features = self._copies(image, name, top=None)
+        if features is not None and not any(m.kind == "copy" for m in matches):
+            matches, note = self._inside_border(image, name, matches, features)
+            notes += note
         if not self.has_images():
             notes.append("the index holds no image works or marks: nothing to compare with")
         elif min(image.width, image.height) < MIN_IMAGE_SIDE:
@@ -211,6 +261,36 @@ class ImageScreener:
                             notes=tuple(notes), image_matches=tuple(matches),
                             size=(image.width, image.height))
 
+    def _inside_border(self, image: DecodedImage, name: str, matches: list[ImageMatch],
+                       features: LocalFeatures) -> tuple[list[ImageMatch], list[str]]:
+        """Copies inside a plain border of ``image`` (:func:`plain_border`), in ``image``'s
+        pixels, replacing ``matches``; else ``matches`` unchanged. Returns (matches, notes).
+        ``features``: ``image``'s SIFT features (a plain border has none: the part's are these,
+        moved), so this second look costs the PDQ and layout channels only."""
+        import dataclasses
+
+        from rightsguard.fingerprint.image import DecodedImage
+
+        box = plain_border(image.rgb)
+        if box is None:
+            return matches, []
+        x0, y0, x1, y1 = box
+        inner = DecodedImage(np.ascontiguousarray(image.rgb[y0:y1, x0:x1]), x1 - x0, y1 - y0,
+                             image.format)
+        shift = np.array([x0, y0], np.float32)
+        moved = dataclasses.replace(features, points=features.points - shift, width=x1 - x0,
+                                    height=y1 - y0)
+        found = [m for m in self._copies(inner, name, top=None, features=moved)[0]
+                 if m.kind == "copy"]
+        if not found:
+            return matches, []
+        share = (x1 - x0) * (y1 - y0) / float(image.width * image.height)
+        shifted = [dataclasses.replace(
+            m, output_polygon=tuple((x + x0, y + y0) for x, y in m.output_polygon),
+            output_coverage=m.output_coverage * share) for m in found]
+        return shifted, [f"a plain border was left out: the copy was found in the part "
+                         f"[{x0}, {x1}) × [{y0}, {y1}) px inside it"]
+
     def similar_images(self, data: bytes, *, name: str, top: int = 10) -> list[ImageMatch]:
         """Works ranked for a rights holder's look-up ("is my picture in it?"), at most
         ``top``: the ``top`` nearest works by PDQ distance (no radius) and the ``top`` works
@@ -224,32 +304,46 @@ class ImageScreener:
         from rightsguard.fingerprint.image import decode_image
 
         image = decode_image(data, name=name)
-        return self._copies(image, name, top=top)
+        return self._copies(image, name, top=top)[0]
 
     # -- copies --------------------------------------------------------------------------------
-    def _copies(self, image: DecodedImage, name: str, *, top: int | None) -> list[ImageMatch]:
+    def _copies(self, image: DecodedImage, name: str, *, top: int | None,
+                features: LocalFeatures | None = None
+                ) -> tuple[list[ImageMatch], LocalFeatures | None]:
+        """Copies of works in ``image`` (or, with ``top``, the look-up's ranking) and the SIFT
+        features they were found with (None when the index holds no images). ``features``
+        given: a second look at a part of an image whose features these are (in the part's
+        pixels): they are not extracted again and the vote channel, which would see the same
+        descriptors, and rotated layout starts are skipped."""
         from rightsguard.fingerprint.image import DEFAULT_PDQ_THRESHOLD, query_fingerprints
         from rightsguard.fingerprint.image_features import extract_features
 
         if not self.index.images.present():
-            return []
+            return [], None
         codes = np.stack([np.frombuffer(bytes(v.pdq), np.uint8)
                           for v in query_fingerprints(image)])
-        # The PDQ search runs while another thread extracts the SIFT features the vote channel
-        # and verification need (OpenCV releases the GIL): at 1 M works the search takes about
-        # as long as the vote search (bench/README.md), and extraction longer than both.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rightsguard-sift") as pool:
-            features = pool.submit(extract_features, image.rgb, name=name)
-            found = self.index.image_candidates(
+
+        def pdq_candidates() -> list[Any]:
+            return self.index.image_candidates(
                 codes, k=top or self.max_candidates,
                 max_distance=None if top else self.candidate_distance or DEFAULT_PDQ_THRESHOLD,
                 exact=bool(top))  # a rights holder's look-up scans every row, partitioned or not
-            query = features.result()
+
+        if features is not None:
+            query, found = features, pdq_candidates()
+        else:
+            # The PDQ search runs while another thread extracts the SIFT features the vote
+            # channel and verification need (OpenCV releases the GIL): at 1 M works the search
+            # takes about as long as the vote search (bench/README.md), and extraction longer.
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rightsguard-sift") as pool:
+                extracting = pool.submit(extract_features, image.rgb, name=name)
+                found = pdq_candidates()
+                query = extracting.result()
         out = self._verified(image, query, [(c.doc, c.distance, None, c.variant) for c in found],
                              top=top, dense=self.max_dense)
         # Second channel: works the query's SIFT descriptors vote for (50% crops, rotations,
         # screenshots line up with no stored PDQ variant); those already verified are skipped.
-        if len(query):
+        if len(query) and features is None:
             voted = self.index.image_feature_candidates(
                 query.descriptors, k=top or self.max_feature_candidates,
                 exclude=[c.doc for c in found])
@@ -267,10 +361,11 @@ class ImageScreener:
             tried = {c.doc for c in found} | {c.doc for c in voted}
             # rotated starts here only when no vote candidate had them (each set is 6 more
             # alignments, and most images are no copy at all)
-            out += self._layout_copies(image, name, tried, rotations=not voted)
+            out += self._layout_copies(image, name, tried,
+                                       rotations=not voted and features is None)
         if top:
             out = look_up_order(out)[:top]
-        return out
+        return out, query
 
     def _verified(self, image: DecodedImage, query: LocalFeatures,
                   found: list[tuple[int, int | None, int | None, int | None]], *,
