@@ -311,3 +311,15 @@ def test_index_add_takes_the_input_limit_from_the_setting(cli: RunCli, tmp_path:
     proc = cli("index", "add", str(tmp_path / "works"), "--licence", "GPL-2.0-or-later",
                home=tmp_path / "home", env={"RIGHTSGUARD_MAX_INPUT_BYTES": str(size)})
     assert proc.returncode == 0, proc.stderr
+
+
+def test_an_image_over_the_input_limit_names_the_setting(cli: RunCli, home: tuple) -> None:
+    index_home, out = home
+    image = out / "coffee.png"
+    size = image.stat().st_size
+    proc = cli("check", str(image), home=index_home,
+               env={"RIGHTSGUARD_MAX_INPUT_BYTES": str(size - 1)})
+    assert proc.returncode == 2
+    assert error_lines(proc.stderr) == [
+        f"error: {image}: {size} bytes is over the input limit of {size - 1} bytes; raise the "
+        "limit with max_input_bytes (env RIGHTSGUARD_MAX_INPUT_BYTES) to read it"]

@@ -35,6 +35,7 @@ from rightsguard.corpus.languages import (
 from rightsguard.corpus.reading import (
     BINARY_SNIFF_BYTES,
     DEFAULT_MAX_BYTES,
+    MAX_BYTES_SETTING,
     decode_text,
     nul_offset,
     read_source,
@@ -200,7 +201,8 @@ class Screener:
             size = path.stat().st_size
             if size > self.max_bytes:
                 raise InputError(f"{path}: {size} bytes is over the input limit of "
-                                 f"{self.max_bytes} bytes")
+                                 f"{self.max_bytes} bytes; raise the limit with "
+                                 f"{MAX_BYTES_SETTING} to read it")
             return path.read_bytes()
         except OSError as exc:
             raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
