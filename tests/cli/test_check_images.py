@@ -190,6 +190,19 @@ def test_stdin_that_is_neither_image_nor_text_is_an_error(home: tuple) -> None:
     assert proc.returncode == 2
     (error,) = json.loads(proc.stdout)["errors"]
     assert error["input"] == "-" and error["reason"].startswith("-: PNG")
+    # a PNG whose XMP chunk inflates past Pillow's guard was "binary file (NUL byte at offset
+    # 8)" on stdin (Pillow refuses it while reading the header): the decoder's reason now
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", " " * 1_200_000, zip=True)
+    buf = io.BytesIO()
+    Image.fromarray(skdata.coffee()).save(buf, "PNG", pnginfo=info)
+    proc = _check_bytes(index, buf.getvalue(), "--format", "json")
+    assert proc.returncode == 2
+    (error,) = json.loads(proc.stdout)["errors"]
+    assert error["reason"].startswith("-: a compressed PNG text chunk (zTXt/iTXt: XMP, comments) "
+                                      "inflates past Pillow's limit")
 
 
 def test_top_on_a_named_text_file_is_an_error_naming_it(cli: RunCli, home: tuple) -> None:

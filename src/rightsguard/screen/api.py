@@ -81,7 +81,7 @@ def image_format(data: bytes) -> str | None:
     import io
     import warnings
 
-    from PIL import Image
+    from PIL import Image, UnidentifiedImageError
 
     from rightsguard.fingerprint.image import SUPPORTED_FORMATS
 
@@ -94,8 +94,10 @@ def image_format(data: bytes) -> str | None:
                 return str(im.format or "image")
         except Image.DecompressionBombError:
             return "image"  # an image, refused when decoded (with its size in the message)
-        except Exception:  # Pillow's plugins raise assorted errors on what they cannot parse
+        except UnidentifiedImageError:  # no plugin took it (Pillow tried them all)
             return None
+        except Exception:  # a plugin took the header, then failed (a PNG text chunk over
+            return "image"  # Pillow's limit raises ValueError): decoding says what is wrong
 
 
 _SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", ".tox"})
