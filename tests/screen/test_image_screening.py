@@ -298,9 +298,20 @@ def test_plain_border_boxes_by_hand() -> None:
     thin = np.full((200, 300, 3), 0, np.uint8)
     thin[3:197, 5:295] = skdata.astronaut()[:194, :290]  # 2 + 3% of the width, 3% of the height
     assert plain_border(thin) is None
+    # one side only, each side its own colour (a newcomer's 300 px of white under a photograph
+    # was not seen: the border colour was the median of all four edges)
+    one = np.full((200, 300, 3), 255, np.uint8)
+    one[:140, :] = skdata.coffee()[100:240, 100:400]
+    assert plain_border(one) == (0, 0, 300, 140)
+    bars = np.full((200, 300, 3), 255, np.uint8)  # white on the left, black on the right
+    bars[:, 240:] = 0
+    bars[:, 40:240] = skdata.coffee()[100:300, 100:300]
+    assert plain_border(bars) == (40, 0, 240, 200)
     small = np.full((200, 300, 3), 0, np.uint8)
-    small[80:120, 100:160] = skdata.astronaut()[:40, :60]  # 20% of the height inside: an icon
+    small[80:110, 100:160] = skdata.astronaut()[:30, :60]  # 30 px high inside: too little
     assert plain_border(small) is None
+    small[80:120, 100:160] = skdata.astronaut()[:40, :60]  # 40 px: 20% of the height
+    assert plain_border(small) == (100, 80, 160, 120)
 
 
 def test_a_soft_picture_inside_a_plain_border_is_found_in_the_whole_images_pixels(
