@@ -185,6 +185,13 @@ def test_tiny_images_and_image_less_indexes_say_what_was_not_searched(photo_inde
     assert result.verdict is Verdict.CLEAN and result.image_matches == ()
     assert result.notes == ("12×9 px: marks are searched in images of at least 16 px on each "
                             "side",)
+    # under SIFT's 8 px a side (7×300 was an error, exit 2): hash and layout only
+    strip = _save(Image.fromarray(skdata.astronaut()).resize((7, 300)), tmp_path / "strip.png")
+    result = Screener(idx).screen_image_path(strip)
+    assert result.verdict is Verdict.CLEAN and result.image_matches == ()
+    assert result.notes == (
+        "7×300 px: too small for local features (at least 8 px a side); compared by hash and "
+        "layout only", "7×300 px: marks are searched in images of at least 16 px on each side")
     empty = Index.open(tmp_path / "empty", create=True)
     coffee = _save(Image.fromarray(skdata.coffee()), tmp_path / "coffee.png")
     result = Screener(empty).screen_image_path(coffee)

@@ -65,7 +65,8 @@ DESCRIPTOR_BYTES = 128
 
 _CONTRAST = 0.04  # OpenCV's default SIFT contrast threshold (Lowe 2004's 0.03, scaled)
 _LOW_CONTRAST = 0.01  # retry for flat images (moon, retina, clock): measured, see module doc
-_MIN_SIDE = 8  # pixels; SIFT finds nothing useful below this
+MIN_SIDE = 8
+"""Shortest image side (pixels) features are extracted from: SIFT finds nothing useful below."""
 
 _MAGIC = b"RGLF"
 _HEADER = struct.Struct("<4sBBHIIIf")  # magic, version, kind, descriptor bytes, n, w, h, scale
@@ -178,8 +179,8 @@ def _as_grey(image: npt.NDArray[np.uint8], name: str) -> npt.NDArray[np.uint8]:
     else:
         raise InputError(f"{name}: shape {image.shape}, expected H×W×3 RGB or H×W grey")
     h, w = grey.shape
-    if min(h, w) < _MIN_SIDE:
-        raise InputError(f"{name}: {w}x{h} px, both sides must be at least {_MIN_SIDE} px")
+    if min(h, w) < MIN_SIDE:
+        raise InputError(f"{name}: {w}x{h} px, both sides must be at least {MIN_SIDE} px")
     return grey
 
 

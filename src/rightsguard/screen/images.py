@@ -243,11 +243,21 @@ class ImageScreener:
         """Screen one image file's bytes. Raises InputError (naming ``name``) when the bytes are
         not a decodable image."""
         from rightsguard.fingerprint.image import decode_image
+        from rightsguard.fingerprint.image_features import MIN_SIDE, LocalFeatures
         from rightsguard.screen.marks import MIN_IMAGE_SIDE
 
         image = decode_image(data, name=name)
         notes = list(image.notes)
-        matches, features = self._copies(image, name, top=None)
+        if min(image.width, image.height) < MIN_SIDE and self.has_images():
+            # SIFT needs MIN_SIDE px a side: hash and layout only (a newcomer's 7×300 px output
+            # was an error, exit 2)
+            notes.append(f"{image.width}×{image.height} px: too small for local features "
+                         f"(at least {MIN_SIDE} px a side); compared by hash and layout only")
+            none = LocalFeatures(np.zeros((0, 2), np.float32), np.zeros((0, 128), np.uint8),
+                                 image.width, image.height, 1.0)
+            matches, features = self._copies(image, name, top=None, features=none)
+        else:
+            matches, features = self._copies(image, name, top=None)
         if features is not None and not any(m.kind == "copy" for m in matches):
             matches, note = self._inside_border(image, name, matches, features)
             notes += note
