@@ -122,12 +122,15 @@ def test_damaged_image_indexes_are_found_and_a_write_rebuilds_them(tmp_path: Pat
     assert all("`rightsguard index compact`" in p for p in problems)
     # a reader rebuilds both for itself (check failed with exit 2 before) and writes nothing
     before = {f: f.stat().st_mtime_ns for f in (idx.path / "images").rglob("*")}
-    found = Screener(idx).screen_image_path(MATE / "Aqua.jpg").image_matches
-    assert [m.work.title for m in found] == ["works/Aqua.jpg"]
+    result = Screener(idx).screen_image_path(MATE / "Aqua.jpg")
+    assert [m.work.title for m in result.image_matches] == ["works/Aqua.jpg"]
+    assert result.notes == ("the index's PDQ hash index is damaged: rebuilt from the registry "
+                            "for this run (`rightsguard index compact` saves it)",)
     assert {f: f.stat().st_mtime_ns for f in (idx.path / "images").rglob("*")} == before
     idx.close()
     idx = Index.open(tmp_path / "idx")
     idx.compact()  # a write: both rebuilt from the registry, in place
     assert idx.verify().problems == []
-    found = Screener(idx).screen_image_path(MATE / "Aqua.jpg").image_matches
-    assert [m.work.title for m in found] == ["works/Aqua.jpg"]
+    result = Screener(idx).screen_image_path(MATE / "Aqua.jpg")
+    assert [m.work.title for m in result.image_matches] == ["works/Aqua.jpg"]
+    assert result.notes == ()

@@ -394,10 +394,14 @@ def test_an_index_of_crop_variants_is_rebuilt_with_the_dihedral_rows(tmp_path: P
     assert problem.startswith(f"{tmp_path / 'idx' / 'images' / 'pdq'}: PDQ hash index of an "
                               "older layout (not 8 rows per work)")
     assert "`rightsguard index compact`" in problem
-    assert [m.work.title for m in Screener(idx).screen_image_path(query).image_matches] == \
-        ["works/Aqua.jpg"]
+    result = Screener(idx).screen_image_path(query)
+    assert [m.work.title for m in result.image_matches] == ["works/Aqua.jpg"]
+    # a reader rebuilds it for itself on every run until a write: each result says so
+    assert result.notes == ("the index's PDQ hash index is of an older layout: rebuilt from the "
+                            "registry for this run (`rightsguard index compact` saves it)",)
     idx.compact()  # a writer: the rebuilt index is saved in place
     assert idx.verify().problems == []
+    assert Screener(idx).screen_image_path(query).notes == ()
     hashes = HashIndex.open(tmp_path / "idx" / "images" / "pdq", bits=256, kind="pdq",
                             params={"variants": 8})
     assert len(hashes) == 16 and sorted(set(hashes.docs.tolist())) == sorted(old)

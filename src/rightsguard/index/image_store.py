@@ -122,6 +122,9 @@ class ImageStore:
         self._features: FeatureIndex | None = None
         self._features_generation: int | None = None
         self._scratch: Any = None  # a reader's rebuilt copy of a damaged hash index
+        #: Set when this reader rebuilt the hash index for itself (damaged, or of an older
+        #: layout): what to tell the user, who pays that rebuild on every run until a write.
+        self.rebuilt: str | None = None
 
     def hash_index(self, generation: int | None = None, *, writable: bool = False
                    ) -> HashIndex:
@@ -145,13 +148,18 @@ class ImageStore:
                 try:
                     opened = HashIndex.open(self.folder, bits=PDQ_BYTES * 8, kind=HASH_KIND,
                                             params=HASH_PARAMS)
-                except (IndexCorruptError, IndexMismatchError):
+                except (IndexCorruptError, IndexMismatchError) as exc:
                     import shutil
                     import tempfile
 
                     if writable:
                         shutil.rmtree(self.folder, ignore_errors=True)
                     else:
+                        what = "damaged" if isinstance(exc, IndexCorruptError) else \
+                            "of an older layout"
+                        self.rebuilt = (f"the index's PDQ hash index is {what}: rebuilt from "
+                                        "the registry for this run (`rightsguard index compact` "
+                                        "saves it)")
                         self._scratch = tempfile.TemporaryDirectory(prefix="rightsguard-pdq-")
                         opened = HashIndex.create(Path(self._scratch.name) / HASH_KIND,
                                                   bits=PDQ_BYTES * 8, kind=HASH_KIND,
@@ -231,6 +239,7 @@ class ImageStore:
     def _writable_hash_index(self) -> HashIndex:
         """The hash index reopened for a write (a damaged one rebuilt in place)."""
         self._index = None  # another process may have saved since: reopen
+        self.rebuilt = None  # a rebuild now is saved in place
         return self.hash_index(writable=True)
 
     def damage(self) -> list[str]:

@@ -261,6 +261,8 @@ class ImageScreener:
         if features is not None and not any(m.kind == "copy" for m in matches):
             matches, note = self._inside_border(image, name, matches, features)
             notes += note
+        if self.index.images.rebuilt:
+            notes.append(self.index.images.rebuilt)
         if not self.has_images():
             notes.append("the index holds no image works or marks: nothing to compare with")
         elif min(image.width, image.height) < MIN_IMAGE_SIDE:
