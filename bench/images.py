@@ -921,22 +921,12 @@ def vote_recall(run: Run, idx: Any, distractors: int, log: Callable[[str], Any],
     for the vote candidates of every positive copy of ``families``."""
     from rightsguard.fingerprint.image import decode_image
     from rightsguard.fingerprint.image_features import extract_features
-    from rightsguard.index.feature_index import FeatureIndex
     from rightsguard.screen.images import MAX_FEATURE_CANDIDATES
 
     real = idx.images.feature_index()
-    words, first = real.words, real.last_doc + 1
     rng = np.random.default_rng(run.seed + 3)
-    per_word = rng.multinomial(distractors * 500, np.full(words, 1.0 / words))
-    real_lengths = np.diff(real._offsets)
-    offsets = np.concatenate([[0], np.cumsum(real_lengths + per_word)]).astype(np.int64)
-    docs = rng.integers(first, first + distractors, int(offsets[-1]), dtype=np.uint32)
-    # each word's list: its real postings first, then its distractors
-    word_of = np.repeat(np.arange(words), real_lengths)
-    rank = np.arange(real_lengths.sum()) - real._offsets[word_of]
-    docs[offsets[word_of] + rank] = real._docs
-    big = FeatureIndex(real._vocabulary, offsets, docs, last_doc=first + distractors - 1,
-                       trained_rows=real.trained_rows, works=real.works + distractors)
+    per_word = rng.multinomial(distractors * 500, np.full(real.words, 1.0 / real.words))
+    big = real.with_synthetic_works(distractors, per_word, rng)
     log(f"vote recall: {distractors:,} distractor works, {len(big):,} postings ...")
     asked = found = kept = 0
     for gi, g in enumerate(run.groups):

@@ -1,7 +1,8 @@
 """Candidate works by local-feature votes: visual words in an inverted file of work numbers.
 
 Why this channel: the PDQ variants (:mod:`rightsguard.index.images`) find a copy only when the
-query lines up with one of a work's 37 stored variants. Crops that keep half of the picture,
+query lines up with one of a work's stored variants (37 then: 29 of them crops; 8 since
+2026-12-01, these votes finding the crops). Crops that keep half of the picture,
 rotations of 5–15° and screenshots (the picture small inside a window) line up with none of them:
 in ``python -m bench images`` (bench/README.md, 2026-11-30) the right work was not a PDQ
 candidate for 85 of 96 such 50% crops, 80 of 96 rotations and 95 of 96 screenshots. Local
@@ -136,6 +137,19 @@ class FeatureCandidate:
     score: float = 0.0
 
 
+def _train_vocabulary(sample: F32, nbits: int) -> Any:
+    """A ``MultiIndexQuantizer`` of ``2 × nbits`` bits trained on RootSIFT rows ``sample``
+    (seeded, :data:`TRAIN_ITERATIONS` k-means iterations: the same rows give the same words)."""
+    import faiss
+
+    vocabulary = faiss.MultiIndexQuantizer(DIM, 2, nbits)
+    vocabulary.pq.cp.seed = _SEED
+    vocabulary.pq.cp.min_points_per_centroid = 1  # small collections: no warning
+    vocabulary.pq.cp.niter = TRAIN_ITERATIONS
+    vocabulary.train(np.ascontiguousarray(sample))
+    return vocabulary
+
+
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -193,7 +207,6 @@ class FeatureIndex:
         ``chunk`` works at a time. ``items``: a function returning the items afresh (the
         registry's query), or a collection iterated twice; a one-shot iterator is read into a
         list first."""
-        import faiss
 
         if callable(items):
             source = items
@@ -220,12 +233,7 @@ class FeatureIndex:
         cap = _TRAIN_PER_CENTROID << nbits
         if sample.shape[0] > cap:
             sample = sample[np.sort(rng.choice(sample.shape[0], cap, replace=False))]
-        vocabulary = faiss.MultiIndexQuantizer(DIM, 2, nbits)
-        # the product quantiser's k-means, seeded: the same rows give the same words
-        vocabulary.pq.cp.seed = _SEED
-        vocabulary.pq.cp.min_points_per_centroid = 1  # small collections: no warning
-        vocabulary.pq.cp.niter = TRAIN_ITERATIONS
-        vocabulary.train(np.ascontiguousarray(sample))
+        vocabulary = _train_vocabulary(sample, nbits)
         del reservoir, sample
         index = cls(vocabulary, last_doc=last_doc, trained_rows=n)
         batch: list[tuple[int, F32]] = []
@@ -277,6 +285,21 @@ class FeatureIndex:
         self.appended_rows += added
         self.last_doc = max(self.last_doc, last_doc)
         return added
+
+    def with_synthetic_works(self, works: int, per_word: I64,
+                             rng: np.random.Generator) -> FeatureIndex:
+        """A copy listing ``works`` synthetic works beside this index's (documents
+        ``last_doc + 1`` …): word ``w`` gets ``per_word[w]`` more postings, each a random one of
+        them, after its own. Same vocabulary; for timing and recall at scale
+        (:func:`synthetic_index`, ``python -m bench images``). Memory: 4 bytes per posting."""
+        first = self.last_doc + 1
+        own = np.diff(self._offsets)
+        offsets = np.concatenate([[0], np.cumsum(own + per_word)]).astype(np.int64)
+        docs = rng.integers(first, first + works, int(offsets[-1]), dtype=np.uint32)
+        word_of = np.repeat(np.arange(self.words), own)  # each own posting where its list moved
+        docs[offsets[word_of] + np.arange(own.sum()) - self._offsets[word_of]] = self._docs
+        return FeatureIndex(self._vocabulary, offsets, docs, last_doc=first + works - 1,
+                            trained_rows=self.trained_rows, works=self.works + works)
 
     def _assign(self, x: F32, m: int) -> npt.NDArray[np.uint32]:
         """The ``m`` nearest words of each row of ``x`` (``(n, m)``)."""
@@ -454,23 +477,16 @@ def synthetic_index(works: int, *, per_work: int = 500, seed: int = 0,
     rows fall in the words, each listing a random document, so the lists fill as the
     vocabulary splits such rows (real collections differ in their votes, not in the work per
     query). Memory: about 4 bytes per posting."""
-    import faiss
 
     from rightsguard.fingerprint.image_features import rootsift
 
     rng = np.random.default_rng(seed)
     n = train_works * 500
     sample = rootsift(rng.integers(0, 256, (n, DIM), dtype=np.uint8))
-    vocabulary = faiss.MultiIndexQuantizer(DIM, 2, nbits_for(n))
-    vocabulary.pq.cp.seed = _SEED
-    vocabulary.pq.cp.niter = TRAIN_ITERATIONS
-    vocabulary.train(sample)
-    index = FeatureIndex(vocabulary, last_doc=works, trained_rows=n, works=works)
-    share = np.bincount(index._assign(sample, 1)[:, 0], minlength=index.words) / n
+    empty = FeatureIndex(_train_vocabulary(sample, nbits_for(n)), last_doc=0, trained_rows=n)
+    share = np.bincount(empty._assign(sample, 1)[:, 0], minlength=empty.words) / n
     del sample
-    per_word = rng.multinomial(works * per_work, share)
-    index._offsets = np.concatenate([[0], np.cumsum(per_word)]).astype(np.int64)
-    index._docs = rng.integers(1, works + 1, works * per_work, dtype=np.uint32)
+    index = empty.with_synthetic_works(works, rng.multinomial(works * per_work, share), rng)
     index._stop_words()
     index._words_of()
     return index
