@@ -100,6 +100,12 @@ def image_prints_of(item: WorkInput, *, max_pixels: int | None = None) -> ImageP
     return ImagePrints(image.width, image.height, hashes, features)
 
 
+def _unusable(exc: Exception) -> str:
+    """Why a saved hash index cannot be used, for messages: ``"damaged"`` (IndexCorruptError)
+    or ``"of an older layout"`` (IndexMismatchError: other :data:`HASH_PARAMS`)."""
+    return "damaged" if isinstance(exc, IndexCorruptError) else "of an older layout"
+
+
 def split_hashes(blob: bytes, doc: int) -> U8:
     """The stored variants of ``doc`` as uint8 ``(n, 32)``; IndexCorruptError if not whole."""
     if len(blob) % PDQ_BYTES:
@@ -146,8 +152,7 @@ class ImageStore:
             opened = None
             if (self.folder / "manifest.json").exists():
                 try:
-                    opened = HashIndex.open(self.folder, bits=PDQ_BYTES * 8, kind=HASH_KIND,
-                                            params=HASH_PARAMS)
+                    opened = self._open_saved()
                 except (IndexCorruptError, IndexMismatchError) as exc:
                     import shutil
                     import tempfile
@@ -155,11 +160,9 @@ class ImageStore:
                     if writable:
                         shutil.rmtree(self.folder, ignore_errors=True)
                     else:
-                        what = "damaged" if isinstance(exc, IndexCorruptError) else \
-                            "of an older layout"
-                        self.rebuilt = (f"the index's PDQ hash index is {what}: rebuilt from "
-                                        "the registry for this run (`rightsguard index compact` "
-                                        "saves it)")
+                        self.rebuilt = (f"the index's PDQ hash index is {_unusable(exc)}: "
+                                        "rebuilt from the registry for this run (`rightsguard "
+                                        "index compact` saves it)")
                         self._scratch = tempfile.TemporaryDirectory(prefix="rightsguard-pdq-")
                         opened = HashIndex.create(Path(self._scratch.name) / HASH_KIND,
                                                   bits=PDQ_BYTES * 8, kind=HASH_KIND,
@@ -236,6 +239,13 @@ class ImageStore:
         """True when the index holds (or held) image works."""
         return (self.folder / "manifest.json").exists() or self.registry.has_images()
 
+    def _open_saved(self) -> HashIndex:
+        """The hash index saved in :attr:`folder`, checked against its manifest's checksums and
+        :data:`HASH_PARAMS`; IndexCorruptError / IndexMismatchError (:meth:`HashIndex.open`)."""
+        from rightsguard.index.images import HashIndex
+
+        return HashIndex.open(self.folder, bits=PDQ_BYTES * 8, kind=HASH_KIND, params=HASH_PARAMS)
+
     def _writable_hash_index(self) -> HashIndex:
         """The hash index reopened for a write (a damaged one rebuilt in place)."""
         self._index = None  # another process may have saved since: reopen
@@ -247,7 +257,6 @@ class ImageStore:
         (``images/pdq``) and the SIFT vote index (``images/sift``) as a reader opens them; each
         problem says that a write rebuilds it from the registry."""
         from rightsguard.index.feature_index import FeatureIndex
-        from rightsguard.index.images import HashIndex
 
         if not self.present():
             return []
@@ -256,12 +265,11 @@ class ImageStore:
                   "add` of an image) rebuilds it")
         if (self.folder / "manifest.json").exists():
             try:  # every data file's SHA-256 against the manifest
-                HashIndex.open(self.folder, bits=PDQ_BYTES * 8, kind=HASH_KIND,
-                               params=HASH_PARAMS)
+                self._open_saved()
             except (IndexCorruptError, IndexMismatchError) as exc:
                 what = str(exc) if isinstance(exc, IndexCorruptError) else \
-                    f"{self.folder}: PDQ hash index of an older layout (not " \
-                    f"{WORK_VARIANTS} rows per work)"
+                    f"{self.folder}: PDQ hash index {_unusable(exc)} (not {WORK_VARIANTS} " \
+                    "rows per work)"
                 out.append(f"{what} ({repair}; until then every `check` of an image "
                            "rebuilds it in a temporary folder)")
         if self.registry.image_docs():
