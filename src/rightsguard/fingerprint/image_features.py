@@ -103,6 +103,13 @@ class LocalFeatures:
     def __len__(self) -> int:
         return int(self.points.shape[0])
 
+    @classmethod
+    def empty(cls, width: int, height: int) -> LocalFeatures:
+        """No keypoints, for a ``width × height`` image (a picture without texture, or one too
+        small to extract from: under :data:`MIN_SIDE`)."""
+        return cls(np.zeros((0, 2), np.float32), np.zeros((0, DESCRIPTOR_BYTES), np.uint8),
+                   int(width), int(height), 1.0)
+
     def mirrored_descriptors(self) -> npt.NDArray[np.uint8]:
         """Descriptors as the horizontally mirrored image would have them, uint8 ``(n, 128)``.
 

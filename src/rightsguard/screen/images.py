@@ -253,9 +253,9 @@ class ImageScreener:
             # was an error, exit 2)
             notes.append(f"{image.width}×{image.height} px: too small for local features "
                          f"(at least {MIN_SIDE} px a side); compared by hash and layout only")
-            none = LocalFeatures(np.zeros((0, 2), np.float32), np.zeros((0, 128), np.uint8),
-                                 image.width, image.height, 1.0)
-            matches, features = self._copies(image, name, top=None, features=none)
+            matches, features = self._copies(image, name, top=None,
+                                             features=LocalFeatures.empty(image.width,
+                                                                          image.height))
         else:
             matches, features = self._copies(image, name, top=None)
         if features is not None and not any(m.kind == "copy" for m in matches):
