@@ -171,8 +171,9 @@ _FETCH_EXTRA = 16
 _FETCH_GROWTH = 4
 #: Partitioned search (see the module docstring): an index of at least this many live rows is
 #: partitioned when :meth:`HashIndex.partition_if_large` is called (the image store does after
-#: each add). Below it a flat scan costs under ~5 ms per query code (measured: 1.5 ms at 1 M
-#: 256-bit rows), so partitioning would only cost recall.
+#: each add). A flat scan grows with the rows (measured, one FAISS thread: 1.5 ms per query
+#: code at 1 M 256-bit rows, 33 ms per query at 8 M, so about 16 ms at this threshold); below
+#: it partitioning would cost recall (partition recall 0.95 at 256 lists) for little time.
 PARTITION_MIN_ROWS = 4_000_000
 #: Lists probed per query = lists // PROBE_SHARE: an eighth of the rows are scanned.
 PROBE_SHARE = 8
