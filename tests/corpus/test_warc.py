@@ -260,3 +260,45 @@ def test_iso_utc() -> None:
     assert iso_utc("2025-01-01T02:00:00.5+02:00") == "2025-01-01T00:00:00.500000Z"
     assert iso_utc("2025-01-01T00:00:00") == "2025-01-01T00:00:00Z"
     assert iso_utc("yesterday") is None and iso_utc(None) is None
+
+
+def test_content_codings_stacked_zstd_unknown_and_undeclared(tmp_path: Path) -> None:
+    """RFC 9110 §8.4: codings are listed in the order applied and undone last first; a coding
+    that cannot be undone is an error (its signals cannot be read), never the raw bytes."""
+    import zstandard
+
+    path = tmp_path / "k.warc.gz"
+    text = b"<html><head><meta name='robots' content='noai'></head><body>x</body></html>"
+    html = [("Content-Type", "text/html")]
+    write_warc(path, [
+        Resp("http://a.com/2", gzip.compress(gzip.compress(text)),
+             headers=[*html, ("Content-Encoding", "gzip, gzip")]),
+        Resp("http://a.com/d", gzip.compress(zlib.compress(text)),
+             headers=[*html, ("Content-Encoding", "deflate, identity, gzip")]),
+        Resp("http://a.com/z", zstandard.ZstdCompressor().compress(text),
+             headers=[*html, ("Content-Encoding", "zstd")]),
+        Resp("http://a.com/x", text, headers=[*html, ("Content-Encoding", "x-custom")]),
+        Resp("http://a.com/c", b"\x1f\x9d\x90abc", headers=[*html, ("Content-Encoding",
+                                                                    "compress")]),
+        Resp("http://a.com/b", b"not brotli" * 5, headers=[*html, ("Content-Encoding", "br")]),
+        Resp("http://a.com/u", gzip.compress(text), headers=html),
+        Resp("http://a.com/s", gzip.compress(text), headers=[*html, ("Content-Encoding",
+                                                                     "gzip, br")]),
+    ], gzip=True)
+    two, deflate, zstd, custom, compress, br, undeclared, stacked = read_warc(path)
+    for ok in (two, deflate, zstd, undeclared):
+        assert ok.error is None and ok.content == text, ok.source
+    assert two.fields["content_encoding"] == "gzip, gzip"
+    assert undeclared.fields["content_encoding"] == "gzip (undeclared)"
+    assert custom.error is not None and custom.error.endswith(
+        "Content-Encoding x-custom is not supported, so the body (and any rights signal in it)"
+        " cannot be read")
+    assert compress.error is not None and "Content-Encoding compress is not supported" in \
+        compress.error
+    assert br.error is not None and "Content-Encoding br cannot be decoded (" in br.error
+    assert stacked.error is not None and "Content-Encoding br (of 'gzip, br') cannot be " \
+        "decoded" in stacked.error
+    # each error row keeps its own place, address and headers (header signals still read)
+    assert [r.source for r in (custom, compress, br)] == \
+        ["http://a.com/x", "http://a.com/c", "http://a.com/b"]
+    assert custom.headers[-1] == ("Content-Encoding", "x-custom")

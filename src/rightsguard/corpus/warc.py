@@ -9,11 +9,12 @@ whole file all work). Per record:
   record's original bytes), ``source`` = ``WARC-Target-URI``, ``captured_at`` = ``WARC-Date``
   (ISO 8601 UTC, ``Z``), ``headers`` = the HTTP response headers in order, ``content`` = the HTTP
   payload with ``Transfer-Encoding: chunked`` and ``Content-Encoding`` (gzip, x-gzip, deflate:
-  stdlib ``zlib``; br: fastwarc's ``BrotliReader``) undone, ``content_hash`` = SHA-256 of that
-  payload, ``fields`` = ``{"http_status", "warc_record_id", "content_encoding"?,
-  "http_charset"?}`` (``http_charset``: the ``Content-Type`` charset, lower case, as fastwarc
-  reads it, when it names a Python codec; the text decoding of a later token count, e.g. the
-  audit's).
+  stdlib ``zlib``; br: fastwarc's ``BrotliReader``; zstd; several in a row) undone — any other
+  coding, or one that does not decode, makes an error record (:func:`_decode_body`),
+  ``content_hash`` = SHA-256 of that payload, ``fields`` = ``{"http_status", "warc_record_id",
+  "content_encoding"?, "http_charset"?}`` (``http_charset``: the ``Content-Type`` charset,
+  lower case, as fastwarc reads it, when it names a Python codec; the text decoding of a later
+  token count, e.g. the audit's).
 
 Limits (bad input never raises; it becomes a Record with ``error`` set and reading goes on):
 
@@ -199,31 +200,70 @@ def record_end(fh: IO[bytes], offset: int) -> int:
 def _decode_body(raw: bytes, headers: list[tuple[str, str]], limit: int,
                  ) -> tuple[bytes | None, str | None, str | None]:
     """``(payload, content encoding, problem)``: chunked framing and content codings undone,
-    at most ``limit + 1`` bytes produced."""
+    at most ``limit + 1`` bytes produced.
+
+    ``Content-Encoding`` lists the codings in the order they were applied (RFC 9110 §8.4), so
+    they are undone last first: gzip, x-gzip, deflate (zlib; raw deflate too), br (fastwarc's
+    ``BrotliReader``), zstd (``zstandard``), identity. Any other coding (``compress``, a private
+    one) or a stream that does not decode is a problem: the payload is not read as if it were
+    plain, since rights signals inside it could not be seen (the item is then reviewed). A
+    payload with no coding declared that starts with the gzip magic (RFC 1952 §2.3.1) and
+    inflates whole is read inflated (``content encoding`` ``gzip (undeclared)``)."""
     lower = {k.lower(): v for k, v in headers}
     data = raw
     if "chunked" in lower.get("transfer-encoding", "").lower():
         from fastwarc.stream_io import ChunkedReader
 
         data = ChunkedReader(io.BytesIO(raw)).read(limit + 1)
-    coding = lower.get("content-encoding", "").strip().lower() or None
-    if coding in ("gzip", "x-gzip", "deflate"):
-        inflated, problem = _inflate(data, 47 if coding != "deflate" else 15, limit)
-        if problem and coding == "deflate":  # servers often send raw deflate (RFC 1951)
-            inflated, problem = _inflate(data, -15, limit)
-        if inflated is None:
-            return None, coding, f"Content-Encoding {coding} cannot be inflated ({problem})"
-        data = inflated
-    elif coding == "br":
-        from fastwarc.stream_io import BrotliReader
+    declared = lower.get("content-encoding", "").strip().lower() or None
+    codings = [c.strip() for c in (declared or "").split(",")]
+    codings = [c for c in codings if c and c != "identity"]
+    if not codings and data[:3] == b"\x1f\x8b\x08":
+        inflated, _problem = _inflate(data, 31, limit)
+        if inflated is not None:
+            return _within(inflated, "gzip (undeclared)", limit)
+    for coding in reversed(codings):
+        decoded, problem = _undo(coding, data, limit)
+        if decoded is None:
+            listed = f" (of {declared!r})" if len(codings) > 1 else ""
+            return None, declared, f"Content-Encoding {coding}{listed} {problem}"
+        data = decoded
+    return _within(data, declared, limit)
 
-        data = BrotliReader(io.BytesIO(data)).read(limit + 1)
-    elif coding not in (None, "identity"):
-        return data, coding, None  # unknown coding: keep the bytes as sent
+
+def _within(data: bytes, coding: str | None, limit: int
+            ) -> tuple[bytes | None, str | None, str | None]:
     if len(data) > limit:
         return None, coding, (f"decoded body is larger than the limit of {limit} bytes"
                               " (decompression bomb?)")
     return data, coding, None
+
+
+def _undo(coding: str, data: bytes, limit: int) -> tuple[bytes | None, str]:
+    """One content coding undone: ``(decoded, "")`` (at most ``limit + 1`` bytes) or
+    ``(None, problem)``."""
+    if coding in ("gzip", "x-gzip", "deflate"):
+        inflated, problem = _inflate(data, 47 if coding != "deflate" else 15, limit)
+        if problem and coding == "deflate":  # servers often send raw deflate (RFC 1951)
+            inflated, problem = _inflate(data, -15, limit)
+        return (inflated, "") if inflated is not None else \
+            (None, f"cannot be inflated ({problem})")
+    if coding == "br":
+        from fastwarc.stream_io import BrotliReader
+
+        try:
+            return BrotliReader(io.BytesIO(data)).read(limit + 1), ""
+        except OSError as exc:  # fastwarc: "Invalid Data"
+            return None, f"cannot be decoded ({exc})"
+    if coding == "zstd":
+        import zstandard
+
+        try:
+            with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data)) as reader:
+                return reader.read(limit + 1), ""
+        except zstandard.ZstdError as exc:
+            return None, f"cannot be decoded ({exc})"
+    return None, "is not supported, so the body (and any rights signal in it) cannot be read"
 
 
 def _inflate(data: bytes, wbits: int, limit: int) -> tuple[bytes | None, str]:
