@@ -127,6 +127,50 @@ def test_warc_evidence_and_redirects(tmp_path: Path) -> None:
         "; redirect to https://c.com/elsewhere/robots.txt not captured")
 
 
+def test_a_capture_applies_to_its_own_origin_only(tmp_path: Path) -> None:
+    """RFC 9309 §2.3: robots.txt is scoped to scheme, host and port. An http page reads the
+    http file even when the https one is newer; a page on :80 has no capture when only :8080's
+    was taken; folder files (no scheme) apply to every origin of their host."""
+    path = tmp_path / "o.warc.gz"
+    write_warc(path, [
+        Resp("http://s1.com/robots.txt", b"User-agent: GPTBot\nDisallow: /",
+             date="2025-05-01T00:00:00Z"),
+        Resp("https://s1.com/robots.txt", b"User-agent: *\nAllow: /",
+             date="2025-05-02T00:00:00Z"),
+        Resp("http://s2.com:8080/robots.txt", b"open", date="2025-05-01T00:00:00Z"),
+        Resp("HTTPS://S3.com:443/robots.txt", b"s3", date="2025-05-01T00:00:00Z"),
+    ], gzip=True)
+    files = HostFiles.from_warc(path)
+    at = "2025-05-03T00:00:00Z"
+    http = files.robots_for("s1.com", at, url="http://s1.com/doc.html")
+    https = files.robots_for("s1.com", at, url="https://s1.com/doc.html")
+    assert http is not None and http.body == b"User-agent: GPTBot\nDisallow: /"
+    assert https is not None and https.body == b"User-agent: *\nAllow: /"
+    assert files.robots_for("s2.com", at, url="http://s2.com/doc.html") is None
+    on_port = files.robots_for("s2.com", at, url="http://s2.com:8080/x")
+    assert on_port is not None and on_port.body == b"open"
+    same = files.robots_for("s3.com", at, url="https://s3.com/x")  # default port, any case
+    assert same is not None and same.body == b"s3"
+    assert files.robots_for("s1.com", at) is https  # no URL: any origin, latest capture
+    folder = tmp_path / "hosts" / "s2.com"
+    folder.mkdir(parents=True)
+    (folder / "robots.txt").write_bytes(b"from the folder")
+    files.merge(HostFiles.from_folder(folder.parent))
+    declared = files.robots_for("s2.com", at, url="https://s2.com/doc.html")
+    assert declared is not None and declared.body == b"from the folder"
+
+
+def test_origin_of() -> None:
+    from rightsguard.corpus.hosts import origin_of
+
+    assert origin_of("HTTP://Example.COM:80/a?b") == "http://example.com"
+    assert origin_of("https://example.com:8443/") == "https://example.com:8443"
+    assert origin_of("http://bücher.de/") == "http://xn--bcher-kva.de"
+    assert origin_of("http://[::1]:8080/") == "http://[::1]:8080"
+    assert origin_of("/relative/path") is None
+    assert origin_of("http://a.com:99999/") is None
+
+
 def test_collect_splits_host_files_from_pages(tmp_path: Path) -> None:
     path = tmp_path / "mixed.warc"
     big = b"#" * (MAX_HOST_FILE_BYTES + 10)

@@ -148,7 +148,7 @@ class SignalStep:
         assert record.host is not None
         hosts = self.hosts or HostFiles()
         out: list[RightsSignal] = []
-        robots = hosts.robots_for(record.host, record.captured_at)
+        robots = hosts.robots_for(record.host, record.captured_at, url=url)
         rules = None
         if robots is not None:
             key = ("robots", robots.evidence)
@@ -157,9 +157,9 @@ class SignalStep:
                 rules = self._cache[key] = RobotsRules(_as_read(robots))
         out += robots_signals(rules, url, self.agents)
         out += robots_content_signals(rules, url, self.agents)
-        tdm = hosts.tdmrep_for(record.host, record.captured_at)
+        tdm = hosts.tdmrep_for(record.host, record.captured_at, url=url)
         out += tdmrep_file_signals(None if tdm is None else _as_read(tdm), url)
-        ai = hosts.ai_txt_for(record.host, record.captured_at)
+        ai = hosts.ai_txt_for(record.host, record.captured_at, url=url)
         if ai is not None:
             out += ai_txt_signals(ai.body, url, ai.status, agents=self.agents,
                                   captured_at=ai.captured_at, evidence=_as_read(ai).evidence)

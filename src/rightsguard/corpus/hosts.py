@@ -14,8 +14,11 @@ Sources:
   diverts them from the corpus items: they are host files, not training items).
 
 Hosts are keyed by :func:`~rightsguard.corpus.domains.normalise_host` (lower case, IDNA
-A-labels). RFC 9309 scopes a robots.txt to scheme, host and port; captures here are keyed by host
-alone (corpora rarely hold two schemes of one host with different files).
+A-labels). RFC 9309 §2.3 scopes a robots.txt to its origin (scheme, host and port): a capture
+from a WARC applies only to pages of the same origin (:func:`origin_of`; default ports
+omitted), so an ``http://`` page never reads the ``https://`` file nor ``:8080``'s, and a page
+whose origin has no capture has none (``unknown``) even if another origin of its host has one.
+Folder files name a host only and apply to every origin of it.
 
 **Which capture is in force** for a page captured at time *t* (RFC 9309 §2.4: a crawler
 uses its cached robots.txt, for up to 24 hours, and otherwise fetches it again before crawling):
@@ -103,6 +106,30 @@ class _Capture:
     when: _dt.datetime | None
     order: int
     location: str | None = None  # absolute URL of a 3xx redirect target
+    origin: str | None = None  # scheme://host[:port] of a WARC capture; None: any (folders)
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str) -> str | None:
+    """``scheme://host[:port]`` of ``url`` (RFC 6454 §4 origin; scheme and host lower case,
+    host IDNA-encoded, a scheme's default port omitted), or None when ``url`` has no scheme and
+    host or an invalid port."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme, host = parts.scheme.lower(), parts.hostname
+    if not scheme or not host:
+        return None
+    host = normalise_host(host)
+    if ":" in host:  # an IPv6 literal keeps its brackets in an origin
+        host = f"[{host}]"
+    if port is None or port == _DEFAULT_PORTS.get(scheme):
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
 
 
 def _parse_time(value: str | None) -> _dt.datetime | None:
@@ -131,22 +158,25 @@ class HostFiles:
         """Hosts with at least one capture of ``kind``, sorted."""
         return sorted(h for k, h in self._captures if k == kind)
 
-    def add(self, kind: str, file: HostFile, location: str | None = None) -> None:
+    def add(self, kind: str, file: HostFile, location: str | None = None,
+            origin: str | None = None) -> None:
         """Add one capture of ``kind`` (a value of :data:`HOST_FILE_PATHS`); the host is
-        normalised. ``location`` is the absolute redirect target of a 3xx capture."""
+        normalised. ``location`` is the absolute redirect target of a 3xx capture; ``origin``
+        (:func:`origin_of` of the captured URL) the pages it applies to (None: every origin of
+        the host)."""
         if kind not in HOST_FILE_PATHS.values():
             raise ValueError(f"unknown host file kind {kind!r}; allowed:"
                              f" {', '.join(HOST_FILE_PATHS.values())}")
         file = replace(file, host=normalise_host(file.host))
         self._captures.setdefault((kind, file.host), []).append(
-            _Capture(file, _parse_time(file.captured_at), self._count, location))
+            _Capture(file, _parse_time(file.captured_at), self._count, location, origin))
         self._count += 1
 
     def merge(self, other: HostFiles) -> None:
         """Add every capture of ``other`` (e.g. a folder's and a WARC's host files)."""
         for (kind, _host), captures in sorted(other._captures.items()):
             for c in sorted(captures, key=lambda c: c.order):
-                self.add(kind, c.file, c.location)
+                self.add(kind, c.file, c.location, c.origin)
 
     # -- sources ---------------------------------------------------------------------------------
 
@@ -172,7 +202,7 @@ class HostFiles:
             target = next((v for k, v in record.headers if k.lower() == "location"), None)
             location = urljoin(record.source, target.strip()) if target else None
         self.add(kind, HostFile(record.host, status, body, record.captured_at, evidence,
-                                problem), location)
+                                problem), location, origin_of(record.source))
         return True
 
     def collect(self, records: Iterable[Record]) -> Iterator[Record]:
@@ -230,22 +260,30 @@ class HostFiles:
 
     # -- selection -------------------------------------------------------------------------------
 
-    def robots_for(self, host: str, captured_at: str | None = None) -> HostFile | None:
+    def robots_for(self, host: str, captured_at: str | None = None, *,
+                   url: str | None = None) -> HostFile | None:
         """The robots.txt of ``host`` in force at ``captured_at`` (see the module docstring), or
-        None when the host has no capture (the audit then records ``unknown``)."""
-        return self._for("robots.txt", host, captured_at)
+        None when the host has no capture (the audit then records ``unknown``). ``url``: the
+        page's URL, whose origin a WARC capture must share (RFC 9309 §2.3); None: any origin."""
+        return self._for("robots.txt", host, captured_at, url)
 
-    def tdmrep_for(self, host: str, captured_at: str | None = None) -> HostFile | None:
-        """The ``/.well-known/tdmrep.json`` of ``host`` in force at ``captured_at``, or None."""
-        return self._for("tdmrep.json", host, captured_at)
+    def tdmrep_for(self, host: str, captured_at: str | None = None, *,
+                   url: str | None = None) -> HostFile | None:
+        """The ``/.well-known/tdmrep.json`` of ``host`` in force at ``captured_at``, or None
+        (``url`` as for :meth:`robots_for`; TDMRep §3.1 reads it from the page's origin)."""
+        return self._for("tdmrep.json", host, captured_at, url)
 
-    def ai_txt_for(self, host: str, captured_at: str | None = None) -> HostFile | None:
-        """The ``/ai.txt`` of ``host`` in force at ``captured_at``, or None."""
-        return self._for("ai.txt", host, captured_at)
+    def ai_txt_for(self, host: str, captured_at: str | None = None, *,
+                   url: str | None = None) -> HostFile | None:
+        """The ``/ai.txt`` of ``host`` in force at ``captured_at``, or None (``url`` as for
+        :meth:`robots_for`)."""
+        return self._for("ai.txt", host, captured_at, url)
 
-    def _for(self, kind: str, host: str, captured_at: str | None) -> HostFile | None:
+    def _for(self, kind: str, host: str, captured_at: str | None,
+             url: str | None) -> HostFile | None:
         when = _parse_time(captured_at)
-        chosen = self._select(kind, normalise_host(host), when)
+        origin = None if url is None else origin_of(url)
+        chosen = self._select(kind, normalise_host(host), when, origin)
         if chosen is None:
             return None
         capture, note = chosen
@@ -255,7 +293,8 @@ class HostFiles:
             target_host = urlsplit(capture.location).hostname
             nxt = None
             if host_file_kind(capture.location) == kind and target_host:
-                nxt = self._select(kind, normalise_host(target_host), when)
+                nxt = self._select(kind, normalise_host(target_host), when,
+                                   origin_of(capture.location))
             if nxt is None:  # only captures of the three well-known paths are kept
                 note += f"; redirect to {capture.location} not captured"
                 break
@@ -269,8 +308,10 @@ class HostFiles:
         return replace(file, evidence=file.evidence + note) if note else file
 
     def _select(self, kind: str, host: str, when: _dt.datetime | None,
-                ) -> tuple[_Capture, str] | None:
+                origin: str | None = None) -> tuple[_Capture, str] | None:
         captures = self._captures.get((kind, host))
+        if captures and origin is not None:  # RFC 9309 §2.3: the page's own origin's file
+            captures = [c for c in captures if c.origin is None or c.origin == origin]
         if not captures:
             return None
         dated = sorted(((c.when, c.order, c) for c in captures if c.when is not None),
