@@ -70,3 +70,29 @@ def test_an_audit_begun_before_inputs_were_recorded_resumes(tmp_path: Path) -> N
     again = audit([cat], out=tmp_path / "out", jurisdictions=["JP"])
     assert again.report == first.report
     assert "input_state" in json.loads(run_file.read_text("utf-8"))
+
+
+def test_changed_settings_files_are_refused_by_name(tmp_path: Path) -> None:
+    """Decisions read the piracy list and the hosts folder too: a resume after either changed
+    would keep decisions made under the old files, so it is refused like a changed input."""
+    cat = _catalogue(tmp_path / "c.jsonl", 2)
+    piracy = tmp_path / "piracy.txt"
+    piracy.write_text("elsewhere.test\n", "utf-8")
+    hosts = tmp_path / "hosts"
+    (hosts / "a.test" / ".well-known").mkdir(parents=True)
+    tdm = hosts / "a.test" / ".well-known" / "tdmrep.json"
+    tdm.write_text('[{"location": "/", "tdm-reservation": 0}]', "utf-8")
+    first = audit([cat], out=tmp_path / "out", jurisdictions=["EU"], piracy=piracy, hosts=[hosts])
+    again = audit([cat], out=tmp_path / "out", jurisdictions=["EU"], piracy=piracy,
+                  hosts=[hosts])  # unchanged: resumes
+    assert first.report == again.report
+    piracy.write_text("elsewhere.test\na.test\n", "utf-8")
+    with pytest.raises(InputError, match=r"changed since: " + str(piracy.resolve()) +
+                       r" \(was 1 files, 15 bytes, .*now 1 files, 22 bytes, "):
+        audit([cat], out=tmp_path / "out", jurisdictions=["EU"], piracy=piracy, hosts=[hosts])
+    out2 = tmp_path / "out2"
+    audit([cat], out=out2, jurisdictions=["EU"], piracy=piracy, hosts=[hosts])
+    tdm.write_text('[{"location": "/", "tdm-reservation": 1}]', "utf-8")
+    with pytest.raises(InputError, match=r"changed since: " + str(hosts.resolve()) +
+                       r" \(was 1 files, 41 bytes, .*now 1 files, 41 bytes, "):
+        audit([cat], out=out2, jurisdictions=["EU"], piracy=piracy, hosts=[hosts])

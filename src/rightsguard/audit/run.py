@@ -34,6 +34,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import os
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -386,6 +387,11 @@ def audit(sources: Sequence[str | Path], *, out: str | Path,
                   "paywall": str(paywall) if paywall else None,
                   "dataset_for_sale": str(dataset_for_sale) if dataset_for_sale else None},
         "input_state": {i: input_state(i) for i in inputs},
+        # files the decisions also read: host files, lists, policy profiles
+        "settings_state": {p: _files_state(p) for p in dict.fromkeys(
+            [*(str(Path(h).resolve()) for h in hosts),
+             *(str(Path(f).resolve()) for f in (piracy, paywall, dataset_for_sale) if f),
+             *(str(Path(f).resolve()) for f in profiles)])},
     }
     times = ("started_at", "finished_at")
     finished = None
@@ -416,28 +422,48 @@ def audit(sources: Sequence[str | Path], *, out: str | Path,
 def _check_resume(out_dir: Path, run_file: Path, old: dict[str, Any], new: dict[str, Any]
                   ) -> None:
     """A restarted audit resumes only with the arguments and inputs of the first run; otherwise
-    :class:`InputError` naming what differs (each argument, or each input that changed since:
-    file count, bytes or modification time, :func:`~rightsguard.corpus.records.input_state`)."""
+    :class:`InputError` naming what differs (each argument, or each input or settings file —
+    ``--hosts``, the piracy/paywall/for-sale lists, ``--profile`` files — that changed since:
+    file count, bytes or modification time, :func:`~rightsguard.corpus.records.input_state`),
+    since finished shards' decisions read them."""
     def same_set(run: dict[str, Any]) -> dict[str, Any]:
         return {**run, "profiles": sorted(run.get("profiles", []))}
 
     old, new = same_set(old), same_set(new)
-    # an audit begun before inputs were recorded cannot be checked for changed inputs
-    old.setdefault("input_state", new["input_state"])
+    states = ("input_state", "settings_state")
+    # an audit begun before inputs (or settings files) were recorded cannot be checked for them
+    for key in states:
+        old.setdefault(key, new[key])
     if old == new:
         return
-    changed = [i for i in new["inputs"]
-               if old.get("input_state", {}).get(i) not in (None, new["input_state"][i])]
-    if changed and {k: v for k, v in old.items() if k != "input_state"} == \
-            {k: v for k, v in new.items() if k != "input_state"}:
-        what = "; ".join(f"{i} (was {_state(old['input_state'][i])}, now "
-                         f"{_state(new['input_state'][i])})" for i in changed)
+    changed = [(key, i) for key in states for i in new[key]
+               if old[key].get(i) not in (None, new[key][i])]
+    if changed and {k: v for k, v in old.items() if k not in states} == \
+            {k: v for k, v in new.items() if k not in states}:
+        what = "; ".join(f"{i} (was {_state(old[key][i])}, now {_state(new[key][i])})"
+                         for key, i in changed)
         raise InputError(f"{out_dir}: the audit there read inputs that have changed since: "
                          f"{what}; use a new output folder or delete it to start over")
     differs = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
     raise InputError(f"{out_dir}: holds an audit with other arguments ({', '.join(differs)} "
                      f"differ from {run_file}); use a new output folder or delete it to start "
                      "over")
+
+
+def _files_state(path: str) -> dict[str, int]:
+    """:func:`~rightsguard.corpus.records.input_state` of a settings file or folder, counting
+    every file under it (hidden ones too: a hosts folder's ``.well-known/tdmrep.json``)."""
+    root = Path(path)
+    files = [root] if not root.is_dir() else \
+        [Path(d) / f for d, _dirs, names in os.walk(root) for f in names]
+    n = size = newest = 0
+    for f in files:
+        try:
+            st = f.stat()
+        except OSError:
+            continue
+        n, size, newest = n + 1, size + st.st_size, max(newest, st.st_mtime_ns)
+    return {"files": n, "bytes": size, "mtime_ns": newest}
 
 
 def _state(s: dict[str, int]) -> str:
