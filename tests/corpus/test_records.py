@@ -185,6 +185,29 @@ def test_column_map_validation() -> None:
     assert ColumnMap().modality_of("content") == "text"
 
 
+def test_a_mapped_column_that_is_absent_is_an_error_not_a_row_without_it(
+        tmp_path: Path) -> None:
+    """``--column url=link`` on rows whose URL column is ``url``: each row is an error (review),
+    not a row without a URL (which no host file or list can reach)."""
+    cols = ColumnMap.from_mapping({"url": "link"})
+    with pytest.raises(InputError, match=r"^no column 'link' \(mapped to url\); columns are "
+                                         r"text, url$"):
+        cols.resolve(["url", "text"])
+    assert cols.resolve(["text", "link"]) == {"content": "text", "url": "link"}
+    path = tmp_path / "c.jsonl"
+    path.write_text(json.dumps({"text": "a b", "url": "https://a.test/1"}) + "\n"
+                    + json.dumps({"text": "c d", "link": "https://b.test/2"}) + "\n")
+    first, second = read_jsonl(path, cols)
+    assert first.error == (f"{path} line 1: no column 'link' (mapped to url); columns are "
+                           "text, url")
+    assert second.error is None and second.host == "b.test"
+    table = tmp_path / "c.parquet"
+    pq.write_table(pa.table({"text": ["a"], "meta.url": ["https://a.test/"]}), table)
+    (only,) = read_parquet(table, ColumnMap.from_mapping({"url": "meta"}))
+    assert only.error == (f"{table}: no column 'meta' (mapped to url); columns are meta.url, "
+                          "text")
+
+
 def test_read_jsonl_no_content_column_and_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "n.jsonl"
     path.write_text(json.dumps({"body": "x"}) + "\n")

@@ -104,7 +104,10 @@ class ColumnMap:
     """Which column plays which role; each role lists candidate names, the first present wins.
 
     ``modality`` fixes the modality of every row (``text``/``code``); None chooses by the content
-    column (``code`` → code, otherwise text)."""
+    column (``code`` → code, otherwise text). ``mapped``: roles the user named a column for
+    (:meth:`from_mapping`); a file or row without that column is an error, not a row without the
+    role (a mistyped ``url`` column would otherwise drop every URL, and with it the host files
+    and the lists that decide the row)."""
 
     content: tuple[str, ...] = ("text", "content", "code")
     url: tuple[str, ...] = ("url",)
@@ -113,6 +116,7 @@ class ColumnMap:
     title: tuple[str, ...] = ("title",)
     captured_at: tuple[str, ...] = ("captured_at", "timestamp", "date")
     modality: str | None = None
+    mapped: tuple[str, ...] = ()
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, str], modality: str | None = None) -> ColumnMap:
@@ -125,12 +129,14 @@ class ColumnMap:
             problems.append(f"modality must be 'text' or 'code', got {modality!r}")
         if problems:
             raise ValueError("; ".join(problems) + f" (roles: {', '.join(ROLES)})")
-        return cls(**{role: (column,) for role, column in mapping.items()}, modality=modality)
+        return cls(**{role: (column,) for role, column in mapping.items()}, modality=modality,
+                   mapped=tuple(mapping))
 
     def resolve(self, names: Sequence[str]) -> dict[str, str]:
         """Role → column for the columns ``names`` of one file (roles without a column left out).
 
-        Raises :class:`~rightsguard.errors.InputError` when no content column is present."""
+        Raises :class:`~rightsguard.errors.InputError` when no content column is present, or a
+        column named for a role in :attr:`mapped` is not."""
         present = set(names)
         chosen: dict[str, str] = {}
         for role in ROLES:
@@ -138,6 +144,11 @@ class ColumnMap:
                 if candidate in present:
                     chosen[role] = candidate
                     break
+        missing = [f"{getattr(self, role)[0]!r} (mapped to {role})" for role in self.mapped
+                   if role not in chosen]
+        if missing:
+            raise InputError(f"no column {', '.join(missing)}; columns are"
+                             f" {', '.join(sorted(present)) or 'none'}")
         if "content" not in chosen:
             raise InputError(f"no content column (one of {', '.join(self.content)}); columns are"
                              f" {', '.join(sorted(present)) or 'none'}")
@@ -494,8 +505,10 @@ def read_parquet(path: str | PathLike[str], columns: ColumnMap | None = None, *,
         parquet = pq.ParquetFile(file)
         roles = columns.resolve(parquet.schema_arrow.names)
     except (OSError, ValueError, InputError) as exc:  # ArrowInvalid is a ValueError
+        problem = str(exc) if isinstance(exc, InputError) else \
+            f"not a readable Parquet file ({exc})"
         yield Record(id=f"parquet:{where}#file", source=where, modality=Modality.OTHER.value,
-                     error=f"{where}: not a readable Parquet file ({exc})")
+                     error=f"{where}: {problem}")
         return
     metadata = parquet.metadata
     first_row = 0
