@@ -80,8 +80,9 @@ def test_identical_paths_combine_restrictively() -> None:
 def test_unparseable_rule_is_unknown_for_every_label() -> None:
     body = "User-agent: *\nContent-Usage: / Train-AI=n\n"
     signals = robots_content_signals(_robots(body), "https://example.com/x", table=TABLE)
-    assert _short(signals) == [("aipref", "train-ai", "train-ai unknown", "unknown"),
-                               ("aipref", "search", "search unknown", "unknown")]
+    assert _short(signals) == [
+        ("aipref", "train-ai", "train-ai unknown (unrecognised value)", "unknown"),
+        ("aipref", "search", "search unknown (unrecognised value)", "unknown")]
 
 
 def test_rule_without_path_applies_to_every_path() -> None:
@@ -173,3 +174,20 @@ def test_unparseable_header_is_unknown_and_no_header_is_nothing() -> None:
     assert [s.state for s in signals] == ["unknown", "unknown"]
     assert "does not parse" in signals[0].value
     assert content_usage_header_signals([("X-Other", "1")]) == []
+
+
+def test_an_unrecognised_value_is_a_malformed_carrier_for_the_policy() -> None:
+    """``train-ai=no`` (AIPREF takes the Tokens y/n) and ``ai-train=maybe`` express a preference
+    that cannot be read: unknown, and the reservation is unknown (review), not "not reserved"."""
+    from rightsguard.policy.facts import reservation_state
+
+    header = content_usage_header_signals([("Content-Usage", "train-ai=no, search=y")])
+    assert _short(header) == [
+        ("aipref", "train-ai", "train-ai unknown (unrecognised value)", "unknown"),
+        ("aipref", "search", "search=y", "not-reserved")]
+    assert reservation_state(header, "text").value == "unknown"
+    body = "User-agent: *\nContent-Signal: ai-train=maybe\n"
+    rule = robots_content_signals(_robots(body), "https://example.com/x", table=TABLE)
+    assert _short(rule) == [("content-signal", "ai-train", "ai-train unknown (unrecognised "
+                             "value)", "unknown")]
+    assert reservation_state(rule, "text").value == "unknown"

@@ -26,9 +26,10 @@ file is split into groups here.
 
 Signals: ``kind`` ``content-signal`` or ``aipref``; ``carrier`` ``robots.txt`` or ``http-header``;
 ``scope`` the use key (``ai-train``, ``ai-input``, ``search``, ``train-ai``); ``value``
-``"<key>=<value>"`` as written; state ``reserved`` for a ``no``/``n``, ``not-reserved`` for
-``yes``/``y``, ``unknown`` otherwise. From robots.txt, tokens whose groups give the same result
-share one signal, and the evidence names them.
+``"<key>=<value>"`` as written (``"<key> unknown (unrecognised value)"`` for any other value,
+which the policy counts as a malformed carrier: review); state ``reserved`` for a ``no``/``n``,
+``not-reserved`` for ``yes``/``y``, ``unknown`` otherwise. From robots.txt, tokens whose groups
+give the same result share one signal, and the evidence names them.
 """
 
 from __future__ import annotations
@@ -68,6 +69,10 @@ CONTENT_SIGNAL_KEYS = ("search", "ai-input", "ai-train")
 _RESERVED = ReservationState.RESERVED.value
 _NOT_RESERVED = ReservationState.NOT_RESERVED.value
 _UNKNOWN = ReservationState.UNKNOWN.value
+#: A preference present with a value that is not one of its two (AIPREF: the Tokens ``y``/``n``;
+#: Content-Signal: ``yes``/``no``), e.g. ``train-ai=no``: the holder expressed something that
+#: cannot be read, so the policy reads it as a malformed carrier (unknown, never "not reserved").
+UNRECOGNISED = "unknown (unrecognised value)"
 
 
 def parse_usage_preferences(data: str | bytes) -> dict[str, str]:
@@ -144,7 +149,7 @@ def content_usage_header_signals(headers: Sequence[tuple[str, str]],
     where = f"{evidence_prefix}: " if evidence_prefix else ""
     out = []
     for label, value in prefs.items():
-        shown = f"{label}={value}" if value != "unknown" else f"{label} unknown"
+        shown = f"{label}={value}" if value != "unknown" else f"{label} {UNRECOGNISED}"
         if value == "unknown" and all(v == "unknown" for v in prefs.values()) \
                 and len(prefs) == len(AIPREF_LABELS):
             shown = f"{label} unknown (Content-Usage does not parse as a Dictionary, RFC 9651)"
@@ -256,7 +261,7 @@ def robots_content_signals(
         out.append(RightsSignal(
             kind=result.kind, carrier="robots.txt",
             value=f"{result.key}={result.value}" if result.value != "unknown"
-            else f"{result.key} unknown",
+            else f"{result.key} {UNRECOGNISED}",
             scope=result.key, state=_state(result.value),
             evidence=f"{head}: {where} applies to {path} for {shown}",
             extractor=__name__))
