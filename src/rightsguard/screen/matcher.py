@@ -1216,13 +1216,25 @@ class Matcher:
 
     # -- channels: text and text-dense ----------------------------------------------------------
     def _text(self, channel: Channel, tokens: TextTokens, exclude: set[int],
-              prompt: PromptFilter, min_units: int, need: int = 0) -> dict[int, list[Fragment]]:
+              prompt: PromptFilter, min_units: int, need: int = 0,
+              covered: dict[int, list[tuple[int, int]]] | None = None
+              ) -> dict[int, list[Fragment]]:
         """Verified runs per work (``{doc: fragments}``, units = text tokens). ``need``: works
         whose runs cannot cover that many output tokens together (:func:`_reach_nows`, each
-        token counting one) are not read: the caller has no use for them."""
+        token counting one) are not read: the caller has no use for them. ``covered``: per work,
+        output spans (code points, half-open) whose tokens seed no run of that work."""
         if len(tokens) < need:  # (so no work can: nothing is looked up)
             return {}
         seeds, unanswered = self._seeds(channel, tokens.ids, tokens.starts, exclude)
+        for doc, spans in (covered or {}).items():
+            hits = seeds.get(doc)
+            if hits:
+                kept = [(q, w) for q, w in hits
+                        if not any(a <= int(tokens.starts[q]) < b for a, b in spans)]
+                if kept:
+                    seeds[doc] = kept
+                else:
+                    del seeds[doc]
         if not seeds:
             return {}
         in_prompt = prompt.covered_tokens(tokens.ids)
@@ -1327,7 +1339,7 @@ class Matcher:
         exact = self._code_exact(text, ct, out_view, excl, in_prompt, newlines)
         norm = self._code_norm(text, ct, out_view, excl, in_prompt, exact)
         matches: list[Match] = []
-        matched_docs: set[int] = set()
+        covered: dict[int, list[tuple[int, int]]] = {}  # output spans of each work's code matches
         out_nows = max(1, len(out_view.chars))
         prompt_before = None  # output characters in the prompt before each nows index
         if in_prompt.any():
@@ -1349,7 +1361,7 @@ class Matcher:
                 chain, kind, chan = best
                 lo, hi = chain[0].out_start, chain[-1].out_end
                 left = {c: _beside(fs, chain) for c, fs in left.items()}
-                matched_docs.add(doc)
+                covered.setdefault(doc, []).append((lo, hi))
                 tokens = _channel_tokens(ct, chan, lo, hi)
                 longest = max(_channel_tokens(ct, chan, f.out_start, f.out_end) for f in chain)
                 if cover is None:
@@ -1362,8 +1374,9 @@ class Matcher:
                                            channel=chan, matched_tokens=tokens,
                                            longest=longest, out_total=out_nows,
                                            work_unit="nows", cover=cover))
-        # comments and strings as text (a licence pasted into code)
-        matches.extend(self._text_matches(text, ct.text, excl | matched_docs, pf, newlines))
+        # comments and strings as text (a licence pasted into code; a work's comment copied
+        # apart from its copied code, e.g. a file header above a code match)
+        matches.extend(self._text_matches(text, ct.text, excl, pf, newlines, covered))
         return explained_by_licence_texts(refine_licence_variants(matches), text,
                                           self.thresholds), ct.tokenizer
 
@@ -1394,12 +1407,17 @@ class Matcher:
             text, self.thresholds)
 
     def _text_matches(self, text: str, tokens: TextTokens, exclude: set[int],
-                      pf: PromptFilter, newlines: list[int]) -> list[Match]:
+                      pf: PromptFilter, newlines: list[int],
+                      covered: dict[int, list[tuple[int, int]]] | None = None) -> list[Match]:
+        """Text matches of ``tokens``. ``covered``: per work, output spans (code points) its
+        code matches already report; runs of that work are sought only from output tokens
+        outside them (the words of a copied function's comments are part of its code match)."""
         th = self.thresholds
         # a work's long runs count only when they reach text_tokens (else: dense, short works)
         long_runs = self._text(TEXT, tokens, exclude, pf, th.text_fragment_tokens,
-                               need=th.text_tokens)
-        dense = self._text(TEXT_DENSE, tokens, exclude, pf, th.dense_fragment_tokens)
+                               need=th.text_tokens, covered=covered)
+        dense = self._text(TEXT_DENSE, tokens, exclude, pf, th.dense_fragment_tokens,
+                           covered=covered)
         rows = self.index.rows(set(long_runs) | set(dense))
         matches: list[Match] = []
         out_total = max(1, len(tokens))
