@@ -296,3 +296,16 @@ def test_copyright_holders_of_installed_packages(dist: str, holders: list[str]) 
 def test_copyright_holders_of_stdlib_licence() -> None:
     holders = lic.copyright_holders(STDLIB_LICENSE.read_text(encoding="utf-8"))
     assert "Stichting Mathematisch Centrum Amsterdam" in holders
+
+
+@pytest.mark.parametrize("key", ["GPL-2.0-only", "GPL-3.0-only", "LGPL-2.1-only",
+                                 "AGPL-3.0-only", "GFDL-1.3-only"])
+def test_a_licence_documents_own_notice_is_no_holder(key: str) -> None:
+    """"Copyright (C) 2007 Free Software Foundation, Inc." heads the GNU licence texts; a
+    project's COPYING made the FSF the holder of every file beside it. GFDL's appendix template
+    "Copyright (c) YEAR YOUR NAME." is no holder either."""
+    text = lic.licence_text(key)
+    assert "Free Software Foundation" in text.split("Everyone is permitted")[0]
+    assert lic.copyright_holders(text) == []
+    # the project's own notice above the licence text still counts
+    assert lic.copyright_holders("Copyright (C) 2024 Jane Doe\n\n" + text) == ["Jane Doe"]

@@ -575,7 +575,8 @@ _URL = re.compile(r"\s*[<(]?https?://[^\s>)]+[>)]?")
 _TAIL = re.compile(r"[\s.,;*]*\b(?:all rights reserved.*|all)[\s.*]*$", re.IGNORECASE)
 _ASIDE = re.compile(r"\s*[<(\[](?:see|rather)\b[^>)\]]*[>)\]]", re.IGNORECASE)
 _PLACEHOLDER = re.compile(
-    r"[\[<{]\s*(?:yyyy|year|name of|owner|author|fullname|copyright holder)|\$", re.IGNORECASE
+    r"[\[<{]\s*(?:yyyy|year|name of|owner|author|fullname|copyright holder)|\$"
+    r"|\byour\s+name\b", re.IGNORECASE  # GFDL's "Copyright (c) YEAR YOUR NAME."
 )
 _NOT_HOLDER = re.compile(
     r"^(?:notices?|holders?|owners?|laws?|act|statement|protection|licen[cs]e[sd]?)\b"
@@ -665,6 +666,12 @@ def _holder_of(mark: str, rest: str, *, notice: bool = False, clauses: bool = Fa
     return value
 
 
+#: The sentence after the licence document's own copyright notice in the GNU licences.
+_LICENCE_DOCUMENT = re.compile(
+    r"Everyone\s+is\s+permitted\s+to\s+copy\s+and\s+distribute\s+verbatim\s+copies",
+    re.IGNORECASE)
+
+
 def copyright_holders(text: str) -> list[str]:
     """Holders named in copyright notices, de-duplicated in order of first appearance.
 
@@ -680,10 +687,23 @@ def copyright_holders(text: str) -> list[str]:
     final abbreviation stays ("Acme Ltd.", "Foo S.A."). There is no standard notice format; this
     is a line-based pattern in the spirit of ScanCode's copyright grammar, not a replacement for
     it. For a field that is by definition a notice (image metadata) use :func:`notice_holders`.
+
+    A licence document's own notice is not a holder of the text that carries it: the last
+    notice before, and within 300 characters of, "Everyone is permitted to copy and distribute
+    verbatim copies" (the GNU licences — GPL, LGPL, AGPL, FDL — after "Copyright (C) 2007 Free
+    Software Foundation, Inc.") is skipped, so a project's COPYING does not make the FSF its
+    holder.
     """
     holders: list[str] = []
     clauses = _CLAUSES.search(text) is not None
-    for match in _NOTICE.finditer(text):
+    notices = list(_NOTICE.finditer(text))
+    own = set()  # the licence documents' notices: the last one before each sentence
+    for document in _LICENCE_DOCUMENT.finditer(text):
+        before = [i for i, m in enumerate(notices) if 0 <= document.start() - m.end() <= 300]
+        own.update(before[-1:])
+    for i, match in enumerate(notices):
+        if i in own:
+            continue
         holder = _holder_of(match.group("mark"), match.group("rest"), clauses=clauses)
         if holder and holder not in holders:
             holders.append(holder)
