@@ -10,7 +10,10 @@ from PIL import Image
 from test_c2pa import CAWG_ENTRIES, signed_jpeg
 from test_xmp import OPF3, epub, jpeg_with_xmp, xmp_packet
 
-from rightsguard.model import RightsSignal
+from rightsguard.audit.steps import SignalStep
+from rightsguard.corpus.hosts import HostFiles, origin_of
+from rightsguard.model import HostCapture, Record, RightsSignal
+from rightsguard.policy.facts import reservation_state
 from rightsguard.signals import embedded
 from rightsguard.signals.xmp import read_epub_package
 
@@ -54,7 +57,8 @@ def test_epub3_reservation_with_policy() -> None:
     signals = embedded.media_signals(epub(OPF3), "application/epub+zip", "books/a.epub", "text")
     assert signals == [RightsSignal(
         kind="tdmrep", carrier="epub",
-        value="1; tdm-policy=https://publisher.example/policies/tdm.json", scope="*",
+        value="tdm-reservation=1, tdm-policy=https://publisher.example/policies/tdm.json",
+        scope="*",
         state="reserved",
         evidence='books/a.epub: EPUB package OEBPS/content.opf '
                  '<meta property="tdm:reservation">1</meta>',
@@ -65,7 +69,8 @@ def test_epub2_name_form_not_reserved_ignores_the_policy() -> None:
     content = epub(opf('<meta name="tdm:reservation" content="0"/>'
                        '<meta name="tdm:policy" content="https://p.example/policy"/>'))
     [signal] = embedded.media_signals(content, None, "b.epub", "text")  # sniffed: mimetype
-    assert (signal.value, signal.state, signal.carrier) == ("0", "not-reserved", "epub")
+    assert (signal.value, signal.state, signal.carrier) == ("tdm-reservation=0", "not-reserved",
+                                                            "epub")
     assert signal.evidence == ('b.epub: EPUB package OEBPS/content.opf '
                                '<meta name="tdm:reservation" content="0"/>')
 
@@ -73,10 +78,13 @@ def test_epub2_name_form_not_reserved_ignores_the_policy() -> None:
 def test_epub_invalid_value_is_unknown_and_undeclared_prefix_is_noted() -> None:
     content = epub(opf('<meta property="tdm:reservation">yes</meta>'))
     [signal] = embedded.media_signals(content, None, "c.epub", "text")
-    assert (signal.value, signal.state) == ("invalid tdm-reservation 'yes'", "unknown")
+    assert (signal.value, signal.state) == ("malformed: tdm-reservation 'yes' is not 0 or 1",
+                                            "unknown")
     assert signal.evidence.endswith(
         '<meta property="tdm:reservation">yes</meta> (prefix tdm not declared on <package>) '
         "(protocol error: neither 0 nor 1, treated as unset)")
+    # a malformed carrier, like a header's or a meta's: what it reserves is unknown (review)
+    assert reservation_state([signal], "text").value == "unknown"
 
 
 def test_epub_prefix_bound_elsewhere_is_not_tdmrep_and_refines_are_skipped() -> None:
@@ -107,8 +115,9 @@ def test_pdf_xmp_reservation_and_policy() -> None:
     signals = embedded.media_signals(content, "application/pdf", "papers/p.pdf", "text")
     offset = content.index(b"<?xpacket")
     assert signals == [RightsSignal(
-        kind="tdmrep", carrier="pdf", value="1; tdm-policy=https://pub.example/tdm-policy.json",
-        scope="*", state="reserved",
+        kind="tdmrep", carrier="pdf",
+        value="tdm-reservation=1, tdm-policy=https://pub.example/tdm-policy.json", scope="*",
+        state="reserved",
         evidence=f"papers/p.pdf: XMP packet (scan) at byte {offset} tdm:reservation=1",
         extractor=EXTRACTOR)]
 
@@ -116,7 +125,8 @@ def test_pdf_xmp_reservation_and_policy() -> None:
 def test_pdf_xmp_zero_and_epub_namespace_variant() -> None:
     packet = xmp_packet("", attrs='tdm:reservation="0"')
     [signal] = embedded.media_signals(pdf_with_metadata(packet), None, "q.pdf", "text")
-    assert (signal.value, signal.state, signal.carrier) == ("0", "not-reserved", "pdf")
+    assert (signal.value, signal.state, signal.carrier) == ("tdm-reservation=0", "not-reserved",
+                                                            "pdf")
     hash_ns = xmp_packet('   <t:reservation xmlns:t="http://www.w3.org/ns/tdmrep#">1'
                          "</t:reservation>")
     [signal] = embedded.media_signals(pdf_with_metadata(hash_ns), None, "r.pdf", "text")
@@ -127,6 +137,53 @@ def test_pdf_xmp_zero_and_epub_namespace_variant() -> None:
 def test_pdf_without_metadata_gives_nothing() -> None:
     content = pdf_with_metadata(b"")
     assert embedded.media_signals(content, "application/pdf", "s.pdf", "text") == []
+
+
+# -- precedence against the other carriers (TDMRep "Processing priority", rights-signals.md §2) --
+
+SITE_FILE_1 = HostCapture("m.example", 200, b'[{"location": "/", "tdm-reservation": 1}]',
+                          "2025-05-31T00:00:00Z", "m.warc#336")
+
+
+def _audited(url: str, content: bytes, media_type: str,
+             headers: tuple[tuple[str, str], ...] = ()) -> dict[str, tuple[str, str]]:
+    """{carrier: (value, state)} of the TDMRep signals the audit step settles for one item under
+    a tdmrep.json that reserves everything."""
+    hosts = HostFiles()
+    hosts.add("tdmrep.json", SITE_FILE_1, origin=origin_of(url))
+    record = Record(id=f"warc:m.warc#{len(url)}", source=url, modality="text",
+                    host="m.example", media_type=media_type,
+                    captured_at="2025-06-01T00:00:00Z", headers=headers, content=content)
+    return {s.carrier: (s.value, s.state) for s in SignalStep(hosts=hosts).signals(record)
+            if s.kind == "tdmrep"}
+
+
+def test_pdf_metadata_0_supersedes_header_1_and_site_file_1() -> None:
+    pdf = pdf_with_metadata(xmp_packet("", attrs='tdm:reservation="0"'))
+    assert _audited("http://m.example/p.pdf", pdf, "application/pdf",
+                    (("tdm-reservation", "1"),)) == {
+        "tdmrep.json": ("tdm-reservation=1", "n/a"),
+        "http-header": ("tdm-reservation=1", "n/a"),
+        "pdf": ("tdm-reservation=0", "not-reserved"),
+    }
+
+
+def test_epub_metadata_0_supersedes_site_file_1() -> None:
+    book = epub(opf('<meta property="tdm:reservation">0</meta>',
+                    prefix="tdm: http://www.w3.org/ns/tdmrep#"))
+    assert _audited("http://m.example/b.epub", book, "application/epub+zip") == {
+        "tdmrep.json": ("tdm-reservation=1", "n/a"),
+        "epub": ("tdm-reservation=0", "not-reserved"),
+    }
+
+
+def test_embedded_protocol_error_does_not_reset_the_site_file() -> None:
+    book = epub(opf('<meta property="tdm:reservation">yes</meta>',
+                    prefix="tdm: http://www.w3.org/ns/tdmrep#"))
+    assert _audited("http://m.example/c.epub", book, "application/epub+zip") == {
+        "tdmrep.json": ("tdm-reservation=1", "reserved"),
+        "epub": ("malformed: tdm-reservation 'yes' is not 0 or 1", "n/a"),
+    }
 
 
 # -- images: everything at once -----------------------------------------------------------------

@@ -11,10 +11,14 @@ TDMRep (W3C TDM Reservation Protocol, CG final report, rights-signals.md §2):
   ``http://www.w3.org/ns/tdmrep/`` (trailing slash; the EPUB 3 ``#`` form is accepted too). The
   same properties in another file's XMP are read with carrier ``xmp``.
 * ``tdm-reservation``: ``1`` → reserved, ``0`` → not-reserved, any other value is a protocol error
-  ("treated as unset") → state unknown, value ``invalid tdm-reservation '…'``. ``tdm-policy`` is
-  reported with a reservation of 1 only (the spec: a policy with 0 SHOULD NOT be processed):
-  value ``"1; tdm-policy=<url>"``. Signals have kind ``tdmrep``, scope ``*`` (TDM of the whole
-  publication). Precedence between carriers is :mod:`rightsguard.signals.tdmrep`'s job.
+  ("treated as unset") → state unknown, value ``malformed: tdm-reservation '…' is not 0 or 1``.
+  ``tdm-policy`` is reported with a reservation of 1 only (the spec: a policy with 0 SHOULD NOT
+  be processed). Values are those of the other TDMRep carriers
+  (:func:`rightsguard.signals.tdmrep.tdmrep_value`: ``tdm-reservation=0``,
+  ``tdm-reservation=1, tdm-policy=<url>``), so that the precedence between carriers
+  (:func:`rightsguard.signals.tdmrep.resolve_tdmrep`: EPUB/PDF metadata supersede the site file,
+  the header and HTML) can read them. Signals have kind ``tdmrep``, scope ``*`` (TDM of the whole
+  publication).
 
 :func:`media_signals` runs every embedded-media extractor on one item: XMP (unreadable packets),
 IPTC ``plus:DataMining``, TDMRep (EPUB, PDF/XMP), Creative Commons ``cc:license`` /
@@ -29,6 +33,7 @@ from rightsguard.model import Modality, ReservationState, RightsSignal
 from rightsguard.signals.c2pa import c2pa_signals
 from rightsguard.signals.iptc import data_mining_signals
 from rightsguard.signals.licence_class import cc_url_expression, licence_signals
+from rightsguard.signals.tdmrep import tdmrep_value
 from rightsguard.signals.xmp import (
     EpubPackage,
     MediaReadError,
@@ -63,16 +68,13 @@ _R, _N, _U = (ReservationState.RESERVED.value, ReservationState.NOT_RESERVED.val
 
 def _tdm_signal(reservation: str, policy: str | None, carrier: str, evidence: str
                 ) -> RightsSignal:
-    value = reservation.strip()
-    if value == "1":
-        state = _R
-        if policy:
-            value = f"1; tdm-policy={policy.strip()}"
-    elif value == "0":
-        state = _N
+    declared = reservation.strip()
+    if declared in ("0", "1"):
+        state = _R if declared == "1" else _N
+        value = tdmrep_value(int(declared), policy.strip() if policy else None)
     else:
         state = _U
-        value = f"invalid tdm-reservation {value!r}"
+        value = f"malformed: tdm-reservation {declared!r} is not 0 or 1"
         evidence += " (protocol error: neither 0 nor 1, treated as unset)"
     return RightsSignal("tdmrep", carrier, value, "*", state, evidence, EXTRACTOR)
 

@@ -21,8 +21,9 @@ https://www.w3.org/2022/tdmrep/; rights-signals.md §2). Sections cited below ar
   previous values; EPUB/PDF metadata supersede previous ones (rights-signals.md §2); absence at a
   later step never resets an earlier value. :func:`resolve_tdmrep` applies it.
 
-Signals: ``kind`` ``tdmrep``, ``scope`` ``*``. ``value`` is ``"tdm-reservation=1"`` (with
-``", tdm-policy=<url>"`` when reserved with a policy), ``"unset: <why>"`` (state
+Signals: ``kind`` ``tdmrep``, ``scope`` ``*``. ``value`` is ``"tdm-reservation=0"`` or
+``"tdm-reservation=1"`` (with ``", tdm-policy=<url>"`` when reserved with a policy:
+:func:`tdmrep_value`, also used by the EPUB/PDF extractor), ``"unset: <why>"`` (state
 ``not-reserved``: this carrier reserves nothing) or ``"malformed: <why>"`` (state ``unknown``).
 Malformed files and protocol errors never raise.
 """
@@ -46,6 +47,7 @@ __all__ = [
     "tdmrep_file_signals",
     "tdmrep_header_signals",
     "tdmrep_html_signals",
+    "tdmrep_value",
 ]
 
 #: precedence of TDMRep carriers, lowest first (§"Processing priority"); ``epub``, ``pdf`` and
@@ -69,7 +71,12 @@ def _signal(carrier: str, value: str, state: str, evidence: str) -> RightsSignal
                         evidence=evidence, extractor=__name__)
 
 
-def _value(reservation: int, policy: str | None) -> str:
+def tdmrep_value(reservation: int, policy: str | None) -> str:
+    """The ``value`` of a definite TDMRep signal: ``"tdm-reservation=0"``, ``"tdm-reservation=1"``
+    or ``"tdm-reservation=1, tdm-policy=<url>"`` (a policy with ``0`` SHOULD NOT be processed:
+    §"tdm-policy"). Every TDMRep carrier (site file, header, HTML here; EPUB and PDF in
+    :mod:`rightsguard.signals.embedded`) writes this form: :func:`resolve_tdmrep` reads only
+    values of this form as definite, so a carrier writing another form could never override."""
     if reservation == 1 and policy:
         return f"tdm-reservation=1, tdm-policy={policy}"
     return f"tdm-reservation={reservation}"
@@ -153,7 +160,7 @@ def tdmrep_file_signals(f: TdmrepFile | None, url: str) -> list[RightsSignal]:
         if problem is not None:
             return [_signal("tdmrep.json", f"malformed: {problem}", _UNKNOWN, where)]
         reservation = rule["tdm-reservation"]
-        return [_signal("tdmrep.json", _value(reservation, rule.get("tdm-policy")),
+        return [_signal("tdmrep.json", tdmrep_value(reservation, rule.get("tdm-policy")),
                         _RESERVED if reservation == 1 else _NOT_RESERVED, where)]
     return [_signal("tdmrep.json", f"unset: no rule matches {path}", _NOT_RESERVED,
                     f"{head}: {len(rules)} rules, none matches {path}")]
@@ -174,7 +181,7 @@ def _declared(carrier: str, reservations: Sequence[str], policies: Sequence[str]
                         "(protocol error: unset)", _UNKNOWN, evidence)]
     policy = policies[-1].strip() if policies else None
     reservation = int(value)
-    return [_signal(carrier, _value(reservation, policy),
+    return [_signal(carrier, tdmrep_value(reservation, policy),
                     _RESERVED if reservation == 1 else _NOT_RESERVED, evidence)]
 
 
