@@ -6,6 +6,7 @@ import pytest
 
 from rightsguard.model import Purpose, Record, RightsSignal, Use
 from rightsguard.policy.facts import (
+    AppliesToTraining,
     derive_facts,
     licence_category,
     licence_class,
@@ -179,6 +180,19 @@ def test_agent_scoped_noai_applies_only_to_that_agent() -> None:
 def test_signals_of_other_kinds_are_not_reservations() -> None:
     lic = sig("licence", "n/a", value="CC-BY-NC-4.0", carrier="html-meta")
     assert state(ROBOTS_OK, lic) == "not-reserved"
+
+
+def test_applies_to_training_is_the_rule_reservation_state_reads() -> None:
+    """The bound rule the reports get: the same answers as reservation_state's (above)."""
+    applies = AppliesToTraining.of([" MyLabBot "], TRAINING)
+    assert applies(sig("robots", "reserved", scope="mylabbot"), "text")  # --agent, any case
+    assert applies(sig("robots", "reserved", scope="gptbot"), "text")  # training token
+    assert not applies(sig("noai", "reserved", scope="googlebot", carrier="http-header"), "text")
+    assert not applies(sig("noimageai", "reserved", carrier="http-header"), "text")
+    assert applies(sig("noimageai", "reserved", carrier="http-header"), "image")
+    assert not applies(sig("c2pa-training-mining", "reserved", scope="ai-inference"), "image")
+    assert not applies(sig("licence", "n/a", value="CC-BY-NC-4.0"), "text")
+    assert AppliesToTraining.of()(sig("noai", "reserved", scope="googlebot"), "text")
 
 
 # -- lists, licences, unreadable ----------------------------------------------------------------

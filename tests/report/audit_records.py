@@ -6,9 +6,13 @@ import json
 from pathlib import Path
 
 from rightsguard.model import Record
+from rightsguard.policy.facts import AppliesToTraining
 from rightsguard.report.manifest import record_from_row
+from rightsguard.signals.crawlers import CrawlerTable
 
 DATA = Path(__file__).parent / "data" / "audit"
+#: The policy's rule for which reservations apply, as an audit without ``--agent`` binds it.
+APPLIES = AppliesToTraining.of(training_tokens=CrawlerTable.load().training_tokens())
 
 
 def load_records() -> list[Record]:

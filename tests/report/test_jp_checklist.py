@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from audit_records import load_records
+from audit_records import APPLIES, load_records
 
-from rightsguard.model import Purpose, Record, Use
+from rightsguard.model import Decision, Purpose, Record, RightsSignal, Use
 from rightsguard.report.jp_checklist import (
     ACA_GUIDANCE,
     JpChecklistFacts,
@@ -26,7 +26,8 @@ DATA = Path(__file__).parent / "data" / "audit"
 def checklist(purpose: Purpose = Purpose.TRAIN_GENERAL, **options: Any) -> dict[str, Any]:
     run = AuditRun(inputs=("crawl.warc.gz",), jurisdictions=("EU", "JP"),
                    use=Use(purpose=purpose))
-    return build_jp_checklist(JpChecklistFacts(**options).add_all(load_records()), run)
+    return build_jp_checklist(JpChecklistFacts(applies=APPLIES, **options)
+                              .add_all(load_records()), run)
 
 
 def test_purpose_checks_follow_the_use() -> None:
@@ -72,11 +73,14 @@ def test_proviso_signals() -> None:
     assert sale["domains"] == [{"domain": "seller.test", "items": 1}]
     assert sale["provision"] == "Copyright Act (Act No. 48 of 1970) Art. 30-4 proviso"
     block = proviso["ai_blocking_measures"]
-    # robots.txt + TDMRep on #0, noai on #280000; the IPTC reservation is not a blocking measure
+    # robots.txt (GPTBot) + TDMRep on #0, IPTC on #9000, noai on #280000: every reservation the
+    # policy reads as reserved (#9000's is why JP/s3-proviso-evidence sends it to review)
     assert (block["items"], block["examples"]) == (
-        2, ["warc:crawl.warc.gz#0", "warc:crawl.warc.gz#280000"])
-    assert block["by_measure"] == {"robots.txt": 1, "TDMRep": 1, "noai": 1, "noimageai": 0}
-    assert [d["domain"] for d in block["domains"]] == ["example.com", "seller.test"]
+        3, ["warc:crawl.warc.gz#0", "warc:crawl.warc.gz#9000", "warc:crawl.warc.gz#280000"])
+    assert block["by_measure"] == {"robots.txt": 1, "TDMRep": 1, "noai": 1, "Content-Signal": 0,
+                                   "AIPREF": 0, "ai.txt": 0, "IPTC": 1, "C2PA": 0}
+    assert [d["domain"] for d in block["domains"]] == ["example.com", "photos.test",
+                                                       "seller.test"]
     paywall = proviso["access_controls"]
     assert (paywall["items"], paywall["domains"]) == (
         1, [{"domain": "example.net", "items": 1}])
@@ -102,7 +106,7 @@ def test_examples_are_capped_counts_are_not() -> None:
     review = checklist(max_examples=1)["review"]
     assert (review["items"], review["examples"]) == (4, ["warc:crawl.warc.gz#0"])
     with pytest.raises(ValueError, match="-1"):
-        JpChecklistFacts(max_examples=-1)
+        JpChecklistFacts(applies=APPLIES, max_examples=-1)
 
 
 def test_markdown_cites_article_and_guidance() -> None:
@@ -119,7 +123,8 @@ def test_markdown_cites_article_and_guidance() -> None:
     assert lines[i].endswith("(Copyright Act (Act No. 48 of 1970) Art. 30-4 proviso)")
     assert lines[i + 1:i + 4] == ["  - Items: 1", "  - Domains: seller.test (1)",
                                   "  - Examples: warc:crawl.warc.gz#280000"]
-    assert "(reservations by robots.txt 1, TDMRep 1, noai 1, noimageai 0)" in md
+    assert ("(reservations by robots.txt 1, TDMRep 1, noai 1, Content-Signal 0, AIPREF 0, "
+            "ai.txt 0, IPTC 1, C2PA 0)") in md
     assert "  - Rules: JP/s3-proviso-evidence (2), JP/s1-piracy (1), JP/unreadable (1)" in lines
     declared = render_jp_checklist_md(checklist())
     assert "- [ ] The declared purpose (train-general) is information analysis" in declared
@@ -128,7 +133,7 @@ def test_markdown_cites_article_and_guidance() -> None:
 
 def test_clean_corpus_ticks_every_box_but_the_purpose(tmp_path: Path) -> None:
     run = AuditRun(inputs=("a.jsonl",), jurisdictions=("JP",), use=Use(Purpose.ANALYSIS))
-    facts = JpChecklistFacts().add_all([Record(id="jsonl:a.jsonl#1", source="a",
+    facts = JpChecklistFacts(applies=APPLIES).add_all([Record(id="jsonl:a.jsonl#1", source="a",
                                                modality="text")])
     doc = build_jp_checklist(facts, run)
     write_jp_checklist(tmp_path, doc)
@@ -142,7 +147,6 @@ def test_clean_corpus_ticks_every_box_but_the_purpose(tmp_path: Path) -> None:
 def test_an_unavailable_robots_txt_is_not_a_blocking_measure() -> None:
     """A robots.txt answered 5xx or not reached means "disallow all" to a crawler (RFC 9309
     §2.3.1.4); no rights holder put it there, so it is no AI-blocking measure for the proviso."""
-    from rightsguard.model import Decision
     from rightsguard.signals.robots import RobotsFile, robots_signals
 
     def page(n: int, status: int | None, body: bytes = b"") -> Record:
@@ -151,9 +155,65 @@ def test_an_unavailable_robots_txt_is_not_a_blocking_measure() -> None:
                       size_bytes=100, size_tokens=10, domain=f"h{n}.test", signals=(signal,),
                       decisions=(Decision(jurisdiction="JP", verdict="allow"),))
 
-    facts = JpChecklistFacts().add_all([page(1, 503), page(2, None), page(3, 502),
+    facts = JpChecklistFacts(applies=APPLIES).add_all([page(1, 503), page(2, None), page(3, 502),
                                         page(4, 200, b"User-agent: *\nDisallow: /\n")])
     run = AuditRun(inputs=("c.warc.gz",), jurisdictions=("JP",), use=Use())
     block = build_jp_checklist(facts, run)["proviso"]["ai_blocking_measures"]
     assert (block["items"], block["examples"]) == (1, ["warc:c.warc.gz#4"])
     assert block["by_measure"]["robots.txt"] == 1
+
+
+def _sig(kind: str, carrier: str, scope: str, value: str) -> RightsSignal:
+    return RightsSignal(kind, carrier, value, scope, "reserved", f"{kind} evidence", "test")
+
+
+#: (item, modality, its reserved signals as the extractors write them, applies to AI training)
+RESERVATIONS = [
+    ("cs", "text", [_sig("content-signal", "robots.txt", "ai-train", "ai-train=no")], True),
+    ("cu", "text", [_sig("aipref", "http-header", "train-ai", "train-ai=n")], True),
+    ("ait", "text", [_sig("ai-txt", "ai.txt", "*", "disallow /"),
+                     _sig("ai-txt", "ai.txt", "GPTBot", "disallow /")], True),
+    ("c2pa", "image", [_sig("c2pa-training-mining", "c2pa-manifest", "train-genai",
+                            "notAllowed")], True),
+    # reservations about something other than AI training, or addressed to a search crawler
+    ("infer", "image", [_sig("c2pa-training-mining", "c2pa-manifest", "ai-inference",
+                             "notAllowed")], False),
+    ("gbot", "text", [_sig("noai", "http-header", "googlebot", "noai")], False),
+    ("search", "text", [_sig("content-signal", "robots.txt", "search", "search=no")], False),
+]
+
+
+def test_every_reservation_the_policy_reads_is_a_blocking_measure() -> None:
+    """The proviso box counts what the JP decisions act on (s3-reservation: reservation
+    reserved): every carrier of the policy's AI-training reservation, by the policy's rule for
+    which ones apply to the use."""
+    from rightsguard.policy.facts import reservation_state
+
+    records = [Record(id=f"warc:j.warc.gz#{name}", source=f"http://{name}.test/",
+                      modality=modality, domain=f"{name}.test", signals=tuple(signals),
+                      decisions=(Decision("JP", "review" if applies else "allow"),))
+               for name, modality, signals, applies in RESERVATIONS]
+    for record, (_, _, _, applies) in zip(records, RESERVATIONS, strict=True):
+        state = reservation_state(record.signals, record.modality,
+                                  training_tokens=APPLIES.training_tokens).value
+        assert state == ("reserved" if applies else "not-reserved"), record.id
+    facts = JpChecklistFacts(applies=APPLIES).add_all(records)
+    run = AuditRun(inputs=("j.warc.gz",), jurisdictions=("JP",), use=Use())
+    doc = build_jp_checklist(facts, run)
+    block = doc["proviso"]["ai_blocking_measures"]
+    assert (block["status"], block["items"], block["examples"]) == (
+        "flag", 4, ["warc:j.warc.gz#cs", "warc:j.warc.gz#cu", "warc:j.warc.gz#ait",
+                    "warc:j.warc.gz#c2pa"])
+    assert block["by_measure"] == {"robots.txt": 0, "TDMRep": 0, "noai": 0, "Content-Signal": 1,
+                                   "AIPREF": 1, "ai.txt": 1, "IPTC": 0, "C2PA": 1}
+    md = render_jp_checklist_md(doc)
+    assert ("- [ ] Items whose AI-blocking measures were present (reservations by robots.txt 0, "
+            "TDMRep 0, noai 0, Content-Signal 1, AIPREF 1, ai.txt 1, IPTC 0, C2PA 1)") in md
+
+
+def test_the_protocol_rows_cover_every_reservation_kind() -> None:
+    """The reports name each carrier the policy reads; a new reservation kind needs a row."""
+    from rightsguard.policy.facts import RESERVATION_KINDS
+    from rightsguard.report.eu_summary import PROTOCOLS
+
+    assert {kind for _, kinds in PROTOCOLS for kind in kinds} == RESERVATION_KINDS

@@ -236,7 +236,11 @@ def _run_facts(run: dict[str, Any]) -> AuditRun:
 def write_reports(out: Path, run: dict[str, Any], *, provider: str | None = None,
                   sme: bool = False) -> None:
     """``report.json``/``.html`` and, as the jurisdictions ask, the EU summary and the JP
-    checklist, from ``out/manifest.parquet`` (streamed once)."""
+    checklist, from ``out/manifest.parquet`` (streamed once). The JP checklist counts the
+    reservations that apply to the run's use by the policy's rule
+    (:class:`~rightsguard.policy.facts.AppliesToTraining`, with the run's ``--agent`` tokens and
+    the crawler table the decisions used)."""
+    from rightsguard.policy.facts import AppliesToTraining
     from rightsguard.report.audit_html import write_report_html
     from rightsguard.report.audit_json import AuditAggregate, write_report_json
     from rightsguard.report.eu_summary import EuSummaryFacts, build_eu_summary, write_eu_summary
@@ -246,11 +250,13 @@ def write_reports(out: Path, run: dict[str, Any], *, provider: str | None = None
         write_jp_checklist,
     )
     from rightsguard.report.provider import load_provider
+    from rightsguard.signals.crawlers import CrawlerTable
 
     facts = _run_facts(run)
+    applies = AppliesToTraining.of(facts.use.agents, CrawlerTable.load().training_tokens())
     agg = AuditAggregate()
     eu = EuSummaryFacts() if "EU" in facts.jurisdictions else None
-    jp = JpChecklistFacts() if "JP" in facts.jurisdictions else None
+    jp = JpChecklistFacts(applies=applies) if "JP" in facts.jurisdictions else None
     for record in read_manifest(out / "manifest.parquet"):
         agg.add(record)
         if eu is not None:

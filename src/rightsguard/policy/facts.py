@@ -75,6 +75,7 @@ __all__ = [
     "LICENCE_CLASSES",
     "NON_TRAINING_USES",
     "RESERVATION_KINDS",
+    "AppliesToTraining",
     "Fact",
     "FactSpec",
     "derive_facts",
@@ -218,6 +219,33 @@ def _applies(signal: RightsSignal, modality: str, agents: frozenset[str],
     return True
 
 
+@dataclass(frozen=True, slots=True)
+class AppliesToTraining:
+    """Whether a signal is an AI-training reservation carrier that speaks about training of an
+    item of a given modality, for one use: the rule :func:`reservation_state` reads (module
+    docstring, "A carrier *applies*"), bound once to ``agents`` (the user's ``--agent`` tokens)
+    and ``training_tokens`` (the crawler table's training tokens, None: every token counts),
+    both lower-cased. Call it as ``applies(signal, modality)``; kinds outside
+    :data:`RESERVATION_KINDS` never apply. Picklable; the audit hands it to the report writers,
+    which must not import the policy, so that reports count the reservations the decisions
+    read."""
+
+    agents: frozenset[str] = frozenset()
+    training_tokens: frozenset[str] | None = None
+
+    @classmethod
+    def of(cls, agents: Collection[str] = (),
+           training_tokens: Collection[str] | None = None) -> AppliesToTraining:
+        """The rule for ``agents`` and ``training_tokens`` as :func:`reservation_state` takes
+        them (any case, ``agents`` stripped)."""
+        return cls(frozenset(a.strip().lower() for a in agents),
+                   None if training_tokens is None
+                   else frozenset(t.lower() for t in training_tokens))
+
+    def __call__(self, signal: RightsSignal, modality: str) -> bool:
+        return _applies(signal, modality, self.agents, self.training_tokens)
+
+
 def _counts_as_unknown(signal: RightsSignal, required: Collection[str]) -> bool:
     """Whether an ``unknown`` signal makes the reservation unknown: a required carrier, a
     malformed or unreadable carrier, or a qualified prohibition a machine cannot settle (CAWG
@@ -249,8 +277,7 @@ def reservation_state(
     None counts every token. Token comparison is case-insensitive (RFC 9309 §2.2.1).
     Combining rule and sources: the module docstring. Never raises on odd signals.
     """
-    agent_set = frozenset(a.strip().lower() for a in agents)
-    tokens = None if training_tokens is None else frozenset(t.lower() for t in training_tokens)
+    applies = AppliesToTraining.of(agents, training_tokens)
     reserved: list[str] = []
     unknown: list[str] = []
     allowed: list[str] = []
@@ -259,7 +286,7 @@ def reservation_state(
         if signal.kind not in RESERVATION_KINDS:
             continue
         seen.add(signal.kind)
-        if not _applies(signal, modality, agent_set, tokens):
+        if not applies(signal, modality):
             continue
         state = signal.state
         line = signal_evidence(signal)

@@ -56,7 +56,7 @@ import math
 import os
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,11 +71,13 @@ __all__ = [
     "SUMMARY_VERSION",
     "TEMPLATE",
     "EuSummaryFacts",
+    "ReservationFilter",
     "build_eu_summary",
     "hours_bin",
     "image_bin",
     "is_robots_unavailable",
     "markdown_escape",
+    "protocol_of",
     "render_eu_summary_md",
     "text_bin",
     "top_domain_count",
@@ -100,9 +102,22 @@ PROTOCOLS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("C2PA", ("c2pa-training-mining",)),
 )
 _PROTOCOL_OF = {kind: name for name, kinds in PROTOCOLS for kind in kinds}
+#: ``applies(signal, item modality)``: whether a signal reserves the audited AI-training use —
+#: the policy's rule (:class:`rightsguard.policy.facts.AppliesToTraining`, which the audit
+#: binds to the run's ``--agent`` tokens and crawler table and passes in; a report must not
+#: import the policy). Kinds that carry no AI-training reservation never apply.
+ReservationFilter = Callable[[RightsSignal, str], bool]
 #: Section 3.1 row of the items whose robots.txt was unavailable (module docstring).
 ROBOTS_UNAVAILABLE = ("robots.txt unavailable (5xx/unreachable) — treated as disallow-all per "
                       "RFC 9309 §2.3.1.4")
+
+
+def protocol_of(kind: str) -> str:
+    """The :data:`PROTOCOLS` name of a signal kind (``noimageai`` → ``noai``); the kind itself
+    for a kind no protocol lists."""
+    return _PROTOCOL_OF.get(kind, kind)
+
+
 def is_robots_unavailable(signal: RightsSignal) -> bool:
     """True for the signal of a 5xx or unreachable robots.txt (RFC 9309 §2.3.1.4; see
     :attr:`~rightsguard.model.RightsSignal.robots_unavailable`)."""

@@ -16,9 +16,15 @@ prejudice the interests of the copyright owner"). The Agency for Cultural Affair
    (``[ ]``) for a person to tick; status ``to-confirm`` or ``flag``, never ``ok``.
 2. **Proviso signals** (Art. 30-4 proviso): items from domains on the user's dataset-for-sale list
    (``list-dataset-for-sale`` signals: the holder sells the data for analysis); items whose
-   AI-blocking measures were present — a ``reserved`` robots.txt, TDMRep or ``noai``/``noimageai``
-   signal (evidence of a planned database sale; ignoring or circumventing them may fall under the
-   proviso); items on the paywalled-domains list (``list-paywall``: circumventing access controls).
+   AI-blocking measures were present — a ``reserved`` signal of any carrier the policy reads as
+   an AI-training reservation (:data:`rightsguard.policy.facts.RESERVATION_KINDS`) that applies
+   to the audited use by the policy's own rule (``applies``,
+   :class:`rightsguard.policy.facts.AppliesToTraining`: a ``googlebot: noai`` or a C2PA
+   ``ai_inference`` prohibition blocks no AI training), i.e. what the JP profile's
+   ``s3-reservation`` rule acts on (evidence of a planned database sale; ignoring or
+   circumventing them may fall under the proviso), counted per protocol of
+   :data:`~rightsguard.report.eu_summary.PROTOCOLS`; items on the paywalled-domains list
+   (``list-paywall``: circumventing access controls).
 3. **Pirated sources** (``list-piracy``): 30-4 has no lawful-access condition, but the ACA asks
    developers not to collect from sites known to host pirated copies; knowing use makes the
    developer more likely to be held liable for infringing outputs.
@@ -38,7 +44,12 @@ from pathlib import Path
 from typing import Any
 
 from rightsguard.model import AuditVerdict, Purpose, Record, ReservationState
-from rightsguard.report.eu_summary import markdown_escape
+from rightsguard.report.eu_summary import (
+    PROTOCOLS,
+    ReservationFilter,
+    markdown_escape,
+    protocol_of,
+)
 from rightsguard.report.manifest import AuditRun, write_text_atomic
 
 __all__ = ["ACA_GUIDANCE", "JpChecklistFacts", "build_jp_checklist", "render_jp_checklist_md",
@@ -55,8 +66,6 @@ ACA_GUIDANCE = (
     "Copyright\" (15 Mar 2024); \"Checklist & Guidance\" (31 Jul 2024)"
 )
 
-#: AI-blocking measures read as proviso evidence: signal kind -> label.
-_BLOCKING = {"robots": "robots.txt", "tdmrep": "TDMRep", "noai": "noai", "noimageai": "noimageai"}
 _LISTS = {"list-dataset-for-sale": "for_sale", "list-paywall": "paywall", "list-piracy": "piracy"}
 
 
@@ -84,12 +93,16 @@ class _Hits:
 
 
 class JpChecklistFacts:
-    """Streaming counters for the checklist (module docstring); ``max_examples`` ≥ 0."""
+    """Streaming counters for the checklist (module docstring); ``applies``: which signals
+    reserve the audited AI-training use (the policy's rule, see
+    :data:`~rightsguard.report.eu_summary.ReservationFilter`); ``max_examples`` ≥ 0."""
 
-    def __init__(self, jurisdiction: str = "JP", *, max_examples: int = 10) -> None:
+    def __init__(self, jurisdiction: str = "JP", *, applies: ReservationFilter,
+                 max_examples: int = 10) -> None:
         if max_examples < 0:
             raise ValueError(f"max_examples must be 0 or more, not {max_examples}")
         self.jurisdiction = jurisdiction
+        self.applies = applies
         self.items = 0
         self.unreadable = 0
         self.hits = {name: _Hits(max_examples)
@@ -108,9 +121,9 @@ class JpChecklistFacts:
             self.hits[_LISTS[kind]].add(record)
         # a 5xx/unreachable robots.txt is a crawler's fallback (RFC 9309 §2.3.1.4), not a
         # measure the rights holder took
-        blocking = sorted({_BLOCKING[s.kind] for s in record.signals
-                           if s.kind in _BLOCKING and s.state == ReservationState.RESERVED
-                           and not s.robots_unavailable})
+        blocking = sorted({protocol_of(s.kind) for s in record.signals
+                           if s.state == ReservationState.RESERVED and not s.robots_unavailable
+                           and self.applies(s, record.modality)})
         if blocking:
             self.hits["blocking"].add(record)
             self.blocking_kinds.update(blocking)
@@ -187,8 +200,7 @@ def build_jp_checklist(facts: JpChecklistFacts, run: AuditRun) -> dict[str, Any]
             "dataset_for_sale": check("for_sale", PROVISO),
             "ai_blocking_measures": check(
                 "blocking", PROVISO,
-                by_measure={label: facts.blocking_kinds[label]
-                            for label in _BLOCKING.values()}),
+                by_measure={**{name: 0 for name, _ in PROTOCOLS}, **facts.blocking_kinds}),
             "access_controls": check("paywall", PROVISO),
         },
         "pirated_sources": check("piracy", ART_30_4),
