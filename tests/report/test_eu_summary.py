@@ -5,6 +5,7 @@ Regenerate the golden files with ``RIGHTSGUARD_REGEN_GOLDEN=1 uv run pytest test
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -12,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from audit_records import load_records
+from audit_records import APPLIES, load_records
 
 from rightsguard.errors import ConfigError
 from rightsguard.model import Decision, Record, RightsSignal
 from rightsguard.report.eu_summary import (
+    OTHER_USES,
     ROBOTS_UNAVAILABLE,
     EuSummaryFacts,
     build_eu_summary,
@@ -32,6 +34,7 @@ from rightsguard.report.eu_summary import (
 )
 from rightsguard.report.manifest import TOKENIZER_NAME, AuditRun
 from rightsguard.report.provider import Dataset, load_provider, parse_provider
+from rightsguard.signals.noai import noai_header_signals
 from rightsguard.signals.robots import RobotsFile, robots_signals
 
 DATA = Path(__file__).parent / "data" / "audit"
@@ -44,7 +47,7 @@ RUN = AuditRun(inputs=("crawl.warc.gz", "data/wiki.jsonl", "data/images.parquet"
 
 
 def summary(**options: Any) -> dict[str, Any]:
-    facts = EuSummaryFacts().add_all(load_records())
+    facts = EuSummaryFacts(applies=APPLIES).add_all(load_records())
     provider = options.pop("provider", load_provider(DATA / "provider.toml"))
     return build_eu_summary(facts, RUN, provider, **options)
 
@@ -178,7 +181,7 @@ def test_unavailable_robots_txt_is_not_counted_as_a_robots_opt_out() -> None:
         True, True, False]
     tdmrep = RightsSignal(kind="tdmrep", carrier="tdmrep.json", value="1", scope="*",
                           state="reserved", evidence="tdmrep.json of h4.test", extractor="t")
-    facts = EuSummaryFacts().add_all([
+    facts = EuSummaryFacts(applies=APPLIES).add_all([
         _page(1, "exclude", http_503),
         _page(2, "review", unreachable),
         _page(3, "exclude", disallow),
@@ -202,6 +205,52 @@ def test_unavailable_robots_txt_is_not_counted_as_a_robots_opt_out() -> None:
             "disallow-all per RFC 9309 §2.3.1.4 (a crawl-time unavailability, not a rights "
             "holder's reservation): 3 items; withheld (excluded) 2, held for review 1, kept "
             "(allowed) 0.") in md
+
+
+def _c2pa(scope: str) -> RightsSignal:
+    """A CAWG training-mining entry ``notAllowed`` as the C2PA extractor records it."""
+    return RightsSignal(kind="c2pa-training-mining", carrier="c2pa-manifest", value="notAllowed",
+                        scope=scope, state="reserved", evidence=f"manifest entry {scope}",
+                        extractor="t")
+
+
+def test_reservations_for_other_crawlers_or_uses_are_not_opt_outs_kept() -> None:
+    """Section 3.1 lists as honoured or kept only the reservations of this AI training (the
+    policy's rule); one addressed to a search crawler or to AI inference is counted apart."""
+    everyone = noai_header_signals([("X-Robots-Tag", "noai")], "text")
+    googlebot = noai_header_signals([("X-Robots-Tag", "googlebot: noai")], "text")
+    assert [(s.scope, s.state) for s in everyone + googlebot] == [
+        ("*", "reserved"), ("googlebot", "reserved")]
+    gptbot = next(s for s in robots_signals(
+        RobotsFile("h.test", 200, b"User-agent: GPTBot\nDisallow: /\n"), "https://h.test/a.html")
+        if s.scope == "GPTBot")
+    assert gptbot.state == "reserved"
+    image = {"modality": "image", "size_tokens": None}
+    facts = EuSummaryFacts(applies=APPLIES).add_all([
+        _page(1, "exclude", *everyone),
+        _page(2, "allow", *googlebot),  # a search crawler's, not a training token
+        dataclasses.replace(_page(3, "allow", _c2pa("ai-inference")), **image),  # not training
+        dataclasses.replace(_page(4, "exclude", _c2pa("train-genai")), **image),
+        _page(5, "exclude", *everyone, *googlebot),  # in the noai row only
+        _page(6, "allow", gptbot),  # an Art. 3 research use keeps a real opt-out: "kept"
+    ])
+    doc = build_eu_summary(facts, RUN)
+    s31 = doc["sections"]["3.1"]
+    rows = {r["protocol"]: (r["items_reserved"], r["withheld_excluded"], r["held_for_review"],
+                            r["kept_allowed"]) for r in s31["protocols_honoured"]}
+    assert rows == {"robots.txt": (1, 0, 0, 1), "TDMRep": (0, 0, 0, 0), "noai": (2, 2, 0, 0),
+                    "Content-Signal": (0, 0, 0, 0), "AIPREF": (0, 0, 0, 0),
+                    "ai.txt": (0, 0, 0, 0), "IPTC": (0, 0, 0, 0), "C2PA": (1, 1, 0, 0)}
+    assert s31["reservations_for_other_uses"] == {
+        "label": OTHER_USES, "provision": "DSM Directive (EU) 2019/790 Art. 4(3)", "items": 2,
+        "by_protocol": {"robots.txt": 0, "TDMRep": 0, "noai": 1, "Content-Signal": 0,
+                        "AIPREF": 0, "ai.txt": 0, "IPTC": 0, "C2PA": 1}}
+    md = render_eu_summary_md(doc)
+    assert "| noai | 2 | 2 | 0 | 0 |" in md
+    assert "| C2PA | 1 | 1 | 0 | 0 |" in md
+    assert ("- Not counted above, reservations that do not reserve this AI training (addressed "
+            "to other crawlers, to other uses such as search or AI inference, or to other "
+            "media): 2 items (noai 1, C2PA 1).") in md
 
 
 def test_full_provider_file_leaves_only_unknowable_facts_to_complete() -> None:
@@ -246,7 +295,7 @@ def test_model_name_without_version_asks_for_the_version() -> None:
 
 
 def test_without_eu_decisions_every_readable_item_counts() -> None:
-    facts = EuSummaryFacts("EU").add_all(
+    facts = EuSummaryFacts("EU", applies=APPLIES).add_all(
         [Record(id="jsonl:a.jsonl#1", source="a", modality="text", size_bytes=10,
                 size_tokens=3),
          Record(id="jsonl:a.jsonl#2", source="b", modality="text", size_bytes=10),

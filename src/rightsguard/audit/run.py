@@ -236,8 +236,8 @@ def _run_facts(run: dict[str, Any]) -> AuditRun:
 def write_reports(out: Path, run: dict[str, Any], *, provider: str | None = None,
                   sme: bool = False) -> None:
     """``report.json``/``.html`` and, as the jurisdictions ask, the EU summary and the JP
-    checklist, from ``out/manifest.parquet`` (streamed once). The JP checklist counts the
-    reservations that apply to the run's use by the policy's rule
+    checklist, from ``out/manifest.parquet`` (streamed once). Both count the reservations that
+    apply to the run's use by the policy's rule
     (:class:`~rightsguard.policy.facts.AppliesToTraining`, with the run's ``--agent`` tokens and
     the crawler table the decisions used)."""
     from rightsguard.policy.facts import AppliesToTraining
@@ -255,7 +255,7 @@ def write_reports(out: Path, run: dict[str, Any], *, provider: str | None = None
     facts = _run_facts(run)
     applies = AppliesToTraining.of(facts.use.agents, CrawlerTable.load().training_tokens())
     agg = AuditAggregate()
-    eu = EuSummaryFacts() if "EU" in facts.jurisdictions else None
+    eu = EuSummaryFacts(applies=applies) if "EU" in facts.jurisdictions else None
     jp = JpChecklistFacts(applies=applies) if "JP" in facts.jurisdictions else None
     for record in read_manifest(out / "manifest.parquet"):
         agg.add(record)

@@ -30,10 +30,23 @@ Counting rules (this module's reading of the template, stated in the summary its
   (``<reader>:<input path>#<position>``); an input a ``[[datasets]]`` entry names is listed in
   that entry's section, any other non-crawled input under 2.6 as *to complete* (classify it).
 * **Opt-outs honoured (3.1)**: per protocol (robots.txt, TDMRep, noai, Content-Signal, AIPREF,
-  ai.txt, IPTC, C2PA), the items carrying a ``reserved`` signal of that protocol, split by their
-  decision: *withheld* (exclude), *held for review*, *kept* (allowed, e.g. an Art. 3 research
-  use). The Code of Practice (Copyright chapter, measure 1.3) names robots.txt per RFC 9309 and
-  "other appropriate machine-readable protocols".
+  ai.txt, IPTC, C2PA), the items carrying a ``reserved`` signal of that protocol *that reserves
+  the audited AI-training use*, split by their decision: *withheld* (exclude), *held for review*,
+  *kept* (allowed, e.g. an Art. 3 research use). The Code of Practice (Copyright chapter, measure
+  1.3) names robots.txt per RFC 9309 and "other appropriate machine-readable protocols".
+  Whether a reservation reserves the use is the policy's rule, the one the decisions read
+  (``applies``: :class:`rightsguard.policy.facts.AppliesToTraining`, passed in by the audit).
+* **Reservations for other uses (3.1)**: a reservation addressed to another crawler
+  (``X-Robots-Tag: googlebot: noai``, a robots.txt group for ``OAI-SearchBot``), to another use
+  (Content-Signal ``search``, C2PA/CAWG ``ai_inference``) or to other media (``noimageai`` on
+  text) is not an opt-out from the text and data mining this training is (DSM Directive
+  (EU) 2019/790 Art. 4(3); template 3.1 asks which opt-out protocols were honoured): the
+  provider can neither honour nor ignore it. A regulator reads a "kept (allowed)" item in the
+  protocol table as an opt-out the provider overrode (legitimate only for an Art. 3 research
+  use), so such items are not in that table; so that nothing found is hidden, they are counted
+  in a row of their own (``reservations_for_other_uses``: items, and items per protocol), without
+  a decision split — their decision does not rest on them. An item counted in a protocol's row
+  is not counted again for that protocol here.
 * **robots.txt unavailable (3.1)**: a robots.txt answered with HTTP 5xx or not reached at all is
   read as "disallow all" for crawling (RFC 9309 §2.3.1.4: the crawler MUST assume complete
   disallow), and the signal extractor records it as a ``reserved`` robots signal valued
@@ -44,8 +57,10 @@ Counting rules (this module's reading of the template, stated in the summary its
   (``robots_txt_unavailable``), split by decision the same way; the manifest keeps the signal as
   recorded.
 
-Compatibility: ``schema_version`` 2 (1 counted the 5xx/unreachable robots.txt items under
-robots.txt and had no ``robots_txt_unavailable``).
+Compatibility: ``schema_version`` 3 (2 counted every ``reserved`` signal in
+``protocols_honoured``, whatever use or crawler it addressed, and had no
+``reservations_for_other_uses``; 1 counted the 5xx/unreachable robots.txt items under robots.txt
+and had no ``robots_txt_unavailable``).
 """
 
 from __future__ import annotations
@@ -66,6 +81,7 @@ from rightsguard.report.manifest import AuditRun, write_text_atomic
 from rightsguard.report.provider import ProviderFacts
 
 __all__ = [
+    "OTHER_USES",
     "PROTOCOLS",
     "ROBOTS_UNAVAILABLE",
     "SUMMARY_VERSION",
@@ -85,7 +101,7 @@ __all__ = [
     "write_eu_summary",
 ]
 
-SUMMARY_VERSION = 2
+SUMMARY_VERSION = 3
 TEMPLATE = ("Template for the Public Summary of Training Content for general-purpose AI models, "
             "AI Act Art. 53(1)(d) (AI Office, 24 July 2025)")
 TO_COMPLETE = "to complete"
@@ -110,6 +126,9 @@ ReservationFilter = Callable[[RightsSignal, str], bool]
 #: Section 3.1 row of the items whose robots.txt was unavailable (module docstring).
 ROBOTS_UNAVAILABLE = ("robots.txt unavailable (5xx/unreachable) — treated as disallow-all per "
                       "RFC 9309 §2.3.1.4")
+#: Section 3.1 row of the items whose reservations address other crawlers, uses or media.
+OTHER_USES = ("reservations that do not reserve this AI training (addressed to other crawlers, "
+              "to other uses such as search or AI inference, or to other media)")
 
 
 def protocol_of(kind: str) -> str:
@@ -199,11 +218,13 @@ class _Input:
 
 
 class EuSummaryFacts:
-    """Streaming counters for the summary (module docstring for the rules); memory: one counter
-    per crawled domain, per input and per protocol."""
+    """Streaming counters for the summary (module docstring for the rules); ``applies``: which
+    reservations reserve the audited AI-training use (:data:`ReservationFilter`, the policy's
+    rule); memory: one counter per crawled domain, per input and per protocol."""
 
-    def __init__(self, jurisdiction: str = "EU") -> None:
+    def __init__(self, jurisdiction: str = "EU", *, applies: ReservationFilter) -> None:
         self.jurisdiction = jurisdiction
+        self.applies = applies
         self.items = 0
         self.used = 0
         self.undecided = 0
@@ -222,6 +243,8 @@ class EuSummaryFacts:
         self.input_modalities: dict[str, set[str]] = defaultdict(set)
         self.protocols: dict[str, Counter[str]] = {name: Counter() for name, _ in PROTOCOLS}
         self.protocols[ROBOTS_UNAVAILABLE] = Counter()
+        self.other_uses: Counter[str] = Counter()  # items per protocol
+        self.other_use_items = 0
 
     @staticmethod
     def _template_modality(record: Record) -> str:
@@ -234,12 +257,22 @@ class EuSummaryFacts:
         self.items += 1
         verdict = next((d.verdict for d in record.decisions
                         if d.jurisdiction == self.jurisdiction), None)
-        reserved = {ROBOTS_UNAVAILABLE if is_robots_unavailable(s) else _PROTOCOL_OF[s.kind]
-                    for s in record.signals
-                    if s.kind in _PROTOCOL_OF and s.state == ReservationState.RESERVED}
+        reserved: set[str] = set()
+        other: set[str] = set()
+        for s in record.signals:
+            if s.kind not in _PROTOCOL_OF or s.state != ReservationState.RESERVED:
+                continue
+            if not self.applies(s, record.modality):
+                other.add(_PROTOCOL_OF[s.kind])
+            else:
+                reserved.add(ROBOTS_UNAVAILABLE if is_robots_unavailable(s)
+                             else _PROTOCOL_OF[s.kind])
         for protocol in reserved:
             self.protocols[protocol]["reserved"] += 1
             self.protocols[protocol][verdict or "undecided"] += 1
+        other -= reserved
+        self.other_uses.update(other)
+        self.other_use_items += bool(other)
         if verdict is None:
             self.undecided += 1
         if record.error is not None or verdict not in (None, AuditVerdict.ALLOW):
@@ -295,9 +328,11 @@ def build_eu_summary(facts: EuSummaryFacts, run: AuditRun, provider: ProviderFac
     ``tokenizer``, ``to_complete`` (``"<section> <field>"`` for each missing fact) and
     ``sections`` keyed by template section number (``"1.1"`` … ``"3.3"``), each with its
     ``title``; a missing fact is ``null``. ``sme`` selects the SME domain cut (2.3). Section 3.1
-    holds ``protocols_honoured`` (one row per protocol) and ``robots_txt_unavailable`` (the
-    items whose robots.txt answered 5xx or was unreachable, RFC 9309 §2.3.1.4; counted in no
-    protocol row)."""
+    holds ``protocols_honoured`` (one row per protocol: the reservations of the audited
+    AI-training use), ``robots_txt_unavailable`` (the items whose robots.txt answered 5xx or was
+    unreachable, RFC 9309 §2.3.1.4; counted in no protocol row) and
+    ``reservations_for_other_uses`` (``items`` and ``by_protocol``: the reservations addressed
+    to other crawlers, uses or media; module docstring)."""
     p = provider or ProviderFacts()
     todo: list[str] = []
 
@@ -384,6 +419,9 @@ def build_eu_summary(facts: EuSummaryFacts, run: AuditRun, provider: ProviderFac
     unavailable = {"label": ROBOTS_UNAVAILABLE, "provision": "RFC 9309 §2.3.1.4",
                    "items": facts.protocols[ROBOTS_UNAVAILABLE]["reserved"],
                    **by_decision(ROBOTS_UNAVAILABLE)}
+    other_uses = {"label": OTHER_USES, "provision": "DSM Directive (EU) 2019/790 Art. 4(3)",
+                  "items": facts.other_use_items,
+                  "by_protocol": {name: facts.other_uses[name] for name, _ in PROTOCOLS}}
     sections: dict[str, Any] = {
         "1.1": {"title": "Provider identification",
                 "provider_name": need("1.1", "provider name", p.name),
@@ -454,6 +492,7 @@ def build_eu_summary(facts: EuSummaryFacts, run: AuditRun, provider: ProviderFac
                                                    p.code_of_practice_signatory),
                 "protocols_honoured": protocols,
                 "robots_txt_unavailable": unavailable,
+                "reservations_for_other_uses": other_uses,
                 "other_measures": p.opt_out_measures},
         "3.2": {"title": "Removal of illegal content",
                 "measures": need("3.2", "measures to remove illegal content",
@@ -609,7 +648,8 @@ def render_eu_summary_md(doc: Mapping[str, Any]) -> str:
     add("## 3. Data processing aspects")
     head("3.1")
     add(f"- Signatory of the Code of Practice: {_v(s['3.1']['code_of_practice_signatory'])}")
-    add("- Opt-out protocols honoured (items carrying a reservation, by their decision):")
+    add("- Opt-out protocols honoured (items carrying a reservation of this AI training, by "
+        "their decision):")
     add("")
     add("| Protocol | Items reserved | Withheld (excluded) | Held for review | Kept (allowed) |")
     add("|---|---:|---:|---:|---:|")
@@ -622,6 +662,10 @@ def render_eu_summary_md(doc: Mapping[str, Any]) -> str:
         f"rights holder's reservation): {_items(u['items'])}; withheld (excluded) "
         f"{u['withheld_excluded']:,}, held for review {u['held_for_review']:,}, kept (allowed) "
         f"{u['kept_allowed']:,}.")
+    o = s["3.1"]["reservations_for_other_uses"]
+    found = ", ".join(f"{name} {n:,}" for name, n in o["by_protocol"].items() if n)
+    add(f"- Not counted above, {markdown_escape(o['label'])}: {_items(o['items'])}"
+        + (f" ({found})." if found else "."))
     if s["3.1"]["other_measures"]:
         add("")
         add(f"- Other measures: {_v(s['3.1']['other_measures'])}")
