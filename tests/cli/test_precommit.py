@@ -294,3 +294,21 @@ def test_a_second_copy_of_an_ignored_block_is_screened(cli: RunCli, home: Path,
     second = ignored.count("\n") + 2  # the line of the second "def _wrap_chunks"
     assert match["output_span"]["start_line"] == second
     assert match["work"]["id"] == work_id()
+
+
+def test_a_match_starting_after_new_text_has_its_next_line_as_first_line() -> None:
+    """A renamed match began at the ``;`` ending the new statement before the copy (line 4,
+    column 19): the marker on the copy's first full line (5) was neither its first line nor the
+    line above, and the hook blocked the marked copy."""
+    from rightsguard.cli.precommit import _ignored
+    from rightsguard.model import Span
+
+    lines = ["#include <stdlib.h>", "/* helper */", "int build(int m) {",
+             "    int unused = 3;",
+             "    double *d = (double *) c; // rightsguard: ignore",
+             "    int i;", "    return 0;", "}"]
+    mid = Span(start=80, end=150, start_line=4, end_line=8, start_column=19, end_column=2)
+    assert _ignored(lines, mid)
+    whole = Span(start=62, end=150, start_line=4, end_line=8, start_column=1, end_column=2)
+    assert not _ignored(lines, whole)  # the copy starts at line 4 itself: 5 is inside it
+    assert not _ignored([*lines[:4], "    double *d = (double *) c;", *lines[5:]], mid)

@@ -27,7 +27,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from rightsguard.corpus._git import repository_url
-from rightsguard.model import Match, ScreenReport, ScreenResult
+from rightsguard.model import Match, ScreenReport, ScreenResult, Span
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@", re.M)
 IGNORE_MARK = "rightsguard: ignore"
@@ -88,11 +88,17 @@ def read_baseline(path: Path) -> set[str]:
 _IGNORE = re.compile(r"(#|//|/\*|--|;)\s*" + re.escape(IGNORE_MARK))
 
 
-def _ignored(lines: list[str], first: int, last: int) -> bool:
+def _ignored(lines: list[str], span: Span) -> bool:
     """A match is accepted inline when its first line or the line above it carries the marker
     (a comment above a copied block), or when most of its non-blank lines do (every copied line
-    marked)."""
-    if any(_IGNORE.search(lines[n - 1]) for n in (first - 1, first) if 0 < n <= len(lines)):
+    marked). A match that starts after other text on its first line (a renamed match often
+    takes the ``;`` or ``}`` ending the new code before the copy) has its next line as first
+    line too, as a reader sees it."""
+    first, last = span.start_line, span.end_line
+    heads = [first - 1, first]
+    if 0 < first <= len(lines) and lines[first - 1][:span.start_column - 1].strip():
+        heads.append(first + 1)
+    if any(_IGNORE.search(lines[n - 1]) for n in heads if 0 < n <= len(lines)):
         return True
     body = [ln for ln in lines[max(0, first - 1):last] if ln.strip()]
     return bool(body) and sum(1 for ln in body if _IGNORE.search(ln)) * 2 >= len(body)
@@ -155,7 +161,7 @@ def match_keys(result: ScreenResult, text: str) -> Counter[MatchKey]:
 def _key(m: Match, text: str, lines: list[str]) -> MatchKey:
     copied = "".join(text[m.output_span.start:m.output_span.end].split())
     return (m.work.work_id, copied, m.work_span.start, m.work_span.end,
-            _ignored(lines, m.output_span.start_line, m.output_span.end_line))
+            _ignored(lines, m.output_span))
 
 
 def _committed_copy(key: MatchKey, old: Counter[MatchKey]) -> MatchKey | None:
@@ -194,7 +200,7 @@ def filter_result(result: ScreenResult, text: str, added: set[int] | None,
         elif added is not None and not any(
                 n in added for n in range(m.output_span.start_line, m.output_span.end_line + 1)):
             continue
-        if _ignored(lines, m.output_span.start_line, m.output_span.end_line):
+        if _ignored(lines, m.output_span):
             continue
         if any(s.uri in me or (s.repository and (repository_url(s.repository), s.path) in me)
                for s in m.work.sources):  # (indexes before remotes had one spelling too)
