@@ -41,8 +41,15 @@ PLAIN = ("allow", "allow", "exclude", "allow", "allow")
 # EU EXCLUDE (Art. 4(3), AI Act 53(1)(c)); UK EXCLUDE ("anyway if commercial"); US REVIEW
 # (honoured by policy); SG ALLOW (no opt-out; contract cannot override s244).
 OPTED_OUT = ("review", "exclude", "exclude", "review", "allow")
+# robots.txt answered 5xx: the crawler must assume complete disallow (RFC 9309 §2.3.1.4), but no
+# rights holder reserved anything, so the reservation is unknown: JP REVIEW (the file that might
+# hold an AI-blocking measure cannot be read); EU REVIEW (Art. 4(3) needs the answer, law.md
+# §2.5); UK EXCLUDE (U2, no commercial exception); US REVIEW (robots.txt honoured by policy);
+# SG ALLOW (no opt-out). Each names the RFC (rule robots-unavailable), none Art. 4(3)'s opt-out.
+UNAVAILABLE = ("review", "review", "exclude", "review", "allow")
 
-#: item key -> (verdicts, the rule ids that fired in each jurisdiction besides u2-train-general)
+#: item key -> (verdicts, the rule ids that fired in each jurisdiction besides u2-train-general,
+#: space-separated)
 EXPECTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # GPTBot (a training crawler) disallowed on /private/: S3
     "a-private": (OPTED_OUT, ("s3-reservation", "s3-art4-reservation",
@@ -50,10 +57,9 @@ EXPECTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                               "s3-reservation-no-opt-out")),
     # the `*` group allows /public.html and GPTBot's group does not reach it
     "a-public": (PLAIN, ("", "", "", "", "")),
-    # RFC 9309 §2.3.1.4: 5xx = complete disallow: S3
-    "b-503": (OPTED_OUT, ("s3-reservation", "s3-art4-reservation",
-                          "s3-reservation-commercial", "s3-reservation",
-                          "s3-reservation-no-opt-out")),
+    # RFC 9309 §2.3.1.4: 5xx = complete disallow for the crawler, not an opt-out (S3)
+    "b-503": (UNAVAILABLE, ("robots-unavailable", "robots-unavailable reservation-unknown",
+                            "robots-unavailable", "robots-unavailable", "robots-unavailable")),
     # RFC 9309 §2.3.1.3: 4xx = allow all: no opt-out
     "c-404": (PLAIN, ("", "", "", "", "")),
     # no robots.txt record: the reservation is unknown, never "allowed" (issue #3); only the EU
@@ -229,7 +235,7 @@ def test_decisions_follow_the_law_table(crawl: dict[str, Any]) -> None:
         assert tuple(d.verdict for d in r.decisions) == verdicts, key
         for d, rule in zip(r.decisions, extra, strict=True):
             j = d.jurisdiction
-            want = [f"{j}:u2-train-general"] + ([f"{j}:{rule}"] if rule else [])
+            want = [f"{j}:u2-train-general"] + [f"{j}:{x}" for x in rule.split()]
             assert [x.rule for x in d.reasons] == want, (key, j)
 
 
@@ -283,7 +289,7 @@ def test_excluded_and_review_tables(crawl: dict[str, Any]) -> None:
             assert [r["rule"] for r in row["reasons"]] == [r.rule for r in decision.reasons]
             assert (row["source"], row["host"], row["content_hash"]) == (
                 record.source, record.host, record.content_hash)
-    assert len(pq.read_table(out / "excluded.parquet")) == 9 + 15 + 1 + 1  # EU, UK, US, SG
+    assert len(pq.read_table(out / "excluded.parquet")) == 8 + 15 + 1 + 1  # EU, UK, US, SG
 
 
 def test_report_json_counts(crawl: dict[str, Any]) -> None:
@@ -294,7 +300,7 @@ def test_report_json_counts(crawl: dict[str, Any]) -> None:
               for i, j in enumerate(JURISDICTIONS)}
     counts["ALL"] = {"allow": 0, "review": 0, "exclude": 15}  # UK excludes every item
     assert report["decisions"] == counts
-    assert counts["EU"] == {"allow": 5, "review": 1, "exclude": 9}
+    assert counts["EU"] == {"allow": 5, "review": 2, "exclude": 8}
     total = sum(len(r.body) for r in PAGES.values())
     assert report["items"] == {"total": 15, "bytes": total, "readable": 15, "by_modality": {
         "text": {"items": 15, "bytes": total, "tokens": 108, "pixels": 0}}}
@@ -310,8 +316,9 @@ def test_report_json_counts(crawl: dict[str, Any]) -> None:
         {"kind": "tdmrep", "state": "not-reserved", "items": 1},
         {"kind": "tdmrep", "state": "reserved", "items": 2}]
     reasons = {(r["jurisdiction"], r["rule"]): r["items"] for r in report["reasons"]}
-    assert reasons[("EU", "EU:s3-art4-reservation")] == 8
-    assert reasons[("EU", "EU:reservation-unknown")] == 1
+    assert reasons[("EU", "EU:s3-art4-reservation")] == 7
+    assert reasons[("EU", "EU:reservation-unknown")] == 2
+    assert reasons[("EU", "EU:robots-unavailable")] == 1
     assert reasons[("US", "US:licence-non-commercial")] == 1
     domains = {d["domain"]: (d["items"], d["bytes"]) for d in report["domains"]["top"]}
     assert report["domains"]["total"] == 8
@@ -349,10 +356,11 @@ def test_eu_summary_values_and_golden_files(crawl: dict[str, Any]) -> None:
     assert protocols == {"robots.txt": (2, 2), "TDMRep": (2, 2), "noai": (2, 2),
                          "Content-Signal": (0, 0), "AIPREF": (1, 1), "ai.txt": (0, 0),
                          "IPTC": (0, 0), "C2PA": (0, 0)}
-    # b.example's robots.txt answered 503: disallow all (RFC 9309 §2.3.1.4), excluded, but
-    # counted apart from the robots.txt opt-outs (a crawl-time unavailability, no reservation)
+    # b.example's robots.txt answered 503: disallow all (RFC 9309 §2.3.1.4), held for review
+    # and counted apart from the robots.txt opt-outs (a crawl-time unavailability, no reservation)
     unavailable = s["3.1"]["robots_txt_unavailable"]
-    assert (unavailable["items"], unavailable["withheld_excluded"]) == (1, 1)
+    assert (unavailable["items"], unavailable["withheld_excluded"],
+            unavailable["held_for_review"]) == (1, 0, 1)
     # facts the corpus cannot hold and the provider file does not give: never invented
     assert doc["to_complete"] == ["2.1 publicly available datasets used",
                                   "2.2.1 commercially licensed datasets used",
@@ -377,12 +385,12 @@ def test_research_organisation_use(tmp_path: Path, crawl: dict[str, Any]) -> Non
     by_key = {k: next(r for r in records if r.id == crawl["ids"][k]) for k in PAGES}
     verdicts = {k: tuple(d.verdict for d in r.decisions) for k, r in by_key.items()}
     # U3: JP 30-4, EU Art. 3 (no opt-out, lawful access), UK s29A, US factor 1, SG s244 all
-    # allow; S3 still makes JP (proviso evidence) and US (policy) review; S1 (no lawful access)
-    # excludes in EU, UK, US, SG and is review in JP
+    # allow; S3 and a 5xx robots.txt still make JP (proviso evidence) and US (policy) review;
+    # S1 (no lawful access) excludes in EU, UK, US, SG and is review in JP
     for key in PAGES:
         if key == "pirate":
             assert verdicts[key] == ("review", "exclude", "exclude", "exclude", "exclude")
-        elif EXPECTED[key][0] == OPTED_OUT:
+        elif EXPECTED[key][0] in (OPTED_OUT, UNAVAILABLE):
             assert verdicts[key] == ("review", "allow", "allow", "review", "allow"), key
         else:  # the unknown robots.txt of d.example does not matter under Art. 3
             assert verdicts[key] == ("allow",) * 5, key

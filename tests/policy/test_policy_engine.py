@@ -81,7 +81,7 @@ def test_validation_reports_every_problem_at_once() -> None:
         f"{f}: rule 'typo-fact' (rules[0]): key when.licence_categroy: unknown fact "
         "'licence_categroy'; known facts: actor, commercial, dataset_for_sale, licence_category, "
         "licence_class, modality, paywalled_source, piracy_source, purpose, reservation, "
-        "unreadable",
+        "robots_unavailable, unreadable",
         f"{f}: rule 'bad-verdict' (rules[1]): key 'verdict': 'deny' is not a verdict; allowed: "
         "allow, review, exclude",
         f"{f}: rule 'bad-values' (rules[2]): unknown key 'provison'; allowed: default, id, note, "
@@ -166,7 +166,7 @@ def test_user_profile_typo_is_reported(tmp_path: Path) -> None:
     with pytest.raises(ProfileError) as caught:
         Profile.load(path)
     assert caught.value.problems == (
-        f"{path}: rule 'no-copyleft-code' (rules[11]): key when.licence_category: value "
+        f"{path}: rule 'no-copyleft-code' (rules[12]): key when.licence_category: value "
         "'weak-copyleft' is not allowed; allowed: permissive, copyleft, copyleft-limited, "
         "proprietary, public-domain, unknown, none",)
 
@@ -241,10 +241,11 @@ def test_explain_lists_every_rule_in_order() -> None:
     assert "  1. EU:unreadable — not fired: unreadable=false != true" in lines
     assert "  3. EU:u2-train-general — FIRED → allow: purpose=train-general == train-general" in (
         lines)
-    assert ("  11. EU:reservation-unknown — FIRED → review: reservation=unknown == unknown; "
+    assert "  11. EU:robots-unavailable — not fired: robots_unavailable=false != true" in lines
+    assert ("  12. EU:reservation-unknown — FIRED → review: reservation=unknown == unknown; "
             "unless purpose=train-general != analysis or research, actor=company != "
             "research-organisation, commercial=true != false") in lines
-    assert "  12. EU:default — not fired: another rule fired" in lines
+    assert "  13. EU:default — not fired: another rule fired" in lines
     assert lines[-1] == "decision: review (EU:u2-train-general, EU:reservation-unknown)"
     as_dict = explanation.to_dict()
     assert as_dict["verdict"] == "review"

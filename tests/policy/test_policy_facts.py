@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from rightsguard.model import Purpose, Record, RightsSignal, Use
@@ -83,6 +85,29 @@ def test_no_robots_record_is_unknown_not_allowed() -> None:
     assert state(ROBOTS_NONE, sig("tdmrep", "not-reserved", value="0")) == "unknown"
     # but an explicit reservation elsewhere settles it
     assert state(ROBOTS_NONE, sig("tdmrep", "reserved", value="1")) == "reserved"
+
+
+def test_robots_txt_5xx_is_unknown_not_reserved() -> None:
+    # RFC 9309 §2.3.1.4: the crawler assumes complete disallow; no reservation was expressed
+    http_503 = sig("robots", "reserved", value="disallow all (HTTP 503)",
+                   evidence="robots.txt of example.com (HTTP 503)")
+    unreachable = sig("robots", "reserved", value="disallow all (unreachable)")
+    fact = reservation_state([http_503], "text", required=("robots",), training_tokens=TRAINING)
+    assert (fact.value, fact.evidence) == ("unknown", (
+        "robots 'disallow all (HTTP 503)' for * (robots.txt): robots.txt of example.com "
+        "(HTTP 503); a crawler must assume complete disallow (RFC 9309 §2.3.1.4), but no "
+        "reservation was expressed: what the file reserves cannot be read",))
+    assert state(unreachable) == "unknown"
+    assert state(http_503, sig("tdmrep", "not-reserved", value="0")) == "unknown"
+    assert state(http_503, sig("tdmrep", "reserved", value="1")) == "reserved"
+    record = Record(id="warc:a.warc.gz#0", source="https://example.com/a", modality="text",
+                    host="example.com", signals=(http_503,))
+    facts = derive_facts(record, Use())
+    assert (facts["robots_unavailable"].value, facts["robots_unavailable"].evidence) == (
+        True, ("robots 'disallow all (HTTP 503)' for * (robots.txt): robots.txt of "
+               "example.com (HTTP 503)",))
+    assert derive_facts(dataclasses.replace(record, signals=(ROBOTS_GPTBOT,)),
+                        Use())["robots_unavailable"].value is False
 
 
 def test_required_carrier_missing_is_unknown() -> None:
@@ -247,7 +272,8 @@ def test_derive_facts_from_record_and_use() -> None:
     facts = derive_facts(record, use)
     assert {k: f.value for k, f in facts.items()} == {
         "purpose": "research", "commercial": False, "actor": "research-organisation",
-        "modality": "text", "reservation": "not-reserved", "piracy_source": False,
+        "modality": "text", "reservation": "not-reserved", "robots_unavailable": False,
+        "piracy_source": False,
         "paywalled_source": False, "dataset_for_sale": False, "licence_class": "unspecified",
         "licence_category": "none", "unreadable": True,
     }

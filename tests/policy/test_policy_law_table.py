@@ -184,6 +184,57 @@ def test_unknown_reservation_is_review_where_the_answer_is_needed() -> None:
     assert eu3.verdict == "allow"
 
 
+#: a robots.txt that answered 503, as rightsguard.signals.robots records it
+ROBOTS_503 = RightsSignal("robots", "robots.txt", "disallow all (HTTP 503)", "*", "reserved",
+                          "robots.txt of example.net (HTTP 503): unreachable robots.txt means "
+                          "complete disallow (RFC 9309 §2.3.1.4)", "tests")
+
+
+def test_robots_txt_5xx_is_a_crawling_rule_not_a_reservation() -> None:
+    """RFC 9309 §2.3.1.4 makes the crawler assume complete disallow, but no rights holder
+    reserved anything: no rule citing a reservation (EU Art. 4(3), JP's AI-blocking measures)
+    fires; where the answer is needed the rights cannot be determined (review), and every
+    decision names the RFC."""
+    record = Record(id="warc:crawl.warc.gz#4096", source="https://example.net/c",
+                    modality="text", host="example.net", signals=(ROBOTS_503,))
+    got = {d.jurisdiction: d for d in ENGINE.decide(record, USES["U2"])}
+    assert {j: (d.verdict, [r.rule for r in d.reasons]) for j, d in got.items()} == {
+        # no opt-out in Japan; what the file might have blocked cannot be read
+        "JP": ("review", ["JP:u2-train-general", "JP:robots-unavailable"]),
+        # Art. 4 needs the answer, which cannot be read (law.md §2.5): review, not exclude
+        "EU": ("review", ["EU:u2-train-general", "EU:robots-unavailable",
+                          "EU:reservation-unknown"]),
+        # no commercial exception (U2 EXCLUDE); the reservation-as-licence-terms is unknown
+        "UK": ("exclude", ["UK:u2-train-general", "UK:robots-unavailable"]),
+        # robots.txt honoured by policy (law.md §4)
+        "US": ("review", ["US:u2-train-general", "US:robots-unavailable"]),
+        # s244: no opt-out; recorded
+        "SG": ("allow", ["SG:u2-train-general", "SG:robots-unavailable"]),
+    }
+    for d in got.values():
+        cited = next(r for r in d.reasons if r.rule.endswith(":robots-unavailable"))
+        assert cited.provision.startswith("RFC 9309 §2.3.1.4 (robots.txt answered 5xx or "
+                                          "unreachable: the crawler must assume complete "
+                                          "disallow)")
+        assert "Art. 4(3)" not in cited.provision
+        assert cited.evidence.startswith(
+            "robots_unavailable=true (robots 'disallow all (HTTP 503)' for * (robots.txt): "
+            "robots.txt of example.net (HTTP 503): unreachable robots.txt means complete "
+            "disallow (RFC 9309 §2.3.1.4))")
+    unknown = next(r for r in got["EU"].reasons if r.rule == "EU:reservation-unknown")
+    assert unknown.evidence.startswith("reservation=unknown (robots 'disallow all (HTTP 503)'")
+    assert unknown.evidence.endswith("; a crawler must assume complete disallow (RFC 9309 "
+                                     "§2.3.1.4), but no reservation was expressed: what the "
+                                     "file reserves cannot be read)")
+    # an explicit reservation on another carrier still settles it
+    noai = RightsSignal("noai", "html-meta", "noai", "*", "reserved", "meta robots", "tests")
+    both = dataclasses.replace(record, signals=(ROBOTS_503, noai))
+    assert decision(both, USES["U2"], "EU").verdict == "exclude"
+    # Art. 3 research needs no answer (law.md §7 U3), UK s29A research neither
+    assert decision(record, USES["U3"], "EU").verdict == "allow"
+    assert decision(record, USES["U3"], "UK").verdict == "allow"
+
+
 @pytest.mark.parametrize("case", [*USES])
 def test_unreadable_item_is_review_everywhere(case: str) -> None:
     record = item(PIRACY, RESERVED, error="truncated gzip member at byte 1234")

@@ -54,7 +54,9 @@ def test_robots_disallowing_only_a_search_crawler_does_not() -> None:
 def test_no_robots_record_and_server_errors() -> None:
     assert reservation(page(None)) == "unknown"
     assert eu(page(None)) == "review"
-    assert reservation(page(b"", status=503)) == "reserved"  # RFC 9309: 5xx = disallow all
+    # RFC 9309 §2.3.1.4: 5xx = disallow all for the crawler, but no reservation was expressed
+    assert reservation(page(b"", status=503)) == "unknown"
+    assert eu(page(b"", status=503)) == "review"
     assert reservation(page(b"", status=404)) == "not-reserved"  # 4xx = allow all
 
 

@@ -9,6 +9,9 @@ record's read error), so a decision can always say *why*. The facts profiles may
 * ``actor`` — ``company`` | ``research-organisation`` (``--actor``);
 * ``modality`` — ``text`` | ``code`` | ``image`` | ``other`` (the reader);
 * ``reservation`` — ``reserved`` | ``not-reserved`` | ``unknown`` (:func:`reservation_state`);
+* ``robots_unavailable`` — true | false: the robots.txt in force answered 5xx or was not
+  reached, so a crawler must assume complete disallow (RFC 9309 §2.3.1.4) — a crawling rule,
+  not a rights holder's reservation (:func:`robots_unavailable`);
 * ``piracy_source`` — true | false (a ``list-piracy`` hit; law.md §7 S1);
 * ``paywalled_source`` — true | false (a ``list-paywall`` hit; law.md §7 S2);
 * ``dataset_for_sale`` — true | false (a ``list-dataset-for-sale`` hit; JP Art. 30-4 proviso);
@@ -29,6 +32,16 @@ then
    carrier is malformed or unreadable (its ``value`` or ``evidence`` says ``malformed`` /
    ``unreadable``, as the extractors write it) — unknown is never read as "not reserved";
 3. else ``not-reserved``.
+
+**A robots.txt answered 5xx or not reached** is not a reservation. RFC 9309 §2.3.1.4 tells the
+*crawler* to assume complete disallow (the extractor records that as a ``reserved`` robots
+signal valued ``disallow all (HTTP 5xx)``,
+:attr:`~rightsguard.model.RightsSignal.robots_unavailable`), but nobody expressed anything:
+what the file would have reserved cannot be read. For the reservation it counts as an unknown
+robots.txt carrier (step 2; any other carrier's explicit disallow still wins), so DSM Directive
+(EU) 2019/790 Art. 4(3) — a use "expressly reserved by their rightholders" — is never cited for
+it; the crawling rule itself is the separate fact ``robots_unavailable``, which profiles cite
+with the RFC.
 
 A carrier *applies* when it speaks about training (not only about search or AI input,
 :data:`NON_TRAINING_USES`: Content-Signal ``search``/``ai-input`` keys, AIPREF ``search``,
@@ -82,6 +95,7 @@ __all__ = [
     "licence_category",
     "licence_class",
     "reservation_state",
+    "robots_unavailable",
     "signal_evidence",
     "source_flags",
 ]
@@ -116,6 +130,9 @@ _KEYED = frozenset({"content-signal", "aipref"})
 #: Training use labels of Content-Signal (``ai-train``, rights-signals.md §3e) and AIPREF
 #: (``train-ai``, and the older ``train-genai``, ``ai-use``, ``all``, ``bots`` of §3f).
 _TRAINING_USES = frozenset({"ai-train", "train-ai", "train-genai", "ai-use", "all", "bots"})
+#: Why a 5xx/unreachable robots.txt leaves the reservation unknown (module docstring).
+_UNAVAILABLE_NOTE = ("a crawler must assume complete disallow (RFC 9309 §2.3.1.4), but no "
+                     "reservation was expressed: what the file reserves cannot be read")
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +174,9 @@ FACTS: Mapping[str, FactSpec] = {
     "modality": FactSpec(str, tuple(m.value for m in Modality), "the item's modality"),
     "reservation": FactSpec(str, ("reserved", "not-reserved", "unknown"),
                             "the AI-training reservation (rightsguard.policy.facts)"),
+    "robots_unavailable": FactSpec(bool, (), "the robots.txt in force answered 5xx or was not "
+                                             "reached: a crawler must assume complete "
+                                             "disallow (RFC 9309 §2.3.1.4)"),
     "piracy_source": FactSpec(bool, (), "the item's domain is on the piracy list (S1)"),
     "paywalled_source": FactSpec(bool, (), "the item's domain is on the paywall list (S2)"),
     "dataset_for_sale": FactSpec(bool, (), "the domain's owner sells a training/analysis "
@@ -290,7 +310,10 @@ def reservation_state(
             continue
         state = signal.state
         line = signal_evidence(signal)
-        if state == ReservationState.RESERVED.value:
+        if signal.robots_unavailable:
+            # a crawler's fallback, not an expressed reservation (module docstring)
+            unknown.append(f"{line}; {_UNAVAILABLE_NOTE}")
+        elif state == ReservationState.RESERVED.value:
             reserved.append(line)
         elif state == ReservationState.NOT_RESERVED.value:
             allowed.append(line)
@@ -306,6 +329,14 @@ def reservation_state(
         return Fact("reservation", ReservationState.NOT_RESERVED.value,
                     ("no carrier reserves AI training",))
     return Fact("reservation", ReservationState.NOT_RESERVED.value, tuple(allowed))
+
+
+def robots_unavailable(signals: Iterable[RightsSignal]) -> Fact:
+    """The fact ``robots_unavailable``: true when a robots signal records a robots.txt answered
+    5xx or not reached (RFC 9309 §2.3.1.4: the crawler must assume complete disallow), with
+    those signals as evidence; else false."""
+    lines = [signal_evidence(s) for s in signals if s.robots_unavailable]
+    return Fact("robots_unavailable", bool(lines), tuple(lines))
 
 
 def source_flags(signals: Iterable[RightsSignal]) -> dict[str, Fact]:
@@ -402,6 +433,7 @@ def derive_facts(
         "reservation": reservation_state(
             signals, record.modality, use.agents,
             required=("robots",) if record.host else (), training_tokens=training_tokens),
+        "robots_unavailable": robots_unavailable(signals),
         **source_flags(signals),
         "licence_class": licence_class(signals),
         "licence_category": licence_category(signals, categorise),
