@@ -156,6 +156,9 @@ def test_law_table_cell(case: str, jurisdiction: str, verdict: str, rule: str) -
         ("UK", USES["U3"], (RESERVED,), "allow", "u3-research"),
         # US U1 ALLOW/REVIEW: non-commercial analysis builds no competing product → allow
         ("US", Use(Purpose.ANALYSIS, commercial=False), (), "allow", "u1-analysis-non-commercial"),
+        # US U3 is ALLOW for non-commercial research (factor 1); a company's non-commercial
+        # research is non-commercial too
+        ("US", Use(Purpose.RESEARCH, commercial=False), (), "allow", "u3-research"),
         # US: a non-commercial licence on a commercial use → review
         ("US", USES["U2"], (licensed("non-commercial"),), "review", "licence-non-commercial"),
         # SG S3 that is an access control is S2: exclude
@@ -167,6 +170,22 @@ def test_settled_flip(jurisdiction: str, use: Use, signals: tuple[RightsSignal, 
     got = decision(item(*signals), use, jurisdiction)
     assert got.verdict == verdict
     assert f"{jurisdiction}:{rule}" in [r.rule for r in got.reasons]
+
+
+def test_us_commercial_research_is_not_justified_as_non_profit_research() -> None:
+    """law.md §7 U3 (US): ALLOW rests on fair-use factor 1 for *non-commercial* research; a
+    commercial purpose weighs against it (17 U.S.C. §107(1)) and no cell of the table covers
+    commercial research, so the rights cannot be determined: review, as for commercial
+    analysis (U1, Ross) — never an allow citing non-profit research."""
+    got = decision(item(), Use(Purpose.RESEARCH, commercial=True), "US")
+    assert got.verdict == "review"
+    assert [r.rule for r in got.reasons] == ["US:u3-research-commercial"]
+    assert got.reasons[0].provision == ("17 U.S.C. §107 (factor 1: a commercial purpose weighs "
+                                        "against fair use; no non-profit research)")
+    assert got.reasons[0].evidence == ("purpose=research (use: --purpose research); "
+                                       "commercial=true (use: --commercial)")
+    assert not any("non-profit research)" in r.provision and r.rule == "US:u3-research"
+                   for r in got.reasons)
 
 
 def test_unknown_reservation_is_review_where_the_answer_is_needed() -> None:
