@@ -427,7 +427,7 @@ class RightsSignal:
     * ``kind``: what the signal is — ``robots``, ``content-signal``, ``aipref``, ``tdmrep``,
       ``noai``, ``noimageai``, ``ai-txt``, ``iptc-data-mining``, ``c2pa-training-mining``,
       ``licence``, ``licence-class``, ``list-piracy``, ``list-paywall``, ``list-dataset-for-sale``,
-      ``unreadable``.
+      ``unreadable``, ``http-status`` (a note: the response was not 2xx).
     * ``carrier``: where it was read — ``robots.txt``, ``http-header``, ``html-meta``,
       ``tdmrep.json``, ``xmp``, ``c2pa-manifest``, ``epub``, ``pdf``, ``ai.txt``, ``catalogue``,
       ``user-list``, ``file``, ``warc``.

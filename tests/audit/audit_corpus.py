@@ -32,13 +32,18 @@ def page(title: str, head: str = "") -> bytes:
 
 @dataclass(frozen=True)
 class Resp:
-    """One ``response`` record: URI, WARC-Date, HTTP status line, HTTP headers, body."""
+    """One ``response`` record: URI, WARC-Date, HTTP status line, HTTP headers, body; or, with
+    ``kind``, a record of another type (no HTTP headers; ``content_type`` its WARC
+    Content-Type). ``warc_headers``: more WARC header fields (``WARC-Truncated``)."""
 
     uri: str
     body: bytes
     date: str = DAY1
     status: str = "200 OK"
     headers: tuple[tuple[str, str], ...] = field(default=HTML)
+    kind: str = "response"
+    content_type: str = ""
+    warc_headers: tuple[tuple[str, str], ...] = ()
 
 
 #: Host files first (robots.txt, tdmrep.json): the audit diverts them from the corpus items.
@@ -124,7 +129,7 @@ illegal_content_removal = "URL blocklists"
 
 def write_warc(path: Path, responses: list[Resp] | tuple[Resp, ...], *,
                gz: bool = True) -> list[int]:
-    """Write a warcinfo record then ``responses``; return each response's byte offset (its
+    """Write a warcinfo record then ``responses``; return each record's byte offset (its
     gzip member's offset in a ``.warc.gz``: the number in the item id ``warc:<path>#<offset>``)."""
     buf = io.BytesIO()
     writer = WARCWriter(buf, gzip=gz)
@@ -134,8 +139,10 @@ def write_warc(path: Path, responses: list[Resp] | tuple[Resp, ...], *,
         offsets.append(buf.tell())
         http = StatusAndHeaders(r.status, list(r.headers), protocol="HTTP/1.1")
         writer.write_record(writer.create_warc_record(
-            r.uri, "response", payload=io.BytesIO(r.body), http_headers=http,
-            warc_headers_dict={"WARC-Date": r.date}))
+            r.uri, r.kind, payload=io.BytesIO(r.body),
+            http_headers=http if r.kind == "response" else None,
+            warc_content_type=r.content_type,
+            warc_headers_dict={"WARC-Date": r.date, **dict(r.warc_headers)}))
     path.write_bytes(buf.getvalue())
     return offsets
 

@@ -235,6 +235,21 @@ def test_a_damaged_capture_is_unknown_not_disallow_all(tmp_path: Path) -> None:
         "unknown", "unreadable: the capture cannot be read: truncated")
 
 
+def test_a_resource_record_is_the_file_not_an_unreachable_host(tmp_path: Path) -> None:
+    """A robots.txt stored as a WARC ``resource`` record has no HTTP status: its block is the
+    file (WARC 1.1, record type 'resource'), read as a 200 capture like a folder file — not as
+    an unreachable host's "disallow all" (RFC 9309 §2.3.1.4)."""
+    path = tmp_path / "r.warc.gz"
+    offsets = write_warc(path, [Resp("https://r.com/robots.txt", b"User-agent: *\nDisallow: /\n",
+                                     kind="resource", content_type="text/plain")], gzip=True)
+    robots = HostFiles.from_warc(path).robots_for("r.com", "2025-01-01T00:00:00Z")
+    assert robots == HostFile(
+        "r.com", 200, b"User-agent: *\nDisallow: /\n", "2025-01-01T00:00:00Z",
+        f"robots.txt of r.com (HTTP 200, captured 2025-01-01T00:00:00Z) from "
+        f"warc:{path}#{offsets[0]} (a WARC resource record: no HTTP response, its block read "
+        "as the file)")
+
+
 def test_add_rejects_unknown_kind() -> None:
     with pytest.raises(ValueError, match="unknown host file kind 'sitemap'"):
         HostFiles().add("sitemap", HostFile("a.com", 200, b"", None, "x"))

@@ -234,6 +234,42 @@ def test_content_encoding_chunked_and_bombs(tmp_path: Path) -> None:
         "body is larger than the limit of 1500 bytes")
 
 
+def test_resource_records_are_items_and_truncated_payloads_are_unreadable(
+        tmp_path: Path) -> None:
+    """A ``resource`` record's payload is its block (WARC 1.1, record type 'resource'): it is a
+    corpus item like a response, not skipped; a ``WARC-Truncated`` record holds only part of
+    its payload (WARC 1.1, field WARC-Truncated), so it is an error record."""
+    path = tmp_path / "r.warc.gz"
+    offsets = write_warc(path, [
+        Resp("http://a.example/doc.html", PAGE, kind="resource",
+             content_type="text/html; charset=UTF-8"),
+        Resp("ftp://b.example/notes.txt", b"plain notes here", kind="resource",
+             content_type="text/plain"),
+        Resp("http://c.example/blob", PAGE, kind="resource"),  # warcio: application/warc-record
+        Resp("http://d.example/cut.html", PAGE[:40], warc_headers={"WARC-Truncated": "length"}),
+        Resp("http://e.example/doc.html", b"via: x", kind="metadata"),
+        Resp("http://e.example/doc.html", b"GET / HTTP/1.1", kind="request"),
+    ], gzip=True)
+    records = list(read_warc(path, count_tokens=count_tokens))
+    assert [r.id for r in records] == [f"warc:{path}#{o}" for o in offsets[:4]]
+    doc, notes, blob, cut = records
+    assert (doc.source, doc.host, doc.media_type, doc.modality, doc.headers, doc.error) == (
+        "http://a.example/doc.html", "a.example", "text/html", "text", (), None)
+    assert doc.content == PAGE and doc.content_hash == hashlib.sha256(PAGE).hexdigest()
+    assert doc.size_tokens == 3
+    assert {k: v for k, v in doc.fields.items() if k != "warc_record_id"} == {
+        "warc_type": "resource", "http_charset": "utf-8"}
+    assert (notes.host, notes.media_type, notes.content, notes.size_tokens) == (
+        "b.example", "text/plain", b"plain notes here", 3)
+    # a Content-Type that says nothing gives no media type (the HTML extractors sniff the body)
+    assert (blob.media_type, blob.modality, blob.content) == (None, "other", PAGE)
+    assert (cut.source, cut.content, cut.size_bytes, cut.fields["http_status"]) == (
+        "http://d.example/cut.html", None, 40, 200)
+    assert cut.error == (f"{path} record at byte {offsets[3]}: WARC-Truncated: length — the "
+                         "crawler kept only part of the payload (WARC 1.1, field "
+                         "WARC-Truncated), so rights signals in the rest cannot be read")
+
+
 def test_target_filter_and_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "f.warc"
     write_warc(path, [Resp("http://a.com/robots.txt", b"User-agent: *"),

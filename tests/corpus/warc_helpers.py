@@ -19,6 +19,10 @@ class Resp:
     headers: list[tuple[str, str]] = field(default_factory=lambda: [
         ("Content-Type", "text/html; charset=utf-8")])
     kind: str = "response"
+    #: more WARC header fields (e.g. ``WARC-Truncated``)
+    warc_headers: dict[str, str] = field(default_factory=dict)
+    #: the WARC ``Content-Type`` of a record without HTTP headers (warcio's default otherwise)
+    content_type: str = ""
 
 
 class _SameBytesWriter(WARCWriter):  # type: ignore[misc]
@@ -50,7 +54,9 @@ def write_warc(path: Path, responses: list[Resp], gzip: bool) -> list[int]:
         http = StatusAndHeaders(r.status, r.headers, protocol="HTTP/1.1")
         rec = writer.create_warc_record(r.uri, r.kind, payload=io.BytesIO(r.body),
                                         http_headers=http if r.kind == "response" else None,
-                                        warc_headers_dict={"WARC-Date": r.date})
+                                        warc_content_type=r.content_type,
+                                        warc_headers_dict={"WARC-Date": r.date,
+                                                           **r.warc_headers})
         writer.write_record(rec)
     path.write_bytes(buf.getvalue())
     return offsets

@@ -5,6 +5,8 @@ the datatrove signature ``run(data, rank, world_size) -> Iterator[Record]``.
 Which extractor reads what (formats: ../shared/reference/rights-signals.md):
 
 ======================  ==================================================================
+HTTP status             a note (``http-status``) on a response that is not 2xx
+                        (:func:`status_signal`)
 host files              robots.txt (RFC 9309 via protego; Content-Signal; AIPREF
                         Content-Usage rules), ``/.well-known/tdmrep.json``, Spawning ``ai.txt``
                         — the capture in force at the page's capture time
@@ -47,6 +49,30 @@ def unreadable_signal(record: Record) -> RightsSignal:
                         else "file", value=record.error or "unreadable", scope="*",
                         state="unknown", evidence=f"{record.id}: {record.error}",
                         extractor=EXTRACTOR)
+
+
+#: RFC 9110 §15 status code classes other than 2xx (Successful, §15.3): what the payload is.
+_STATUS_CLASSES = {1: ("an interim response", "§15.2"), 3: ("a redirect", "§15.4"),
+                   4: ("a client-error page", "§15.5"), 5: ("a server-error page", "§15.6")}
+
+
+def status_signal(record: Record) -> RightsSignal | None:
+    """A note (kind ``http-status``, state ``n/a``) on an item captured with an HTTP status
+    that is not 2xx (Successful, RFC 9110 §15.3) — a 404 or 410 page, a redirect stub, a server
+    error: its payload is what the server sent *instead of* the resource, not the work at the
+    URL. Decisions do not change (the page's own signals still decide it); the note puts the
+    status in the manifest and report.json's signal counts. None for 2xx or no status (a
+    ``resource`` record, a file, a catalogue row)."""
+    status = record.fields.get("http_status")
+    if not isinstance(status, int) or 200 <= status <= 299:
+        return None
+    what, section = _STATUS_CLASSES.get(status // 100, ("not a status code", "§15"))
+    return RightsSignal(
+        kind="http-status", carrier="warc", value=f"HTTP {status}", scope="*", state="n/a",
+        evidence=(f"response of {record.source}: HTTP {status} is not 2xx (Successful, RFC 9110 "
+                  f"§15.3) but {what} ({section}): the payload is what the server sent "
+                  "instead of the resource, not the work at this URL"),
+        extractor=EXTRACTOR)
 
 
 @dataclasses.dataclass
@@ -129,6 +155,9 @@ class SignalStep:
         out: list[RightsSignal] = list(record.signals)
         if record.error:
             out.append(unreadable_signal(record))
+        status = status_signal(record)
+        if status is not None:
+            out.append(status)
         url = record.source
         if record.host:
             out += self._host_signals(record, url)

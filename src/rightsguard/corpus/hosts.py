@@ -181,15 +181,23 @@ class HostFiles:
     # -- sources ---------------------------------------------------------------------------------
 
     def add_record(self, record: Record) -> bool:
-        """Add ``record`` (a WARC response) if it is a host file; returns whether it was."""
+        """Add ``record`` (a WARC response or resource) if it is a host file; returns whether
+        it was. A ``resource`` record holds the file without an HTTP response (WARC 1.1,
+        record type 'resource': "a resource, without full protocol response information"), so
+        its block is read as the file served, HTTP 200 — as a folder file without
+        ``robots.status`` — the evidence saying so; a missing status would read as an
+        unreachable host (RFC 9309 §2.3.1.4)."""
         kind = host_file_kind(record.source)
         if kind is None or record.host is None:
             return False
-        status = record.fields.get("http_status")
+        resource = record.fields.get("warc_type") == "resource"
+        status = 200 if resource else record.fields.get("http_status")
         status = status if isinstance(status, int) else None
         body = record.content or b""
         evidence = _describe(kind, record.host, None if record.error else status,
                              record.captured_at, record.id)
+        if resource and not record.error:
+            evidence += " (a WARC resource record: no HTTP response, its block read as the file)"
         problem = ""
         if record.error:
             evidence += f": {record.error}"

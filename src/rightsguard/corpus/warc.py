@@ -1,8 +1,12 @@
-"""Read the HTTP responses of a WARC or WARC.gz file (ISO 28500, WARC 1.0/1.1) as Records.
+"""Read the HTTP responses and resources of a WARC or WARC.gz file (ISO 28500, WARC 1.0/1.1) as
+Records.
 
-Parsing is done by **fastwarc** (``ArchiveIterator``, ``response`` records only; gzip detected
-from the stream, so ``.warc``, ``.warc.gz`` with one member per record or one member for the
-whole file all work). Per record:
+Parsing is done by **fastwarc** (``ArchiveIterator``; gzip detected from the stream, so
+``.warc``, ``.warc.gz`` with one member per record or one member for the whole file all work).
+The records read are ``response`` and ``resource`` — the two types whose payload is the
+captured content (WARC 1.1, "WARC Record Types"); ``request``, ``metadata``, ``revisit``
+(a reference to an earlier capture), ``warcinfo``, ``conversion`` and ``continuation`` records
+are not corpus items. Per record:
 
 * ``id`` = ``warc:<path>#<byte offset of the record>`` (the offset of its gzip member in a
   ``.warc.gz``; ``origin`` = ``{"format": "warc", "path", "offset"}`` so a sink can copy the
@@ -15,6 +19,16 @@ whole file all work). Per record:
   "content_encoding"?, "http_charset"?}`` (``http_charset``: the ``Content-Type`` charset,
   lower case, as fastwarc reads it, when it names a Python codec; the text decoding of a later
   token count, e.g. the audit's).
+* A ``resource`` record has no HTTP response: its payload is its block ("for all 'resource'
+  records, the payload is defined as the record block", WARC 1.1, record type 'resource'),
+  read as it is (no content coding to undo), ``headers`` empty, ``media_type`` and
+  ``http_charset`` from the WARC ``Content-Type`` (None when it says nothing: missing,
+  ``application/octet-stream``, or ``application/warc-record``, which some writers put on every
+  non-HTTP record), ``fields`` ``{"warc_type": "resource", "warc_record_id"}`` — no
+  ``http_status``.
+* A record with a ``WARC-Truncated`` field holds only part of its payload (the crawler's length
+  or time limit, a disconnect; WARC 1.1, field WARC-Truncated, whose ``Content-Length`` reports
+  the truncated size) → error record: rights signals in the part not kept cannot be read.
 
 Limits (bad input never raises; it becomes a Record with ``error`` set and reading goes on):
 
@@ -290,7 +304,8 @@ def read_warc(path: str | PathLike[str], *, count_tokens: TokenCounter | None = 
               max_body_bytes: int = DEFAULT_MAX_BYTES,
               max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
               target_filter: Callable[[str], bool] | None = None) -> Iterator[Record]:
-    """The ``response`` records of the WARC file ``path`` as Records (see the module docstring).
+    """The ``response`` and ``resource`` records of the WARC file ``path`` as Records (see the
+    module docstring).
 
     ``target_filter`` (``WARC-Target-URI`` → keep?) skips other records before their bodies
     are read. A file that cannot be opened gives one error record at position ``file``.
@@ -324,13 +339,15 @@ def read_warc(path: str | PathLike[str], *, count_tokens: TokenCounter | None = 
                         pending = None
                     pos = int(rec.stream_pos)
                     last = (pos, _content_length(rec))
-                    if rec.record_type != WarcRecordType.response:
+                    if rec.record_type not in (WarcRecordType.response,
+                                               WarcRecordType.resource):
                         continue
                     uri = rec.headers.get("WARC-Target-URI") or ""
                     if target_filter is not None and not target_filter(uri.strip()):
                         continue
                     pending = _read_one(rec, where, pos, count_tokens, max_body_bytes,
-                                        max_header_bytes)
+                                        max_header_bytes,
+                                        resource=rec.record_type == WarcRecordType.resource)
             except OSError as exc:
                 failure = f"{'gzip' if gz else 'WARC'}: {exc}"
             # where the last good record ends: a failure or unread bytes start there
@@ -391,23 +408,55 @@ def _damaged(pending: Record | None, where: str, pos: int, gz: bool,
                    size_tokens=None, size_pixels=None, error=message)
 
 
+#: WARC ``Content-Type`` values that say nothing about a resource's media type: the WARC 1.1
+#: default for an unknown type, and warcio's placeholder for records without HTTP headers.
+_NO_MEDIA_TYPE = frozenset({"application/octet-stream", "application/warc-record"})
+
+
+def _resource_type(content_type: str | None) -> tuple[str | None, str | None]:
+    """``(media type, charset)`` of a ``resource`` record's WARC ``Content-Type``: the type
+    lower case without parameters (None when it says nothing, :data:`_NO_MEDIA_TYPE`), the
+    ``charset`` parameter lower case when it names a Python codec."""
+    import codecs
+
+    kind, *params = (content_type or "").split(";")
+    media_type = kind.strip().lower() or None
+    charset = None
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            value = value.strip().strip('"').lower()
+            try:
+                codecs.lookup(value)
+            except LookupError:
+                continue
+            charset = value
+    return (None if media_type in _NO_MEDIA_TYPE else media_type), charset
+
+
 def _read_one(rec: Any, where: str, pos: int, count_tokens: TokenCounter | None,
-              max_body: int, max_header: int) -> Record:
+              max_body: int, max_header: int, *, resource: bool = False) -> Record:
     uri = (rec.headers.get("WARC-Target-URI") or "").strip() or where
     captured = iso_utc(rec.headers.get("WARC-Date"))
     rid = f"warc:{where}#{pos}"
     origin = {"format": "warc", "path": where, "offset": pos}
     fields: dict[str, Any] = {"warc_record_id": rec.headers.get("WARC-Record-ID")}
-    try:
-        rec.parse_http(auto_decode="none", max_header_len=max_header)
-    except OSError as exc:
-        return _error(rid, uri, origin, f"{where} record at byte {pos}: HTTP headers unreadable"
-                      f" ({exc}; limit {max_header} bytes)", captured)
-    if rec.http_headers is None:
-        return _error(rid, uri, origin, f"{where} record at byte {pos}: no HTTP response"
-                      " headers", captured)
-    headers = [(str(k), str(v)) for k, v in rec.http_headers.items()]
-    fields["http_status"] = rec.http_headers.status_code
+    headers: list[tuple[str, str]] = []
+    if resource:  # the block is the payload (module docstring)
+        fields["warc_type"] = "resource"
+        media_type, charset = _resource_type(rec.headers.get("Content-Type"))
+    else:
+        try:
+            rec.parse_http(auto_decode="none", max_header_len=max_header)
+        except OSError as exc:
+            return _error(rid, uri, origin, f"{where} record at byte {pos}: HTTP headers "
+                          f"unreadable ({exc}; limit {max_header} bytes)", captured)
+        if rec.http_headers is None:
+            return _error(rid, uri, origin, f"{where} record at byte {pos}: no HTTP response"
+                          " headers", captured)
+        headers = [(str(k), str(v)) for k, v in rec.http_headers.items()]
+        fields["http_status"] = rec.http_headers.status_code
+        media_type, charset = rec.http_content_type, rec.http_charset
     expected = int(rec.content_length)
     try:
         raw = rec.reader.read(max_body + 1)
@@ -415,7 +464,6 @@ def _read_one(rec: Any, where: str, pos: int, count_tokens: TokenCounter | None,
         return _error(rid, uri, origin, f"{where} record at byte {pos}: body unreadable ({exc})",
                       captured)
     host, domain = host_and_domain(uri)
-    media_type = rec.http_content_type
     base = Record(id=rid, source=uri, modality=modality_for_media_type(media_type), host=host,
                   domain=domain, media_type=media_type, captured_at=captured,
                   headers=tuple(headers), fields=fields, origin=origin)
@@ -425,10 +473,18 @@ def _read_one(rec: Any, where: str, pos: int, count_tokens: TokenCounter | None,
     if len(raw) < expected:
         return _with_error(base, f"{where} record at byte {pos}: truncated (body has"
                                  f" {len(raw)} of {expected} bytes)", size=len(raw))
-    body, coding, problem = _decode_body(raw, headers, max_body)
+    cut = (rec.headers.get("WARC-Truncated") or "").strip()
+    if cut:
+        return _with_error(base, f"{where} record at byte {pos}: WARC-Truncated: {cut} — the "
+                                 "crawler kept only part of the payload (WARC 1.1, field "
+                                 "WARC-Truncated), so rights signals in the rest cannot be "
+                                 "read", size=len(raw))
+    if resource:
+        body, coding, problem = raw, None, None
+    else:
+        body, coding, problem = _decode_body(raw, headers, max_body)
     if coding:
         fields["content_encoding"] = coding
-    charset = rec.http_charset
     if charset:
         fields["http_charset"] = charset
     if body is None:
