@@ -312,3 +312,21 @@ def test_a_match_starting_after_new_text_has_its_next_line_as_first_line() -> No
     whole = Span(start=62, end=150, start_line=4, end_line=8, start_column=1, end_column=2)
     assert not _ignored(lines, whole)  # the copy starts at line 4 itself: 5 is inside it
     assert not _ignored([*lines[:4], "    double *d = (double *) c;", *lines[5:]], mid)
+
+
+def test_the_staged_version_is_screened_not_the_working_tree(cli: RunCli, home: Path,
+                                                             repo: Path) -> None:
+    """A raw git hook runs on the working tree: a staged copy, then overwritten in the working
+    tree without staging, passed although the commit records the copy."""
+    stage(repo, "helpers.py", OWN_CODE + "\n\n" + COPIED)
+    (repo / "helpers.py").write_text(OWN_CODE, "utf-8")  # unstaged edit removing the copy
+    rc, report = precommit(cli, home, repo, "helpers.py")
+    assert (rc, report["verdict"]) == (1, "block")
+    (result,) = report["results"]
+    assert {m["work"]["id"] for m in result["matches"]} == {work_id()}
+    assert "screened as staged: the working tree's copy differs" in result["notes"]
+    # and the other way round: a copy only in the working tree is not what is committed
+    stage(repo, "other.py", OWN_CODE)
+    (repo / "other.py").write_text(OWN_CODE + "\n\n" + COPIED, "utf-8")
+    rc, report = precommit(cli, home, repo, "other.py")
+    assert (rc, report["verdict"]) == (0, "clean")

@@ -140,6 +140,17 @@ def committed_text(path: str) -> str | None:
     return raw.decode("utf-8", "replace")
 
 
+def staged_bytes(path: str) -> bytes | None:
+    """``path`` as staged for the commit (``git show :./path``, the index's stage 0); None
+    outside a git checkout or when it is not in the index."""
+    rel = os.path.relpath(path)
+    try:
+        return subprocess.run(["git", "show", f":./{Path(rel).as_posix()}"],
+                              capture_output=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
 #: A copy in one version of a file: (work id, its output text without whitespace, work span
 #: start, work span end (code points), whether it is ignored inline).
 MatchKey = tuple[str, str, int, int, bool]
@@ -241,7 +252,7 @@ def run_precommit(files: list[str], home: Path, baseline_path: Path, fmt: str, *
     repository's own (so copyleft code compatible with it is allowed with attribution)."""
     from rightsguard.cli.entry import emit
     from rightsguard.corpus.languages import language_for_path
-    from rightsguard.corpus.reading import read_source
+    from rightsguard.corpus.reading import decode_text, read_source
     from rightsguard.errors import InputError
     from rightsguard.index.store import Index
     from rightsguard.model import Skipped
@@ -258,7 +269,13 @@ def run_precommit(files: list[str], home: Path, baseline_path: Path, fmt: str, *
     errors: list[Skipped] = []
     for f in files:
         try:
-            _raw, text, _notes = read_source(f)
+            raw, text, notes = read_source(f)
+            # what the commit records is the staged version: a raw git hook runs on a working
+            # tree that may differ from it (pre-commit the framework stashes the difference)
+            staged = staged_bytes(f)
+            if staged is not None and staged != raw:
+                text, notes = decode_text(staged, name=f"{f} (staged)")
+                notes = [*notes, "screened as staged: the working tree's copy differs"]
         except InputError as exc:
             if "binary" in str(exc):
                 continue  # binaries are not screened by the hook
@@ -272,7 +289,8 @@ def run_precommit(files: list[str], home: Path, baseline_path: Path, fmt: str, *
             committed = Counter()
             for r in screener.screen_text(before, name=f, language=language_for_path(Path(f))):
                 committed += match_keys(r, before)
-        for r in screener.screen_path(Path(f)):
+        for r in screener.screen_text(text, name=f, language=language_for_path(Path(f)),
+                                      notes=tuple(notes)):
             results.append(filter_result(r, text, added, baseline, committed,
                                          [*([moved_from] if moved_from else []), *deleted]))
     report = ScreenReport(tuple(results), tuple(errors))
