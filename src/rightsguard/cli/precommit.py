@@ -1,5 +1,7 @@
 """Pre-commit hook: screen only what a commit adds.
 
+Each file is screened as staged (``git show :path``, what the commit records), not as the
+working tree holds it, with a note when the two differ.
 For each staged file that was committed before — under its path, or under the path a staged
 rename moves it from (git's rename detection) — the committed version is screened too, and a
 match counts only when the committed version has no match of the same work with the same text,
