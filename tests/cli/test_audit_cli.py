@@ -88,7 +88,7 @@ def test_policy_explain_prints_the_fired_rules(cli: RunCli, crawl: dict[str, Any
     done = cli("policy", "explain", item, "--manifest", str(out), "-j", "EU")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0] == f"{item} — EU (profile version 2026-11-30): exclude"
+    assert lines[0] == f"{item} — EU (profile version 2026-12-01): exclude"
     fired = lines.index("  10. EU:s3-art4-reservation — FIRED → exclude: reservation=reserved =="
                         " reserved; unless purpose=train-general != analysis or research, "
                         "actor=company != research-organisation, commercial=true != false")

@@ -37,7 +37,7 @@ def code_item(spdx: str | None) -> Record:
 def test_builtin_profile_loads_and_cites_every_rule(name: str) -> None:
     profile = Profile.load(name.lower())  # names are case-insensitive
     assert profile.name == name
-    assert profile.version == "2026-11-30"
+    assert profile.version == "2026-12-01"
     assert profile.origin == f"built-in profile {name} ({name}.toml)"
     assert [r.id for r in profile.rules if r.default] == ["default"]
     assert profile.rules[0].id == "unreadable" and profile.rules[0].stop
@@ -235,7 +235,7 @@ def test_explain_lists_every_rule_in_order() -> None:
     assert explanation.decision.verdict == "review"
     assert [s.rule.id for s in explanation.steps] == [r.id for r in Profile.load("EU").rules]
     lines = explanation.lines()
-    assert lines[0] == "warc:crawl.warc.gz#1024 — EU (profile version 2026-11-30): review"
+    assert lines[0] == "warc:crawl.warc.gz#1024 — EU (profile version 2026-12-01): review"
     assert ("  reservation=unknown (no robots signal for this item: the carrier was not "
             "checked)") in lines
     assert "  1. EU:unreadable — not fired: unreadable=false != true" in lines
