@@ -63,7 +63,6 @@ tombstones) and dropped when the index is compacted (a rebuild).
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import secrets
@@ -76,6 +75,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rightsguard.errors import IndexCorruptError
+from rightsguard.index.blobs import MANIFEST, blob_entry, drop_unlisted, read_blob, read_manifest
 from rightsguard.index.segments import write_atomic
 
 FORMAT = "rightsguard.sift-words"
@@ -148,10 +148,6 @@ def _train_vocabulary(sample: F32, nbits: int) -> Any:
     vocabulary.pq.cp.niter = TRAIN_ITERATIONS
     vocabulary.train(np.ascontiguousarray(sample))
     return vocabulary
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def _npy(array: npt.NDArray[Any]) -> bytes:
@@ -397,13 +393,10 @@ class FeatureIndex:
                     "last_doc": self.last_doc, "postings": len(self),
                     "trained_rows": self.trained_rows, "appended_rows": self.appended_rows,
                     "works": self.works,
-                    "files": {name: {"bytes": len(data), "sha256": _sha256(data)}
-                              for name, data in blobs.items()}}
-        write_atomic(folder / "manifest.json",
+                    "files": {name: blob_entry(data) for name, data in blobs.items()}}
+        write_atomic(folder / MANIFEST,
                      json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8"))
-        for path in folder.iterdir():  # the previous save's files, and orphans of a crash
-            if path.name not in blobs and path.name != "manifest.json":
-                path.unlink(missing_ok=True)
+        drop_unlisted(folder, blobs, keep_temporary=False)  # only writers save it
 
     @classmethod
     def load(cls, folder: Path) -> FeatureIndex:
@@ -411,24 +404,14 @@ class FeatureIndex:
         manifest or a data file is missing, altered or of other parameters — callers rebuild."""
         import faiss
 
-        path = folder / "manifest.json"
-        try:
-            manifest = json.loads(path.read_bytes())
-        except (OSError, ValueError) as exc:
-            raise IndexCorruptError(f"{path}: {exc}") from exc
-        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or \
-                manifest.get("version") != FORMAT_VERSION or \
-                manifest.get("params") != cls.params():
-            raise IndexCorruptError(f"{path}: not a {FORMAT} v{FORMAT_VERSION} manifest with "
-                                    f"this rightsguard's parameters")
+        manifest = read_manifest(
+            folder, lambda m: m.get("format") == FORMAT and m.get("version") == FORMAT_VERSION
+            and m.get("params") == cls.params(),
+            f"a {FORMAT} v{FORMAT_VERSION} manifest with this rightsguard's parameters")
         blobs: dict[str, bytes] = {}
         try:
             for name, meta in manifest["files"].items():
-                data = (folder / name).read_bytes()
-                if len(data) != meta["bytes"] or _sha256(data) != meta["sha256"]:
-                    raise IndexCorruptError(f"{folder / name}: {len(data)} bytes, content does "
-                                            "not match the manifest's checksum")
-                blobs[name.split(".", 1)[0]] = data
+                blobs[name.split(".", 1)[0]] = read_blob(folder, name, meta)
             offsets = np.load(io.BytesIO(blobs["offsets"]), allow_pickle=False)
             docs = np.load(io.BytesIO(blobs["docs"]), allow_pickle=False)
             vocabulary = None

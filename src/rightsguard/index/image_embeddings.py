@@ -43,7 +43,6 @@ object and recomputed by the next process.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import secrets
@@ -55,6 +54,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rightsguard.errors import IndexCorruptError, InputError
+from rightsguard.index.blobs import MANIFEST, blob_entry, drop_unlisted, read_blob, read_manifest
 from rightsguard.index.registry import Registry
 
 if TYPE_CHECKING:
@@ -156,24 +156,18 @@ class EmbeddingStore:
 
     def _load(self) -> None:
         """Read the saved cache; IndexCorruptError (naming the file) if it cannot be trusted."""
-        path = self.folder / "manifest.json"
-        try:
-            manifest = json.loads(path.read_bytes())
-        except (OSError, ValueError) as exc:
-            raise IndexCorruptError(f"{path}: {exc}") from exc
-        if not isinstance(manifest, dict) or manifest.get("format") != EMBED_FORMAT or \
-                manifest.get("version") != EMBED_FORMAT_VERSION or \
-                manifest.get("model") != self.model.settings():
-            raise IndexCorruptError(f"{path}: not a {EMBED_FORMAT} v{EMBED_FORMAT_VERSION} "
-                                    f"manifest of this model and preprocessing")
+        settings = self.model.settings()
+        manifest = read_manifest(
+            self.folder, lambda m: m.get("format") == EMBED_FORMAT
+            and m.get("version") == EMBED_FORMAT_VERSION and m.get("model") == settings,
+            f"a {EMBED_FORMAT} v{EMBED_FORMAT_VERSION} manifest of this model and preprocessing")
         try:
             (name, meta), = manifest["files"].items()
-            data = (self.folder / name).read_bytes()
+            data = read_blob(self.folder, name, meta)
             rows, dim = int(manifest["rows"]), int(self.model.dim)
-            if len(data) != meta["bytes"] or len(data) != rows * (8 + 4 * dim) or \
-                    hashlib.sha256(data).hexdigest() != meta["sha256"]:
-                raise IndexCorruptError(f"{self.folder / name}: {len(data)} bytes, content does "
-                                        "not match the manifest")
+            if len(data) != rows * (8 + 4 * dim):
+                raise IndexCorruptError(f"{self.folder / name}: {len(data)} bytes, not "
+                                        f"{rows} rows of {dim} dimensions")
             docs = np.frombuffer(data, "<i8", rows).astype(np.int64)
             vectors = np.frombuffer(data, "<f4", rows * dim, 8 * rows).astype(np.float32)
             last_doc = int(manifest["last_doc"])
@@ -236,16 +230,13 @@ class EmbeddingStore:
         manifest = {"format": EMBED_FORMAT, "version": EMBED_FORMAT_VERSION,
                     "model": self.model.settings(), "last_doc": self.last_doc,
                     "rows": len(self), "skipped": self.skipped,
-                    "files": {name: {"bytes": len(data),
-                                     "sha256": hashlib.sha256(data).hexdigest()}}}
+                    "files": {name: blob_entry(data)}}
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             _write(self.folder / name, data)
-            _write(self.folder / "manifest.json",
+            _write(self.folder / MANIFEST,
                    json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8"))
-            for path in self.folder.iterdir():  # earlier saves' files and orphans of a crash
-                if path.name not in (name, "manifest.json") and not path.name.endswith(".tmp"):
-                    path.unlink(missing_ok=True)
+            drop_unlisted(self.folder, (name,), keep_temporary=True)  # readers save it too
         except OSError:
             return  # a read-only index: this process keeps the descriptors in memory
 
