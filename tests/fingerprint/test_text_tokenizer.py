@@ -70,13 +70,14 @@ def test_array_path_tokens_by_hand() -> None:
     text = "GNU General Public License, version 3 (GPL_v3).  " * 20  # 980 characters
     assert len(text) >= text_mod.ASCII_ARRAY_MIN_CHARS
     tokens = tokenize_spans(text, [(0, len(text))], offset=100)
-    assert len(tokens) == 7 * 20
-    assert tokens.starts[:7].tolist() == [100, 104, 112, 119, 128, 136, 139]
-    assert tokens.ends[:7].tolist() == [103, 111, 118, 126, 135, 137, 145]
-    # case folded: "GNU" and "gnu" are one id; "GPL_v3" is one word (underscore is a word char)
+    assert len(tokens) == 8 * 20
+    assert tokens.starts[:8].tolist() == [100, 104, 112, 119, 128, 136, 139, 143]
+    assert tokens.ends[:8].tolist() == [103, 111, 118, 126, 135, 137, 142, 145]
+    # case folded: "GNU" and "gnu" are one id; "GPL_v3" is two words ("_" separates words,
+    # tokenizer version 3: markdown's _emphasis_)
     assert tokens.ids[0] == token_id("gnu")
-    assert tokens.ids[6] == token_id("gpl_v3")
-    assert count_tokens(text) == 140
+    assert tokens.ids[6:8].tolist() == [token_id("gpl"), token_id("v3")]
+    assert count_tokens(text) == 160
 
 
 JA_PAGES = ("gzip", "ls", "cp", "grep", "tar")
@@ -97,8 +98,8 @@ def test_token_counts_equal_the_regex_on_japanese_and_mixed_text() -> None:
         assert not text.isascii() and len(text) >= text_mod.ASCII_ARRAY_MIN_CHARS
         assert count_tokens(text) == len(text_mod._TOKEN_RE.findall(unmarked(text)))
     # by hand: 日 本 語 の テ キ ス ト (8 CJK) + ｶﾀｶﾅ (4 halfwidth katakana) + 한 국 어 (3) +
-    # word_1, ２３, Ünïcödé, ß, ﬁ, q (6 words) = 21 tokens per repeat
-    assert count_tokens(texts[-1]) == 21 * 30
+    # word, 1, ２３, Ünïcödé, ß, ﬁ, q (7 words: "_" separates) = 22 tokens per repeat
+    assert count_tokens(texts[-1]) == 22 * 30
 
 
 @pytest.mark.parametrize("text", ["", "_", "a b", "  x  ", "ÄBC def " * 100])
@@ -134,3 +135,19 @@ def test_tags_are_not_words() -> None:
     long = tagged * 20
     assert _lists(tokenize_spans(long, [(0, len(long))])) == \
         _lists(_regex_path(long, [(0, len(long))]))
+
+
+def test_prose_between_angle_brackets_is_words_and_tags_are_not() -> None:
+    """Version 3: a tag has a tag's syntax. "a<b holds … c>d" around a quoted paragraph hid
+    the paragraph (version 2 read ``<b holds … c>`` as one tag); real tags, multi-line ones and
+    quoted attributes holding ``>``-free text are still markup."""
+    prose = "If a<b holds, the licence is free software. Then c>d."
+    assert unmarked(prose) == prose
+    assert [prose[s:e] for s, e in zip(tokenize_text(prose).starts.tolist(),
+                                       tokenize_text(prose).ends.tolist(), strict=True)][:4] \
+        == ["If", "a", "b", "holds"]
+    assert unmarked("<q This is a paragraph, quoted.>") == "<q This is a paragraph, quoted.>"
+    tagged = '<a href="x.html" class=big>link</a> <div\n  data-x=1 hidden>it\'s</div><br/>'
+    assert unmarked(tagged).split() == ["link", "it's"]
+    assert len(unmarked(tagged)) == len(tagged)
+    assert count_tokens("snake_case _italic_ word") == 4

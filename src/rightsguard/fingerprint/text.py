@@ -23,16 +23,19 @@ import xxhash
 from rightsguard.fingerprint.xxh3 import xxh3_spans
 
 TOKENIZER_NAME = "rightsguard-text"
-TOKENIZER_VERSION = 2
+TOKENIZER_VERSION = 3
 """1: words and CJK characters. 2: HTML/XML tags and character references (:data:`MARKUP`)
-are not words."""
+are not words. 3: a tag is markup only with the syntax of one (name, then attributes: prose
+between ``a<b`` and ``c>d`` is words again); ``_`` separates words (markdown ``_emphasis_``)."""
 
 _CJK = (
     "\u1100-\u11ff\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3031-\u3035\u3040-\u30ff\u3130-\u318f"
     "\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f"
     "\U00020000-\U0003134f"
 )
-_TOKEN_RE = re.compile(f"[{_CJK}]|[^\\W{_CJK}]+")
+#: A token: one CJK character, or a run of word characters other than ``_`` (``_`` marks
+#: emphasis in markdown, ``_italic_``, and joins words in identifiers quoted in prose).
+_TOKEN_RE = re.compile(f"[{_CJK}]|[^\\W_{_CJK}]+")
 
 
 # -- the ASCII path ---------------------------------------------------------------------------
@@ -93,11 +96,18 @@ class TextTokens:
         return cls(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.uint64))
 
 
+#: One attribute of a tag: a name (letters, digits, ``-_:.@``), optionally ``=`` and a quoted or
+#: unquoted value (HTML §13.1.2.3, names narrowed to what markup uses).
+_ATTRIBUTE = (r"""[A-Za-z_:@][-A-Za-z0-9_:.@]*"""
+              r"""(?:\s*=\s*(?:"[^"<>]*"|'[^'<>]*'|[^\s"'=<>`]+))?""")
 #: An HTML or XML start or end tag (``<b>``, ``</code>``, ``<a href="…">``, ``<br/>``) or
 #: character reference (``&nbsp;``, ``&amp;``, ``&#160;``, ``&#x2014;``; HTML §13.1.4): markup,
 #: not words. A paragraph quoted with a few words in ``<code>`` or ``<b>`` (markdown answers,
 #: HTML pages, Javadoc) was cut into runs too short to report by the tag names read as words.
-MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>"
+#: A tag has a tag's syntax (HTML §13.1.2): its name, then attributes — prose between two
+#: angle brackets (``if a<b holds … then c>d``) has commas, full stops or apostrophes in it and
+#: is not one (version 2 read any ``<b …>`` as a tag and hid the paragraph inside).
+MARKUP = re.compile(rf"</?[A-Za-z][A-Za-z0-9:-]*(?:\s+{_ATTRIBUTE})*\s*/?>"
                     r"|&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
 
 
