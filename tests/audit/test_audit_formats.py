@@ -175,3 +175,16 @@ def test_counts_and_eu_summary_inputs(run: dict[str, Any]) -> None:
     assert doc["sections"]["2.3"]["crawlers_used"] is False
     assert [(u["input"], u["items"]) for u in doc["sections"]["2.6"]["unclassified_inputs"]] == [
         (str(run["folder"]), 3), (str(run["jsonl"]), 3), (str(run["parquet"]), 2)]
+
+
+def test_a_list_of_licences_is_read(tmp_path: Path) -> None:
+    """Hugging Face's "licenses": ["cc-by-nc-4.0"] was dropped (only strings were read), so the
+    US rule for non-commercial licences never saw it."""
+    cat = tmp_path / "l.jsonl"
+    cat.write_text(json.dumps({"text": "a row of text " * 5, "licenses": ["cc-by-nc-4.0"]})
+                   + "\n", "utf-8")
+    audit([cat], out=tmp_path / "out", jurisdictions=["US"])
+    (row,) = pq.read_table(tmp_path / "out" / "manifest.parquet").to_pylist()
+    licences = [(s["kind"], s["value"]) for s in row["signals"] if s["kind"].startswith("licence")]
+    assert ("licence", "CC-BY-NC-4.0") in licences
+    assert ("licence-class", "non-commercial") in licences

@@ -96,3 +96,4 @@ def test_changed_settings_files_are_refused_by_name(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"changed since: " + str(hosts.resolve()) +
                        r" \(was 1 files, 41 bytes, .*now 1 files, 41 bytes, "):
         audit([cat], out=out2, jurisdictions=["EU"], piracy=piracy, hosts=[hosts])
+

@@ -248,3 +248,19 @@ def test_read_parquet_bad_files(tmp_path: Path) -> None:
     pq.write_table(pa.table({"body": ["x"]}), nocontent)
     (only,) = read_parquet(nocontent)
     assert only.error is not None and "no content column" in only.error
+
+
+def test_each_jsonl_row_has_its_own_columns(tmp_path: Path) -> None:
+    """A first row without "url" made every later row's URL (and capture time, and a licence
+    spelt "license") unread: those rows lost their host, so no robots.txt or list reached them."""
+    path = tmp_path / "m.jsonl"
+    rows = [{"text": "first row"},
+            {"text": "second", "url": "https://www.pirate.example/a",
+             "captured_at": "2025-01-02T00:00:00Z", "license": "MIT"},
+            {"text": "third", "url": "https://b.example/c", "licence": "CC-BY-4.0"}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    first, second, third = read_jsonl(path)
+    assert (first.host, first.source) == (None, str(path))
+    assert (second.host, second.captured_at) == ("www.pirate.example", "2025-01-02T00:00:00Z")
+    assert second.fields == {"licence": "MIT"}
+    assert (third.host, third.fields) == ("b.example", {"licence": "CC-BY-4.0"})

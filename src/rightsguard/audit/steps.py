@@ -215,8 +215,12 @@ class SignalStep:
 
         out: list[RightsSignal] = []
         value = record.fields.get("licence")  # the catalogue's licence column (ColumnMap)
+        if isinstance(value, list):  # Hugging Face "licenses": ["cc-by-nc-4.0", …]: all apply
+            value = ", ".join(str(v) for v in value if v is not None)
         if isinstance(value, str) and value.strip():
             out += column_licence_signals(value, f"{record.id} licence column")
+        elif value is not None and not isinstance(value, str):  # a number, an object: unread
+            out += column_licence_signals(f"{value!r}", f"{record.id} licence column")
         if body is None or record.error is not None:
             return out
         if is_html(record.media_type, body):

@@ -419,14 +419,15 @@ def read_jsonl(path: str | PathLike[str], columns: ColumnMap | None = None, *,
                max_line_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Record]:
     """One Record per non-empty line of a JSON Lines file (``.gz`` decompressed on the fly).
 
-    Columns are resolved on the first object (see :class:`ColumnMap`). Error records: a line
+    Columns are resolved on each object (see :class:`ColumnMap`; rows need not share keys).
+    Error records: a line
     that is not a JSON object, invalid UTF-8, longer than ``max_line_bytes`` (default 16 MiB;
     read no further than the limit), a row without content, a file that is missing or whose
     gzip stream breaks (the last record says where; nothing after it can be read)."""
     columns = columns or ColumnMap()
     file = Path(path)
     where = str(file)
-    roles: dict[str, str] | None = None
+    resolved: dict[tuple[str, ...], dict[str, str]] = {}  # keys of a row → its roles
     number = offset = 0
     try:
         fh = _open_lines(file)
@@ -477,13 +478,19 @@ def read_jsonl(path: str | PathLike[str], columns: ColumnMap | None = None, *,
                              error=f"{where} line {number}: expected a JSON object, got"
                                    f" {type(row).__name__}")
                 continue
+            # each row its own columns: JSON Lines rows need not share keys (a first row without
+            # "url" made every later row's URL, capture time and licence unread)
+            keys = tuple(row)
+            roles = resolved.get(keys)
             if roles is None:
                 try:
-                    roles = columns.resolve(list(row))
+                    roles = columns.resolve(list(keys))
                 except InputError as exc:
                     yield Record(id=rid, source=where, modality=Modality.OTHER.value,
                                  origin=origin, error=f"{where} line {number}: {exc}")
                     continue
+                if len(resolved) < 256:
+                    resolved[keys] = roles
             yield _row_record("jsonl", file, number, row, roles, columns, origin, count_tokens)
 
 
