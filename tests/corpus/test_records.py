@@ -264,3 +264,25 @@ def test_each_jsonl_row_has_its_own_columns(tmp_path: Path) -> None:
     assert (second.host, second.captured_at) == ("www.pirate.example", "2025-01-02T00:00:00Z")
     assert second.fields == {"licence": "MIT"}
     assert (third.host, third.fields) == ("b.example", {"licence": "CC-BY-4.0"})
+
+
+def test_links_out_of_the_folder_and_fifos_are_not_read(tmp_path: Path) -> None:
+    """A symbolic link in a corpus folder to /etc/passwd was read and copied into filtered/;
+    a FIFO would block the audit forever."""
+    import os
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("own text", "utf-8")
+    (corpus / "inner.txt").symlink_to(corpus / "a.txt")  # inside: read
+    outside = tmp_path / "secret.txt"
+    outside.write_text("not part of the corpus", "utf-8")
+    (corpus / "leak.txt").symlink_to(outside)
+    os.mkfifo(corpus / "pipe")
+    records = {Path(r.source).name: r for r in read_folder(corpus)}
+    assert records["a.txt"].content == b"own text"
+    assert records["inner.txt"].content == b"own text"
+    assert records["leak.txt"].content is None
+    assert records["leak.txt"].error == (f"{corpus / 'leak.txt'}: a symbolic link to {outside},"
+                                         " outside the corpus folder: not read")
+    assert records["pipe"].error == f"{corpus / 'pipe'}: not a regular file: not read"

@@ -45,6 +45,7 @@ import io
 import json
 import mimetypes
 import os
+import stat
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -338,7 +339,9 @@ def read_folder(path: str | PathLike[str], *, count_tokens: TokenCounter | None 
     (PNG, JPEG, GIF, TIFF, BMP, WebP); HTML is text; code by ``languages.language_for_path``;
     other files are text when they decode as text (``reading.decode_text``), else ``other``.
     ``source`` is the file's path; files larger than ``max_bytes`` (default 16 MiB, the
-    screening limit) are error records.
+    screening limit), symbolic links to files outside ``path`` and files that are not regular
+    (FIFOs, devices) are error records (the item is reviewed; nothing outside the corpus is
+    read or copied).
     """
     root = Path(path)
     if root.is_file():
@@ -350,12 +353,24 @@ def read_folder(path: str | PathLike[str], *, count_tokens: TokenCounter | None 
         yield Record(id=f"folder:{root}#file", source=str(root), modality=Modality.OTHER.value,
                      error=f"{root}: no such file or folder")
         return
+    inside = base.resolve()
     for file in files:
         rel = file.relative_to(base).as_posix()
         rid = f"folder:{root}#{rel}"
         origin = {"format": "folder", "root": str(base), "path": rel}
         try:
-            size = file.stat().st_size
+            if file.is_symlink() and not file.resolve().is_relative_to(inside):
+                # not part of the corpus: reading it would copy e.g. /etc/passwd into filtered/
+                yield Record(id=rid, source=str(file), modality=Modality.OTHER.value,
+                             origin=origin, error=f"{file}: a symbolic link to {file.resolve()},"
+                                                  " outside the corpus folder: not read")
+                continue
+            st = file.stat()
+            if not stat.S_ISREG(st.st_mode):  # a FIFO or a device would block or never end
+                yield Record(id=rid, source=str(file), modality=Modality.OTHER.value,
+                             origin=origin, error=f"{file}: not a regular file: not read")
+                continue
+            size = st.st_size
             if size > max_bytes:
                 yield Record(id=rid, source=str(file), modality=Modality.OTHER.value,
                              size_bytes=size, origin=origin,
