@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from audit_corpus import TEXT, Resp, gzip_bomb, page, write_warc
+from audit_corpus import DAY0, DAY1, TEXT, Resp, gzip_bomb, page, write_warc
 from rightsguard.audit.run import audit
 from rightsguard.pipeline.local import LocalExecutor
 from rightsguard.report.manifest import read_manifest
@@ -211,3 +211,27 @@ def test_nothing_written_is_lost(run: dict[str, Any]) -> None:
                     "data.warc": ["https://cut.example/whole.html"]}
     assert (eu / "data" / "fine.txt").read_text("utf-8") == "A readable text file.\n"
     assert not (eu / "data" / "bomb.jpg").exists()
+
+
+def test_the_http_charset_decides_a_pages_encoding(tmp_path: Path) -> None:
+    """HTML Standard §13.2.3.2: after a BOM, the transport layer's charset decides. A UTF-16
+    page without a BOM declared ``charset=utf-16le`` lost its noai <meta> (lexbor sniffed the
+    bytes as another encoding) and was allowed."""
+    robots = Resp("http://u.test/robots.txt", b"User-agent: *\nAllow: /\n", date=DAY0,
+                  headers=TEXT)
+    html = page("Sixteen", '<meta name="robots" content="noai">').decode()
+    pages = [Resp(f"http://u.test/{name}.html", html.encode(codec), date=DAY1,
+                  headers=(("Content-Type", f"text/html; charset={charset}"),))
+             for name, codec, charset in (("le", "utf-16-le", "utf-16le"),
+                                          ("be", "utf-16-be", "UTF-16BE"),
+                                          ("ebcdic", "cp500", "cp500"))]
+    path = tmp_path / "charset.warc.gz"
+    write_warc(path, [robots, *pages])
+    result = audit([path], out=tmp_path / "out", jurisdictions=["EU"])
+    rows = {r.source.rsplit("/", 1)[1]: r for r in read_manifest(tmp_path / "out" /
+                                                                  "manifest.parquet")}
+    for name in ("le.html", "be.html", "ebcdic.html"):
+        assert [(s.kind, s.state) for s in rows[name].signals if s.kind == "noai"] == \
+            [("noai", "reserved")], name
+        assert rows[name].decisions[0].verdict == "exclude", name
+    assert result.report["decisions"]["EU"]["exclude"] == 3

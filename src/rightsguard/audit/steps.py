@@ -75,6 +75,10 @@ def status_signal(record: Record) -> RightsSignal | None:
         extractor=EXTRACTOR)
 
 
+#: Byte order marks, which decide a page's encoding before any declaration (HTML Standard).
+_BOMS = (b"\xef\xbb\xbf", b"\xfe\xff", b"\xff\xfe")
+
+
 @dataclasses.dataclass
 class SignalStep:
     """Reads every rights signal of each record (see the module docstring).
@@ -133,6 +137,13 @@ class SignalStep:
         body = record.content
         if not body or record.error is not None or not is_html(record.media_type, body):
             return None
+        # HTML Standard §13.2.3.2 (encoding sniffing): a BOM, then the transport layer's
+        # charset, then <meta charset>; lexbor sniffs only the BOM and <meta> in bytes, so a
+        # UTF-16 page without a BOM declared in Content-Type lost its noai <meta>
+        charset = record.fields.get("http_charset")
+        if isinstance(charset, str) and charset.replace("-", "").replace("_", "") not in (
+                "utf8", "ascii", "usascii") and not body.startswith(_BOMS):
+            return HtmlPage(body.decode(charset, "replace"))
         return HtmlPage(body)
 
     @staticmethod
