@@ -190,3 +190,21 @@ def test_a_clean_part_of_a_markdown_answer_is_not_read_as_a_clean_input(
     console, _ = _console()
     render_human(ScreenReport(results=(report.results[3],)), console)
     assert "src/app/__init__.py — clean: no reproductions found\n" in console.export_text()
+
+
+def test_control_characters_in_values_are_printed_as_escapes(report: ScreenReport) -> None:
+    """A catalogue row's title with an ANSI escape and a right-to-left override was printed
+    raw: it recoloured the terminal and reordered the line (Trojan Source, CVE-2021-42574)."""
+    result = report.results[0]
+    match = result.matches[0]
+    work = dataclasses.replace(match.work, title="Evil\x1b[2J\x1b[31m title\u202e",
+                               holders=("Holder\x07",))
+    hostile = dataclasses.replace(report, results=(dataclasses.replace(
+        result, matches=(dataclasses.replace(match, work=work), *result.matches[1:])),
+        *report.results[1:]))
+    console, _ = _console()
+    render_human(hostile, console)
+    text = console.export_text()
+    assert "\x1b" not in text and "\u202e" not in text and "\x07" not in text
+    assert "Evil\\x1b[2J\\x1b[31m title\\u202e" in text
+    assert "Holder\\x07" in text

@@ -2,10 +2,17 @@
 
 Everything prints through the ``console`` passed in, so colour, width and recording follow it
 (Rich drops colour codes when the console is not a terminal). Work titles, holders and other
-values from the index are printed as plain :class:`~rich.text.Text`, never parsed as markup.
+values from the index are printed as plain :class:`~rich.text.Text`, never parsed as markup,
+and their control characters (C0 but tab and newline, C1, Unicode bidirectional overrides and
+isolates) as escapes (``\x1b``, ``\u202e``): a catalogue row's title must not move the cursor,
+recolour the terminal or reorder what is printed after it (Trojan Source, CVE-2021-42574).
 """
 
 from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any, TypeVar, cast
 
 from rich import box
 from rich.console import Console
@@ -23,7 +30,31 @@ from rightsguard.model import (
 )
 from rightsguard.report._words import holders_phrase
 
-__all__ = ["attribution_notice", "render_human", "render_side_by_side"]
+__all__ = ["attribution_notice", "printable", "render_human", "render_side_by_side"]
+
+T = TypeVar("T")
+
+#: Code points printed as escapes (module docstring).
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(value: T) -> T:
+    """``value`` with every string in it (dataclass fields, tuples, lists, dicts, recursively)
+    free of control characters, each shown as its escape (``"\\x1b"``, ``"\\u202e"``)."""
+    out: Any = value
+    if isinstance(value, str):
+        if _UNPRINTABLE.search(value):
+            out = _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"),
+                                   value)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = dataclasses.replace(value, **{f.name: printable(getattr(value, f.name))
+                                            for f in dataclasses.fields(value)})
+    elif isinstance(value, tuple | list):
+        out = type(value)(printable(v) for v in value)
+    elif isinstance(value, dict):
+        out = {k: printable(v) for k, v in value.items()}
+    return cast(T, out)
+
 
 _STYLES: dict[Verdict, str] = {
     Verdict.BLOCK: "bold red",
@@ -316,6 +347,7 @@ def render_human(report: ScreenReport, console: Console, *, show_notice: bool = 
     ``show_notice`` prints, under each input, a paste-ready attribution notice for every work
     matched there with verdict ``attribute`` (once per work).
     """
+    report = printable(report)
     parts: dict[str, list[Verdict]] = {}
     for result in report.results:
         parts.setdefault(result.input, []).append(result.verdict)
@@ -388,6 +420,7 @@ def render_side_by_side(rows: list[tuple[str, ScreenResult]], console: Console) 
     The top match is the most severe one, then the longest. Used by ``rightsguard demo`` to show
     outcomes (for example block, attribute, clean) next to each other.
     """
+    rows = printable(rows)
     table = Table(show_lines=True)
     table.add_column("")
     for label, _result in rows:
