@@ -34,7 +34,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import os
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -394,7 +393,7 @@ def audit(sources: Sequence[str | Path], *, out: str | Path,
                   "dataset_for_sale": str(dataset_for_sale) if dataset_for_sale else None},
         "input_state": {i: input_state(i) for i in inputs},
         # files the decisions also read: host files, lists, policy profiles
-        "settings_state": {p: _files_state(p) for p in dict.fromkeys(
+        "settings_state": {p: input_state(p) for p in dict.fromkeys(
             [*(str(Path(h).resolve()) for h in hosts),
              *(str(Path(f).resolve()) for f in (piracy, paywall, dataset_for_sale) if f),
              *(str(Path(f).resolve()) for f in profiles)])},
@@ -454,22 +453,6 @@ def _check_resume(out_dir: Path, run_file: Path, old: dict[str, Any], new: dict[
     raise InputError(f"{out_dir}: holds an audit with other arguments ({', '.join(differs)} "
                      f"differ from {run_file}); use a new output folder or delete it to start "
                      "over")
-
-
-def _files_state(path: str) -> dict[str, int]:
-    """:func:`~rightsguard.corpus.records.input_state` of a settings file or folder, counting
-    every file under it (hidden ones too: a hosts folder's ``.well-known/tdmrep.json``)."""
-    root = Path(path)
-    files = [root] if not root.is_dir() else \
-        [Path(d) / f for d, _dirs, names in os.walk(root) for f in names]
-    n = size = newest = 0
-    for f in files:
-        try:
-            st = f.stat()
-        except OSError:
-            continue
-        n, size, newest = n + 1, size + st.st_size, max(newest, st.st_mtime_ns)
-    return {"files": n, "bytes": size, "mtime_ns": newest}
 
 
 def _state(s: dict[str, int]) -> str:
