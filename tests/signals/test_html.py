@@ -74,3 +74,26 @@ def test_a_shared_page_gives_the_same_page_signals() -> None:
                               page=HtmlPage(body))
         assert shared == alone and len(alone) >= 2
     assert HtmlPage(PAGE).tree is not None
+
+
+def test_html_nested_too_deep_is_not_parsed_and_is_unreadable() -> None:
+    """lexbor's time grows with the square of the nesting depth (a crafted 1 MB page took
+    minutes): past MAX_HTML_DEPTH elements the page is not parsed and says so (review)."""
+    from rightsguard.signals.html import MAX_HTML_DEPTH, nesting_problem
+    from rightsguard.signals.licence_class import html_licence_signals
+
+    deep = MAX_HTML_DEPTH + 1
+    body = (b"<html><head><meta name='robots' content='noai'></head><body>" + b"<div>" * deep
+            + b"x" + b"</div>" * deep + b"</body></html>")
+    page = HtmlPage(body)
+    assert page.tree is None and page.error == (
+        f"HTML nested more than {MAX_HTML_DEPTH} elements deep: not parsed (the parser's time"
+        " grows with the square of the depth)")
+    signals = page_signals([], body, "text/html", "http://a.test/", "text", page=page)
+    assert [(s.kind, s.state) for s in signals] == [("unreadable", "unknown")]
+    assert html_licence_signals(body, "http://a.test/", page=page) == []
+    # as deep as allowed, and many unclosed <p>/<li> (closed by the parser): parsed
+    ok = b"<div>" * MAX_HTML_DEPTH + b"x" + b"</div>" * MAX_HTML_DEPTH
+    assert nesting_problem(ok) is None
+    assert nesting_problem(b"<p>para" * 10_000 + b"<ul>" + b"<li>item" * 10_000) is None
+    assert nesting_problem(b"<br>" * 10_000 + b"<img src=x>" * 10_000) is None

@@ -154,8 +154,10 @@ class SignalStep:
         from rightsguard.fingerprint.text import count_tokens
 
         charset = record.fields.get("http_charset")
+        # a page not parsed (HtmlPage.error: nested too deep) is counted as text, tags left out
+        media_type = "text/plain" if page is not None and page.error else record.media_type
         return count_tokens(text_for_tokens(
-            record.content or b"", record.media_type, charset if isinstance(charset, str) else None,
+            record.content or b"", media_type, charset if isinstance(charset, str) else None,
             tree=None if page is None else page.tree))
 
     def signals(self, record: Record, *, page: HtmlPage | None = None) -> list[RightsSignal]:

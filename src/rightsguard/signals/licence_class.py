@@ -316,6 +316,8 @@ def html_licence_signals(html: bytes | str, url: str, *, page: HtmlPage | None =
     """
     from selectolax.lexbor import LexborHTMLParser
 
+    from rightsguard.signals.html import nesting_problem
+
     text = html if isinstance(html, str) else html.decode("utf-8", "replace")
     if not _has_licence_hint(text):
         return []  # neither a rel="license" link nor a CC URL can be in it: skip the parse
@@ -324,6 +326,9 @@ def html_licence_signals(html: bytes | str, url: str, *, page: HtmlPage | None =
     if page is not None and page.tree is not None \
             and page.tree.raw_html == text.encode("utf-8", "ignore"):
         tree = page.tree
+    if tree is None and ((page is not None and page.error is not None)
+                         or nesting_problem(text) is not None):
+        return []  # not parsed: the page's ``unreadable`` signal says why (HtmlPage)
     if tree is None:
         try:
             tree = LexborHTMLParser(text)
