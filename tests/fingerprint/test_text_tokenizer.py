@@ -151,3 +151,32 @@ def test_prose_between_angle_brackets_is_words_and_tags_are_not() -> None:
     assert unmarked(tagged).split() == ["link", "it's"]
     assert len(unmarked(tagged)) == len(tagged)
     assert count_tokens("snake_case _italic_ word") == 4
+
+
+def test_invisible_code_points_letter_references_and_decomposed_text_read_as_shown() -> None:
+    """Version 3 reads text as a reader sees it: a copy with zero-width spaces or soft hyphens
+    inside words, letters written as HTML references, or in NFD (macOS, some Korean sources)
+    has the tokens of the plain text; spans stay in the original's code points."""
+    import unicodedata
+
+    plain = "the café copy 한국어 text"
+    variants = ["the caf&eacute; co\u00adpy 한국어 te\u200bxt",
+                unicodedata.normalize("NFD", plain),
+                "the cafe\u0301 copy \ufeff한국어 t\u2060ext"]
+    want = tokenize_text(plain)
+    for text in variants:
+        got = tokenize_text(text, offset=7)
+        assert got.ids.tolist() == want.ids.tolist(), text
+        words = [text[a - 7:b - 7] for a, b in zip(got.starts.tolist(), got.ends.tolist(),
+                                                    strict=True)]
+        assert words[0] == "the" and words[-1].replace("\u200b", "").replace("\u2060", "") \
+            == "text", words
+        assert count_tokens(text) == len(want) == 7
+    nfd = unicodedata.normalize("NFD", plain)
+    spans = tokenize_text(nfd)
+    assert nfd[spans.starts[1]:spans.ends[1]] == "cafe\u0301"  # the whole decomposed word
+    assert [nfd[a:b] for a, b in zip(spans.starts[3:6].tolist(), spans.ends[3:6].tolist(),
+                                     strict=True)] == [unicodedata.normalize("NFD", c)
+                                                       for c in "한국어"]
+    # references to non-letters are still blanks, as before
+    assert tokenize_text("a &amp; b").ids.tolist() == tokenize_text("a b").ids.tolist()

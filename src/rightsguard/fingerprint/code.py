@@ -32,8 +32,10 @@ from rightsguard.fingerprint.text import (
     ascii_runs,
     ascii_tokens,
     normalise_token,
+    reading,
     sorted_disjoint,
     token_id,
+    tokenize_spans,
     unmarked,
 )
 from rightsguard.fingerprint.xxh3 import U64, xxh3_spans
@@ -163,6 +165,8 @@ def _text_tokens(text: str, starts: npt.NDArray[np.int64], ends: npt.NDArray[np.
     """
     if not starts.shape[0]:
         return TextTokens.empty()
+    if reading(text)[1] is not None:  # letters as references, invisible code points, not NFC
+        return tokenize_spans(text, list(zip(starts.tolist(), ends.tolist(), strict=True)))
     if ascii_data is not None and sorted_disjoint(starts, ends):
         return ascii_tokens(ascii_data, starts, ends)
     words, wstart, wend = _split_spans(_TEXT_SPLIT, text, starts, ends, "\x00")

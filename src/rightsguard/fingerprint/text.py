@@ -12,6 +12,7 @@ one token, like the character-level units used for CJK in Lee et al. 2022 dedupl
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -26,7 +27,9 @@ TOKENIZER_NAME = "rightsguard-text"
 TOKENIZER_VERSION = 3
 """1: words and CJK characters. 2: HTML/XML tags and character references (:data:`MARKUP`)
 are not words. 3: a tag is markup only with the syntax of one (name, then attributes: prose
-between ``a<b`` and ``c>d`` is words again); ``_`` separates words (markdown ``_emphasis_``)."""
+between ``a<b`` and ``c>d`` is words again); ``_`` separates words (markdown ``_emphasis_``);
+text is read through :func:`reading` (references to letters decoded, default-ignorable code
+points dropped, NFC)."""
 
 _CJK = (
     "\u1100-\u11ff\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3031-\u3035\u3040-\u30ff\u3130-\u318f"
@@ -112,12 +115,100 @@ MARKUP = re.compile(rf"</?[A-Za-z][A-Za-z0-9:-]*(?:\s+{_ATTRIBUTE})*\s*/?>"
 
 
 def unmarked(text: str) -> str:
-    """``text`` with every tag and character reference (:data:`MARKUP`) replaced by as many
-    spaces (code point offsets are unchanged). The tokenizer reads text through it, works and
-    outputs alike."""
+    """``text`` with every tag and every character reference that does not stand for a letter
+    or digit (:data:`MARKUP`; ``&amp;``, ``&nbsp;``, ``&#160;``) replaced by as many spaces
+    (code point offsets are unchanged). A reference that stands for a letter (``caf&eacute;``)
+    is left for :func:`reading`, which decodes it inside its word. The tokenizer reads text
+    through both, works and outputs alike."""
     if "<" not in text and "&" not in text:
         return text
-    return MARKUP.sub(lambda m: " " * len(m.group()), text)
+    return MARKUP.sub(_blank_markup, text)
+
+
+def _blank_markup(m: re.Match[str]) -> str:
+    found = m.group()
+    if found[0] == "&" and _is_word(html.unescape(found)):
+        return found
+    return " " * len(found)
+
+
+def _is_word(decoded: str) -> bool:
+    return bool(decoded) and all(_TOKEN_RE.fullmatch(c) for c in decoded)
+
+
+#: Default-ignorable code points (Unicode DerivedCoreProperties ``Default_Ignorable_Code_Point``,
+#: the ones met in text): soft hyphen, combining grapheme joiner, zero-width space and joiners,
+#: directional marks and overrides, word joiner and invisible operators, variation selectors,
+#: the byte order mark. They render as nothing, so a copy with them inside words is the same
+#: text to a reader: the tokenizer reads words without them.
+_IGNORABLE = re.compile("[\u00ad\u034f\u061c\u115f\u180b-\u180f\u200b-\u200f"
+                        "\u202a-\u202e\u2060-\u206f\ufe00-\ufe0f\ufeff]")
+#: A character reference standing for a letter or digit (:func:`unmarked` leaves only these).
+_WORD_REFERENCE = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
+#: What :func:`reading` edits before composing: references and ignorable code points.
+_EDITS = re.compile(f"{_WORD_REFERENCE.pattern}|{_IGNORABLE.pattern}")
+
+
+def _joins(ch: str) -> bool:
+    """Whether ``ch`` composes with what precedes it under NFC: a combining mark, or a Hangul
+    vowel or final consonant jamo (U+1160-U+11FF)."""
+    return unicodedata.combining(ch) != 0 or "\u1160" <= ch <= "\u11ff" or \
+        unicodedata.category(ch) in ("Mn", "Mc", "Me")
+
+
+def reading(text: str) -> tuple[str, npt.NDArray[np.int64] | None]:
+    """``text`` as the tokenizer reads it, and where each of its code points came from.
+
+    Three things a reader does not see as a difference are undone: a character reference
+    standing for a letter is that letter (``caf&eacute;`` → ``café``), default-ignorable code
+    points vanish (:data:`_IGNORABLE`: ``co\u00adpy`` → ``copy``), and text is composed to NFC
+    (Unicode UAX #15: a decomposed ``é`` or decomposed Hangul syllables are the composed ones).
+    Returns ``(read, origin)``: ``origin[i]`` is the offset in ``text`` of the code point that
+    gave ``read[i]`` (shape ``(len(read) + 1,)``, the last entry ``len(text)``), or None when
+    ``read`` is ``text`` itself (the usual case, found in one pass). Linear in the text's
+    length; only the composition of a text that is not NFC goes code point by code point.
+    Raises nothing."""
+    has_reference = "&" in text and _WORD_REFERENCE.search(text) is not None
+    if text.isascii() and not has_reference:
+        return text, None
+    if not has_reference and not _IGNORABLE.search(text) and \
+            unicodedata.is_normalized("NFC", text):
+        return text, None
+    # 1. references to letters decoded and ignorable code points dropped, a match at a time
+    pieces: list[str] = []
+    origins: list[npt.NDArray[np.int64]] = []
+    at = 0
+    for m in _EDITS.finditer(text):
+        found = m.group()
+        if found[0] == "&":
+            decoded = html.unescape(found)
+            if not _is_word(decoded):
+                continue  # (unmarked blanks these; kept as written otherwise)
+        else:
+            decoded = ""
+        pieces += [text[at:m.start()], decoded]
+        origins += [np.arange(at, m.start(), dtype=np.int64),
+                    np.full(len(decoded), m.start(), dtype=np.int64)]
+        at = m.end()
+    pieces.append(text[at:])
+    origins += [np.arange(at, len(text) + 1, dtype=np.int64)]
+    read, origin = "".join(pieces), np.concatenate(origins)
+    if unicodedata.is_normalized("NFC", read):
+        return read, origin
+    # 2. composed to NFC a cluster at a time (a code point and those that compose with it)
+    chars: list[str] = []
+    keep: list[int] = []
+    i, n = 0, len(read)
+    while i < n:
+        j = i + 1
+        while j < n and _joins(read[j]):
+            j += 1
+        cluster = unicodedata.normalize("NFC", read[i:j])
+        chars.append(cluster)
+        keep += [i] * len(cluster)
+        i = j
+    keep.append(n)
+    return "".join(chars), origin[np.asarray(keep, dtype=np.int64)]
 
 
 def normalise_token(token: str) -> str:
@@ -144,7 +235,18 @@ def tokenize_spans(text: str, spans: list[tuple[int, int]], offset: int = 0) -> 
     code, so that a paragraph split over several comments is one stream. Tags are not words
     (:func:`unmarked`).
     """
-    text = unmarked(text)
+    text, origin = reading(unmarked(text))
+    if origin is not None:  # spans to the reading's offsets, tokens back to the text's
+        spans = [(int(np.searchsorted(origin, a, "left")), int(np.searchsorted(origin, b, "left")))
+                 for a, b in spans]
+        tokens = _tokenize_read(text, spans, 0)
+        return TextTokens(origin[tokens.starts] + offset, origin[tokens.ends] + offset,
+                          tokens.ids)
+    return _tokenize_read(text, spans, offset)
+
+
+def _tokenize_read(text: str, spans: list[tuple[int, int]], offset: int) -> TextTokens:
+    """:func:`tokenize_spans` of text already read (:func:`unmarked`, :func:`reading`)."""
     if len(text) >= ASCII_ARRAY_MIN_CHARS and text.isascii():
         bounds = np.clip(np.asarray(spans, dtype=np.int64).reshape(-1, 2), 0, len(text))
         if sorted_disjoint(bounds[:, 0], bounds[:, 1]):
@@ -205,8 +307,9 @@ def count_tokens(text: str) -> int:
     """Number of rightsguard text tokens in ``text`` (the unit of text thresholds): the number of
     ``_TOKEN_RE`` matches, counted on arrays for texts of ``ASCII_ARRAY_MIN_CHARS`` or more —
     runs of word characters plus one per CJK character, each code point's class read off the
-    regexes once per process; tags are not words (:func:`unmarked`)."""
-    text = unmarked(text)
+    regexes once per process; tags are not words (:func:`unmarked`), and text is read as
+    :func:`reading` reads it."""
+    text = reading(unmarked(text))[0]
     if len(text) < ASCII_ARRAY_MIN_CHARS:
         return len(_TOKEN_RE.findall(text))
     if text.isascii():
