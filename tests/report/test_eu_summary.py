@@ -313,7 +313,7 @@ def test_markdown_escapes_corpus_values() -> None:
     assert markdown_escape("a|b *c* _d_ [e](f) <g>\n  h\\") == (
         r"a\|b \*c\* \_d\_ \[e\](f) \<g\> h\\")
     md = render_eu_summary_md(summary())
-    assert "- Audited input repo: 1 item, 1,000 bytes (text)" in md
+    assert "- Audited input repo: 1 item used for training, 1,000 bytes (text)" in md
 
 
 def test_golden_files(tmp_path: Path) -> None:

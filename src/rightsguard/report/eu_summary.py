@@ -546,8 +546,8 @@ def _dataset_lines(rows: list[dict[str, Any]]) -> list[str]:
         if d["modalities"]:
             line += f" ({_v(d['modalities'])})"
         if d["inputs"]:
-            line += (f"; audited inputs {_v(d['inputs'])}: {_items(d['items_audited'])}, "
-                     f"{d['bytes_audited']:,} bytes")
+            line += (f"; audited inputs {_v(d['inputs'])}: {_items(d['items_audited'])} used "
+                     f"for training, {d['bytes_audited']:,} bytes")
         out.append(line)
     return out
 
@@ -641,9 +641,9 @@ def render_eu_summary_md(doc: Mapping[str, Any]) -> str:
     add(f"- Used: {_v(s['2.6']['used'])}")
     a.extend(_dataset_lines(s["2.6"]["datasets"]))
     for u in s["2.6"]["unclassified_inputs"]:
-        add(f"- Audited input {markdown_escape(u['input'])}: {_items(u['items'])}, "
-            f"{u['bytes']:,} bytes ({_v(u['modalities'])}) — **{TO_COMPLETE}**: classify as "
-            "2.1, 2.2.1, 2.2.2 or 2.6")
+        add(f"- Audited input {markdown_escape(u['input'])}: {_items(u['items'])} used for "
+            f"training, {u['bytes']:,} bytes ({_v(u['modalities'])}) — **{TO_COMPLETE}**: "
+            "classify as 2.1, 2.2.1, 2.2.2 or 2.6")
     add("")
     add("## 3. Data processing aspects")
     head("3.1")
