@@ -122,6 +122,32 @@ def test_pdf_xmp_reservation_and_policy() -> None:
         extractor=EXTRACTOR)]
 
 
+def test_pdf_with_a_compressed_metadata_stream_is_unreadable_not_unreserved() -> None:
+    """A PDF whose XMP metadata stream is Flate-compressed (ISO 32000-1 §7.4) holds its
+    tdm:reservation where packet scanning cannot see it: no signal made the item "allowed";
+    it is now an unreadable carrier (review). Uncompressed metadata holding no XMP is not."""
+    import zlib
+
+    packet = xmp_packet("   <tdm:reservation>1</tdm:reservation>")
+    plain = pdf_with_metadata(packet)
+    squeezed = zlib.compress(packet)
+    compressed = plain.replace(
+        b"<< /Type /Metadata /Subtype /XML /Length %d >>\nstream\n" % len(packet) + packet,
+        b"<< /Type /Metadata /Subtype /XML /Filter /FlateDecode /Length %d >>\nstream\n"
+        % len(squeezed) + squeezed)
+    assert compressed != plain and b"xpacket" not in compressed
+    [signal] = embedded.media_signals(compressed, "application/pdf", "c.pdf", "text")
+    assert (signal.kind, signal.carrier, signal.state) == ("unreadable", "pdf", "unknown")
+    assert signal.value.startswith("unreadable PDF metadata: the document has an XMP metadata "
+                                   "stream but it is compressed")
+    in_object_stream = plain.replace(b"<< /Type /Metadata /Subtype /XML", b"<< /Subtype /XML")
+    in_object_stream = in_object_stream.replace(packet, b" " * len(packet))
+    [signal] = embedded.media_signals(in_object_stream, "application/pdf", "o.pdf", "text")
+    assert signal.kind == "unreadable"
+    not_xmp = pdf_with_metadata(b"<x/>")
+    assert embedded.media_signals(not_xmp, "application/pdf", "d.pdf", "text") == []
+
+
 def test_pdf_xmp_zero_and_epub_namespace_variant() -> None:
     packet = xmp_packet("", attrs='tdm:reservation="0"')
     [signal] = embedded.media_signals(pdf_with_metadata(packet), None, "q.pdf", "text")

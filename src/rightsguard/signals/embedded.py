@@ -27,6 +27,7 @@ IPTC ``plus:DataMining``, TDMRep (EPUB, PDF/XMP), Creative Commons ``cc:license`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from rightsguard.model import Modality, ReservationState, RightsSignal
@@ -202,8 +203,34 @@ def media_signals(content: bytes, media_type: str | None, path_or_url: str,
     else:
         reading = read_xmp(content)
         signals.extend(_from_xmp(reading, path_or_url, "pdf" if kind == "pdf" else "xmp"))
+        if kind == "pdf" and not reading.documents and not reading.problems and \
+                _unscanned_metadata(content):
+            # the document has metadata, but no packet is in its bytes: a compressed stream
+            signals.append(unreadable_signal(
+                "pdf", "PDF metadata: the document has an XMP metadata stream but it is "
+                "compressed (or inside a compressed object stream), so its TDMRep reservation "
+                "cannot be read", path_or_url, EXTRACTOR))
     signals.extend(c2pa_signals(content, media_type, path_or_url))
     return signals
+
+
+#: A PDF's document-level metadata (ISO 32000-1 §14.3.2): the catalog's ``/Metadata`` entry, an
+#: indirect reference to a stream whose dictionary has ``/Type /Metadata``.
+_METADATA_REF = re.compile(rb"/Metadata\s+\d+\s+\d+\s+R")
+_METADATA_DICT = re.compile(rb"<<(?:(?!>>).){0,512}?/Type\s*/Metadata\b(?:(?!>>).){0,512}?>>",
+                            re.DOTALL)
+
+
+def _unscanned_metadata(content: bytes) -> bool:
+    """Whether a PDF in which XMP packet scanning (XMP Part 3, the fallback
+    :func:`~rightsguard.signals.xmp.read_xmp` uses) found no packet has metadata it could not
+    see: a metadata stream with a ``/Filter`` (compressed, ISO 32000-1 §7.4), or a catalog
+    ``/Metadata`` reference to an object no dictionary in the bytes shows (inside a compressed
+    object stream, §7.5.7). An uncompressed stream that holds no XMP is not this."""
+    dicts = _METADATA_DICT.findall(content)
+    if dicts:
+        return any(b"/Filter" in d for d in dicts)
+    return _METADATA_REF.search(content) is not None
 
 
 def _from_xmp(reading: XmpReading, evidence: str, tdm_carrier: str) -> Iterable[RightsSignal]:
