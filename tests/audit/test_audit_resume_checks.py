@@ -97,3 +97,35 @@ def test_changed_settings_files_are_refused_by_name(tmp_path: Path) -> None:
                        r" \(was 1 files, 41 bytes, .*now 1 files, 41 bytes, "):
         audit([cat], out=out2, jurisdictions=["EU"], piracy=piracy, hosts=[hosts])
 
+
+
+def test_explain_warns_when_the_profile_changed_since_the_audit(tmp_path: Path) -> None:
+    """`policy explain` reads the profile file again: after an edit it explained a decision the
+    manifest does not hold, without a word."""
+    from importlib import resources
+
+    from rightsguard.audit.run import explain
+
+    cat = tmp_path / "c.jsonl"  # a row without a URL: no host file to read, EU allow
+    cat.write_text(json.dumps({"text": (STDLIB / "this.py").read_text("utf-8")[:200]}) + "\n",
+                   "utf-8")
+    profile = tmp_path / "eux.toml"
+    builtin = resources.files("rightsguard.policy.profiles").joinpath("EU.toml").read_text(
+        "utf-8")
+    profile.write_text(builtin.replace('name = "EU"', 'name = "EUX"', 1), "utf-8")
+    audit([cat], out=tmp_path / "out", jurisdictions=[], profiles=[profile])
+    (row,) = pq.read_table(tmp_path / "out" / "manifest.parquet").to_pylist()
+    item = row["id"]
+    assert [d["verdict"] for d in row["decisions"]] == ["allow"]
+    before = explain(tmp_path / "out", item)
+    assert not [line for line in before if line.startswith("warning:")]
+    edited = builtin.replace('name = "EU"', 'name = "EUX"', 1).replace(
+        'id = "u2-train-general"\nwhen = { purpose = "train-general" }\nverdict = "allow"',
+        'id = "u2-train-general"\nwhen = { purpose = "train-general" }\nverdict = "review"')
+    assert edited != builtin.replace('name = "EU"', 'name = "EUX"', 1)
+    profile.write_text(edited, "utf-8")
+    after = explain(tmp_path / "out", item)
+    assert "warning: the audit decided allow for EUX; these rules (read now: the profile " \
+           "changed since the audit) give review" in after
+    assert after[-1] == (f"warning: {profile.resolve()} changed since the audit: the rules "
+                         "above are its current ones")

@@ -500,7 +500,9 @@ def find_item(out: str | Path, item_id: str) -> Record:
 
 def explain(out: str | Path, item_id: str, jurisdiction: str | None = None) -> list[str]:
     """Lines explaining the decisions of one item of an audit (every rule of each profile,
-    fired or not, and why), as ``rightsguard policy explain`` prints them."""
+    fired or not, and why), as ``rightsguard policy explain`` prints them. The profiles are
+    read now: when one changed since the audit (its file's state, or a decision that now comes
+    out differently) a ``warning:`` line says so."""
     from rightsguard.policy.engine import PolicyEngine, Profile
     from rightsguard.signals.crawlers import CrawlerTable
     from rightsguard.signals.licences import category_of
@@ -512,8 +514,20 @@ def explain(out: str | Path, item_id: str, jurisdiction: str | None = None) -> l
     engine = PolicyEngine(profiles, training_tokens=CrawlerTable.load().training_tokens(),
                           licence_category=category_of)
     wanted: Iterable[str] = [jurisdiction] if jurisdiction else run["jurisdictions"]
+    decided = {d.jurisdiction: d.verdict for d in record.decisions}
     lines: list[str] = []
     for j in wanted:
-        lines += engine.explain(record, use, j).lines()
+        explanation = engine.explain(record, use, j)
+        lines += explanation.lines()
+        if decided.get(explanation.profile, explanation.decision.verdict) != \
+                explanation.decision.verdict:
+            # the rules are read now: a profile edited (or a rightsguard upgraded) since
+            lines.append(f"warning: the audit decided {decided[explanation.profile]} for "
+                         f"{explanation.profile}; these rules (read now: the profile changed "
+                         f"since the audit) give {explanation.decision.verdict}")
         lines.append("")
-    return lines[:-1] if lines else lines
+    changed = [p for p, state in run.get("settings_state", {}).items()
+               if p in run["profiles"] and Path(p).exists() and input_state(p) != state]
+    lines += [f"warning: {p} changed since the audit: the rules above are its current ones"
+              for p in changed]
+    return lines[:-1] if lines and not lines[-1] else lines
