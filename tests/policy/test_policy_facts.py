@@ -283,3 +283,28 @@ def test_derive_facts_from_record_and_use() -> None:
     bomb = sig("unreadable", "n/a", value="XML bomb: entity expansion", carrier="xmp")
     assert derive_facts(Record(id="x", source="x", modality="image", signals=(bomb,)),
                         use)["unreadable"].value is True
+
+
+def test_a_generative_only_prohibition_does_not_reserve_analysis() -> None:
+    """IPTC DMI-PROHIBITED-GENAIMLTRAINING and CAWG ai_generative_training notAllowed forbid
+    generative training only (rights-signals.md §5a, §5b): --purpose analysis (U1, no
+    generative model) is not reserved by them; every generative purpose is. A prohibition of
+    all AI training reserves analysis too."""
+    iptc = sig("iptc-data-mining", "reserved", scope="train-genai", carrier="xmp",
+               value="DMI-PROHIBITED-GENAIMLTRAINING")
+    cawg = sig("c2pa-training-mining", "reserved", scope="train-genai", carrier="c2pa-manifest",
+               value="cawg.ai_generative_training: notAllowed")
+    everything = sig("iptc-data-mining", "reserved", scope="train-ai", carrier="xmp",
+                     value="DMI-PROHIBITED-AIMLTRAINING")
+    for generative_only in (iptc, cawg):
+        for purpose, want in (("analysis", "not-reserved"), ("train-general", "reserved"),
+                              ("imitate-creator", "reserved"), ("research", "reserved"),
+                              ("rag-excerpts", "reserved"), (None, "reserved")):
+            fact = reservation_state([generative_only], "image", purpose=purpose,
+                                     training_tokens=TRAINING)
+            assert fact.value == want, (generative_only.kind, purpose)
+        assert not AppliesToTraining.of((), TRAINING, "analysis")(generative_only, "image")
+    assert reservation_state([everything], "image", purpose="analysis").value == "reserved"
+    record = Record(id="x", source="/a.jpg", modality="image", signals=(iptc,))
+    facts = derive_facts(record, Use(purpose=Purpose.ANALYSIS))
+    assert facts["reservation"].value == "not-reserved"

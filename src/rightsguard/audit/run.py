@@ -252,7 +252,8 @@ def write_reports(out: Path, run: dict[str, Any], *, provider: str | None = None
     from rightsguard.signals.crawlers import CrawlerTable
 
     facts = _run_facts(run)
-    applies = AppliesToTraining.of(facts.use.agents, CrawlerTable.load().training_tokens())
+    applies = AppliesToTraining.of(facts.use.agents, CrawlerTable.load().training_tokens(),
+                                   str(facts.use.purpose))
     agg = AuditAggregate()
     eu = EuSummaryFacts(applies=applies) if "EU" in facts.jurisdictions else None
     jp = JpChecklistFacts(applies=applies) if "JP" in facts.jurisdictions else None

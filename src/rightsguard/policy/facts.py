@@ -49,7 +49,10 @@ CAWG/C2PA ``ai_inference``) and to us: its scope is ``*``, one of the user's ``-
 or a crawler token whose purpose is training (the crawler table's ``training`` and
 ``control-token`` entries, passed in as ``training_tokens``; without a table every token counts
 — a reservation that cannot be classified is kept, never dropped). ``noimageai`` applies only
-to images (rights-signals.md §4).
+to images (rights-signals.md §4). A reservation of generative training only
+(:data:`GENERATIVE_ONLY_USES`: IPTC ``DMI-PROHIBITED-GENAIMLTRAINING``, CAWG
+``ai_generative_training``; rights-signals.md §5a, §5b) does not apply to ``--purpose
+analysis``, which trains no generative model (law.md §7 U1).
 
 The states are the extractors': CAWG/C2PA ``notAllowed`` and a bare ``constrained`` ("in the
 absence of additional information, constrained shall be treated as equivalent to notAllowed",
@@ -127,6 +130,13 @@ _PROHIBITION = re.compile(r"constrained|DMI-PROHIBITED", re.IGNORECASE)
 _KEYS = re.compile(r"([A-Za-z][\w.-]*)\s*=")
 #: Kinds whose value is a list of ``key=value`` preferences (Content-Signal, AIPREF).
 _KEYED = frozenset({"content-signal", "aipref"})
+#: Use labels of reservations that concern generative training only (IPTC
+#: ``DMI-PROHIBITED-GENAIMLTRAINING``, CAWG ``ai_generative_training``, AIPREF's older
+#: ``train-genai``): they do not reserve a purpose that trains no generative model.
+GENERATIVE_ONLY_USES = frozenset({"train-genai"})
+#: Purposes that train no generative model: U1 information analysis (non-generative TDM,
+#: law.md §7 U1).
+NON_GENERATIVE_PURPOSES = frozenset({"analysis"})
 #: Training use labels of Content-Signal (``ai-train``, rights-signals.md §3e) and AIPREF
 #: (``train-ai``, and the older ``train-genai``, ``ai-use``, ``all``, ``bots`` of §3f).
 _TRAINING_USES = frozenset({"ai-train", "train-ai", "train-genai", "ai-use", "all", "bots"})
@@ -210,7 +220,7 @@ def _token_applies(token: str, agents: frozenset[str],
 
 
 def _applies(signal: RightsSignal, modality: str, agents: frozenset[str],
-             training_tokens: frozenset[str] | None) -> bool:
+             training_tokens: frozenset[str] | None, generative: bool = True) -> bool:
     """Whether ``signal`` speaks about AI training of this item (see the module docstring).
 
     * robots, noai, noimageai, ai.txt: the scope is ``*`` or a crawler token;
@@ -227,6 +237,8 @@ def _applies(signal: RightsSignal, modality: str, agents: frozenset[str],
     scope = signal.scope.strip().lower()
     if scope in NON_TRAINING_USES:
         return False
+    if not generative and scope in GENERATIVE_ONLY_USES:
+        return False  # "prohibited for generative AI/ML training" and the use is not generative
     if signal.kind in _TOKEN_SCOPED:
         return _token_applies(scope, agents, training_tokens)
     if signal.kind in _KEYED:
@@ -252,18 +264,21 @@ class AppliesToTraining:
 
     agents: frozenset[str] = frozenset()
     training_tokens: frozenset[str] | None = None
+    generative: bool = True
 
     @classmethod
     def of(cls, agents: Collection[str] = (),
-           training_tokens: Collection[str] | None = None) -> AppliesToTraining:
-        """The rule for ``agents`` and ``training_tokens`` as :func:`reservation_state` takes
-        them (any case, ``agents`` stripped)."""
+           training_tokens: Collection[str] | None = None,
+           purpose: str | None = None) -> AppliesToTraining:
+        """The rule for ``agents``, ``training_tokens`` and ``purpose`` as
+        :func:`reservation_state` takes them (any case, ``agents`` stripped)."""
         return cls(frozenset(a.strip().lower() for a in agents),
                    None if training_tokens is None
-                   else frozenset(t.lower() for t in training_tokens))
+                   else frozenset(t.lower() for t in training_tokens),
+                   purpose not in NON_GENERATIVE_PURPOSES)
 
     def __call__(self, signal: RightsSignal, modality: str) -> bool:
-        return _applies(signal, modality, self.agents, self.training_tokens)
+        return _applies(signal, modality, self.agents, self.training_tokens, self.generative)
 
 
 def _counts_as_unknown(signal: RightsSignal, required: Collection[str]) -> bool:
@@ -284,6 +299,7 @@ def reservation_state(
     *,
     required: Collection[str] = (),
     training_tokens: Collection[str] | None = None,
+    purpose: str | None = None,
 ) -> Fact:
     """The AI-training reservation of one item, as a :class:`Fact` named ``reservation`` whose
     value is a :class:`~rightsguard.model.ReservationState` value (``reserved`` |
@@ -294,10 +310,11 @@ def reservation_state(
     ``required``: carrier kinds whose absence makes the answer unknown (``("robots",)`` for an
     item with a host). ``training_tokens``: the crawler table's training-purpose tokens
     (``rightsguard.signals.crawlers``, injected by the caller: policy must not import signals);
-    None counts every token. Token comparison is case-insensitive (RFC 9309 §2.2.1).
+    None counts every token. ``purpose``: the ``--purpose`` value (``analysis`` drops the
+    generative-only reservations). Token comparison is case-insensitive (RFC 9309 §2.2.1).
     Combining rule and sources: the module docstring. Never raises on odd signals.
     """
-    applies = AppliesToTraining.of(agents, training_tokens)
+    applies = AppliesToTraining.of(agents, training_tokens, purpose)
     reserved: list[str] = []
     unknown: list[str] = []
     allowed: list[str] = []
@@ -432,7 +449,8 @@ def derive_facts(
         "modality": Fact("modality", record.modality, (f"record {record.id}",)),
         "reservation": reservation_state(
             signals, record.modality, use.agents,
-            required=("robots",) if record.host else (), training_tokens=training_tokens),
+            required=("robots",) if record.host else (), training_tokens=training_tokens,
+            purpose=use.purpose.value),
         "robots_unavailable": robots_unavailable(signals),
         **source_flags(signals),
         "licence_class": licence_class(signals),
