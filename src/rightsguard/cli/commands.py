@@ -155,7 +155,8 @@ def index_add(
 
     Console().print(
         f"added {count(added, 'work')} ({summary.bytes / 1e6:.1f} MB), "  # type: ignore[attr-defined]
-        f"{merged} merged into works already registered, {len(skipped)} skipped, "
+        f"{merged} merged into works already registered, "
+        f"{sum(getattr(sk, 'files', 1) for sk in skipped)} skipped, "
         f"{count(len(errors), 'error')} in {summary.seconds:.1f} s → {settings.home}",  # type: ignore[attr-defined]
         markup=False, highlight=False, soft_wrap=True)
     for wid, uri, gone in summary.superseded:  # type: ignore[attr-defined]

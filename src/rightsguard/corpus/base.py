@@ -47,7 +47,12 @@ class NotAWork(Skipped):
     — a bad catalogue row or licence, a file that cannot be read or decoded, a missing path —
     which ``rightsguard index add`` reports as ``error:`` and answers with exit status 2 after
     registering the rest of the batch (as ``check`` does for inputs it cannot read).
+
+    ``files``: how many files the entry stands for (one line says "passed over 12 files that
+    are not code, text or a supported image" for a whole folder).
     """
+
+    files: int = 1
 
 RESOLVER_ERRORS: tuple[type[Exception], ...] = (RightsguardError, ValueError)
 """Exceptions a resolver may raise for a bad expression (see :meth:`LicenceResolver.normalise`)."""

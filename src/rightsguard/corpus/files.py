@@ -212,7 +212,7 @@ class FolderWorks(LazyWorks):
                         self._passed.items(), key=lambda kv: (-kv[1], kv[0])))
                     yield NotAWork(str(given), f"passed over {n} file{'' if n == 1 else 's'} "
                                                f"that {'is' if n == 1 else 'are'} not code, text "
-                                               f"or a supported image ({kinds})")
+                                               f"or a supported image ({kinds})", files=n)
             else:
                 item = self._file(root, root.parent, explicit=True)
                 if item is not None:
