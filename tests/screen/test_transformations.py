@@ -865,6 +865,26 @@ def test_short_work_dense_channel(corpus: Corpus) -> None:
     assert few == []
 
 
+def test_short_work_split_across_the_parts_of_an_answer(corpus: Corpus) -> None:
+    """A song quoted whole across prose, a code block and prose had under half of it in each
+    part, so every part was clean; the output read as one text holds all of it."""
+    lines = lyrics_lines()
+    answer = ("Here it is:\n\n" + "\n".join(lines[:5]) + "\n\n```python\n"
+              + "\n".join(lines[5:10]) + "\n```\n\n" + "\n".join(lines[10:]) + "\n")
+    results = corpus.screener.screen_text(answer)
+    assert len(results) >= 3
+    found = [(r, m) for r in results for m in r.matches if m.work.work_id == corpus.lyrics_id]
+    assert len(found) == 1
+    result, match = found[0]
+    assert "copied across the output's parts (prose and code blocks read as one text)" in \
+        result.notes
+    assert match.work_coverage == pytest.approx(1.0)
+    assert answer[match.output_span.start:match.output_span.end].startswith(lines[0])
+    assert answer[:match.output_span.end].endswith(lines[-1].rstrip("."))  # its last word
+    # each part alone: no part reports the song
+    assert all(not r.matches for r in results if r is not result)
+
+
 # -- prompt exclusion ----------------------------------------------------------------------------
 def function_of_about(samples: list[Sample], lo: int, hi: int) -> Sample:
     for s in samples:

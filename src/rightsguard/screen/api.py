@@ -387,12 +387,33 @@ class Screener:
             results.append(ScreenResult(input=name, modality=modality, language=plang,
                                         verdict=verdict_of(matches), matches=tuple(matches),
                                         notes=pnotes))
+        if len(results) > 1:
+            results += self._short_works_across_parts(text, name, results, exclude, prompt,
+                                                      given)
         if not results:
             if unknown:
                 notes = (*notes, f"unknown language {language!r}: screened as text")
             results.append(ScreenResult(input=name, modality="code" if lang else "text",
                                         language=lang, verdict=verdict_of([]), notes=notes))
         return results
+
+    def _short_works_across_parts(self, text: str, name: str, parts: list[ScreenResult],
+                                  exclude: set[int], prompt: str | None,
+                                  notes: tuple[str, ...]) -> list[ScreenResult]:
+        """Text copied across the parts of a mixed output: a song split into prose, a fence and
+        prose had too little of it in each part (under the 50 tokens of a text match, under
+        half of a short work) and passed as clean. The whole output is read as text once; a
+        work it reproduces that no part reported is one more result, noted as found across
+        parts (its spans are the output's)."""
+        seen = {m.work.work_id for r in parts for m in r.matches}
+        found = [m for m in self.matcher.match_text(text, exclude=exclude, prompt=prompt)
+                 if m.work.work_id not in seen]
+        if not found:
+            return []
+        return [ScreenResult(input=name, modality="text", language=None,
+                             verdict=verdict_of(found), matches=tuple(found),
+                             notes=(*notes, "copied across the output's parts (prose and "
+                                            "code blocks read as one text)"))]
 
     def similar_works(self, text: str, *, language: str | None = None, top: int = 10,
                       exclude_work_ids: Iterable[str] = ()) -> list[WorkSimilarity]:
