@@ -604,3 +604,35 @@ def test_human_report_in_a_log_keeps_words_whole(cli: RunCli, mit_home: Path,
     # COLUMNS still wins
     narrow = cli("check", str(inputs / "gen.py"), home=mit_home, env={"COLUMNS": "80"})
     assert max(len(line) for line in narrow.stdout.splitlines() if line[:1] in "┏┃┡│└") == 80
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_an_index_that_cannot_be_opened_is_a_report_error(cli: RunCli, mit_home: Path,
+                                                          inputs: Path, tmp_path: Path,
+                                                          fmt: str) -> None:
+    """A CI job parsing stdout got nothing when the index could not be opened; it now gets a
+    report whose one error names the index folder and the problem (exit 2, as before)."""
+    home = tmp_path / "corrupt"
+    shutil.copytree(mit_home, home)
+    (home / "index.json").write_text('{"format": "rightsguard-index", ')
+    proc = cli("check", str(inputs / "gen.py"), "--format", fmt, home=home)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    (err,) = error_lines(proc.stderr)
+    report = json.loads(proc.stdout)
+    if fmt == "json":
+        assert report["verdict"] == "review" and report["results"] == []
+        (entry,) = report["errors"]
+        assert entry["input"] == str(home)
+        assert err == f"error: {entry['reason']}"
+        assert str(home / "index.json") in entry["reason"] and "unreadable" in entry["reason"]
+    else:
+        (run,) = report["runs"]
+        assert run["results"] == []
+        (invocation,) = run["invocations"]
+        assert invocation["executionSuccessful"] is False
+        (note,) = invocation["toolExecutionNotifications"]
+        assert note["level"] == "error"
+        assert note["message"]["text"] == ("Not screened (rights cannot be determined): "
+                                           + err.removeprefix("error: "))
+        assert note["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == \
+            home.as_uri()

@@ -55,12 +55,15 @@ def run_check(paths: list[str], *, index: Path | None = None, prompt: Path | Non
     (:mod:`rightsguard.screen.image_learned`), loaded before anything is screened.
 
     Raises :class:`~rightsguard.errors.RightsguardError` (the CLI: message, exit 2) when the
-    index, the prompt or a model file cannot be used."""
+    index, the prompt or a model file cannot be used; an index that cannot be opened is also
+    reported in ``json``/``sarif`` as an ``errors`` entry naming the index folder (verdict
+    ``review``), so a job parsing stdout gets a report."""
     if fmt not in FORMATS:
         err_console().print(f"--format must be human, json or sarif, not {fmt!r}", markup=False)
         return 2
     if output_licence is not None:
         output_licence = _output_licence(output_licence)
+    from rightsguard.errors import IndexError_
     from rightsguard.index.store import Index
     from rightsguard.model import ScreenReport, ScreenResult, Skipped
     from rightsguard.screen.api import Screener
@@ -94,7 +97,15 @@ def run_check(paths: list[str], *, index: Path | None = None, prompt: Path | Non
         from rightsguard.screen.image_learned import LearnedModels
 
         image_models = LearnedModels(descriptor=descriptor_model, style=style_model)
-    screener = Screener(Index.open(settings.home), ScreenPolicy(output_licence=output_licence),
+    try:
+        index_ = Index.open(settings.home)
+    except IndexError_ as exc:
+        if fmt == "human":
+            raise
+        # a CI job parsing the report gets one, with the reason (emit also says it on stderr)
+        emit(ScreenReport((), (Skipped(str(settings.home), str(exc)),)), fmt)
+        return 2
+    screener = Screener(index_, ScreenPolicy(output_licence=output_licence),
                         max_bytes=settings.max_input_bytes, image_models=image_models)
     if screener.images.learned is not None:
         screener.images.learned.load()  # a bad model file is an error before any screening
