@@ -359,10 +359,11 @@ def read_folder(path: str | PathLike[str], *, count_tokens: TokenCounter | None 
         rid = f"folder:{root}#{rel}"
         origin = {"format": "folder", "root": str(base), "path": rel}
         try:
-            if file.is_symlink() and not file.resolve().is_relative_to(inside):
+            target = file.resolve() if file.is_symlink() else None
+            if target is not None and not target.is_relative_to(inside):
                 # not part of the corpus: reading it would copy e.g. /etc/passwd into filtered/
                 yield Record(id=rid, source=str(file), modality=Modality.OTHER.value,
-                             origin=origin, error=f"{file}: a symbolic link to {file.resolve()},"
+                             origin=origin, error=f"{file}: a symbolic link to {target},"
                                                   " outside the corpus folder: not read")
                 continue
             st = file.stat()

@@ -31,8 +31,8 @@ from rightsguard.fingerprint.text import (
     TextTokens,
     ascii_runs,
     ascii_tokens,
+    needs_reading,
     normalise_token,
-    reading,
     sorted_disjoint,
     token_id,
     tokenize_spans,
@@ -165,7 +165,7 @@ def _text_tokens(text: str, starts: npt.NDArray[np.int64], ends: npt.NDArray[np.
     """
     if not starts.shape[0]:
         return TextTokens.empty()
-    if reading(text)[1] is not None:  # letters as references, invisible code points, not NFC
+    if needs_reading(text):  # letters as references, invisible code points, not NFC
         return tokenize_spans(text, list(zip(starts.tolist(), ends.tolist(), strict=True)))
     if ascii_data is not None and sorted_disjoint(starts, ends):
         return ascii_tokens(ascii_data, starts, ends)

@@ -156,6 +156,16 @@ def _joins(ch: str) -> bool:
         unicodedata.category(ch) in ("Mn", "Mc", "Me")
 
 
+def needs_reading(text: str) -> bool:
+    """Whether :func:`reading` changes ``text`` (a reference to a letter, an ignorable code
+    point, or text not in NFC) — one pass, without building the reading."""
+    if "&" in text and _WORD_REFERENCE.search(text) is not None:
+        return True
+    if text.isascii():
+        return False
+    return _IGNORABLE.search(text) is not None or not unicodedata.is_normalized("NFC", text)
+
+
 def reading(text: str) -> tuple[str, npt.NDArray[np.int64] | None]:
     """``text`` as the tokenizer reads it, and where each of its code points came from.
 
@@ -168,11 +178,7 @@ def reading(text: str) -> tuple[str, npt.NDArray[np.int64] | None]:
     ``read`` is ``text`` itself (the usual case, found in one pass). Linear in the text's
     length; only the composition of a text that is not NFC goes code point by code point.
     Raises nothing."""
-    has_reference = "&" in text and _WORD_REFERENCE.search(text) is not None
-    if text.isascii() and not has_reference:
-        return text, None
-    if not has_reference and not _IGNORABLE.search(text) and \
-            unicodedata.is_normalized("NFC", text):
+    if not needs_reading(text):
         return text, None
     # 1. references to letters decoded and ignorable code points dropped, a match at a time
     pieces: list[str] = []

@@ -388,7 +388,7 @@ class Screener:
                                         verdict=verdict_of(matches), matches=tuple(matches),
                                         notes=pnotes))
         if len(results) > 1:
-            results += self._short_works_across_parts(text, name, results, exclude, prompt,
+            results += self._text_across_parts(text, name, results, exclude, prompt,
                                                       given)
         if not results:
             if unknown:
@@ -397,7 +397,7 @@ class Screener:
                                         language=lang, verdict=verdict_of([]), notes=notes))
         return results
 
-    def _short_works_across_parts(self, text: str, name: str, parts: list[ScreenResult],
+    def _text_across_parts(self, text: str, name: str, parts: list[ScreenResult],
                                   exclude: set[int], prompt: str | None,
                                   notes: tuple[str, ...]) -> list[ScreenResult]:
         """Text copied across the parts of a mixed output: a song split into prose, a fence and
